@@ -1,0 +1,5 @@
+//! The library behind the `tenon` command: running modules and running spec test scripts.
+
+pub mod run;
+pub mod spectest;
+pub mod wast;

@@ -1,0 +1,84 @@
+//! The `tenon` command.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tenon_cli::{run, wast};
+
+/// Tenon: a WebAssembly runtime.
+#[derive(Parser)]
+#[command(name = "tenon", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a WebAssembly module (binary or text): its `_start` export, or the export named by `--invoke`.
+    Run {
+        /// The module to run.
+        file: PathBuf,
+        /// The export to call instead of `_start`.
+        #[arg(long)]
+        invoke: Option<String>,
+        /// Arguments for the export, parsed by its parameter types.
+        #[arg(allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run WebAssembly spec test scripts (`.wast`).
+    Wast {
+        /// The scripts.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// A list of modules to skip, one `file.wast:LINE reason` per line.
+        #[arg(long)]
+        skip_list: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Run { file, invoke, args } => {
+            for value in run::run(&file, invoke.as_deref(), &args)? {
+                println!("{}", run::format_val(&value));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Wast { files, skip_list } => {
+            let skips = match skip_list {
+                Some(path) => wast::SkipList::parse(&std::fs::read_to_string(&path)?)?,
+                None => wast::SkipList::default(),
+            };
+            let engine = tenon::Engine::default();
+            let mut failed = false;
+            for file in &files {
+                let summary = wast::run_file(&engine, file, &skips)?;
+                for failure in &summary.failures {
+                    eprintln!("{failure}");
+                }
+                println!(
+                    "{}: {} passed, {} failed, {} skipped",
+                    file.display(),
+                    summary.passed,
+                    summary.failed,
+                    summary.skipped
+                );
+                failed |= summary.failed > 0;
+            }
+            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Compilation: validate a module with wasmparser, translate each function to CLIF, compile it with
+//! Cranelift for the host, and link the results into one code image.
+
+pub mod module_info;
+mod translate;
+pub mod trampolines;
+
+use crate::code::{CodeBuilder, CodeImage, CompiledFunction, TrapSite};
+use crate::types::FuncType;
+use crate::vm::offsets::VMOffsets;
+use crate::{Trap, types::ValType};
+use anyhow::{Context as _, Result, anyhow, bail};
+use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, TrapCode, types};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::{Context, FinalizedRelocTarget};
+use module_info::ModuleInfo;
+use rayon::prelude::*;
+use std::sync::Arc;
+use wasmparser::{FuncToValidate, FunctionBody, Parser, Payload, Validator, ValidatorResources, WasmFeatures};
+
+/// Code-generation settings that follow from the engine's configuration.
+#[derive(Clone, Debug)]
+pub struct Tunables {
+    /// Whether out-of-bounds memory accesses may be caught by the guard region instead of explicit checks.
+    pub signals_based_traps: bool,
+    /// Size of the guard region after each memory's reservation.
+    pub guard_size: u64,
+}
+
+/// Trap codes of the traps Cranelift has no reserved code for.
+pub mod trap_codes {
+    use cranelift_codegen::ir::TrapCode;
+    /// `unreachable`.
+    pub const UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
+    /// A table index out of bounds.
+    pub const TABLE_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(2);
+    /// `call_indirect` of a null element.
+    pub const INDIRECT_CALL_TO_NULL: TrapCode = TrapCode::unwrap_user(3);
+    /// `call_indirect` signature mismatch.
+    pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(4);
+    /// A host function failed (the exit trampoline's failure path).
+    pub const HOST_CALL_FAILED: TrapCode = TrapCode::unwrap_user(5);
+}
+
+fn trap_site(code: TrapCode) -> Result<TrapSite> {
+    Ok(TrapSite::Trap(match code {
+        TrapCode::STACK_OVERFLOW => Trap::StackOverflow,
+        TrapCode::HEAP_OUT_OF_BOUNDS => Trap::MemoryOutOfBounds,
+        TrapCode::INTEGER_OVERFLOW => Trap::IntegerOverflow,
+        TrapCode::INTEGER_DIVISION_BY_ZERO => Trap::IntegerDivisionByZero,
+        TrapCode::BAD_CONVERSION_TO_INTEGER => Trap::BadConversionToInteger,
+        trap_codes::UNREACHABLE => Trap::UnreachableCodeReached,
+        trap_codes::TABLE_OUT_OF_BOUNDS => Trap::TableOutOfBounds,
+        trap_codes::INDIRECT_CALL_TO_NULL => Trap::IndirectCallToNull,
+        trap_codes::BAD_SIGNATURE => Trap::BadSignature,
+        trap_codes::HOST_CALL_FAILED => return Ok(TrapSite::HostCallFailed),
+        other => bail!("unexpected trap code {other} in compiled code"),
+    }))
+}
+
+/// The wasm features Tenon accepts.
+pub fn features() -> WasmFeatures {
+    WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
+}
+
+/// The CLIF signature of a wasm function: `(callee_vmctx, caller_vmctx, params...) -> results`.
+pub fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Result<ir::Signature> {
+    let mut sig = ir::Signature::new(call_conv);
+    sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::new(types::I64));
+    for &p in ty.param_types() {
+        sig.params.push(AbiParam::new(translate::clif_type(p)?));
+    }
+    for &r in ty.result_types() {
+        sig.returns.push(AbiParam::new(translate::clif_type(r)?));
+    }
+    Ok(sig)
+}
+
+/// The ISA Tenon compiles for: the host, with the settings compiled code relies on.
+pub fn host_isa() -> Result<OwnedTargetIsa> {
+    use cranelift_codegen::settings::{self, Configurable};
+    let mut flags = settings::builder();
+    let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| anyhow!("cranelift setting {k}: {e}"));
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "preserve_frame_pointers", "true")?;
+    set(&mut flags, "enable_probestack", "false")?;
+    set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+    set(&mut flags, "unwind_info", "false")?;
+    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    let builder = cranelift_native::builder().map_err(|e| anyhow!("host is not supported by Cranelift: {e}"))?;
+    builder.finish(settings::Flags::new(flags)).context("failed to configure Cranelift for the host")
+}
+
+/// A validated and compiled module.
+pub struct CompiledModule {
+    /// What the module declares.
+    pub info: ModuleInfo,
+    /// The machine code of its functions.
+    pub image: CodeImage,
+}
+
+/// Validates and compiles a module binary.
+pub fn compile_module(isa: &dyn TargetIsa, tunables: &Tunables, bytes: &[u8]) -> Result<CompiledModule> {
+    let mut validator = Validator::new_with_features(features());
+    let mut info = ModuleInfo::default();
+    let mut bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)> = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(explain_validation)?;
+        if let wasmparser::ValidPayload::Func(func, body) = validator.payload(&payload).map_err(explain_validation)? {
+            bodies.push((func, body));
+        }
+        match &payload {
+            Payload::Version { encoding: wasmparser::Encoding::Component, .. } => {
+                bail!("expected a core module, found a component")
+            }
+            Payload::CodeSectionEntry(_) => {}
+            other => info.add_section(other)?,
+        }
+    }
+    let offsets = offsets_for(&info);
+    let compiled: Vec<(u32, CompiledFunction)> = bodies
+        .into_par_iter()
+        .map(|(func, body)| {
+            let index = func.index;
+            let mut validator = func.into_validator(Default::default());
+            let compiled = compile_function(isa, &info, &offsets, tunables, index, &body, &mut validator)
+                .map_err(|e| match e.downcast::<wasmparser::BinaryReaderError>() {
+                    Ok(e) => explain_validation(e),
+                    Err(e) => e,
+                })
+                .with_context(|| format!("failed to compile wasm function {index}"))?;
+            Ok((index, compiled))
+        })
+        .collect::<Result<_>>()?;
+    let mut code = CodeBuilder::default();
+    for (index, f) in &compiled {
+        code.append(*index, f);
+    }
+    let names = Arc::new(std::mem::take(&mut info.names));
+    let image = code.publish(Some(names.clone()))?;
+    info.names = Arc::try_unwrap(names).unwrap_or_default();
+    Ok(CompiledModule { info, image })
+}
+
+fn explain_validation(e: wasmparser::BinaryReaderError) -> anyhow::Error {
+    let message = e.message();
+    if message.contains("SIMD support is not enabled") {
+        anyhow!("SIMD (v128) is not supported yet (at offset {:#x})", e.offset())
+    } else {
+        anyhow::Error::new(e)
+    }
+}
+
+/// The `VMContext` layout of a module's instances.
+pub fn offsets_for(info: &ModuleInfo) -> VMOffsets {
+    VMOffsets::new(
+        info.funcs.len() as u32,
+        info.memories.len() as u32,
+        info.tables.len() as u32,
+        info.globals.len() as u32,
+    )
+}
+
+fn compile_function(
+    isa: &dyn TargetIsa,
+    info: &ModuleInfo,
+    offsets: &VMOffsets,
+    tunables: &Tunables,
+    index: u32,
+    body: &FunctionBody<'_>,
+    validator: &mut wasmparser::FuncValidator<ValidatorResources>,
+) -> Result<CompiledFunction> {
+    let mut context = Context::new();
+    let mut builder_ctx = cranelift_frontend::FunctionBuilderContext::new();
+    translate::translate_function(
+        info,
+        offsets,
+        tunables,
+        isa,
+        index,
+        body,
+        validator,
+        &mut context.func,
+        &mut builder_ctx,
+    )?;
+    finish(isa, &mut context)
+}
+
+/// Compiles the function in `context` and extracts its code, calls and traps.
+pub fn finish(isa: &dyn TargetIsa, context: &mut Context) -> Result<CompiledFunction> {
+    let mut ctrl = cranelift_codegen::control::ControlPlane::default();
+    let callees: Vec<u32> = context.func.params.user_named_funcs().values().map(|n| n.index).collect();
+    let compiled = context
+        .compile(isa, &mut ctrl)
+        .map_err(|e| anyhow!("Cranelift failed to compile: {:?}", e.inner))?;
+    let buffer = &compiled.buffer;
+    let mut calls = Vec::new();
+    for reloc in buffer.relocs() {
+        let FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) = &reloc.target else {
+            bail!("unexpected relocation {:?} in compiled code", reloc.kind);
+        };
+        if reloc.kind != cranelift_codegen::binemit::Reloc::X86CallPCRel4 {
+            bail!("unexpected relocation kind {:?}", reloc.kind);
+        }
+        let callee = callees[name.as_u32() as usize];
+        calls.push((reloc.offset, callee, reloc.addend));
+    }
+    let traps = buffer.traps().iter().map(|t| Ok((t.offset, trap_site(t.code)?))).collect::<Result<_>>()?;
+    Ok(CompiledFunction {
+        code: buffer.data().to_vec(),
+        alignment: compiled.buffer.alignment,
+        calls,
+        traps,
+    })
+}
+
+/// Whether values of this type can cross the host boundary in this version.
+pub fn is_supported(ty: ValType) -> bool {
+    ty != ValType::V128
+}

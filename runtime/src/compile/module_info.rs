@@ -1,0 +1,388 @@
+//! What a module declares, read from its sections: everything instantiation needs besides the code.
+
+use crate::code::FrameNames;
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
+use anyhow::{Result, bail};
+use std::collections::HashMap;
+use wasmparser::{ElementItems, ElementKind, ExternalKind, Operator, TypeRef};
+
+/// One operation of a constant expression.
+#[derive(Clone, Copy, Debug)]
+pub enum ConstOp {
+    /// `i32.const`.
+    I32(i32),
+    /// `i64.const`.
+    I64(i64),
+    /// `f32.const` (bits).
+    F32(u32),
+    /// `f64.const` (bits).
+    F64(u64),
+    /// `ref.null`.
+    RefNull,
+    /// `ref.func`.
+    RefFunc(u32),
+    /// `global.get`.
+    GlobalGet(u32),
+    /// `i32.add`, `i32.sub`, `i32.mul` (extended constant expressions).
+    I32Bin(BinOp),
+    /// `i64.add`, `i64.sub`, `i64.mul`.
+    I64Bin(BinOp),
+}
+
+/// An arithmetic operation allowed in constant expressions.
+#[derive(Clone, Copy, Debug)]
+pub enum BinOp {
+    /// Wrapping addition.
+    Add,
+    /// Wrapping subtraction.
+    Sub,
+    /// Wrapping multiplication.
+    Mul,
+}
+
+/// A constant expression: a short stack program.
+#[derive(Clone, Debug, Default)]
+pub struct ConstExpr(pub Vec<ConstOp>);
+
+impl ConstExpr {
+    fn parse(expr: &wasmparser::ConstExpr<'_>) -> Result<Self> {
+        let mut ops = Vec::new();
+        let mut reader = expr.get_operators_reader();
+        while !reader.eof() {
+            let op = match reader.read()? {
+                Operator::I32Const { value } => ConstOp::I32(value),
+                Operator::I64Const { value } => ConstOp::I64(value),
+                Operator::F32Const { value } => ConstOp::F32(value.bits()),
+                Operator::F64Const { value } => ConstOp::F64(value.bits()),
+                Operator::RefNull { .. } => ConstOp::RefNull,
+                Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+                Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+                Operator::I32Add => ConstOp::I32Bin(BinOp::Add),
+                Operator::I32Sub => ConstOp::I32Bin(BinOp::Sub),
+                Operator::I32Mul => ConstOp::I32Bin(BinOp::Mul),
+                Operator::I64Add => ConstOp::I64Bin(BinOp::Add),
+                Operator::I64Sub => ConstOp::I64Bin(BinOp::Sub),
+                Operator::I64Mul => ConstOp::I64Bin(BinOp::Mul),
+                Operator::End => continue,
+                other => bail!("unsupported operator in constant expression: {other:?}"),
+            };
+            ops.push(op);
+        }
+        Ok(ConstExpr(ops))
+    }
+}
+
+/// An import's declaration.
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// Module name.
+    pub module: String,
+    /// Item name.
+    pub name: String,
+    /// What is imported, with the index it takes in its index space.
+    pub index: EntityIndex,
+}
+
+/// An item of one of the module's index spaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntityIndex {
+    /// A function.
+    Func(u32),
+    /// A table.
+    Table(u32),
+    /// A memory.
+    Memory(u32),
+    /// A global.
+    Global(u32),
+}
+
+/// A table: its type and, for defined tables, the initial element.
+#[derive(Clone, Debug)]
+pub struct TableDecl {
+    /// The type.
+    pub ty: TableType,
+    /// The initial value of every element (null if absent).
+    pub init: Option<ConstExpr>,
+}
+
+/// A global: its type and, for defined globals, its initialiser.
+#[derive(Clone, Debug)]
+pub struct GlobalDecl {
+    /// The type.
+    pub ty: GlobalType,
+    /// The initialiser (empty for imported globals).
+    pub init: ConstExpr,
+}
+
+/// Where an element segment goes.
+#[derive(Clone, Debug)]
+pub enum SegmentMode {
+    /// Used by `table.init` / `memory.init`.
+    Passive,
+    /// Only declares functions for `ref.func`; dropped at instantiation.
+    Declared,
+    /// Copied into table or memory `index` at `offset` during instantiation.
+    Active {
+        /// The table or memory.
+        index: u32,
+        /// The start offset.
+        offset: ConstExpr,
+    },
+}
+
+/// An element segment.
+#[derive(Clone, Debug)]
+pub struct ElementSegment {
+    /// Where it goes.
+    pub mode: SegmentMode,
+    /// The element type.
+    pub ty: RefType,
+    /// The elements.
+    pub items: Vec<ConstExpr>,
+}
+
+/// A data segment.
+#[derive(Clone, Debug)]
+pub struct DataSegment {
+    /// Where it goes.
+    pub mode: SegmentMode,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Everything a module declares apart from its function bodies.
+#[derive(Debug, Default)]
+pub struct ModuleInfo {
+    /// The function types of the type section.
+    pub types: Vec<FuncType>,
+    /// The type index of every function, imported ones first.
+    pub funcs: Vec<u32>,
+    /// How many functions are imported.
+    pub num_imported_funcs: u32,
+    /// Every table, imported ones first.
+    pub tables: Vec<TableDecl>,
+    /// How many tables are imported.
+    pub num_imported_tables: u32,
+    /// Every memory, imported ones first.
+    pub memories: Vec<MemoryType>,
+    /// How many memories are imported.
+    pub num_imported_memories: u32,
+    /// Every global, imported ones first.
+    pub globals: Vec<GlobalDecl>,
+    /// How many globals are imported.
+    pub num_imported_globals: u32,
+    /// The imports in order.
+    pub imports: Vec<Import>,
+    /// The exports in order.
+    pub exports: Vec<(String, EntityIndex)>,
+    /// Exports by name.
+    pub export_map: HashMap<String, EntityIndex>,
+    /// The start function.
+    pub start: Option<u32>,
+    /// The element segments.
+    pub elements: Vec<ElementSegment>,
+    /// The data segments.
+    pub data: Vec<DataSegment>,
+    /// Names from the name section.
+    pub names: FrameNames,
+}
+
+impl ModuleInfo {
+    /// The type of function `index`.
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        &self.types[self.funcs[index as usize] as usize]
+    }
+
+    /// The type of an entity.
+    pub fn entity_type(&self, index: EntityIndex) -> ExternType {
+        match index {
+            EntityIndex::Func(i) => ExternType::Func(self.func_type(i).clone()),
+            EntityIndex::Table(i) => ExternType::Table(self.tables[i as usize].ty),
+            EntityIndex::Memory(i) => ExternType::Memory(self.memories[i as usize]),
+            EntityIndex::Global(i) => ExternType::Global(self.globals[i as usize].ty),
+        }
+    }
+
+    /// Records what one section (other than code) declares.
+    pub fn add_section(&mut self, payload: &wasmparser::Payload<'_>) -> Result<()> {
+        use wasmparser::Payload;
+        match payload {
+            Payload::TypeSection(reader) => {
+                for group in reader.clone() {
+                    for sub in group?.into_types() {
+                        match &sub.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => self.types.push(func_type(f)?),
+                            _ => bail!("only function types are supported"),
+                        }
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.clone().into_imports() {
+                    let import = import?;
+                    let index = match import.ty {
+                        TypeRef::Func(t) | TypeRef::FuncExact(t) => {
+                            self.funcs.push(t);
+                            self.num_imported_funcs += 1;
+                            EntityIndex::Func(self.funcs.len() as u32 - 1)
+                        }
+                        TypeRef::Table(t) => {
+                            self.tables.push(TableDecl { ty: table_type(&t)?, init: None });
+                            self.num_imported_tables += 1;
+                            EntityIndex::Table(self.tables.len() as u32 - 1)
+                        }
+                        TypeRef::Memory(m) => {
+                            self.memories.push(memory_type(&m)?);
+                            self.num_imported_memories += 1;
+                            EntityIndex::Memory(self.memories.len() as u32 - 1)
+                        }
+                        TypeRef::Global(g) => {
+                            self.globals.push(GlobalDecl { ty: global_type(&g)?, init: ConstExpr::default() });
+                            self.num_imported_globals += 1;
+                            EntityIndex::Global(self.globals.len() as u32 - 1)
+                        }
+                        TypeRef::Tag(_) => bail!("exception tags are not supported"),
+                    };
+                    self.imports.push(Import { module: import.module.into(), name: import.name.into(), index });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader.clone() {
+                    self.funcs.push(ty?);
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader.clone() {
+                    let table = table?;
+                    let init = match &table.init {
+                        wasmparser::TableInit::RefNull => None,
+                        wasmparser::TableInit::Expr(e) => Some(ConstExpr::parse(e)?),
+                    };
+                    self.tables.push(TableDecl { ty: table_type(&table.ty)?, init });
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader.clone() {
+                    self.memories.push(memory_type(&memory?)?);
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader.clone() {
+                    let global = global?;
+                    let init = ConstExpr::parse(&global.init_expr)?;
+                    self.globals.push(GlobalDecl { ty: global_type(&global.ty)?, init });
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader.clone() {
+                    let export = export?;
+                    let index = match export.kind {
+                        ExternalKind::Func | ExternalKind::FuncExact => EntityIndex::Func(export.index),
+                        ExternalKind::Table => EntityIndex::Table(export.index),
+                        ExternalKind::Memory => EntityIndex::Memory(export.index),
+                        ExternalKind::Global => EntityIndex::Global(export.index),
+                        ExternalKind::Tag => bail!("exception tags are not supported"),
+                    };
+                    self.exports.push((export.name.to_string(), index));
+                    self.export_map.insert(export.name.to_string(), index);
+                }
+            }
+            Payload::StartSection { func, .. } => self.start = Some(*func),
+            Payload::ElementSection(reader) => {
+                for element in reader.clone() {
+                    self.elements.push(element_segment(element?)?);
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader.clone() {
+                    let data = data?;
+                    let mode = match data.kind {
+                        wasmparser::DataKind::Passive => SegmentMode::Passive,
+                        wasmparser::DataKind::Active { memory_index, offset_expr } => {
+                            SegmentMode::Active { index: memory_index, offset: ConstExpr::parse(&offset_expr)? }
+                        }
+                    };
+                    self.data.push(DataSegment { mode, bytes: data.data.to_vec() });
+                }
+            }
+            Payload::CustomSection(section) => {
+                if let wasmparser::KnownCustom::Name(reader) = section.as_known() {
+                    // A malformed name section is ignored, as the spec requires of custom sections.
+                    let _ = self.read_names(reader);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn read_names(&mut self, reader: wasmparser::NameSectionReader<'_>) -> Result<()> {
+        for name in reader {
+            match name? {
+                wasmparser::Name::Module { name, .. } => self.names.module = Some(name.to_string()),
+                wasmparser::Name::Function(map) => {
+                    for naming in map {
+                        let naming = naming?;
+                        self.names.functions.insert(naming.index, naming.name.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
+    let mode = match element.kind {
+        ElementKind::Passive => SegmentMode::Passive,
+        ElementKind::Declared => SegmentMode::Declared,
+        ElementKind::Active { table_index, offset_expr } => {
+            SegmentMode::Active { index: table_index.unwrap_or(0), offset: ConstExpr::parse(&offset_expr)? }
+        }
+    };
+    let (ty, items) = match element.items {
+        ElementItems::Functions(reader) => {
+            let items = reader.into_iter().map(|f| Ok(ConstExpr(vec![ConstOp::RefFunc(f?)]))).collect::<Result<_>>()?;
+            (RefType::FUNCREF, items)
+        }
+        ElementItems::Expressions(ty, reader) => {
+            let items = reader.into_iter().map(|e| ConstExpr::parse(&e?)).collect::<Result<_>>()?;
+            (RefType::from_wasm(ty)?, items)
+        }
+    };
+    Ok(ElementSegment { mode, ty, items })
+}
+
+fn func_type(f: &wasmparser::FuncType) -> Result<FuncType> {
+    let params = f.params().iter().map(|&t| ValType::from_wasm(t)).collect::<Result<Vec<_>>>()?;
+    let results = f.results().iter().map(|&t| ValType::from_wasm(t)).collect::<Result<Vec<_>>>()?;
+    Ok(FuncType::new(params, results))
+}
+
+fn table_type(t: &wasmparser::TableType) -> Result<TableType> {
+    if t.table64 {
+        bail!("64-bit tables are not supported yet");
+    }
+    let max = t.maximum.map(|m| u32::try_from(m)).transpose()?;
+    Ok(TableType::new(RefType::from_wasm(t.element_type)?, u32::try_from(t.initial)?, max))
+}
+
+fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType> {
+    if m.memory64 {
+        bail!("64-bit memories are not supported yet");
+    }
+    if m.shared {
+        bail!("shared memories are not supported yet");
+    }
+    if m.page_size_log2.is_some() {
+        bail!("custom page sizes are not supported yet");
+    }
+    let max = m.maximum.map(|m| u32::try_from(m)).transpose()?;
+    Ok(MemoryType::new(u32::try_from(m.initial)?, max))
+}
+
+fn global_type(g: &wasmparser::GlobalType) -> Result<GlobalType> {
+    let mutability = if g.mutable { Mutability::Var } else { Mutability::Const };
+    Ok(GlobalType::new(ValType::from_wasm(g.content_type)?, mutability))
+}

@@ -1,0 +1,102 @@
+//! Trampolines between the host's calling convention and wasm's, one pair per function type.
+//!
+//! - The entry trampoline is called by the host as `extern "sysv64" fn(callee_vmctx, caller_vmctx, func_ptr,
+//!   values)`: it loads the arguments from the `[ValRaw]` array `values`, calls the wasm function, and
+//!   stores its results back into the same array.
+//! - The exit trampoline has the wasm signature, with a host function's context as its `vmctx`: it spills the
+//!   arguments to a `[ValRaw]` array on its stack, calls the context's shim, raises a trap if the shim
+//!   reports failure, and returns the results the shim wrote into the array.
+
+use super::{finish, translate::clif_type, trap_codes, wasm_signature};
+use crate::code::{CodeBuilder, CodeImage};
+use crate::types::FuncType;
+use crate::vm::offsets;
+use anyhow::Result;
+use cranelift_codegen::Context;
+use cranelift_codegen::ir::{self, AbiParam, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, types};
+use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+/// Size of one `ValRaw`.
+const VAL_SIZE: u32 = 16;
+
+/// Index of the entry trampoline in a trampoline image.
+pub const ENTRY: u32 = 0;
+/// Index of the exit trampoline in a trampoline image.
+pub const EXIT: u32 = 1;
+
+/// Compiles the entry and exit trampolines of `ty` into one image.
+pub fn compile(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CodeImage> {
+    let mut code = CodeBuilder::default();
+    let mut context = Context::new();
+    let mut builder_ctx = FunctionBuilderContext::new();
+    build_entry(isa, ty, &mut context.func, &mut builder_ctx)?;
+    code.append(ENTRY, &finish(isa, &mut context)?);
+    context.clear();
+    build_exit(isa, ty, &mut context.func, &mut builder_ctx)?;
+    code.append(EXIT, &finish(isa, &mut context)?);
+    code.publish(None)
+}
+
+fn flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+fn build_entry(isa: &dyn TargetIsa, ty: &FuncType, func: &mut ir::Function, ctx: &mut FunctionBuilderContext) -> Result<()> {
+    let mut sig = ir::Signature::new(CallConv::SystemV);
+    sig.params.extend([AbiParam::new(types::I64); 4]);
+    func.signature = sig;
+    let wasm_sig = wasm_signature(ty, CallConv::Tail)?;
+    let mut b = FunctionBuilder::new(func, ctx);
+    let wasm_sig = b.import_signature(wasm_sig);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let &[callee_vmctx, caller_vmctx, func_ptr, values] = b.block_params(block) else { unreachable!() };
+    let mut args = vec![callee_vmctx, caller_vmctx];
+    for (i, &p) in ty.param_types().iter().enumerate() {
+        args.push(b.ins().load(clif_type(p)?, flags(), values, (i as u32 * VAL_SIZE) as i32));
+    }
+    let call = b.ins().call_indirect(wasm_sig, func_ptr, &args);
+    let results = b.inst_results(call).to_vec();
+    for (i, r) in results.into_iter().enumerate() {
+        b.ins().store(flags(), r, values, (i as u32 * VAL_SIZE) as i32);
+    }
+    b.ins().return_(&[]);
+    b.finalize(isa.frontend_config());
+    Ok(())
+}
+
+fn build_exit(isa: &dyn TargetIsa, ty: &FuncType, func: &mut ir::Function, ctx: &mut FunctionBuilderContext) -> Result<()> {
+    func.signature = wasm_signature(ty, CallConv::Tail)?;
+    let mut shim_sig = ir::Signature::new(CallConv::SystemV);
+    shim_sig.params.extend([AbiParam::new(types::I64); 4]);
+    shim_sig.returns.push(AbiParam::new(types::I8));
+    let slots = ty.param_types().len().max(ty.result_types().len()).max(1) as u32;
+    let mut b = FunctionBuilder::new(func, ctx);
+    let shim_sig = b.import_signature(shim_sig);
+    let slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, slots * VAL_SIZE, 4));
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let params = b.block_params(block).to_vec();
+    let (host_ctx, caller_vmctx) = (params[0], params[1]);
+    for (i, &p) in params[2..].iter().enumerate() {
+        b.ins().stack_store(types::I64, p, slot, (i as u32 * VAL_SIZE) as i32);
+    }
+    let values = b.ins().stack_addr(types::I64, slot, 0);
+    let len = b.ins().iconst(types::I64, i64::from(slots));
+    let shim = b.ins().load(types::I64, flags().with_readonly(), host_ctx, offsets::host_func::SHIM as i32);
+    let call = b.ins().call_indirect(shim_sig, shim, &[host_ctx, caller_vmctx, values, len]);
+    let ok = b.inst_results(call)[0];
+    b.ins().trapz(ok, trap_codes::HOST_CALL_FAILED);
+    let mut results = Vec::new();
+    for (i, &r) in ty.result_types().iter().enumerate() {
+        results.push(b.ins().stack_load(types::I64, clif_type(r)?, slot, (i as u32 * VAL_SIZE) as i32));
+    }
+    b.ins().return_(&results);
+    b.finalize(isa.frontend_config());
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! The engine: compiler settings, the engine-wide type registry and the trampoline cache.
+
+use crate::Config;
+use crate::code::CodeImage;
+use crate::compile::{self, Tunables};
+use crate::types::FuncType;
+use anyhow::Result;
+use cranelift_codegen::isa::OwnedTargetIsa;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A compilation environment shared by modules and stores; cheap to clone.
+#[derive(Clone)]
+pub struct Engine(Arc<EngineInner>);
+
+struct EngineInner {
+    config: Config,
+    isa: OwnedTargetIsa,
+    tunables: Tunables,
+    types: Mutex<TypeRegistry>,
+    trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
+}
+
+/// Function types interned to engine-wide ids, so `call_indirect` compares one integer.
+#[derive(Default)]
+struct TypeRegistry {
+    ids: HashMap<FuncType, u32>,
+    types: Vec<FuncType>,
+}
+
+/// The entry and exit trampolines of one function type.
+pub(crate) struct Trampolines {
+    image: CodeImage,
+}
+
+impl Trampolines {
+    /// Host-to-wasm: `extern "sysv64" fn(callee_vmctx, caller_vmctx, func_ptr, values)`.
+    pub fn entry(&self) -> *const u8 {
+        self.image.function(compile::trampolines::ENTRY).expect("entry trampoline")
+    }
+    /// Wasm-to-host, with the wasm calling convention.
+    pub fn exit(&self) -> *const u8 {
+        self.image.function(compile::trampolines::EXIT).expect("exit trampoline")
+    }
+}
+
+impl Engine {
+    /// An engine with the given configuration.
+    pub fn new(config: &Config) -> Result<Engine> {
+        crate::vm::traphandlers::install_handlers();
+        let tunables = Tunables {
+            signals_based_traps: config.signals_based_traps,
+            guard_size: if config.signals_based_traps { config.memory_guard_size } else { 0 },
+        };
+        Ok(Engine(Arc::new(EngineInner {
+            config: config.clone(),
+            isa: compile::host_isa()?,
+            tunables,
+            types: Mutex::default(),
+            trampolines: Mutex::default(),
+        })))
+    }
+
+    /// Whether two handles refer to the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    pub(crate) fn isa(&self) -> &dyn cranelift_codegen::isa::TargetIsa {
+        &*self.0.isa
+    }
+
+    pub(crate) fn tunables(&self) -> &Tunables {
+        &self.0.tunables
+    }
+
+    /// The engine-wide id of `ty`.
+    pub(crate) fn type_id(&self, ty: &FuncType) -> u32 {
+        let mut types = self.0.types.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&id) = types.ids.get(ty) {
+            return id;
+        }
+        let id = types.types.len() as u32;
+        types.types.push(ty.clone());
+        types.ids.insert(ty.clone(), id);
+        id
+    }
+
+    /// The type with engine-wide id `id`.
+    pub(crate) fn type_of(&self, id: u32) -> FuncType {
+        self.0.types.lock().unwrap_or_else(|e| e.into_inner()).types[id as usize].clone()
+    }
+
+    /// The trampolines of the type with id `id`, compiled on first use.
+    pub(crate) fn trampolines(&self, id: u32) -> Result<Arc<Trampolines>> {
+        if let Some(t) = self.0.trampolines.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Ok(t.clone());
+        }
+        let ty = self.type_of(id);
+        let image = compile::trampolines::compile(self.isa(), &ty)?;
+        let trampolines = Arc::new(Trampolines { image });
+        let mut cache = self.0.trampolines.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(cache.entry(id).or_insert(trampolines).clone())
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(&Config::default()).expect("the default configuration is valid for the host")
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}

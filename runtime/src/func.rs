@@ -1,0 +1,292 @@
+//! Functions: handles to wasm or host functions, calling them, and defining host functions.
+
+mod typed;
+
+pub use typed::{IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
+
+use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner, StoreOpaque, Stored};
+use crate::trap::WasmBacktrace;
+use crate::types::FuncType;
+use crate::vm::instance::InstanceData;
+use crate::vm::traphandlers::{self, UnwindReason};
+use crate::vm::{ValRaw, VMFuncRef};
+use crate::{Extern, Instance, Result, Val};
+use anyhow::bail;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+
+/// A WebAssembly or host function in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Func(pub(crate) Stored);
+
+/// A host function's body: reads its arguments from and writes its results to the `ValRaw` array.
+type HostCall<T> = dyn Fn(Caller<'_, T>, &mut [ValRaw]) -> Result<()> + Send + Sync;
+
+/// A host function not yet placed in a store (what a [`Linker`](crate::Linker) keeps).
+#[doc(hidden)]
+pub struct HostFunc<T> {
+    pub(crate) ty: FuncType,
+    call: Box<HostCall<T>>,
+}
+
+impl<T> HostFunc<T> {
+    pub(crate) fn new(ty: FuncType, call: impl Fn(Caller<'_, T>, &mut [ValRaw]) -> Result<()> + Send + Sync + 'static) -> Self {
+        HostFunc { ty, call: Box::new(call) }
+    }
+
+    /// Wraps a closure over `Val`s, as `Func::new` takes it.
+    pub(crate) fn from_vals(
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Self
+    where
+        T: 'static,
+    {
+        let sig = ty.clone();
+        HostFunc::new(ty, move |mut caller, raw| {
+            let store = caller.store.opaque();
+            let params = sig
+                .param_types()
+                .iter()
+                .zip(raw.iter())
+                .map(|(&t, &r)| Val::from_raw(store, t, r))
+                .collect::<Result<Vec<_>>>()?;
+            let mut results: Vec<Val> = sig.result_types().iter().map(|&t| Val::default_for_ty(t)).collect();
+            f(caller.sub_caller(), &params, &mut results)?;
+            let store = caller.store.opaque();
+            for ((value, &ty), slot) in results.iter().zip(sig.result_types()).zip(raw.iter_mut()) {
+                value.check(store, ty).map_err(|e| e.context("host function returned a value of the wrong type"))?;
+                *slot = value.to_raw(store);
+            }
+            Ok(())
+        })
+    }
+
+    /// Places the function in a store.
+    pub(crate) fn into_func(self: Arc<Self>, store: &mut StoreInner<T>) -> Result<Func>
+    where
+        T: 'static,
+    {
+        let store_ptr: *mut StoreInner<T> = store;
+        let opaque = store.opaque();
+        let type_id = opaque.engine.type_id(&self.ty);
+        let trampolines = opaque.engine.trampolines(type_id)?;
+        let mut context = Box::new(HostFuncContext {
+            magic: HOST_FUNC_MAGIC,
+            shim: host_shim::<T>,
+            funcref: VMFuncRef { func_ptr: trampolines.exit(), vmctx: std::ptr::null_mut(), type_id },
+            store: store_ptr,
+            func: self.clone(),
+        });
+        context.funcref.vmctx = (&mut *context as *mut HostFuncContext<T>).cast();
+        let funcref: *const VMFuncRef = &context.funcref;
+        opaque.host_funcs.push(context);
+        let index = opaque.add_func(funcref, self.ty.clone())?;
+        Ok(Func(opaque.stored(index as usize)))
+    }
+}
+
+const HOST_FUNC_MAGIC: u64 = u64::from_le_bytes(*b"tenonhst");
+
+/// The context a host function is called with: the exit trampoline finds `shim` at a fixed offset.
+#[repr(C)]
+struct HostFuncContext<T> {
+    magic: u64,
+    shim: unsafe extern "sysv64" fn(*mut HostFuncContext<T>, *mut u8, *mut ValRaw, usize) -> bool,
+    funcref: VMFuncRef,
+    store: *mut StoreInner<T>,
+    func: Arc<HostFunc<T>>,
+}
+
+const _: () = assert!(std::mem::offset_of!(HostFuncContext<()>, shim) == crate::vm::offsets::host_func::SHIM as usize);
+
+/// Called by the exit trampoline: runs the host function, catching its errors and panics.
+unsafe extern "sysv64" fn host_shim<T: 'static>(
+    context: *mut HostFuncContext<T>,
+    caller_vmctx: *mut u8,
+    values: *mut ValRaw,
+    len: usize,
+) -> bool {
+    // SAFETY: the exit trampoline passes the context this shim was stored in, which lives in its store; the
+    // store is exclusively borrowed by the call into wasm that led here, and `values` is the trampoline's
+    // array of `len` slots.
+    let (func, store, values) = unsafe {
+        let context = &*context;
+        (context.func.clone(), &mut *context.store, std::slice::from_raw_parts_mut(values, len))
+    };
+    let caller = if caller_vmctx.is_null() {
+        None
+    } else {
+        // SAFETY: a non-null caller context is the context of the live instance whose code called us.
+        let instance = unsafe { InstanceData::from_vmctx(caller_vmctx) };
+        Some(Instance(store.opaque.stored(instance.index as usize)))
+    };
+    let result = panic::catch_unwind(AssertUnwindSafe(|| (func.call)(Caller { store, caller }, values)));
+    let reason = match result {
+        Ok(Ok(())) => return true,
+        Ok(Err(error)) => UnwindReason::HostError(error),
+        Err(payload) => UnwindReason::Panic(payload),
+    };
+    traphandlers::set_pending(reason)
+}
+
+/// Calls function `func` of `store` with the arguments in `values`, which receives the results.
+///
+/// `values` must hold at least as many slots as the function has parameters and results, with arguments of
+/// the right types.
+pub(crate) fn invoke(store: &mut StoreOpaque, func: Func, values: &mut [ValRaw]) -> Result<()> {
+    let data = &store.funcs[store.index(func.0)];
+    debug_assert!(values.len() >= data.ty.param_types().len().max(data.ty.result_types().len()));
+    // SAFETY: the funcref of a function handle stays valid as long as its store.
+    let (func_ptr, vmctx) = unsafe { ((*data.funcref).func_ptr, (*data.funcref).vmctx) };
+    let entry = data.trampolines.entry();
+    let first = store.enter_wasm();
+    let store_ptr: *mut StoreOpaque = store;
+    std::hint::black_box(store_ptr);
+    // SAFETY: `entry` is the entry trampoline of the function's type, called with the function's code and
+    // context and an array large enough for its parameters and results; `store` is exclusively borrowed for
+    // the duration of the call.
+    let result = unsafe {
+        traphandlers::enter(entry, vmctx as usize, 0, func_ptr as usize, values.as_mut_ptr() as usize)
+    };
+    store.exit_wasm(first);
+    result.map_err(|unwind| {
+        let backtrace = unwind.backtrace.map(|b| WasmBacktrace::from_pcs(b.pcs()));
+        let error = match unwind.reason {
+            UnwindReason::Trap(trap) => anyhow::Error::new(trap),
+            UnwindReason::HostError(error) => error,
+            UnwindReason::Panic(payload) => panic::resume_unwind(payload),
+        };
+        match backtrace {
+            Some(b) if !b.frames().is_empty() => error.context(b),
+            _ => error,
+        }
+    })
+}
+
+impl Func {
+    /// Defines a host function of type `ty` whose body works on [`Val`]s.
+    pub fn new<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Func {
+        Arc::new(HostFunc::from_vals(ty, func))
+            .into_func(store.as_context_mut().0)
+            .expect("compiling the trampolines of a host function")
+    }
+
+    /// Defines a host function from a closure with typed parameters and results, optionally taking a
+    /// [`Caller`] first; it may return a value, a tuple, or a `Result` of either.
+    pub fn wrap<T: 'static, Params, Results>(
+        mut store: impl AsContextMut<Data = T>,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Func {
+        Arc::new(func.into_host_func())
+            .into_func(store.as_context_mut().0)
+            .expect("compiling the trampolines of a host function")
+    }
+
+    /// The function's type.
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        let store = &store.as_context().0.opaque;
+        store.funcs[store.index(self.0)].ty.clone()
+    }
+
+    /// Calls the function with `params`, writing its results to `results`.
+    ///
+    /// Errors if the arguments do not match the function's type, if `results` has the wrong length, or if the
+    /// call traps (the error downcasts to [`Trap`](crate::Trap)) or a host function it calls fails.
+    pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
+        let store = store.as_context_mut().0.opaque();
+        let ty = store.funcs[store.index(self.0)].ty.clone();
+        if params.len() != ty.param_types().len() {
+            bail!("expected {} arguments, got {}", ty.param_types().len(), params.len());
+        }
+        if results.len() != ty.result_types().len() {
+            bail!("expected {} results, got {}", ty.result_types().len(), results.len());
+        }
+        let mut values = vec![ValRaw::default(); params.len().max(results.len())];
+        for (i, ((param, &expected), slot)) in params.iter().zip(ty.param_types()).zip(&mut values).enumerate() {
+            param.check(store, expected).map_err(|e| e.context(format!("argument {i} of the wrong type")))?;
+            *slot = param.to_raw(store);
+        }
+        invoke(store, *self, &mut values)?;
+        for ((result, &ty), raw) in results.iter_mut().zip(ty.result_types()).zip(&values) {
+            *result = Val::from_raw(store, ty, *raw)?;
+        }
+        Ok(())
+    }
+
+    /// A typed view of the function; errors if `Params` and `Results` do not match its type.
+    pub fn typed<Params: WasmParams, Results: WasmResults>(
+        &self,
+        store: impl AsContext,
+    ) -> Result<TypedFunc<Params, Results>> {
+        TypedFunc::new(store.as_context(), *self)
+    }
+}
+
+/// The context a host function is called in: access to the store and to the calling instance's exports.
+pub struct Caller<'a, T> {
+    pub(crate) store: &'a mut StoreInner<T>,
+    caller: Option<Instance>,
+}
+
+impl<T> Caller<'_, T> {
+    /// The host state.
+    pub fn data(&self) -> &T {
+        &self.store.data
+    }
+
+    /// The host state, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.store.data
+    }
+
+    /// The store's engine.
+    pub fn engine(&self) -> &crate::Engine {
+        &self.store.opaque.engine
+    }
+
+    /// The calling instance's export `name` (e.g. its memory), if the caller is a wasm instance.
+    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
+        let instance = self.caller?;
+        instance.get_export(&mut *self, name)
+    }
+
+    fn sub_caller(&mut self) -> Caller<'_, T> {
+        Caller { store: self.store, caller: self.caller }
+    }
+}
+
+impl<T> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.store)
+    }
+}
+
+impl<T> AsContextMut for Caller<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.store)
+    }
+}
+
+impl<'a, T> From<&'a Caller<'_, T>> for StoreContext<'a, T> {
+    fn from(caller: &'a Caller<'_, T>) -> Self {
+        StoreContext(caller.store)
+    }
+}
+
+impl<'a, T> From<&'a mut Caller<'_, T>> for StoreContext<'a, T> {
+    fn from(caller: &'a mut Caller<'_, T>) -> Self {
+        StoreContext(caller.store)
+    }
+}
+
+impl<'a, T> From<&'a mut Caller<'_, T>> for StoreContextMut<'a, T> {
+    fn from(caller: &'a mut Caller<'_, T>) -> Self {
+        StoreContextMut(caller.store)
+    }
+}

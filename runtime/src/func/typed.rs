@@ -1,0 +1,301 @@
+//! Statically typed functions: [`TypedFunc`] for calling wasm, [`IntoFunc`] for defining host functions.
+
+use super::{Caller, Func, HostFunc, invoke};
+use crate::store::{AsContextMut, StoreContext, StoreOpaque};
+use crate::types::{FuncType, ValType};
+use crate::vm::ValRaw;
+use crate::{ExternRef, Result};
+use anyhow::bail;
+use std::marker::PhantomData;
+
+/// A Rust type that is a wasm value type.
+pub trait WasmTy: Sized + Send + Sync + 'static {
+    /// The wasm type.
+    fn valtype() -> ValType;
+    /// Checks that the value may be used in `store`.
+    #[doc(hidden)]
+    fn check_store(&self, _store: &StoreOpaque) -> Result<()> {
+        Ok(())
+    }
+    /// The raw form of the value.
+    #[doc(hidden)]
+    fn into_raw(self, store: &StoreOpaque) -> ValRaw;
+    /// The value from its raw form.
+    #[doc(hidden)]
+    fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Result<Self>;
+}
+
+macro_rules! wasm_ty_num {
+    ($($t:ty => $vt:ident, $to:expr, $from:expr;)*) => {$(
+        impl WasmTy for $t {
+            fn valtype() -> ValType {
+                ValType::$vt
+            }
+            #[inline]
+            fn into_raw(self, _: &StoreOpaque) -> ValRaw {
+                ($to)(self)
+            }
+            #[inline]
+            fn from_raw(_: &mut StoreOpaque, raw: ValRaw) -> Result<Self> {
+                Ok(($from)(raw))
+            }
+        }
+    )*};
+}
+
+wasm_ty_num! {
+    i32 => I32, ValRaw::i32, |r: ValRaw| r.get_i32();
+    u32 => I32, |v: u32| ValRaw::i32(v as i32), |r: ValRaw| r.get_i32() as u32;
+    i64 => I64, ValRaw::i64, |r: ValRaw| r.get_i64();
+    u64 => I64, |v: u64| ValRaw::i64(v as i64), |r: ValRaw| r.get_i64() as u64;
+    f32 => F32, |v: f32| ValRaw::f32(v.to_bits()), |r: ValRaw| f32::from_bits(r.get_f32());
+    f64 => F64, |v: f64| ValRaw::f64(v.to_bits()), |r: ValRaw| f64::from_bits(r.get_f64());
+}
+
+impl WasmTy for Option<Func> {
+    fn valtype() -> ValType {
+        ValType::FUNCREF
+    }
+    fn check_store(&self, store: &StoreOpaque) -> Result<()> {
+        crate::Ref::Func(*self).check(store, &crate::RefType::FUNCREF)
+    }
+    fn into_raw(self, store: &StoreOpaque) -> ValRaw {
+        ValRaw::reference(crate::Ref::Func(self).to_raw(store))
+    }
+    fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Result<Self> {
+        match crate::Ref::from_raw(store, &crate::RefType::FUNCREF, raw.get_reference())? {
+            crate::Ref::Func(f) => Ok(f),
+            crate::Ref::Extern(_) => unreachable!("a funcref type gives a function reference"),
+        }
+    }
+}
+
+impl WasmTy for Option<ExternRef> {
+    fn valtype() -> ValType {
+        ValType::EXTERNREF
+    }
+    fn check_store(&self, store: &StoreOpaque) -> Result<()> {
+        crate::Ref::Extern(*self).check(store, &crate::RefType::EXTERNREF)
+    }
+    fn into_raw(self, store: &StoreOpaque) -> ValRaw {
+        ValRaw::reference(crate::Ref::Extern(self).to_raw(store))
+    }
+    fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Result<Self> {
+        match crate::Ref::from_raw(store, &crate::RefType::EXTERNREF, raw.get_reference())? {
+            crate::Ref::Extern(e) => Ok(e),
+            crate::Ref::Func(_) => unreachable!("an externref type gives a host reference"),
+        }
+    }
+}
+
+/// A list of wasm values: a single [`WasmTy`], or a tuple of them (`()` for none).
+pub trait WasmParams: Send + Sized {
+    /// How many values.
+    const LEN: usize;
+    /// Their types.
+    fn types() -> Vec<ValType>;
+    /// Checks that every value may be used in `store`.
+    #[doc(hidden)]
+    fn check_store(&self, store: &StoreOpaque) -> Result<()>;
+    /// Writes the values to `out`.
+    #[doc(hidden)]
+    fn store_raw(self, store: &StoreOpaque, out: &mut [ValRaw]);
+    /// Reads the values from `raw`.
+    #[doc(hidden)]
+    fn load_raw(store: &mut StoreOpaque, raw: &[ValRaw]) -> Result<Self>;
+}
+
+/// The results of a [`TypedFunc`]: the same shapes as [`WasmParams`].
+pub trait WasmResults: WasmParams {}
+impl<T: WasmParams> WasmResults for T {}
+
+impl<A: WasmTy> WasmParams for A {
+    const LEN: usize = 1;
+    fn types() -> Vec<ValType> {
+        vec![A::valtype()]
+    }
+    fn check_store(&self, store: &StoreOpaque) -> Result<()> {
+        WasmTy::check_store(self, store)
+    }
+    #[inline]
+    fn store_raw(self, store: &StoreOpaque, out: &mut [ValRaw]) {
+        out[0] = self.into_raw(store);
+    }
+    #[inline]
+    fn load_raw(store: &mut StoreOpaque, raw: &[ValRaw]) -> Result<Self> {
+        A::from_raw(store, raw[0])
+    }
+}
+
+macro_rules! tuples {
+    ($($n:literal: ($($t:ident $i:tt),*);)*) => {$(
+        impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
+            const LEN: usize = $n;
+            fn types() -> Vec<ValType> {
+                vec![$($t::valtype()),*]
+            }
+            #[allow(unused_variables)]
+            fn check_store(&self, store: &StoreOpaque) -> Result<()> {
+                $(self.$i.check_store(store)?;)*
+                Ok(())
+            }
+            #[inline]
+            #[allow(unused_variables)]
+            fn store_raw(self, store: &StoreOpaque, out: &mut [ValRaw]) {
+                $(out[$i] = self.$i.into_raw(store);)*
+            }
+            #[inline]
+            #[allow(unused_variables)]
+            fn load_raw(store: &mut StoreOpaque, raw: &[ValRaw]) -> Result<Self> {
+                Ok(($($t::from_raw(store, raw[$i])?,)*))
+            }
+        }
+
+        impl<T: 'static, F, $($t: WasmTy,)* R: WasmRet> IntoFunc<T, ($($t,)*), R> for F
+        where
+            F: Fn($($t),*) -> R + Send + Sync + 'static,
+        {
+            fn into_host_func(self) -> HostFunc<T> {
+                let ty = FuncType::new(vec![$($t::valtype()),*], R::types());
+                HostFunc::new(ty, move |caller: Caller<'_, T>, raw: &mut [ValRaw]| {
+                    #[allow(unused_variables)]
+                    let store = caller.store.opaque();
+                    $(#[allow(non_snake_case)] let $t = $t::from_raw(store, raw[$i])?;)*
+                    let result = self($($t),*);
+                    result.store_results(caller.store.opaque(), raw)
+                })
+            }
+        }
+
+        impl<T: 'static, F, $($t: WasmTy,)* R: WasmRet> IntoFunc<T, (Caller<'static, T>, $($t,)*), R> for F
+        where
+            F: Fn(Caller<'_, T>, $($t),*) -> R + Send + Sync + 'static,
+        {
+            fn into_host_func(self) -> HostFunc<T> {
+                let ty = FuncType::new(vec![$($t::valtype()),*], R::types());
+                HostFunc::new(ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
+                    #[allow(unused_variables)]
+                    let store = caller.store.opaque();
+                    $(#[allow(non_snake_case)] let $t = $t::from_raw(store, raw[$i])?;)*
+                    let result = self(caller.sub_caller(), $($t),*);
+                    result.store_results(caller.store.opaque(), raw)
+                })
+            }
+        }
+
+        impl<$($t: WasmTy),*> WasmRet for ($($t,)*) {
+            fn types() -> Vec<ValType> {
+                vec![$($t::valtype()),*]
+            }
+            #[allow(unused_variables)]
+            fn store_results(self, store: &mut StoreOpaque, out: &mut [ValRaw]) -> Result<()> {
+                $(self.$i.check_store(store)?; out[$i] = self.$i.into_raw(store);)*
+                Ok(())
+            }
+        }
+    )*};
+}
+
+tuples! {
+    0: ();
+    1: (A1 0);
+    2: (A1 0, A2 1);
+    3: (A1 0, A2 1, A3 2);
+    4: (A1 0, A2 1, A3 2, A4 3);
+    5: (A1 0, A2 1, A3 2, A4 3, A5 4);
+    6: (A1 0, A2 1, A3 2, A4 3, A5 4, A6 5);
+    7: (A1 0, A2 1, A3 2, A4 3, A5 4, A6 5, A7 6);
+    8: (A1 0, A2 1, A3 2, A4 3, A5 4, A6 5, A7 6, A8 7);
+    9: (A1 0, A2 1, A3 2, A4 3, A5 4, A6 5, A7 6, A8 7, A9 8);
+    10: (A1 0, A2 1, A3 2, A4 3, A5 4, A6 5, A7 6, A8 7, A9 8, A10 9);
+    11: (A1 0, A2 1, A3 2, A4 3, A5 4, A6 5, A7 6, A8 7, A9 8, A10 9, A11 10);
+    12: (A1 0, A2 1, A3 2, A4 3, A5 4, A6 5, A7 6, A8 7, A9 8, A10 9, A11 10, A12 11);
+    13: (A1 0, A2 1, A3 2, A4 3, A5 4, A6 5, A7 6, A8 7, A9 8, A10 9, A11 10, A12 11, A13 12);
+    14: (A1 0, A2 1, A3 2, A4 3, A5 4, A6 5, A7 6, A8 7, A9 8, A10 9, A11 10, A12 11, A13 12, A14 13);
+    15: (A1 0, A2 1, A3 2, A4 3, A5 4, A6 5, A7 6, A8 7, A9 8, A10 9, A11 10, A12 11, A13 12, A14 13, A15 14);
+    16: (A1 0, A2 1, A3 2, A4 3, A5 4, A6 5, A7 6, A8 7, A9 8, A10 9, A11 10, A12 11, A13 12, A14 13, A15 14, A16 15);
+}
+
+/// What a host closure may return: a value, a tuple of values, or a `Result` of either.
+pub trait WasmRet {
+    /// The result types.
+    fn types() -> Vec<ValType>;
+    /// Writes the results to `out`, or returns the closure's error.
+    #[doc(hidden)]
+    fn store_results(self, store: &mut StoreOpaque, out: &mut [ValRaw]) -> Result<()>;
+}
+
+impl<A: WasmTy> WasmRet for A {
+    fn types() -> Vec<ValType> {
+        vec![A::valtype()]
+    }
+    fn store_results(self, store: &mut StoreOpaque, out: &mut [ValRaw]) -> Result<()> {
+        self.check_store(store)?;
+        out[0] = self.into_raw(store);
+        Ok(())
+    }
+}
+
+impl<R: WasmRet> WasmRet for Result<R> {
+    fn types() -> Vec<ValType> {
+        R::types()
+    }
+    fn store_results(self, store: &mut StoreOpaque, out: &mut [ValRaw]) -> Result<()> {
+        self?.store_results(store, out)
+    }
+}
+
+/// A closure that can become a host function: `Fn(A1, ..., An) -> R` or `Fn(Caller<T>, A1, ..., An) -> R`.
+pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
+    /// The host function.
+    #[doc(hidden)]
+    fn into_host_func(self) -> HostFunc<T>;
+}
+
+/// The most values a typed call passes either way.
+const MAX_TYPED_VALUES: usize = 16;
+
+/// A function whose type was checked once, when the `TypedFunc` was made, so calls skip all checks.
+pub struct TypedFunc<Params, Results> {
+    func: Func,
+    _marker: PhantomData<fn(Params) -> Results>,
+}
+
+impl<P, R> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P, R> Copy for TypedFunc<P, R> {}
+
+impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
+    pub(crate) fn new<T>(store: StoreContext<'_, T>, func: Func) -> Result<Self> {
+        let store = &store.0.opaque;
+        let ty = &store.funcs[store.index(func.0)].ty;
+        if ty.param_types() != Params::types().as_slice() || ty.result_types() != Results::types().as_slice() {
+            bail!(
+                "type mismatch with parameters and results: expected {}, found {ty}",
+                FuncType::new(Params::types(), Results::types())
+            );
+        }
+        if Params::LEN > MAX_TYPED_VALUES || Results::LEN > MAX_TYPED_VALUES {
+            bail!("typed functions support at most {MAX_TYPED_VALUES} parameters and results");
+        }
+        Ok(TypedFunc { func, _marker: PhantomData })
+    }
+
+    /// The untyped function.
+    pub fn func(&self) -> &Func {
+        &self.func
+    }
+
+    /// Calls the function. Errors if the call traps or a host function it calls fails.
+    pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
+        let store = store.as_context_mut().0.opaque();
+        params.check_store(store)?;
+        let mut values = [ValRaw::default(); MAX_TYPED_VALUES];
+        params.store_raw(store, &mut values);
+        invoke(store, self.func, &mut values)?;
+        Results::load_raw(store, &values)
+    }
+}

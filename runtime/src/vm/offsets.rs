@@ -1,0 +1,125 @@
+//! The layout of a `VMContext`: the one place that knows where each field of an instance's context lives.
+//!
+//! ```text
+//! 0   instance      *mut InstanceData   (the Rust side of the instance)
+//! 8   store         *mut VMStoreContext (stack limit, fuel, epoch deadline)
+//! 16  builtins      *const BuiltinTable (runtime functions called by compiled code)
+//! 24  type_ids      *const u32          (engine-wide signature id of each module type)
+//! 32  funcrefs      [VMFuncRef; num_funcs]
+//!     memories      [*mut VMMemoryDefinition; num_memories]
+//!     tables        [*mut VMTableDefinition; num_tables]
+//!     globals       [*mut VMGlobalDefinition; num_globals]
+//! ```
+//!
+//! Every memory, table and global is reached through a pointer, whether it is imported or defined, so an
+//! instance treats both kinds alike and the definitions live in boxes owned by the store.
+
+/// Size of a pointer on the host, in bytes.
+pub const PTR: u32 = 8;
+
+/// Offsets inside a `VMFuncRef`: `{ func_ptr, vmctx, type_id }`.
+pub mod funcref {
+    /// The code address, called with the wasm calling convention.
+    pub const FUNC_PTR: u32 = 0;
+    /// The callee's context (an instance's `VMContext` or a host function's context).
+    pub const VMCTX: u32 = 8;
+    /// The engine-wide signature id, compared by `call_indirect`.
+    pub const TYPE_ID: u32 = 16;
+    /// Size of one `VMFuncRef`.
+    pub const SIZE: u32 = 24;
+}
+
+/// Offsets inside a `VMMemoryDefinition`: `{ base, current_length }`.
+pub mod memory {
+    /// Base address of the linear memory; it never moves.
+    pub const BASE: u32 = 0;
+    /// Current size in bytes.
+    pub const LENGTH: u32 = 8;
+}
+
+/// Offsets inside a `VMTableDefinition`: `{ base, current_elements }`.
+pub mod table {
+    /// Address of the first element; moves when the table grows.
+    pub const BASE: u32 = 0;
+    /// Current number of elements.
+    pub const LENGTH: u32 = 8;
+}
+
+/// Offsets inside the store's `VMStoreContext`.
+pub mod store {
+    /// Lowest stack address wasm code may use.
+    pub const STACK_LIMIT: u32 = 0;
+}
+
+/// Offsets inside a host function's context (`VMHostFuncContext`).
+pub mod host_func {
+    /// The Rust shim called by the exit trampoline.
+    pub const SHIM: u32 = 8;
+}
+
+/// Field offsets of the `VMContext` of one module's instances.
+#[derive(Clone, Debug)]
+pub struct VMOffsets {
+    num_funcs: u32,
+    num_memories: u32,
+    num_tables: u32,
+    num_globals: u32,
+}
+
+impl VMOffsets {
+    /// Offset of the pointer to the instance's Rust side.
+    pub const INSTANCE: u32 = 0;
+    /// Offset of the pointer to the store context.
+    pub const STORE: u32 = 8;
+    /// Offset of the pointer to the builtin function table.
+    pub const BUILTINS: u32 = 16;
+    /// Offset of the pointer to the signature-id array.
+    pub const TYPE_IDS: u32 = 24;
+    const FUNCREFS: u32 = 32;
+
+    /// The layout for a module with these counts (imports included).
+    pub fn new(num_funcs: u32, num_memories: u32, num_tables: u32, num_globals: u32) -> Self {
+        VMOffsets { num_funcs, num_memories, num_tables, num_globals }
+    }
+
+    /// Offset of function `index`'s `VMFuncRef`.
+    pub fn funcref(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_funcs);
+        Self::FUNCREFS + index * funcref::SIZE
+    }
+
+    fn memories_start(&self) -> u32 {
+        Self::FUNCREFS + self.num_funcs * funcref::SIZE
+    }
+
+    /// Offset of the pointer to memory `index`'s definition.
+    pub fn memory(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_memories);
+        self.memories_start() + index * PTR
+    }
+
+    fn tables_start(&self) -> u32 {
+        self.memories_start() + self.num_memories * PTR
+    }
+
+    /// Offset of the pointer to table `index`'s definition.
+    pub fn table(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_tables);
+        self.tables_start() + index * PTR
+    }
+
+    fn globals_start(&self) -> u32 {
+        self.tables_start() + self.num_tables * PTR
+    }
+
+    /// Offset of the pointer to global `index`'s storage.
+    pub fn global(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_globals);
+        self.globals_start() + index * PTR
+    }
+
+    /// Total size of the context in bytes.
+    pub fn size(&self) -> u32 {
+        self.globals_start() + self.num_globals * PTR
+    }
+}

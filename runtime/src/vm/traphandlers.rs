@@ -1,0 +1,292 @@
+//! The boundary between host and wasm: entering compiled code, and coming back from a trap.
+//!
+//! The host enters wasm through [`enter`], which records the callee-saved registers and the stack pointer
+//! in a jump buffer before calling the entry trampoline. Every way out other than a normal return is a
+//! trap instruction or a fault inside published wasm code: the signal handler claims it only if the faulting
+//! PC lies in published code, records why and where (with a backtrace walked along the frame pointers), and
+//! makes the thread resume in [`resume`], which restores the jump buffer so that [`enter`] returns again.
+//! Host errors and panics are stored in the current activation by the host shim, which then returns a
+//! failure flag; the exit trampoline turns that into a trap. No Rust frame is ever unwound by this, since
+//! only compiled wasm frames and trampolines lie between a jump buffer and the point of the trap.
+
+use crate::Trap;
+use crate::code::{TrapSite, registry};
+use std::any::Any;
+use std::cell::{Cell, UnsafeCell};
+use std::sync::Once;
+
+/// Saved callee-saved registers, stack pointer and return address of one entry into wasm.
+#[repr(C)]
+#[derive(Default)]
+struct JmpBuf {
+    rbx: usize,
+    rbp: usize,
+    r12: usize,
+    r13: usize,
+    r14: usize,
+    r15: usize,
+    rsp: usize,
+    rip: usize,
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+compile_error!("Tenon currently runs on x86_64 Linux only");
+
+/// Calls `f(a0, a1, a2, a3)` after saving the caller's registers in `buf`; returns 0 when `f` returns,
+/// or 1 when [`resume`] is called with `buf`.
+#[unsafe(naked)]
+unsafe extern "sysv64" fn call_with_jmpbuf(
+    buf: *mut JmpBuf,
+    f: *const u8,
+    a0: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+) -> u32 {
+    core::arch::naked_asm!(
+        "mov [rdi + 0], rbx",
+        "mov [rdi + 8], rbp",
+        "mov [rdi + 16], r12",
+        "mov [rdi + 24], r13",
+        "mov [rdi + 32], r14",
+        "mov [rdi + 40], r15",
+        "lea rax, [rsp + 8]",
+        "mov [rdi + 48], rax",
+        "mov rax, [rsp]",
+        "mov [rdi + 56], rax",
+        "push rbp",
+        "mov rbp, rsp",
+        "mov rax, rsi",
+        "mov rdi, rdx",
+        "mov rsi, rcx",
+        "mov rdx, r8",
+        "mov rcx, r9",
+        "call rax",
+        "pop rbp",
+        "xor eax, eax",
+        "ret",
+    )
+}
+
+/// Restores the registers saved in `buf` and returns 1 from the [`call_with_jmpbuf`] that saved them.
+#[unsafe(naked)]
+unsafe extern "sysv64" fn resume(buf: *const JmpBuf) -> ! {
+    core::arch::naked_asm!(
+        "mov rbx, [rdi + 0]",
+        "mov rbp, [rdi + 8]",
+        "mov r12, [rdi + 16]",
+        "mov r13, [rdi + 24]",
+        "mov r14, [rdi + 32]",
+        "mov r15, [rdi + 40]",
+        "mov rsp, [rdi + 48]",
+        "mov eax, 1",
+        "jmp qword ptr [rdi + 56]",
+    )
+}
+
+/// Why wasm execution ended early.
+pub enum UnwindReason {
+    /// A trap of compiled code.
+    Trap(Trap),
+    /// A host function returned an error.
+    HostError(anyhow::Error),
+    /// A host function panicked.
+    Panic(Box<dyn Any + Send>),
+}
+
+/// How many frames a trap's backtrace keeps (the innermost ones).
+const MAX_FRAMES: usize = 64;
+
+/// The PCs of the wasm frames at a trap, innermost first.
+#[derive(Clone)]
+pub struct RawBacktrace {
+    pcs: [usize; MAX_FRAMES],
+    len: usize,
+}
+
+impl RawBacktrace {
+    /// The recorded PCs, innermost first.
+    pub fn pcs(&self) -> &[usize] {
+        &self.pcs[..self.len]
+    }
+}
+
+/// One entry into wasm, linked to the activations further out on this thread.
+struct Activation {
+    jmpbuf: JmpBuf,
+    reason: UnsafeCell<Option<UnwindReason>>,
+    backtrace: UnsafeCell<RawBacktrace>,
+    prev: *const Activation,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const Activation> = const { Cell::new(std::ptr::null()) };
+}
+
+/// A wasm call that did not return normally.
+pub struct Unwind {
+    /// Why it ended.
+    pub reason: UnwindReason,
+    /// Where, if compiled code trapped.
+    pub backtrace: Option<RawBacktrace>,
+}
+
+/// Runs `trampoline(a0, a1, a2, a3)` (compiled code with the System V convention) and catches any trap it
+/// raises.
+///
+/// # Safety
+/// `trampoline` must be a published entry trampoline and the arguments what it expects; the store that owns
+/// the code must be exclusively borrowed by the caller for the duration of the call.
+pub unsafe fn enter(trampoline: *const u8, a0: usize, a1: usize, a2: usize, a3: usize) -> Result<(), Box<Unwind>> {
+    install_handlers();
+    let activation = Activation {
+        jmpbuf: JmpBuf::default(),
+        reason: UnsafeCell::new(None),
+        backtrace: UnsafeCell::new(RawBacktrace { pcs: [0; MAX_FRAMES], len: 0 }),
+        prev: CURRENT.with(|c| c.get()),
+    };
+    CURRENT.with(|c| c.set(&activation));
+    let jmpbuf = &activation.jmpbuf as *const JmpBuf as *mut JmpBuf;
+    // SAFETY: the caller guarantees the trampoline and its arguments; `jmpbuf` lives in this frame, which
+    // outlives the call, and only `resume` (from the signal handler, while this activation is current)
+    // reads it.
+    let status = unsafe { call_with_jmpbuf(jmpbuf, trampoline, a0, a1, a2, a3) };
+    CURRENT.with(|c| c.set(activation.prev));
+    if status == 0 {
+        return Ok(());
+    }
+    let reason = activation.reason.into_inner().unwrap_or(UnwindReason::Trap(Trap::UnreachableCodeReached));
+    let backtrace = activation.backtrace.into_inner();
+    Err(Box::new(Unwind { reason, backtrace: (backtrace.len > 0).then_some(backtrace) }))
+}
+
+/// Records why the current host call failed; the exit trampoline then raises a trap that unwinds to the
+/// innermost [`enter`]. Returns `false` when no wasm is running on this thread.
+pub fn set_pending(reason: UnwindReason) -> bool {
+    let current = CURRENT.with(|c| c.get());
+    if current.is_null() {
+        return false;
+    }
+    // SAFETY: `current` points to the live activation of the innermost `enter` on this thread, and nothing
+    // else reads its reason until that call returns.
+    unsafe { *(*current).reason.get() = Some(reason) };
+    true
+}
+
+/// Whether this thread is running wasm.
+pub fn in_wasm() -> bool {
+    !CURRENT.with(|c| c.get()).is_null()
+}
+
+const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
+
+struct PreviousHandlers(UnsafeCell<[std::mem::MaybeUninit<libc::sigaction>; 4]>);
+// SAFETY: written once under `Once` before any handler of ours can run, read-only afterwards.
+unsafe impl Sync for PreviousHandlers {}
+static PREVIOUS: PreviousHandlers = PreviousHandlers(UnsafeCell::new([std::mem::MaybeUninit::uninit(); 4]));
+static INSTALL: Once = Once::new();
+
+/// Installs the process-wide signal handlers (once).
+pub fn install_handlers() {
+    INSTALL.call_once(|| {
+        for (i, &signal) in SIGNALS.iter().enumerate() {
+            // SAFETY: `sigaction` is called with a fully initialised action; `PREVIOUS` is written only here,
+            // inside `Once`, before our handler is installed for this signal.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = handle_signal as *const () as usize;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let previous = (*PREVIOUS.0.get())[i].as_mut_ptr();
+                if libc::sigaction(signal, &action, previous) != 0 {
+                    panic!("failed to install the signal handler for signal {signal}");
+                }
+            }
+        }
+    });
+}
+
+extern "C" fn handle_signal(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid `ucontext_t` to SA_SIGINFO handlers.
+    let claimed = unsafe { claim_fault(context.cast()) };
+    if !claimed {
+        // SAFETY: forwarding with the arguments the kernel gave us.
+        unsafe { forward(signal, info, context) };
+    }
+}
+
+/// If the fault happened in published wasm code while an activation is current, records it and redirects the
+/// thread to [`resume`]. Returns whether it did.
+unsafe fn claim_fault(context: *mut libc::ucontext_t) -> bool {
+    // SAFETY: `context` is the valid, writable context of the interrupted thread.
+    let gregs = unsafe { &mut (*context).uc_mcontext.gregs };
+    let pc = gregs[libc::REG_RIP as usize] as usize;
+    let fp = gregs[libc::REG_RBP as usize] as usize;
+    let activation = CURRENT.with(|c| c.get());
+    if activation.is_null() {
+        return false;
+    }
+    let Some(site) = registry::trap_at(pc) else { return false };
+    // SAFETY: `activation` is the live innermost activation of this thread (it is only current while its
+    // `enter` frame is on the stack), and the thread is stopped in wasm code, so nothing else touches it.
+    unsafe {
+        let activation = &*activation;
+        let reason = &mut *activation.reason.get();
+        match site {
+            TrapSite::Trap(code) => *reason = Some(UnwindReason::Trap(code)),
+            // The host shim stored the reason before returning its failure flag.
+            TrapSite::HostCallFailed => {}
+        }
+        walk_frames(pc, fp, &mut *activation.backtrace.get());
+        gregs[libc::REG_RIP as usize] = resume as *const () as usize as i64;
+        gregs[libc::REG_RDI as usize] = &activation.jmpbuf as *const JmpBuf as usize as i64;
+    }
+    true
+}
+
+/// Records the wasm frames from `pc`/`fp` outwards, following the frame-pointer chain of compiled code.
+unsafe fn walk_frames(mut pc: usize, mut fp: usize, backtrace: &mut RawBacktrace) {
+    backtrace.len = 0;
+    while registry::is_code(pc) && backtrace.len < MAX_FRAMES {
+        backtrace.pcs[backtrace.len] = pc;
+        backtrace.len += 1;
+        if fp == 0 {
+            break;
+        }
+        // SAFETY: compiled code keeps frame pointers, so `fp` points to a saved frame pointer followed by
+        // the return address, both on this thread's stack.
+        let (next_fp, return_pc) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if next_fp <= fp {
+            break;
+        }
+        pc = return_pc.wrapping_sub(1);
+        fp = next_fp;
+    }
+}
+
+unsafe fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    let index = SIGNALS.iter().position(|&s| s == signal).expect("handler installed only for SIGNALS");
+    // SAFETY: `PREVIOUS` was initialised before our handler was installed.
+    let previous = unsafe { (*PREVIOUS.0.get())[index].assume_init_ref() };
+    if previous.sa_flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: an SA_SIGINFO handler has this signature.
+        let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+            unsafe { std::mem::transmute(previous.sa_sigaction) };
+        handler(signal, info, context);
+    } else if previous.sa_sigaction == libc::SIG_DFL || previous.sa_sigaction == libc::SIG_IGN {
+        // Put the previous disposition back; returning re-executes the faulting instruction, which then
+        // takes the default action.
+        // SAFETY: restoring a disposition that was valid before.
+        unsafe { libc::sigaction(signal, previous, std::ptr::null_mut()) };
+    } else {
+        // SAFETY: a handler without SA_SIGINFO has this signature.
+        let handler: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(previous.sa_sigaction) };
+        handler(signal);
+    }
+}
+
+/// The current stack pointer, approximately (the address of a local).
+pub fn approximate_stack_pointer() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}

@@ -1,0 +1,146 @@
+//! The `#[repr(C)]` structures that compiled code reads and writes; their offsets are in [`super::offsets`].
+
+use super::offsets;
+use std::mem::offset_of;
+
+/// A function as compiled code sees it: what `ref.func`, tables and imports hold a pointer to.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMFuncRef {
+    /// Code address, called with the wasm calling convention `(callee_vmctx, caller_vmctx, params...)`.
+    pub func_ptr: *const u8,
+    /// The callee's context.
+    pub vmctx: *mut u8,
+    /// Engine-wide signature id.
+    pub type_id: u32,
+}
+
+/// A linear memory's base and current size, read by compiled code.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMMemoryDefinition {
+    /// Base address; fixed for the memory's lifetime.
+    pub base: *mut u8,
+    /// Current size in bytes.
+    pub current_length: usize,
+}
+
+/// A table's elements and current size, read by compiled code.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMTableDefinition {
+    /// Address of element 0 (each element is a pointer-sized raw reference).
+    pub base: *mut usize,
+    /// Current number of elements.
+    pub current_elements: usize,
+}
+
+/// Storage of one global: 16 bytes, the value in the low bytes.
+#[repr(C, align(16))]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct VMGlobalDefinition(pub ValRaw);
+
+/// Per-store state read by compiled code.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMStoreContext {
+    /// Lowest stack address wasm may use; checked in every function prologue.
+    pub stack_limit: usize,
+}
+
+impl Default for VMStoreContext {
+    fn default() -> Self {
+        VMStoreContext { stack_limit: usize::MAX }
+    }
+}
+
+/// One untyped wasm value as it crosses the host boundary: 16 bytes, little-endian, low bytes first.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct ValRaw {
+    lo: u64,
+    hi: u64,
+}
+
+impl std::fmt::Debug for ValRaw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ValRaw({:#x}, {:#x})", self.lo, self.hi)
+    }
+}
+
+impl ValRaw {
+    /// An `i32`.
+    #[inline]
+    pub fn i32(v: i32) -> Self {
+        ValRaw { lo: v as u32 as u64, hi: 0 }
+    }
+    /// An `i64`.
+    #[inline]
+    pub fn i64(v: i64) -> Self {
+        ValRaw { lo: v as u64, hi: 0 }
+    }
+    /// An `f32` given by its bits.
+    #[inline]
+    pub fn f32(bits: u32) -> Self {
+        ValRaw { lo: bits as u64, hi: 0 }
+    }
+    /// An `f64` given by its bits.
+    #[inline]
+    pub fn f64(bits: u64) -> Self {
+        ValRaw { lo: bits, hi: 0 }
+    }
+    /// A `v128` given by its bits.
+    #[inline]
+    pub fn v128(bits: u128) -> Self {
+        ValRaw { lo: bits as u64, hi: (bits >> 64) as u64 }
+    }
+    /// A raw reference (0 is null).
+    #[inline]
+    pub fn reference(raw: usize) -> Self {
+        ValRaw { lo: raw as u64, hi: 0 }
+    }
+    /// The value as an `i32`.
+    #[inline]
+    pub fn get_i32(&self) -> i32 {
+        self.lo as u32 as i32
+    }
+    /// The value as an `i64`.
+    #[inline]
+    pub fn get_i64(&self) -> i64 {
+        self.lo as i64
+    }
+    /// The bits of an `f32`.
+    #[inline]
+    pub fn get_f32(&self) -> u32 {
+        self.lo as u32
+    }
+    /// The bits of an `f64`.
+    #[inline]
+    pub fn get_f64(&self) -> u64 {
+        self.lo
+    }
+    /// The bits of a `v128`.
+    #[inline]
+    pub fn get_v128(&self) -> u128 {
+        (self.hi as u128) << 64 | self.lo as u128
+    }
+    /// A raw reference (0 is null).
+    #[inline]
+    pub fn get_reference(&self) -> usize {
+        self.lo as usize
+    }
+}
+
+// The layout constants that compiled code relies on must match these structures.
+const _: () = {
+    assert!(offset_of!(VMFuncRef, func_ptr) == offsets::funcref::FUNC_PTR as usize);
+    assert!(offset_of!(VMFuncRef, vmctx) == offsets::funcref::VMCTX as usize);
+    assert!(offset_of!(VMFuncRef, type_id) == offsets::funcref::TYPE_ID as usize);
+    assert!(size_of::<VMFuncRef>() == offsets::funcref::SIZE as usize);
+    assert!(offset_of!(VMMemoryDefinition, base) == offsets::memory::BASE as usize);
+    assert!(offset_of!(VMMemoryDefinition, current_length) == offsets::memory::LENGTH as usize);
+    assert!(offset_of!(VMTableDefinition, base) == offsets::table::BASE as usize);
+    assert!(offset_of!(VMTableDefinition, current_elements) == offsets::table::LENGTH as usize);
+    assert!(offset_of!(VMStoreContext, stack_limit) == offsets::store::STACK_LIMIT as usize);
+    assert!(size_of::<ValRaw>() == 16);
+};
