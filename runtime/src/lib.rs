@@ -27,6 +27,10 @@
 //! # }
 //! ```
 
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod code;
 mod compile;
 mod config;

@@ -351,14 +351,6 @@ impl ExternType {
             _ => None,
         }
     }
-    pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            ExternType::Func(_) => "function",
-            ExternType::Global(_) => "global",
-            ExternType::Table(_) => "table",
-            ExternType::Memory(_) => "memory",
-        }
-    }
 }
 
 impl fmt::Display for ExternType {

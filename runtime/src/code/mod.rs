@@ -197,10 +197,6 @@ impl CodeImage {
         Some(unsafe { self.mapping.add(start as usize) })
     }
 
-    /// The image's metadata.
-    pub fn info(&self) -> &Arc<CodeInfo> {
-        &self.info
-    }
 }
 
 impl Drop for CodeImage {

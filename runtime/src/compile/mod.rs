@@ -8,7 +8,7 @@ pub mod trampolines;
 use crate::code::{CodeBuilder, CodeImage, CompiledFunction, TrapSite};
 use crate::types::FuncType;
 use crate::vm::offsets::VMOffsets;
-use crate::{Trap, types::ValType};
+use crate::Trap;
 use anyhow::{Context as _, Result, anyhow, bail};
 use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, TrapCode, types};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
@@ -60,7 +60,7 @@ fn trap_site(code: TrapCode) -> Result<TrapSite> {
 
 /// The wasm features Tenon accepts.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
+    WasmFeatures::WASM2.difference(WasmFeatures::SIMD) | WasmFeatures::EXTENDED_CONST | WasmFeatures::MULTI_MEMORY
 }
 
 /// The CLIF signature of a wasm function: `(callee_vmctx, caller_vmctx, params...) -> results`.
@@ -213,9 +213,4 @@ pub fn finish(isa: &dyn TargetIsa, context: &mut Context) -> Result<CompiledFunc
         calls,
         traps,
     })
-}
-
-/// Whether values of this type can cross the host boundary in this version.
-pub fn is_supported(ty: ValType) -> bool {
-    ty != ValType::V128
 }

@@ -135,8 +135,6 @@ pub enum SegmentMode {
 pub struct ElementSegment {
     /// Where it goes.
     pub mode: SegmentMode,
-    /// The element type.
-    pub ty: RefType,
     /// The elements.
     pub items: Vec<ConstExpr>,
 }
@@ -341,17 +339,16 @@ fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
             SegmentMode::Active { index: table_index.unwrap_or(0), offset: ConstExpr::parse(&offset_expr)? }
         }
     };
-    let (ty, items) = match element.items {
+    let items = match element.items {
         ElementItems::Functions(reader) => {
-            let items = reader.into_iter().map(|f| Ok(ConstExpr(vec![ConstOp::RefFunc(f?)]))).collect::<Result<_>>()?;
-            (RefType::FUNCREF, items)
+            reader.into_iter().map(|f| Ok(ConstExpr(vec![ConstOp::RefFunc(f?)]))).collect::<Result<_>>()?
         }
         ElementItems::Expressions(ty, reader) => {
-            let items = reader.into_iter().map(|e| ConstExpr::parse(&e?)).collect::<Result<_>>()?;
-            (RefType::from_wasm(ty)?, items)
+            RefType::from_wasm(ty)?;
+            reader.into_iter().map(|e| ConstExpr::parse(&e?)).collect::<Result<_>>()?
         }
     };
-    Ok(ElementSegment { mode, ty, items })
+    Ok(ElementSegment { mode, items })
 }
 
 fn func_type(f: &wasmparser::FuncType) -> Result<FuncType> {

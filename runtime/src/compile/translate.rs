@@ -640,8 +640,11 @@ impl Translator<'_, '_> {
                 let index = self.pop();
                 let depths = targets.targets().collect::<Result<Vec<u32>, _>>()?;
                 let default = targets.default();
+                // Jump tables carry no arguments: a target that takes values gets an edge block that
+                // passes them, filled in after the `br_table`.
                 let mut edges: HashMap<u32, ir::Block> = HashMap::new();
-                let mut edge_for = |t: &mut Self, depth: u32| -> ir::Block {
+                let mut pending: Vec<(ir::Block, ir::Block, usize)> = Vec::new();
+                let mut block_for = |t: &mut Self, depth: u32| -> ir::Block {
                     if let Some(&b) = edges.get(&depth) {
                         return b;
                     }
@@ -650,25 +653,25 @@ impl Translator<'_, '_> {
                     let block = if arity == 0 {
                         target
                     } else {
-                        // Jump tables carry no arguments: route through an edge block that passes them.
                         let edge = t.builder.create_block();
-                        let current = t.builder.current_block().expect("in a block");
-                        t.builder.switch_to_block(edge);
-                        let values = t.peekn(arity).to_vec();
-                        t.jump(target, &values);
-                        t.builder.switch_to_block(current);
+                        pending.push((edge, target, arity));
                         edge
                     };
                     edges.insert(depth, block);
                     block
                 };
-                let default_block = edge_for(self, default);
-                let table_blocks: Vec<ir::Block> = depths.iter().map(|&d| edge_for(self, d)).collect();
+                let default_block = block_for(self, default);
+                let table_blocks: Vec<ir::Block> = depths.iter().map(|&d| block_for(self, d)).collect();
                 let dfg = &mut self.builder.func.dfg;
                 let default_call = dfg.block_call(default_block, &[]);
                 let calls: Vec<_> = table_blocks.iter().map(|&b| dfg.block_call(b, &[])).collect();
                 let jt = self.builder.create_jump_table(JumpTableData::new(default_call, &calls));
                 self.builder.ins().br_table(index, jt);
+                for (edge, target, arity) in pending {
+                    self.builder.switch_to_block(edge);
+                    let values = self.peekn(arity).to_vec();
+                    self.jump(target, &values);
+                }
                 self.reachable = false;
             }
             O::Return => {

@@ -173,11 +173,6 @@ pub fn set_pending(reason: UnwindReason) -> bool {
     true
 }
 
-/// Whether this thread is running wasm.
-pub fn in_wasm() -> bool {
-    !CURRENT.with(|c| c.get()).is_null()
-}
-
 const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
 
 struct PreviousHandlers(UnsafeCell<[std::mem::MaybeUninit<libc::sigaction>; 4]>);
