@@ -131,7 +131,7 @@ fn check_import(store: &mut StoreOpaque, module: &Module, index: usize, import: 
     let expected = module.info().entity_type(decl.index);
     let ok = match (&expected, import) {
         (ExternType::Func(e), Extern::Func(f)) => store.funcs[store.index(f.0)].ty == *e,
-        (ExternType::Global(e), Extern::Global(g)) => store.globals[store.index(g.0)].ty == *e,
+        (ExternType::Global(e), Extern::Global(g)) => store.globals[store.index(g.0)].ty.matches(e),
         (ExternType::Table(e), Extern::Table(t)) => {
             let table = &store.tables[store.index(t.0)];
             table.ty().matches(table.size(), e)

@@ -41,9 +41,11 @@ impl RefType {
 
 impl fmt::Display for RefType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.heap_type {
-            HeapType::Func => f.write_str("funcref"),
-            HeapType::Extern => f.write_str("externref"),
+        match (self.nullable, self.heap_type) {
+            (true, HeapType::Func) => f.write_str("funcref"),
+            (true, HeapType::Extern) => f.write_str("externref"),
+            (false, HeapType::Func) => f.write_str("(ref func)"),
+            (false, HeapType::Extern) => f.write_str("(ref extern)"),
         }
     }
 }
@@ -101,13 +103,13 @@ impl ValType {
 
 impl RefType {
     pub(crate) fn from_wasm(r: wasmparser::RefType) -> anyhow::Result<Self> {
-        if r == wasmparser::RefType::FUNCREF {
-            Ok(RefType::FUNCREF)
-        } else if r == wasmparser::RefType::EXTERNREF {
-            Ok(RefType::EXTERNREF)
-        } else {
-            anyhow::bail!("reference type `{r}` is not supported yet")
-        }
+        use wasmparser::{AbstractHeapType, HeapType as H};
+        let heap_type = match r.heap_type() {
+            H::Abstract { shared: false, ty: AbstractHeapType::Func } | H::Concrete(_) | H::Exact(_) => HeapType::Func,
+            H::Abstract { shared: false, ty: AbstractHeapType::Extern } => HeapType::Extern,
+            _ => anyhow::bail!("reference type `{r}` is not supported yet"),
+        };
+        Ok(RefType { nullable: r.is_nullable(), heap_type })
     }
 }
 
@@ -269,6 +271,23 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<
         }
 }
 
+impl RefType {
+    /// Whether every value of this type is also a value of `other`.
+    pub(crate) fn is_subtype_of(&self, other: &RefType) -> bool {
+        self.heap_type == other.heap_type && (other.nullable || !self.nullable)
+    }
+}
+
+impl ValType {
+    /// Whether every value of this type is also a value of `other`.
+    pub(crate) fn is_subtype_of(&self, other: &ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.is_subtype_of(b),
+            _ => self == other,
+        }
+    }
+}
+
 /// Whether a global can be set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mutability {
@@ -297,6 +316,15 @@ impl GlobalType {
     /// Whether it can be set.
     pub fn mutability(&self) -> Mutability {
         self.mutability
+    }
+    /// Whether a global of this type may be imported where `expected` is declared: immutable globals are
+    /// covariant, mutable ones invariant.
+    pub(crate) fn matches(&self, expected: &GlobalType) -> bool {
+        self.mutability == expected.mutability
+            && match self.mutability {
+                Mutability::Const => self.content.is_subtype_of(&expected.content),
+                Mutability::Var => self.content == expected.content,
+            }
     }
 }
 

@@ -95,6 +95,9 @@ impl Ref {
         if self.ty().heap_type() != ty.heap_type() {
             bail!("type mismatch: expected {ty}, found {}", self.ty());
         }
+        if self.is_null() && !ty.is_nullable() {
+            bail!("type mismatch: null where {ty} is expected");
+        }
         let owned = match self {
             Ref::Func(Some(f)) => store.owns(f.0),
             Ref::Extern(Some(e)) => store.owns(e.0),

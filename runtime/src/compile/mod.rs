@@ -40,6 +40,8 @@ pub mod trap_codes {
     pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(4);
     /// A host function failed (the exit trampoline's failure path).
     pub const HOST_CALL_FAILED: TrapCode = TrapCode::unwrap_user(5);
+    /// A null reference was dereferenced (`call_ref`, `ref.as_non_null`).
+    pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(6);
 }
 
 fn trap_site(code: TrapCode) -> Result<TrapSite> {
@@ -53,6 +55,7 @@ fn trap_site(code: TrapCode) -> Result<TrapSite> {
         trap_codes::TABLE_OUT_OF_BOUNDS => Trap::TableOutOfBounds,
         trap_codes::INDIRECT_CALL_TO_NULL => Trap::IndirectCallToNull,
         trap_codes::BAD_SIGNATURE => Trap::BadSignature,
+        trap_codes::NULL_REFERENCE => Trap::NullReference,
         trap_codes::HOST_CALL_FAILED => return Ok(TrapSite::HostCallFailed),
         other => bail!("unexpected trap code {other} in compiled code"),
     }))
@@ -60,7 +63,10 @@ fn trap_site(code: TrapCode) -> Result<TrapSite> {
 
 /// The wasm features Tenon accepts.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2.difference(WasmFeatures::SIMD) | WasmFeatures::EXTENDED_CONST | WasmFeatures::MULTI_MEMORY
+    WasmFeatures::WASM2.difference(WasmFeatures::SIMD) | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::GC
 }
 
 /// The CLIF signature of a wasm function: `(callee_vmctx, caller_vmctx, params...) -> results`.

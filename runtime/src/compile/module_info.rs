@@ -207,10 +207,17 @@ impl ModuleInfo {
         match payload {
             Payload::TypeSection(reader) => {
                 for group in reader.clone() {
-                    for sub in group?.into_types() {
+                    let group = group?;
+                    if group.is_explicit_rec_group() {
+                        bail!("recursive type groups (GC proposal) are not supported yet");
+                    }
+                    for sub in group.into_types() {
+                        if !sub.is_final || !sub.supertype_idxs.is_empty() {
+                            bail!("type subtyping (GC proposal) is not supported yet");
+                        }
                         match &sub.composite_type.inner {
                             wasmparser::CompositeInnerType::Func(f) => self.types.push(func_type(f)?),
-                            _ => bail!("only function types are supported"),
+                            _ => bail!("struct and array types (GC proposal) are not supported yet"),
                         }
                     }
                 }

@@ -414,6 +414,11 @@ impl Translator<'_, '_> {
         let expected = self.builder.ins().load(types::I32, readonly(), type_ids, (type_index * 4) as i32);
         let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
         self.builder.ins().trapnz(mismatch, trap_codes::BAD_SIGNATURE);
+        self.call_funcref(funcref, type_index)
+    }
+
+    /// Calls the non-null `funcref` (a `*const VMFuncRef`), known to have type `type_index`.
+    fn call_funcref(&mut self, funcref: Value, type_index: u32) -> Result<()> {
         let code = self.load_ptr(funcref, offsets::funcref::FUNC_PTR, trusted());
         let callee_vmctx = self.load_ptr(funcref, offsets::funcref::VMCTX, trusted());
         let sig = self.signature(type_index)?;
@@ -840,6 +845,35 @@ impl Translator<'_, '_> {
                 self.push(v);
             }
             O::RefIsNull => self.eqz(),
+            O::RefAsNonNull => {
+                let v = *self.stack.last().expect("validated operand stack");
+                self.builder.ins().trapz(v, trap_codes::NULL_REFERENCE);
+            }
+            O::BrOnNull { relative_depth } => {
+                let reference = self.pop();
+                let frame = self.control[self.control.len() - 1 - relative_depth as usize];
+                let (target, arity) = frame.branch_target();
+                let values = args(self.peekn(arity));
+                let fallthrough = self.builder.create_block();
+                self.builder.ins().brif(reference, fallthrough, &[], target, &values);
+                self.builder.switch_to_block(fallthrough);
+                self.push(reference);
+            }
+            O::BrOnNonNull { relative_depth } => {
+                let reference = *self.stack.last().expect("validated operand stack");
+                let frame = self.control[self.control.len() - 1 - relative_depth as usize];
+                let (target, arity) = frame.branch_target();
+                let values = args(self.peekn(arity));
+                let fallthrough = self.builder.create_block();
+                self.builder.ins().brif(reference, target, &values, fallthrough, &[]);
+                self.builder.switch_to_block(fallthrough);
+                self.pop();
+            }
+            O::CallRef { type_index } => {
+                let funcref = self.pop();
+                self.builder.ins().trapz(funcref, trap_codes::NULL_REFERENCE);
+                self.call_funcref(funcref, type_index)?;
+            }
             O::RefFunc { function_index } => {
                 let vmctx = self.vmctx;
                 let v = self.builder.ins().iadd_imm_s(vmctx, self.offsets.funcref(function_index) as i64);
