@@ -43,7 +43,15 @@ fn main() -> ExitCode {
     match execute(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("Error: {e:?}");
+            match e.downcast_ref::<tenon::Trap>() {
+                Some(trap) => {
+                    eprintln!("Error: wasm trap: {trap}");
+                    if let Some(backtrace) = e.downcast_ref::<tenon::WasmBacktrace>() {
+                        eprint!("{backtrace}");
+                    }
+                }
+                None => eprintln!("Error: {e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
