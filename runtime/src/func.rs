@@ -127,7 +127,9 @@ unsafe extern "sysv64" fn host_shim<T: 'static>(
         Ok(Err(error)) => UnwindReason::HostError(error),
         Err(payload) => UnwindReason::Panic(payload),
     };
-    traphandlers::set_pending(reason)
+    // The shim only runs inside a call into wasm, so there is an activation to record the reason in.
+    traphandlers::set_pending(reason);
+    false
 }
 
 /// Calls function `func` of `store` with the arguments in `values`, which receives the results.

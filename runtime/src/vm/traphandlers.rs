@@ -161,16 +161,13 @@ pub unsafe fn enter(trampoline: *const u8, a0: usize, a1: usize, a2: usize, a3: 
 }
 
 /// Records why the current host call failed; the exit trampoline then raises a trap that unwinds to the
-/// innermost [`enter`]. Returns `false` when no wasm is running on this thread.
-pub fn set_pending(reason: UnwindReason) -> bool {
+/// innermost [`enter`]. Must be called while wasm is running on this thread.
+pub fn set_pending(reason: UnwindReason) {
     let current = CURRENT.with(|c| c.get());
-    if current.is_null() {
-        return false;
-    }
+    assert!(!current.is_null(), "a host call failed outside of any call into wasm");
     // SAFETY: `current` points to the live activation of the innermost `enter` on this thread, and nothing
     // else reads its reason until that call returns.
     unsafe { *(*current).reason.get() = Some(reason) };
-    true
 }
 
 const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
