@@ -281,6 +281,21 @@ impl Translator<'_, '_> {
         self.jump(target, &values);
     }
 
+    /// Branches to the frame `depth` levels out when `cond` is non-zero (`when_set`) or zero (otherwise),
+    /// passing the values the target takes from the top of the stack; continues in a new block.
+    fn branch_if(&mut self, cond: Value, depth: u32, when_set: bool) {
+        let frame = self.control[self.control.len() - 1 - depth as usize];
+        let (target, arity) = frame.branch_target();
+        let values = args(self.peekn(arity));
+        let fallthrough = self.builder.create_block();
+        if when_set {
+            self.builder.ins().brif(cond, target, &values, fallthrough, &[]);
+        } else {
+            self.builder.ins().brif(cond, fallthrough, &[], target, &values);
+        }
+        self.builder.switch_to_block(fallthrough);
+    }
+
     fn unreachable_operator(&mut self, op: &Operator<'_>) -> Result<()> {
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.unreachable_depth += 1,
@@ -634,12 +649,7 @@ impl Translator<'_, '_> {
             }
             O::BrIf { relative_depth } => {
                 let cond = self.pop();
-                let frame = self.control[self.control.len() - 1 - relative_depth as usize];
-                let (target, arity) = frame.branch_target();
-                let values = args(self.peekn(arity));
-                let fallthrough = self.builder.create_block();
-                self.builder.ins().brif(cond, target, &values, fallthrough, &[]);
-                self.builder.switch_to_block(fallthrough);
+                self.branch_if(cond, relative_depth, true);
             }
             O::BrTable { ref targets } => {
                 let index = self.pop();
@@ -851,22 +861,12 @@ impl Translator<'_, '_> {
             }
             O::BrOnNull { relative_depth } => {
                 let reference = self.pop();
-                let frame = self.control[self.control.len() - 1 - relative_depth as usize];
-                let (target, arity) = frame.branch_target();
-                let values = args(self.peekn(arity));
-                let fallthrough = self.builder.create_block();
-                self.builder.ins().brif(reference, fallthrough, &[], target, &values);
-                self.builder.switch_to_block(fallthrough);
+                self.branch_if(reference, relative_depth, false);
                 self.push(reference);
             }
             O::BrOnNonNull { relative_depth } => {
                 let reference = *self.stack.last().expect("validated operand stack");
-                let frame = self.control[self.control.len() - 1 - relative_depth as usize];
-                let (target, arity) = frame.branch_target();
-                let values = args(self.peekn(arity));
-                let fallthrough = self.builder.create_block();
-                self.builder.ins().brif(reference, target, &values, fallthrough, &[]);
-                self.builder.switch_to_block(fallthrough);
+                self.branch_if(reference, relative_depth, true);
                 self.pop();
             }
             O::CallRef { type_index } => {
