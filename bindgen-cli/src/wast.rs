@@ -303,7 +303,7 @@ impl Runner {
 /// Checks that `error` says `expected`, as Wasmtime's spec runner does (a trailing index in the expected text,
 /// as in "uninitialized element 2", is not part of Tenon's messages).
 fn check_error(error: &anyhow::Error, expected: &str) -> Result<()> {
-    let actual = format!("{error:?}");
+    let actual = format!("{error:#}");
     let trimmed = expected.trim_end_matches(|c: char| c.is_ascii_digit() || c == ' ');
     if actual.contains(expected) || (!trimmed.is_empty() && actual.contains(trimmed)) {
         Ok(())

@@ -1,9 +1,8 @@
-//! The engine: compiler settings, the engine-wide type registry and the trampoline cache.
+//! The engine: compiler settings and the trampoline cache.
 
 use crate::Config;
 use crate::code::CodeImage;
 use crate::compile::{self, Tunables};
-use crate::types::FuncType;
 use anyhow::Result;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use std::collections::HashMap;
@@ -17,15 +16,7 @@ struct EngineInner {
     config: Config,
     isa: OwnedTargetIsa,
     tunables: Tunables,
-    types: Mutex<TypeRegistry>,
     trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
-}
-
-/// Function types interned to engine-wide ids, so `call_indirect` compares one integer.
-#[derive(Default)]
-struct TypeRegistry {
-    ids: HashMap<FuncType, u32>,
-    types: Vec<FuncType>,
 }
 
 /// The entry and exit trampolines of one function type.
@@ -56,7 +47,6 @@ impl Engine {
             config: config.clone(),
             isa: compile::host_isa()?,
             tunables,
-            types: Mutex::default(),
             trampolines: Mutex::default(),
         })))
     }
@@ -78,29 +68,12 @@ impl Engine {
         &self.0.tunables
     }
 
-    /// The engine-wide id of `ty`.
-    pub(crate) fn type_id(&self, ty: &FuncType) -> u32 {
-        let mut types = self.0.types.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&id) = types.ids.get(ty) {
-            return id;
-        }
-        let id = types.types.len() as u32;
-        types.types.push(ty.clone());
-        types.ids.insert(ty.clone(), id);
-        id
-    }
-
-    /// The type with engine-wide id `id`.
-    pub(crate) fn type_of(&self, id: u32) -> FuncType {
-        self.0.types.lock().unwrap_or_else(|e| e.into_inner()).types[id as usize].clone()
-    }
-
     /// The trampolines of the type with id `id`, compiled on first use.
     pub(crate) fn trampolines(&self, id: u32) -> Result<Arc<Trampolines>> {
         if let Some(t) = self.0.trampolines.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
             return Ok(t.clone());
         }
-        let ty = self.type_of(id);
+        let ty = crate::types::registry::lookup(id);
         let image = compile::trampolines::compile(self.isa(), &ty)?;
         let trampolines = Arc::new(Trampolines { image });
         let mut cache = self.0.trampolines.lock().unwrap_or_else(|e| e.into_inner());

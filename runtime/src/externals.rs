@@ -1,7 +1,7 @@
-//! Memories, tables and globals, and [`Extern`], anything a module imports or exports.
+//! Memories, tables, globals and tags, and [`Extern`], anything a module imports or exports.
 
 use crate::store::{AsContext, AsContextMut, GlobalData, StoreContext, StoreContextMut, StoreOpaque, Stored};
-use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
+use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType, TagType};
 use crate::vm::VMGlobalDefinition;
 use crate::vm::memory::LinearMemory;
 use crate::vm::table::TableStorage;
@@ -200,7 +200,33 @@ impl Global {
     }
 }
 
+/// An exception tag in a store. Tags can be defined, imported and exported; throwing and catching
+/// exceptions is not supported yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Tag(pub(crate) Stored);
+
+impl Tag {
+    /// A new tag of type `ty`, distinct from every other tag.
+    pub fn new(mut store: impl AsContextMut, ty: &TagType) -> Result<Tag> {
+        ensure!(ty.ty().result_types().is_empty(), "a tag's function type must have no results");
+        let store = store.as_context_mut().0.opaque();
+        let index = store.create_tag(ty.clone());
+        Ok(Tag(store.stored(index as usize)))
+    }
+
+    /// The tag's type.
+    pub fn ty(&self, store: impl AsContext) -> TagType {
+        let store = &store.as_context().0.opaque;
+        store.tags[store.index(self.0)].clone()
+    }
+}
+
 impl StoreOpaque {
+    pub(crate) fn create_tag(&mut self, ty: TagType) -> u32 {
+        self.tags.push(ty);
+        self.tags.len() as u32 - 1
+    }
+
     pub(crate) fn create_memory(&mut self, ty: MemoryType) -> Result<u32> {
         let config = self.engine.config();
         let memory = LinearMemory::new(ty, config.memory_reservation as usize, config.memory_guard_size as usize)?;
@@ -230,6 +256,8 @@ pub enum Extern {
     Table(Table),
     /// A memory.
     Memory(Memory),
+    /// An exception tag.
+    Tag(Tag),
 }
 
 impl Extern {
@@ -261,6 +289,13 @@ impl Extern {
             _ => None,
         }
     }
+    /// The tag, if this is one.
+    pub fn into_tag(self) -> Option<Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
 
     /// The item's type (memories and tables report their current size as minimum).
     pub fn ty(&self, store: impl AsContext) -> ExternType {
@@ -270,6 +305,7 @@ impl Extern {
             Extern::Global(g) => ExternType::Global(g.ty(&store)),
             Extern::Table(t) => ExternType::Table(t.ty(&store)),
             Extern::Memory(m) => ExternType::Memory(m.ty(&store)),
+            Extern::Tag(t) => ExternType::Tag(t.ty(&store)),
         }
     }
 
@@ -279,6 +315,7 @@ impl Extern {
             Extern::Global(g) => g.0,
             Extern::Table(t) => t.0,
             Extern::Memory(m) => m.0,
+            Extern::Tag(t) => t.0,
         }
     }
 }
@@ -301,5 +338,10 @@ impl From<Table> for Extern {
 impl From<Memory> for Extern {
     fn from(m: Memory) -> Extern {
         Extern::Memory(m)
+    }
+}
+impl From<Tag> for Extern {
+    fn from(t: Tag) -> Extern {
+        Extern::Tag(t)
     }
 }

@@ -69,7 +69,7 @@ impl<T> HostFunc<T> {
     {
         let store_ptr: *mut StoreInner<T> = store;
         let opaque = store.opaque();
-        let type_id = opaque.engine.type_id(&self.ty);
+        let type_id = crate::types::registry::intern(&self.ty);
         let trampolines = opaque.engine.trampolines(type_id)?;
         let mut context = Box::new(HostFuncContext {
             magic: HOST_FUNC_MAGIC,

@@ -2,10 +2,10 @@
 
 use crate::compile::module_info::{BinOp, ConstExpr, ConstOp, EntityIndex, SegmentMode};
 use crate::store::{AsContextMut, StoreOpaque, Stored};
-use crate::types::ExternType;
+use crate::types::{ExternType, TagType};
 use crate::vm::ValRaw;
 use crate::vm::instance::InstanceData;
-use crate::{Extern, Func, Global, Memory, Module, Result, Table, Trap, TypedFunc, WasmParams, WasmResults};
+use crate::{Extern, Func, Global, Memory, Module, Result, Table, Tag, Trap, TypedFunc, WasmParams, WasmResults};
 use anyhow::{Context, bail};
 
 /// An instance of a module in a store.
@@ -106,6 +106,7 @@ fn export_entity(store: &mut StoreOpaque, instance: usize, entity: EntityIndex) 
         EntityIndex::Memory(i) => Extern::Memory(Memory(store.stored(data.memories[i as usize] as usize))),
         EntityIndex::Table(i) => Extern::Table(Table(store.stored(data.tables[i as usize] as usize))),
         EntityIndex::Global(i) => Extern::Global(Global(store.stored(data.globals[i as usize] as usize))),
+        EntityIndex::Tag(i) => Extern::Tag(Tag(store.stored(data.tags[i as usize] as usize))),
     }
 }
 
@@ -132,6 +133,7 @@ fn check_import(store: &mut StoreOpaque, module: &Module, index: usize, import: 
     let ok = match (&expected, import) {
         (ExternType::Func(e), Extern::Func(f)) => store.funcs[store.index(f.0)].ty == *e,
         (ExternType::Global(e), Extern::Global(g)) => store.globals[store.index(g.0)].ty.matches(e),
+        (ExternType::Tag(e), Extern::Tag(t)) => store.tags[store.index(t.0)] == *e,
         (ExternType::Table(e), Extern::Table(t)) => {
             let table = &store.tables[store.index(t.0)];
             table.ty().matches(table.size(), e)
@@ -146,6 +148,7 @@ fn check_import(store: &mut StoreOpaque, module: &Module, index: usize, import: 
         let actual = match import {
             Extern::Func(f) => ExternType::Func(store.funcs[store.index(f.0)].ty.clone()),
             Extern::Global(g) => ExternType::Global(store.globals[store.index(g.0)].ty),
+            Extern::Tag(t) => ExternType::Tag(store.tags[store.index(t.0)].clone()),
             Extern::Table(t) => {
                 let table = &store.tables[store.index(t.0)];
                 ExternType::Table(crate::TableType::new(*table.ty().element(), table.size() as u32, table.ty().maximum()))
@@ -205,6 +208,15 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
     for i in 0..instance.globals.len() {
         let def: *mut crate::vm::VMGlobalDefinition = &mut *store.globals[instance.globals[i] as usize].def;
         instance.set_global(i as u32, def);
+    }
+
+    // Tags: each defined tag is new, distinct from every other.
+    for import in imports.iter().filter_map(|e| e.into_tag()) {
+        instance.tags.push(store.index(import.0) as u32);
+    }
+    for &ty in &info.tags[info.num_imported_tags as usize..] {
+        let t = store.create_tag(TagType::new(info.types[ty as usize].clone()));
+        instance.tags.push(t);
     }
 
     // Tables and memories.

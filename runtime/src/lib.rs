@@ -49,7 +49,7 @@ mod vm;
 pub use code::FrameInfo;
 pub use config::Config;
 pub use engine::Engine;
-pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
+pub use externals::{Extern, Global, Memory, MemoryAccessError, Table, Tag};
 #[doc(hidden)]
 pub use func::HostFunc;
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
@@ -59,8 +59,8 @@ pub use module::Module;
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use trap::{Trap, WasmBacktrace};
 pub use types::{
-    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability, RefType, TableType,
-    ValType,
+    ConcreteFunc, ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability, RefType,
+    TableType, TagType, ValType,
 };
 pub use values::{ExternRef, Ref, V128, Val};
 

@@ -1,7 +1,7 @@
 //! The linker: named definitions that satisfy modules' imports.
 
 use crate::func::HostFunc;
-use crate::store::{AsContextMut, StoreInner};
+use crate::store::{AsContext, AsContextMut, StoreInner};
 use crate::types::FuncType;
 use crate::{Caller, Engine, Extern, Func, Instance, IntoFunc, Module, Result, Val};
 use anyhow::bail;
@@ -61,7 +61,7 @@ impl<T: 'static> Linker<T> {
     /// Defines `module::name` as `item`.
     pub fn define(
         &mut self,
-        _store: impl AsContextMut<Data = T>,
+        _store: impl AsContext<Data = T>,
         module: &str,
         name: &str,
         item: impl Into<Extern>,

@@ -32,7 +32,7 @@ impl Module {
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let compiled = compile::compile_module(engine.isa(), engine.tunables(), binary)?;
         let offsets = compile::offsets_for(&compiled.info);
-        let type_ids = compiled.info.types.iter().map(|t| engine.type_id(t)).collect();
+        let type_ids = compiled.info.type_ids.clone().into_boxed_slice();
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
             info: compiled.info,

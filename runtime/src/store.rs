@@ -2,7 +2,7 @@
 
 use crate::Engine;
 use crate::engine::Trampolines;
-use crate::types::{FuncType, GlobalType};
+use crate::types::{FuncType, GlobalType, TagType};
 use crate::vm::instance::InstanceData;
 use crate::vm::memory::LinearMemory;
 use crate::vm::table::TableStorage;
@@ -54,6 +54,7 @@ pub struct StoreOpaque {
     pub(crate) memories: Vec<Box<LinearMemory>>,
     pub(crate) tables: Vec<Box<TableStorage>>,
     pub(crate) globals: Vec<GlobalData>,
+    pub(crate) tags: Vec<TagType>,
     /// Host function contexts (each a `HostFuncContext<T>`), kept at stable addresses.
     pub(crate) host_funcs: Vec<Box<dyn Any>>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
@@ -83,6 +84,7 @@ impl<T> Store<T> {
                     memories: Vec::new(),
                     tables: Vec::new(),
                     globals: Vec::new(),
+                    tags: Vec::new(),
                     host_funcs: Vec::new(),
                     externrefs: Vec::new(),
                 },
@@ -168,7 +170,7 @@ impl StoreOpaque {
         }
         // SAFETY: non-null funcref values produced by this store's code point to live `VMFuncRef`s.
         let type_id = unsafe { (*(raw as *const VMFuncRef)).type_id };
-        let ty = self.engine.type_of(type_id);
+        let ty = crate::types::registry::lookup(type_id);
         self.add_func(raw as *const VMFuncRef, ty)
     }
 

@@ -80,8 +80,8 @@ impl Ref {
 
     pub(crate) fn from_raw(store: &mut StoreOpaque, ty: &RefType, raw: usize) -> Result<Ref> {
         Ok(match ty.heap_type() {
-            HeapType::Func if raw == 0 => Ref::Func(None),
-            HeapType::Func => {
+            HeapType::Func | HeapType::ConcreteFunc(_) if raw == 0 => Ref::Func(None),
+            HeapType::Func | HeapType::ConcreteFunc(_) => {
                 let index = store.func_from_raw(raw)?;
                 Ref::Func(Some(Func(store.stored(index as usize))))
             }
@@ -92,7 +92,14 @@ impl Ref {
 
     /// Checks that this reference fits `ty` and belongs to `store`.
     pub(crate) fn check(&self, store: &StoreOpaque, ty: &RefType) -> Result<()> {
-        if self.ty().heap_type() != ty.heap_type() {
+        let fits = match (self, ty.heap_type()) {
+            (Ref::Func(Some(f)), HeapType::ConcreteFunc(t)) if store.owns(f.0) => {
+                store.funcs[store.index(f.0)].ty == t.func_type()
+            }
+            (Ref::Func(_), heap_type) => heap_type.is_func(),
+            (Ref::Extern(_), heap_type) => *heap_type == HeapType::Extern,
+        };
+        if !fits {
             bail!("type mismatch: expected {ty}, found {}", self.ty());
         }
         if self.is_null() && !ty.is_nullable() {
@@ -152,7 +159,7 @@ impl Val {
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(V128(0)),
             ValType::Ref(r) => match r.heap_type() {
-                HeapType::Func => Val::FuncRef(None),
+                HeapType::Func | HeapType::ConcreteFunc(_) => Val::FuncRef(None),
                 HeapType::Extern => Val::ExternRef(None),
             },
         }

@@ -5,6 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use tenon::{
     Caller, Config, Engine, Extern, ExternRef, Func, FuncType, Global, GlobalType, Instance, Linker, Memory,
     MemoryType, Module, Mutability, Ref, RefType, Result, Store, Table, TableType, Trap, Val, ValType, WasmBacktrace,
+    ConcreteFunc, HeapType, Tag, TagType,
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1215,4 +1216,89 @@ fn host_externref_tables() {
     assert_eq!(back.data(&store).unwrap().downcast_ref::<u32>(), Some(&42));
     assert_eq!(table.grow(&mut store, 10, Ref::Extern(None)).unwrap(), 3);
     assert_eq!(table.size(&store), 13);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tags and typed function references
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn tags_link_by_identity_and_type() {
+    let engine = Engine::default();
+    let mut store = store(&engine);
+    let ty = TagType::new(FuncType::new([ValType::I32], []));
+    let tag = Tag::new(&mut store, &ty).unwrap();
+    assert_eq!(tag.ty(&store), ty);
+
+    let mut linker = Linker::new(&engine);
+    linker.define(&store, "host", "tag", tag).unwrap();
+    let exporter = instantiate(
+        &linker,
+        &mut store,
+        r#"(module (import "host" "tag" (tag $t (param i32))) (export "same" (tag $t)) (tag (export "own") (param i32)))"#,
+    );
+    let same = exporter.get_export(&mut store, "same").and_then(Extern::into_tag).unwrap();
+    let own = exporter.get_export(&mut store, "own").and_then(Extern::into_tag).unwrap();
+    assert_eq!(same, tag, "re-exporting an imported tag keeps its identity");
+    assert_ne!(own, tag, "each defined tag is new");
+    assert_eq!(own.ty(&store), ty);
+
+    let wrong = module(&engine, r#"(module (import "host" "tag" (tag (param f32))))"#);
+    let err = linker.instantiate(&mut store, &wrong).unwrap_err();
+    assert!(format!("{err}").contains("incompatible import type for `host::tag`"), "{err}");
+
+    let results = TagType::new(FuncType::new([], [ValType::I32]));
+    assert!(Tag::new(&mut store, &results).is_err(), "a tag type has no results");
+}
+
+#[test]
+fn throwing_is_reported_as_unsupported() {
+    let engine = Engine::default();
+    let err = Module::new(&engine, r#"(module (tag $e) (func (throw $e)))"#).unwrap_err();
+    assert!(format!("{err:#}").contains("exception handling"), "{err:#}");
+}
+
+#[test]
+fn concrete_function_references() {
+    let engine = Engine::default();
+    let mut store = store(&engine);
+    let instance = instance(
+        &engine,
+        &mut store,
+        r#"(module
+             (type $unary (func (param i32) (result i32)))
+             (func $inc (type $unary) (i32.add (local.get 0) (i32.const 1)))
+             (func $nop)
+             (global $g (export "g") (mut (ref null $unary)) (ref.null $unary))
+             (elem declare func $inc $nop)
+             (func (export "inc") (result (ref $unary)) (ref.func $inc))
+             (func (export "nop") (result funcref) (ref.func $nop))
+             (func (export "call_g") (param i32) (result i32)
+               (call_ref $unary (local.get 0) (ref.as_non_null (global.get $g)))))"#,
+    );
+    let g = instance.get_global(&mut store, "g").unwrap();
+    let unary = FuncType::new([ValType::I32], [ValType::I32]);
+    let expected = RefType::new(true, HeapType::ConcreteFunc(ConcreteFunc::new(&unary)));
+    assert_eq!(*g.ty(&store).content(), ValType::Ref(expected));
+    assert_eq!(expected.to_string(), "(ref null (func (i32) -> (i32)))");
+
+    let inc = instance.get_typed_func::<(), Option<Func>>(&mut store, "inc").unwrap().call(&mut store, ()).unwrap();
+    let nop = instance.get_typed_func::<(), Option<Func>>(&mut store, "nop").unwrap().call(&mut store, ()).unwrap();
+    let err = g.set(&mut store, Val::FuncRef(nop)).unwrap_err();
+    assert!(format!("{err}").contains("type mismatch"), "{err}");
+    g.set(&mut store, Val::FuncRef(inc)).unwrap();
+    let call_g = instance.get_typed_func::<i32, i32>(&mut store, "call_g").unwrap();
+    assert_eq!(call_g.call(&mut store, 41).unwrap(), 42);
+
+    // Import matching: a global of `(ref null $unary)` is not a `funcref` global when mutable, and a
+    // `funcref` global does not match `(ref null $t)`.
+    let mut linker = Linker::new(&engine);
+    linker.define(&store, "m", "g", g).unwrap();
+    let as_funcref = module(&engine, r#"(module (global (import "m" "g") (mut funcref)))"#);
+    assert!(linker.instantiate(&mut store, &as_funcref).is_err());
+    let exact = module(
+        &engine,
+        r#"(module (type $u (func (param i32) (result i32))) (global (import "m" "g") (mut (ref null $u))))"#,
+    );
+    linker.instantiate(&mut store, &exact).unwrap();
 }

@@ -67,6 +67,7 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::GC
+        | WasmFeatures::EXCEPTIONS
 }
 
 /// The CLIF signature of a wasm function: `(callee_vmctx, caller_vmctx, params...) -> results`.

@@ -1,7 +1,10 @@
 //! What a module declares, read from its sections: everything instantiation needs besides the code.
 
 use crate::code::FrameNames;
-use crate::types::{ExternType, FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
+use crate::types::{
+    ConcreteFunc, ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, TagType,
+    ValType, registry,
+};
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 use wasmparser::{ElementItems, ElementKind, ExternalKind, Operator, TypeRef};
@@ -94,6 +97,8 @@ pub enum EntityIndex {
     Memory(u32),
     /// A global.
     Global(u32),
+    /// An exception tag.
+    Tag(u32),
 }
 
 /// A table: its type and, for defined tables, the initial element.
@@ -153,6 +158,8 @@ pub struct DataSegment {
 pub struct ModuleInfo {
     /// The function types of the type section.
     pub types: Vec<FuncType>,
+    /// The process-wide id of each of `types` (see `types::registry`).
+    pub type_ids: Vec<u32>,
     /// The type index of every function, imported ones first.
     pub funcs: Vec<u32>,
     /// How many functions are imported.
@@ -169,6 +176,10 @@ pub struct ModuleInfo {
     pub globals: Vec<GlobalDecl>,
     /// How many globals are imported.
     pub num_imported_globals: u32,
+    /// The type index of every exception tag, imported ones first.
+    pub tags: Vec<u32>,
+    /// How many tags are imported.
+    pub num_imported_tags: u32,
     /// The imports in order.
     pub imports: Vec<Import>,
     /// The exports in order.
@@ -198,6 +209,7 @@ impl ModuleInfo {
             EntityIndex::Table(i) => ExternType::Table(self.tables[i as usize].ty),
             EntityIndex::Memory(i) => ExternType::Memory(self.memories[i as usize]),
             EntityIndex::Global(i) => ExternType::Global(self.globals[i as usize].ty),
+            EntityIndex::Tag(i) => ExternType::Tag(TagType::new(self.types[self.tags[i as usize] as usize].clone())),
         }
     }
 
@@ -216,7 +228,11 @@ impl ModuleInfo {
                             bail!("type subtyping (GC proposal) is not supported yet");
                         }
                         match &sub.composite_type.inner {
-                            wasmparser::CompositeInnerType::Func(f) => self.types.push(func_type(f)?),
+                            wasmparser::CompositeInnerType::Func(f) => {
+                                let ty = self.func_type_of(f)?;
+                                self.type_ids.push(registry::intern(&ty));
+                                self.types.push(ty);
+                            }
                             _ => bail!("struct and array types (GC proposal) are not supported yet"),
                         }
                     }
@@ -232,7 +248,7 @@ impl ModuleInfo {
                             EntityIndex::Func(self.funcs.len() as u32 - 1)
                         }
                         TypeRef::Table(t) => {
-                            self.tables.push(TableDecl { ty: table_type(&t)?, init: None });
+                            self.tables.push(TableDecl { ty: self.table_type(&t)?, init: None });
                             self.num_imported_tables += 1;
                             EntityIndex::Table(self.tables.len() as u32 - 1)
                         }
@@ -242,11 +258,15 @@ impl ModuleInfo {
                             EntityIndex::Memory(self.memories.len() as u32 - 1)
                         }
                         TypeRef::Global(g) => {
-                            self.globals.push(GlobalDecl { ty: global_type(&g)?, init: ConstExpr::default() });
+                            self.globals.push(GlobalDecl { ty: self.global_type(&g)?, init: ConstExpr::default() });
                             self.num_imported_globals += 1;
                             EntityIndex::Global(self.globals.len() as u32 - 1)
                         }
-                        TypeRef::Tag(_) => bail!("exception tags are not supported"),
+                        TypeRef::Tag(t) => {
+                            self.tags.push(t.func_type_idx);
+                            self.num_imported_tags += 1;
+                            EntityIndex::Tag(self.tags.len() as u32 - 1)
+                        }
                     };
                     self.imports.push(Import { module: import.module.into(), name: import.name.into(), index });
                 }
@@ -263,7 +283,7 @@ impl ModuleInfo {
                         wasmparser::TableInit::RefNull => None,
                         wasmparser::TableInit::Expr(e) => Some(ConstExpr::parse(e)?),
                     };
-                    self.tables.push(TableDecl { ty: table_type(&table.ty)?, init });
+                    self.tables.push(TableDecl { ty: self.table_type(&table.ty)?, init });
                 }
             }
             Payload::MemorySection(reader) => {
@@ -275,7 +295,7 @@ impl ModuleInfo {
                 for global in reader.clone() {
                     let global = global?;
                     let init = ConstExpr::parse(&global.init_expr)?;
-                    self.globals.push(GlobalDecl { ty: global_type(&global.ty)?, init });
+                    self.globals.push(GlobalDecl { ty: self.global_type(&global.ty)?, init });
                 }
             }
             Payload::ExportSection(reader) => {
@@ -286,16 +306,21 @@ impl ModuleInfo {
                         ExternalKind::Table => EntityIndex::Table(export.index),
                         ExternalKind::Memory => EntityIndex::Memory(export.index),
                         ExternalKind::Global => EntityIndex::Global(export.index),
-                        ExternalKind::Tag => bail!("exception tags are not supported"),
+                        ExternalKind::Tag => EntityIndex::Tag(export.index),
                     };
                     self.exports.push((export.name.to_string(), index));
                     self.export_map.insert(export.name.to_string(), index);
                 }
             }
+            Payload::TagSection(reader) => {
+                for tag in reader.clone() {
+                    self.tags.push(tag?.func_type_idx);
+                }
+            }
             Payload::StartSection { func, .. } => self.start = Some(*func),
             Payload::ElementSection(reader) => {
                 for element in reader.clone() {
-                    self.elements.push(element_segment(element?)?);
+                    self.elements.push(self.element_segment(element?)?);
                 }
             }
             Payload::DataSection(reader) => {
@@ -338,38 +363,73 @@ impl ModuleInfo {
     }
 }
 
-fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
-    let mode = match element.kind {
-        ElementKind::Passive => SegmentMode::Passive,
-        ElementKind::Declared => SegmentMode::Declared,
-        ElementKind::Active { table_index, offset_expr } => {
-            SegmentMode::Active { index: table_index.unwrap_or(0), offset: ConstExpr::parse(&offset_expr)? }
-        }
-    };
-    let items = match element.items {
-        ElementItems::Functions(reader) => {
-            reader.into_iter().map(|f| Ok(ConstExpr(vec![ConstOp::RefFunc(f?)]))).collect::<Result<_>>()?
-        }
-        ElementItems::Expressions(ty, reader) => {
-            RefType::from_wasm(ty)?;
-            reader.into_iter().map(|e| ConstExpr::parse(&e?)).collect::<Result<_>>()?
-        }
-    };
-    Ok(ElementSegment { mode, items })
-}
-
-fn func_type(f: &wasmparser::FuncType) -> Result<FuncType> {
-    let params = f.params().iter().map(|&t| ValType::from_wasm(t)).collect::<Result<Vec<_>>>()?;
-    let results = f.results().iter().map(|&t| ValType::from_wasm(t)).collect::<Result<Vec<_>>>()?;
-    Ok(FuncType::new(params, results))
-}
-
-fn table_type(t: &wasmparser::TableType) -> Result<TableType> {
-    if t.table64 {
-        bail!("64-bit tables are not supported yet");
+/// Conversions of wasmparser's types, resolving type indices to process-wide ids.
+impl ModuleInfo {
+    /// A value type.
+    pub fn val_type(&self, ty: wasmparser::ValType) -> Result<ValType> {
+        Ok(match ty {
+            wasmparser::ValType::I32 => ValType::I32,
+            wasmparser::ValType::I64 => ValType::I64,
+            wasmparser::ValType::F32 => ValType::F32,
+            wasmparser::ValType::F64 => ValType::F64,
+            wasmparser::ValType::V128 => ValType::V128,
+            wasmparser::ValType::Ref(r) => ValType::Ref(self.ref_type(r)?),
+        })
     }
-    let max = t.maximum.map(|m| u32::try_from(m)).transpose()?;
-    Ok(TableType::new(RefType::from_wasm(t.element_type)?, u32::try_from(t.initial)?, max))
+
+    /// A reference type.
+    pub fn ref_type(&self, r: wasmparser::RefType) -> Result<RefType> {
+        use wasmparser::{AbstractHeapType, HeapType as H, UnpackedIndex};
+        let heap_type = match r.heap_type() {
+            H::Abstract { shared: false, ty: AbstractHeapType::Func } => HeapType::Func,
+            H::Abstract { shared: false, ty: AbstractHeapType::Extern } => HeapType::Extern,
+            H::Concrete(UnpackedIndex::Module(index)) => match self.type_ids.get(index as usize) {
+                Some(&id) => HeapType::ConcreteFunc(ConcreteFunc(id)),
+                None => bail!("recursive function types are not supported yet"),
+            },
+            _ => bail!("reference type `{r}` is not supported yet"),
+        };
+        Ok(RefType::new(r.is_nullable(), heap_type))
+    }
+
+    fn func_type_of(&self, f: &wasmparser::FuncType) -> Result<FuncType> {
+        let params = f.params().iter().map(|&t| self.val_type(t)).collect::<Result<Vec<_>>>()?;
+        let results = f.results().iter().map(|&t| self.val_type(t)).collect::<Result<Vec<_>>>()?;
+        Ok(FuncType::new(params, results))
+    }
+
+    fn table_type(&self, t: &wasmparser::TableType) -> Result<TableType> {
+        if t.table64 {
+            bail!("64-bit tables are not supported yet");
+        }
+        let max = t.maximum.map(u32::try_from).transpose()?;
+        Ok(TableType::new(self.ref_type(t.element_type)?, u32::try_from(t.initial)?, max))
+    }
+
+    fn global_type(&self, g: &wasmparser::GlobalType) -> Result<GlobalType> {
+        let mutability = if g.mutable { Mutability::Var } else { Mutability::Const };
+        Ok(GlobalType::new(self.val_type(g.content_type)?, mutability))
+    }
+
+    fn element_segment(&self, element: wasmparser::Element<'_>) -> Result<ElementSegment> {
+        let mode = match element.kind {
+            ElementKind::Passive => SegmentMode::Passive,
+            ElementKind::Declared => SegmentMode::Declared,
+            ElementKind::Active { table_index, offset_expr } => {
+                SegmentMode::Active { index: table_index.unwrap_or(0), offset: ConstExpr::parse(&offset_expr)? }
+            }
+        };
+        let items = match element.items {
+            ElementItems::Functions(reader) => {
+                reader.into_iter().map(|f| Ok(ConstExpr(vec![ConstOp::RefFunc(f?)]))).collect::<Result<_>>()?
+            }
+            ElementItems::Expressions(ty, reader) => {
+                self.ref_type(ty)?;
+                reader.into_iter().map(|e| ConstExpr::parse(&e?)).collect::<Result<_>>()?
+            }
+        };
+        Ok(ElementSegment { mode, items })
+    }
 }
 
 fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType> {
@@ -382,11 +442,6 @@ fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType> {
     if m.page_size_log2.is_some() {
         bail!("custom page sizes are not supported yet");
     }
-    let max = m.maximum.map(|m| u32::try_from(m)).transpose()?;
+    let max = m.maximum.map(u32::try_from).transpose()?;
     Ok(MemoryType::new(u32::try_from(m.initial)?, max))
-}
-
-fn global_type(g: &wasmparser::GlobalType) -> Result<GlobalType> {
-    let mutability = if g.mutable { Mutability::Var } else { Mutability::Const };
-    Ok(GlobalType::new(ValType::from_wasm(g.content_type)?, mutability))
 }

@@ -165,7 +165,7 @@ pub fn translate_function(
         let offset = locals.original_position();
         let (count, wasm_ty) = locals.read()?;
         validator.define_locals(offset as u64, count, wasm_ty)?;
-        let ty = ValType::from_wasm(wasm_ty)?;
+        let ty = module.val_type(wasm_ty)?;
         let clif = clif_type(ty)?;
         for _ in 0..count {
             let var = t.builder.declare_var(clif);
@@ -243,7 +243,7 @@ impl Translator<'_, '_> {
     fn block_arity(&self, ty: BlockType) -> Result<(Vec<ir::Type>, Vec<ir::Type>)> {
         Ok(match ty {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![clif_type(ValType::from_wasm(t)?)?]),
+            BlockType::Type(t) => (vec![], vec![clif_type(self.module.val_type(t)?)?]),
             BlockType::FuncType(i) => {
                 let ft = &self.module.types[i as usize];
                 let params = ft.param_types().iter().map(|&t| clif_type(t)).collect::<Result<_>>()?;
@@ -991,6 +991,9 @@ impl Translator<'_, '_> {
             O::F32ReinterpretI32 => self.unop(|b, a| b.ins().bitcast(types::F32, MemFlagsData::new(), a)),
             O::F64ReinterpretI64 => self.unop(|b, a| b.ins().bitcast(types::F64, MemFlagsData::new(), a)),
 
+            O::Throw { .. } | O::ThrowRef | O::TryTable { .. } => {
+                bail!("exception handling (`throw`, `try_table`) is not supported yet")
+            }
             ref other => {
                 let name = format!("{other:?}");
                 let name = name.split([' ', '{']).next().unwrap_or_default().to_string();

@@ -272,7 +272,11 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
     pub(crate) fn new<T>(store: StoreContext<'_, T>, func: Func) -> Result<Self> {
         let store = &store.0.opaque;
         let ty = &store.funcs[store.index(func.0)].ty;
-        if ty.param_types() != Params::types().as_slice() || ty.result_types() != Results::types().as_slice() {
+        // Arguments flow into the function and results out of it, so each must fit where it goes.
+        let fits = |from: &[ValType], to: &[ValType]| {
+            from.len() == to.len() && from.iter().zip(to).all(|(f, t)| f.is_subtype_of(t))
+        };
+        if !fits(&Params::types(), ty.param_types()) || !fits(ty.result_types(), &Results::types()) {
             bail!(
                 "type mismatch with parameters and results: expected {}, found {ty}",
                 FuncType::new(Params::types(), Results::types())

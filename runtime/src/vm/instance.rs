@@ -18,6 +18,8 @@ pub struct InstanceData {
     pub tables: Vec<u32>,
     /// See `memories`.
     pub globals: Vec<u32>,
+    /// Store indices of the instance's tags (imported ones first).
+    pub tags: Vec<u32>,
     /// Passive element segments, evaluated; `None` once dropped.
     pub passive_elements: Vec<Option<Vec<usize>>>,
     /// Which data segments were dropped.
@@ -47,6 +49,7 @@ impl InstanceData {
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
+            tags: Vec::new(),
             passive_elements: vec![None; num_elements],
             dropped_data: vec![false; num_data],
             func_handles: HashMap::new(),

@@ -3,16 +3,55 @@
 use std::fmt;
 use std::sync::Arc;
 
+pub(crate) mod registry;
+
 /// The kind of a reference's referent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HeapType {
-    /// Functions.
+    /// Any function.
     Func,
+    /// Functions of one type (`(ref $t)` of typed function references).
+    ConcreteFunc(ConcreteFunc),
     /// Host references.
     Extern,
 }
 
-/// A reference type; in WebAssembly 2.0 every reference type is nullable.
+impl HeapType {
+    /// Whether every reference to this heap type also refers to `other`.
+    pub fn is_subtype_of(&self, other: &HeapType) -> bool {
+        match (self, other) {
+            (HeapType::ConcreteFunc(_), HeapType::Func) => true,
+            _ => self == other,
+        }
+    }
+    /// Whether this is `func` or a concrete function type.
+    pub fn is_func(&self) -> bool {
+        matches!(self, HeapType::Func | HeapType::ConcreteFunc(_))
+    }
+}
+
+/// A function type used as a heap type; a cheap handle that compares by the type's structure.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConcreteFunc(pub(crate) u32);
+
+impl ConcreteFunc {
+    /// The heap type of functions of type `ty`.
+    pub fn new(ty: &FuncType) -> Self {
+        ConcreteFunc(registry::intern(ty))
+    }
+    /// The function type.
+    pub fn func_type(&self) -> FuncType {
+        registry::lookup(self.0)
+    }
+}
+
+impl fmt::Debug for ConcreteFunc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConcreteFunc({})", self.func_type())
+    }
+}
+
+/// A reference type: a heap type, and whether null is allowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RefType {
     nullable: bool,
@@ -37,15 +76,21 @@ impl RefType {
     pub fn heap_type(&self) -> &HeapType {
         &self.heap_type
     }
+    /// Whether every value of this type is also a value of `other`.
+    pub fn is_subtype_of(&self, other: &RefType) -> bool {
+        self.heap_type.is_subtype_of(&other.heap_type) && (other.nullable || !self.nullable)
+    }
 }
 
 impl fmt::Display for RefType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let null = if self.nullable { "null " } else { "" };
         match (self.nullable, self.heap_type) {
             (true, HeapType::Func) => f.write_str("funcref"),
             (true, HeapType::Extern) => f.write_str("externref"),
-            (false, HeapType::Func) => f.write_str("(ref func)"),
-            (false, HeapType::Extern) => f.write_str("(ref extern)"),
+            (_, HeapType::Func) => f.write_str("(ref func)"),
+            (_, HeapType::Extern) => f.write_str("(ref extern)"),
+            (_, HeapType::ConcreteFunc(t)) => write!(f, "(ref {null}(func {}))", t.func_type()),
         }
     }
 }
@@ -87,29 +132,6 @@ impl ValType {
             ValType::Ref(r) => Some(r),
             _ => None,
         }
-    }
-
-    pub(crate) fn from_wasm(ty: wasmparser::ValType) -> anyhow::Result<Self> {
-        Ok(match ty {
-            wasmparser::ValType::I32 => ValType::I32,
-            wasmparser::ValType::I64 => ValType::I64,
-            wasmparser::ValType::F32 => ValType::F32,
-            wasmparser::ValType::F64 => ValType::F64,
-            wasmparser::ValType::V128 => ValType::V128,
-            wasmparser::ValType::Ref(r) => ValType::Ref(RefType::from_wasm(r)?),
-        })
-    }
-}
-
-impl RefType {
-    pub(crate) fn from_wasm(r: wasmparser::RefType) -> anyhow::Result<Self> {
-        use wasmparser::{AbstractHeapType, HeapType as H};
-        let heap_type = match r.heap_type() {
-            H::Abstract { shared: false, ty: AbstractHeapType::Func } | H::Concrete(_) | H::Exact(_) => HeapType::Func,
-            H::Abstract { shared: false, ty: AbstractHeapType::Extern } => HeapType::Extern,
-            _ => anyhow::bail!("reference type `{r}` is not supported yet"),
-        };
-        Ok(RefType { nullable: r.is_nullable(), heap_type })
     }
 }
 
@@ -271,16 +293,9 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<
         }
 }
 
-impl RefType {
-    /// Whether every value of this type is also a value of `other`.
-    pub(crate) fn is_subtype_of(&self, other: &RefType) -> bool {
-        self.heap_type == other.heap_type && (other.nullable || !self.nullable)
-    }
-}
-
 impl ValType {
     /// Whether every value of this type is also a value of `other`.
-    pub(crate) fn is_subtype_of(&self, other: &ValType) -> bool {
+    pub fn is_subtype_of(&self, other: &ValType) -> bool {
         match (self, other) {
             (ValType::Ref(a), ValType::Ref(b)) => a.is_subtype_of(b),
             _ => self == other,
@@ -337,6 +352,29 @@ impl fmt::Display for GlobalType {
     }
 }
 
+/// The type of an exception tag: the types of the values an exception with this tag carries.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TagType {
+    ty: FuncType,
+}
+
+impl TagType {
+    /// A tag whose exceptions carry the parameters of `ty` (which has no results).
+    pub fn new(ty: FuncType) -> Self {
+        TagType { ty }
+    }
+    /// The tag's function type.
+    pub fn ty(&self) -> &FuncType {
+        &self.ty
+    }
+}
+
+impl fmt::Display for TagType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "tag {}", self.ty)
+    }
+}
+
 /// The type of something a module imports or exports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExternType {
@@ -348,6 +386,8 @@ pub enum ExternType {
     Table(TableType),
     /// A memory.
     Memory(MemoryType),
+    /// An exception tag.
+    Tag(TagType),
 }
 
 impl ExternType {
@@ -379,6 +419,13 @@ impl ExternType {
             _ => None,
         }
     }
+    /// The tag type, if this is a tag.
+    pub fn tag(&self) -> Option<&TagType> {
+        match self {
+            ExternType::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for ExternType {
@@ -388,6 +435,7 @@ impl fmt::Display for ExternType {
             ExternType::Global(t) => t.fmt(f),
             ExternType::Table(t) => t.fmt(f),
             ExternType::Memory(t) => t.fmt(f),
+            ExternType::Tag(t) => t.fmt(f),
         }
     }
 }
