@@ -7,6 +7,9 @@ pub struct Config {
     pub(crate) signals_based_traps: bool,
     pub(crate) memory_reservation: u64,
     pub(crate) memory_guard_size: u64,
+    pub(crate) guard_before_linear_memory: bool,
+    pub(crate) consume_fuel: bool,
+    pub(crate) epoch_interruption: bool,
 }
 
 impl Default for Config {
@@ -16,6 +19,9 @@ impl Default for Config {
             signals_based_traps: true,
             memory_reservation: 1 << 32,
             memory_guard_size: 32 << 20,
+            guard_before_linear_memory: true,
+            consume_fuel: false,
+            epoch_interruption: false,
         }
     }
 }
@@ -50,6 +56,31 @@ impl Config {
     /// static offset fits in it need no bounds check.
     pub fn memory_guard_size(&mut self, bytes: u64) -> &mut Self {
         self.memory_guard_size = bytes;
+        self
+    }
+
+    /// Whether a guard region of `memory_guard_size` bytes also precedes each memory (default on), as
+    /// defence in depth against accesses below the base.
+    pub fn guard_before_linear_memory(&mut self, enable: bool) -> &mut Self {
+        self.guard_before_linear_memory = enable;
+        self
+    }
+
+    /// Whether wasm consumes fuel as it runs (default off): each instruction costs one unit (`nop`, `drop`
+    /// and block structure are free), and running out traps with [`Trap::OutOfFuel`](crate::Trap::OutOfFuel).
+    /// A store starts with no fuel; give it some with [`Store::set_fuel`](crate::Store::set_fuel).
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Whether wasm checks the engine's epoch at function entries and loop headers (default off), trapping
+    /// with [`Trap::Interrupt`](crate::Trap::Interrupt) once it reaches the store's deadline; see
+    /// [`Engine::increment_epoch`](crate::Engine::increment_epoch) and
+    /// [`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline). The deadline starts at 0, so a store
+    /// must set one before calling wasm.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.epoch_interruption = enable;
         self
     }
 }

@@ -6,6 +6,7 @@ use crate::compile::{self, Tunables};
 use anyhow::Result;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A compilation environment shared by modules and stores; cheap to clone.
@@ -17,6 +18,7 @@ struct EngineInner {
     isa: OwnedTargetIsa,
     tunables: Tunables,
     trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
+    epoch: AtomicU64,
 }
 
 /// The entry and exit trampolines of one function type.
@@ -39,16 +41,37 @@ impl Engine {
     /// An engine with the given configuration.
     pub fn new(config: &Config) -> Result<Engine> {
         crate::vm::traphandlers::install_handlers();
+        let elide_checks = config.signals_based_traps && config.memory_reservation >= 1 << 32;
         let tunables = Tunables {
             signals_based_traps: config.signals_based_traps,
-            guard_size: if config.signals_based_traps { config.memory_guard_size } else { 0 },
+            guard_size: if elide_checks { config.memory_guard_size } else { 0 },
+            consume_fuel: config.consume_fuel,
+            epoch_interruption: config.epoch_interruption,
         };
         Ok(Engine(Arc::new(EngineInner {
             config: config.clone(),
             isa: compile::host_isa()?,
             tunables,
             trampolines: Mutex::default(),
+            epoch: AtomicU64::new(0),
         })))
+    }
+
+    /// Advances the epoch by one. Cheap, and safe to call from any thread (e.g. a timer thread) while wasm
+    /// runs; stores whose epoch deadline is reached trap with [`Trap::Interrupt`](crate::Trap::Interrupt)
+    /// at the next function entry or loop iteration.
+    pub fn increment_epoch(&self) {
+        self.0.epoch.fetch_add(1, Ordering::Release);
+    }
+
+    /// The current epoch.
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.0.epoch.load(Ordering::Acquire)
+    }
+
+    /// The epoch counter, read by compiled code.
+    pub(crate) fn epoch_counter(&self) -> *const AtomicU64 {
+        &self.0.epoch
     }
 
     /// Whether two handles refer to the same engine.

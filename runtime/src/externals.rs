@@ -3,7 +3,7 @@
 use crate::store::{AsContext, AsContextMut, GlobalData, StoreContext, StoreContextMut, StoreOpaque, Stored};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType, TagType};
 use crate::vm::VMGlobalDefinition;
-use crate::vm::memory::LinearMemory;
+use crate::vm::memory::{LinearMemory, WASM_PAGE_SIZE};
 use crate::vm::table::TableStorage;
 use crate::{Func, Ref, Result, Val};
 use anyhow::{bail, ensure};
@@ -92,7 +92,7 @@ impl Memory {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let store = store.as_context_mut().0.opaque();
         let index = store.index(self.0) as u32;
-        match store.grow_memory(index, delta) {
+        match store.grow_memory(index, delta)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow memory by `{delta}` pages"),
         }
@@ -152,7 +152,7 @@ impl Table {
         let i = store.index(self.0);
         init.check(store, store.tables[i].ty().element())?;
         let raw = init.to_raw(store);
-        match store.grow_table(i as u32, delta, raw) {
+        match store.grow_table(i as u32, delta, raw)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow table by `{delta}`"),
         }
@@ -228,13 +228,28 @@ impl StoreOpaque {
     }
 
     pub(crate) fn create_memory(&mut self, ty: MemoryType) -> Result<u32> {
+        let min_bytes = usize::try_from(ty.minimum()).unwrap_or(usize::MAX).saturating_mul(WASM_PAGE_SIZE);
+        let max_bytes = ty.maximum().map(|m| usize::try_from(m).unwrap_or(usize::MAX).saturating_mul(WASM_PAGE_SIZE));
+        if let Some(limiter) = self.limiter()
+            && !limiter.memory_growing(0, min_bytes, max_bytes)?
+        {
+            bail!("memory minimum size of {} pages exceeds memory limits", ty.minimum());
+        }
         let config = self.engine.config();
-        let memory = LinearMemory::new(ty, config.memory_reservation as usize, config.memory_guard_size as usize)?;
+        let guard = config.memory_guard_size as usize;
+        let guard_before = if config.guard_before_linear_memory { guard } else { 0 };
+        let memory = LinearMemory::new(ty, config.memory_reservation as usize, guard_before, guard)?;
         self.memories.push(Box::new(memory));
         Ok(self.memories.len() as u32 - 1)
     }
 
     pub(crate) fn create_table(&mut self, ty: TableType, init: usize) -> Result<u32> {
+        let maximum = ty.maximum().map(|m| m as usize);
+        if let Some(limiter) = self.limiter()
+            && !limiter.table_growing(0, ty.minimum() as usize, maximum)?
+        {
+            bail!("table minimum size of {} elements exceeds table limits", ty.minimum());
+        }
         self.tables.push(Box::new(TableStorage::new(ty, init)?));
         Ok(self.tables.len() as u32 - 1)
     }

@@ -251,6 +251,21 @@ impl<T> Caller<'_, T> {
         &self.store.opaque.engine
     }
 
+    /// Sets the store's fuel (see [`Store::set_fuel`](crate::Store::set_fuel)).
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.store.opaque.set_fuel(fuel)
+    }
+
+    /// The store's remaining fuel (see [`Store::get_fuel`](crate::Store::get_fuel)).
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.store.opaque.get_fuel()
+    }
+
+    /// Sets the store's epoch deadline (see [`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)).
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.store.opaque.set_epoch_deadline(ticks);
+    }
+
     /// The calling instance's export `name` (e.g. its memory), if the caller is a wasm instance.
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {
         let instance = self.caller?;

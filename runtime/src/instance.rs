@@ -174,6 +174,9 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
     for (i, import) in imports.iter().enumerate() {
         check_import(store, module, i, import)?;
     }
+    let defined_tables = info.tables.len() - info.num_imported_tables as usize;
+    let defined_memories = info.memories.len() - info.num_imported_memories as usize;
+    store.check_instance_limits(defined_tables, defined_memories)?;
 
     let index = store.instances.len();
     let store_ptr: *mut StoreOpaque = store;

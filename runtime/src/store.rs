@@ -4,7 +4,8 @@ use crate::Engine;
 use crate::engine::Trampolines;
 use crate::types::{FuncType, GlobalType, TagType};
 use crate::vm::instance::InstanceData;
-use crate::vm::memory::LinearMemory;
+use crate::limits::ResourceLimiter;
+use crate::vm::memory::{LinearMemory, WASM_PAGE_SIZE};
 use crate::vm::table::TableStorage;
 use crate::vm::{VMFuncRef, VMGlobalDefinition, VMStoreContext};
 use std::any::Any;
@@ -24,6 +25,37 @@ pub struct Store<T> {
 pub struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
     pub(crate) data: T,
+    limiter: Option<Box<LimiterFn<T>>>,
+}
+
+/// The closure given to [`Store::limiter`].
+type LimiterFn<T> = dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync;
+
+/// How untyped code reaches the `ResourceLimiter` inside a `StoreInner<T>`.
+#[derive(Clone, Copy)]
+struct LimiterHook {
+    /// The `StoreInner<T>` that holds the `StoreOpaque`.
+    inner: *mut (),
+    /// Calls its limiter closure (`limiter_of::<T>`).
+    get: unsafe fn(*mut ()) -> *mut dyn ResourceLimiter,
+}
+
+/// Calls the limiter closure of the `StoreInner<T>` at `inner`, which must have one.
+///
+/// # Safety
+/// `inner` must point to a live `StoreInner<T>` with a limiter, and no reference to its `data` or
+/// `limiter` fields may be live.
+unsafe fn limiter_of<T>(inner: *mut ()) -> *mut dyn ResourceLimiter {
+    let inner = inner.cast::<StoreInner<T>>();
+    // SAFETY: per the contract; only the `data` and `limiter` fields are touched, through raw place
+    // projections, so the caller's borrow of the `opaque` field is not invalidated.
+    unsafe {
+        let data = &mut *std::ptr::addr_of_mut!((*inner).data);
+        let limiter = (*std::ptr::addr_of_mut!((*inner).limiter)).as_mut().expect("a limiter is installed");
+        let limiter: *mut (dyn ResourceLimiter + '_) = limiter(data);
+        // The pointer is used only while the store is borrowed (see `StoreOpaque::limiter`).
+        std::mem::transmute::<*mut (dyn ResourceLimiter + '_), *mut (dyn ResourceLimiter + 'static)>(limiter)
+    }
 }
 
 /// The data of one function handle.
@@ -55,6 +87,7 @@ pub struct StoreOpaque {
     pub(crate) tables: Vec<Box<TableStorage>>,
     pub(crate) globals: Vec<GlobalData>,
     pub(crate) tags: Vec<TagType>,
+    limiter: Option<LimiterHook>,
     /// Host function contexts (each a `HostFuncContext<T>`), kept at stable addresses.
     pub(crate) host_funcs: Vec<Box<dyn Any>>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
@@ -77,7 +110,7 @@ impl<T> Store<T> {
                 opaque: StoreOpaque {
                     id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
                     engine: engine.clone(),
-                    vm_context: Box::default(),
+                    vm_context: Box::new(VMStoreContext::new(engine.epoch_counter())),
                     instances: Vec::new(),
                     funcs: Vec::new(),
                     funcref_handles: HashMap::new(),
@@ -85,10 +118,12 @@ impl<T> Store<T> {
                     tables: Vec::new(),
                     globals: Vec::new(),
                     tags: Vec::new(),
+                    limiter: None,
                     host_funcs: Vec::new(),
                     externrefs: Vec::new(),
                 },
                 data,
+                limiter: None,
             }),
         }
     }
@@ -112,9 +147,57 @@ impl<T> Store<T> {
     pub fn engine(&self) -> &Engine {
         &self.inner.opaque.engine
     }
+
+    /// Installs a resource limiter: `limiter` returns it from the host state, e.g.
+    /// `store.limiter(|state| &mut state.limits)` with a [`StoreLimits`](crate::StoreLimits) field.
+    pub fn limiter(
+        &mut self,
+        limiter: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static,
+    ) {
+        self.inner.limiter = Some(Box::new(limiter));
+        let inner: *mut StoreInner<T> = &mut *self.inner;
+        self.inner.opaque.limiter = Some(LimiterHook { inner: inner.cast(), get: limiter_of::<T> });
+    }
+
+    /// Sets the fuel wasm may consume before trapping with [`Trap::OutOfFuel`](crate::Trap::OutOfFuel);
+    /// errors unless the engine was configured with [`Config::consume_fuel`](crate::Config::consume_fuel).
+    pub fn set_fuel(&mut self, fuel: u64) -> anyhow::Result<()> {
+        self.inner.opaque.set_fuel(fuel)
+    }
+
+    /// The fuel left; errors unless fuel is configured.
+    pub fn get_fuel(&self) -> anyhow::Result<u64> {
+        self.inner.opaque.get_fuel()
+    }
+
+    /// Sets the deadline `ticks` epochs after the engine's current epoch; wasm traps with
+    /// [`Trap::Interrupt`](crate::Trap::Interrupt) once the epoch reaches it (with
+    /// [`Config::epoch_interruption`](crate::Config::epoch_interruption)).
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.inner.opaque.set_epoch_deadline(ticks);
+    }
+
+    /// Makes reaching the epoch deadline trap. This is the only behaviour Tenon has (no async yielding), so
+    /// it exists for Wasmtime compatibility.
+    pub fn epoch_deadline_trap(&mut self) {}
 }
 
 impl StoreOpaque {
+    pub(crate) fn set_fuel(&mut self, fuel: u64) -> anyhow::Result<()> {
+        anyhow::ensure!(self.engine.config().consume_fuel, "fuel is not configured in this store");
+        self.vm_context.fuel_consumed = -(i64::try_from(fuel).unwrap_or(i64::MAX));
+        Ok(())
+    }
+
+    pub(crate) fn get_fuel(&self) -> anyhow::Result<u64> {
+        anyhow::ensure!(self.engine.config().consume_fuel, "fuel is not configured in this store");
+        Ok(self.vm_context.fuel_consumed.min(0).unsigned_abs())
+    }
+
+    pub(crate) fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.vm_context.epoch_deadline = self.engine.current_epoch().saturating_add(ticks);
+    }
+
     /// Makes a handle for object `index` of this store.
     pub(crate) fn stored(&self, index: usize) -> Stored {
         Stored { store: self.id, index: index as u32 }
@@ -139,14 +222,79 @@ impl StoreOpaque {
         &mut self.tables[index as usize]
     }
 
-    /// Grows memory `index` by `delta` pages; the old size, or `None` if it cannot grow.
-    pub(crate) fn grow_memory(&mut self, index: u32, delta: u64) -> Option<u64> {
-        self.memories[index as usize].grow(delta)
+    /// The store's resource limiter, if one is installed.
+    pub(crate) fn limiter(&mut self) -> Option<&mut dyn ResourceLimiter> {
+        let hook = self.limiter?;
+        // SAFETY: the hook was made by `Store::limiter` from the `StoreInner<T>` that contains `self`, which
+        // is boxed and so still at that address; the limiter lives in its `data`/`limiter` fields, disjoint
+        // from `self`, and the returned borrow of `self` keeps any other use of the store out while it lives.
+        Some(unsafe { &mut *(hook.get)(hook.inner) })
     }
 
-    /// Grows table `index` by `delta` elements set to `init`; the old size, or `None` if it cannot grow.
-    pub(crate) fn grow_table(&mut self, index: u32, delta: u64, init: usize) -> Option<u64> {
-        self.tables[index as usize].grow(delta, init)
+    /// Grows memory `index` by `delta` pages, as the limiter allows; the old size, or `None` if it cannot
+    /// grow. An error from the limiter is returned (and traps when wasm asked).
+    pub(crate) fn grow_memory(&mut self, index: u32, delta: u64) -> anyhow::Result<Option<u64>> {
+        let memory = &self.memories[index as usize];
+        let (current, old_pages, max_pages) = (memory.byte_size(), memory.pages(), memory.maximum_pages());
+        let maximum = memory.ty().maximum().map(|m| m as usize * WASM_PAGE_SIZE);
+        let Some(new_pages) = old_pages.checked_add(delta).filter(|&p| p <= max_pages) else {
+            if let Some(limiter) = self.limiter() {
+                limiter.memory_grow_failed(anyhow::anyhow!("memory maximum size exceeded"))?;
+            }
+            return Ok(None);
+        };
+        let desired = new_pages as usize * WASM_PAGE_SIZE;
+        if let Some(limiter) = self.limiter()
+            && !limiter.memory_growing(current, desired, maximum)?
+        {
+            return Ok(None);
+        }
+        match self.memories[index as usize].grow(delta) {
+            Ok(old) => Ok(Some(old)),
+            Err(error) => {
+                if let Some(limiter) = self.limiter() {
+                    limiter.memory_grow_failed(error)?;
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Grows table `index` by `delta` elements set to `init`, as the limiter allows; the old size, or `None`
+    /// if it cannot grow. An error from the limiter is returned.
+    pub(crate) fn grow_table(&mut self, index: u32, delta: u64, init: usize) -> anyhow::Result<Option<u64>> {
+        let table = &self.tables[index as usize];
+        let current = table.size();
+        let maximum = table.ty().maximum().map(|m| m as usize);
+        let Some(desired) = current.checked_add(delta).filter(|&d| d <= table.maximum()) else {
+            if let Some(limiter) = self.limiter() {
+                limiter.table_grow_failed(anyhow::anyhow!("table maximum size exceeded"))?;
+            }
+            return Ok(None);
+        };
+        if let Some(limiter) = self.limiter()
+            && !limiter.table_growing(current as usize, desired as usize, maximum)?
+        {
+            return Ok(None);
+        }
+        Ok(self.tables[index as usize].grow(delta, init))
+    }
+
+    /// Checks that the store may hold one more instance with `tables` more tables and `memories` more
+    /// memories.
+    pub(crate) fn check_instance_limits(&mut self, tables: usize, memories: usize) -> anyhow::Result<()> {
+        let counts = (self.instances.len(), self.tables.len(), self.memories.len());
+        let Some(limiter) = self.limiter() else { return Ok(()) };
+        if counts.0 + 1 > limiter.instances() {
+            anyhow::bail!("resource limit exceeded: instance count too high at {}", counts.0 + 1);
+        }
+        if counts.1 + tables > limiter.tables() {
+            anyhow::bail!("resource limit exceeded: table count too high at {}", counts.1 + tables);
+        }
+        if counts.2 + memories > limiter.memories() {
+            anyhow::bail!("resource limit exceeded: memory count too high at {}", counts.2 + memories);
+        }
+        Ok(())
     }
 
     /// Adds a function handle for `funcref` (or returns the one it already has).

@@ -29,8 +29,19 @@ fn tier(suite: &Path, name: &str) -> Vec<String> {
     section.lines().skip(1).flat_map(str::split_whitespace).filter(|w| w.ends_with(".wast")).map(String::from).collect()
 }
 
+/// The wasm2 suite with the default configuration: out-of-bounds accesses caught by guard pages.
 #[test]
-fn wasm2_spec_suite() {
+fn wasm2_spec_suite_guard_pages() {
+    run_wasm2("guard pages", &tenon::Config::new());
+}
+
+/// The wasm2 suite with explicit bounds checks everywhere and no signal handling of memory faults.
+#[test]
+fn wasm2_spec_suite_explicit_checks() {
+    run_wasm2("explicit checks", tenon::Config::new().signals_based_traps(false));
+}
+
+fn run_wasm2(mode: &str, config: &tenon::Config) {
     let Some(suite) = testsuite() else {
         println!("skipped: ../shared/testsuite is not present");
         return;
@@ -44,7 +55,7 @@ fn wasm2_spec_suite() {
         .filter(|l| !l.is_empty())
         .collect();
 
-    let engine = tenon::Engine::default();
+    let engine = tenon::Engine::new(config).unwrap();
     let queue = Mutex::new(files.clone());
     let results = Mutex::new(Vec::<(String, Summary)>::new());
     std::thread::scope(|s| {
@@ -80,7 +91,7 @@ fn wasm2_spec_suite() {
     }
     let files_passing = results.iter().filter(|(_, s)| s.failed == 0).count();
     println!(
-        "wasm2 spec suite: {files_passing}/{} files pass ({} listed as failing); commands: {passed} passed, {failed} failed, {skipped} skipped",
+        "wasm2 spec suite ({mode}): {files_passing}/{} files pass ({} listed as failing); commands: {passed} passed, {failed} failed, {skipped} skipped",
         results.len(),
         known_failing.len()
     );

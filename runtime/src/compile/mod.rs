@@ -23,8 +23,13 @@ use wasmparser::{FuncToValidate, FunctionBody, Parser, Payload, Validator, Valid
 pub struct Tunables {
     /// Whether out-of-bounds memory accesses may be caught by the guard region instead of explicit checks.
     pub signals_based_traps: bool,
-    /// Size of the guard region after each memory's reservation.
+    /// Bytes past 4 GiB (the largest 32-bit index) that are guaranteed inaccessible: accesses whose static
+    /// offset plus size fit need no bounds check. Zero when memories are not reserved 4 GiB plus guard.
     pub guard_size: u64,
+    /// Whether code counts fuel.
+    pub consume_fuel: bool,
+    /// Whether code checks the epoch deadline.
+    pub epoch_interruption: bool,
 }
 
 /// Trap codes of the traps Cranelift has no reserved code for.
@@ -42,6 +47,10 @@ pub mod trap_codes {
     pub const HOST_CALL_FAILED: TrapCode = TrapCode::unwrap_user(5);
     /// A null reference was dereferenced (`call_ref`, `ref.as_non_null`).
     pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(6);
+    /// The store's fuel ran out.
+    pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(7);
+    /// The epoch deadline passed.
+    pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(8);
 }
 
 fn trap_site(code: TrapCode) -> Result<TrapSite> {
@@ -56,6 +65,8 @@ fn trap_site(code: TrapCode) -> Result<TrapSite> {
         trap_codes::INDIRECT_CALL_TO_NULL => Trap::IndirectCallToNull,
         trap_codes::BAD_SIGNATURE => Trap::BadSignature,
         trap_codes::NULL_REFERENCE => Trap::NullReference,
+        trap_codes::OUT_OF_FUEL => Trap::OutOfFuel,
+        trap_codes::INTERRUPT => Trap::Interrupt,
         trap_codes::HOST_CALL_FAILED => return Ok(TrapSite::HostCallFailed),
         other => bail!("unexpected trap code {other} in compiled code"),
     }))

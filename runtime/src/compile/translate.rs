@@ -79,6 +79,12 @@ struct Translator<'a, 'f> {
     signatures: HashMap<u32, SigRef>,
     direct_callees: HashMap<u32, FuncRef>,
     builtin_signatures: HashMap<Builtin, SigRef>,
+    /// The store's `VMStoreContext`.
+    store_ctx: Value,
+    /// Fuel consumed so far, kept in a variable between calls (with `Config::consume_fuel`).
+    fuel: Option<Variable>,
+    /// Cost of the operators translated since `fuel` was last updated.
+    fuel_pending: i64,
 }
 
 fn args(values: &[Value]) -> Vec<BlockArg> {
@@ -135,6 +141,7 @@ pub fn translate_function(
     builder.switch_to_block(entry);
     builder.seal_block(entry);
     let vmctx = builder.block_params(entry)[0];
+    let store_ctx = builder.ins().load(types::I64, readonly(), vmctx, VMOffsets::STORE as i32);
 
     let mut t = Translator {
         module,
@@ -151,7 +158,16 @@ pub fn translate_function(
         signatures: HashMap::new(),
         direct_callees: HashMap::new(),
         builtin_signatures: HashMap::new(),
+        store_ctx,
+        fuel: None,
+        fuel_pending: 0,
     };
+    if tunables.consume_fuel {
+        let fuel = t.builder.declare_var(types::I64);
+        let consumed = t.builder.ins().load(types::I64, trusted(), store_ctx, offsets::store::FUEL_CONSUMED as i32);
+        t.builder.def_var(fuel, consumed);
+        t.fuel = Some(fuel);
+    }
 
     // Parameters, then declared locals (zero-initialised).
     let params: Vec<Value> = t.builder.block_params(entry)[2..].to_vec();
@@ -188,11 +204,14 @@ pub fn translate_function(
         height: 0,
     });
 
+    t.check_interrupts();
+
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset()?;
         validator.op(offset as u64, &op)?;
         if t.reachable {
+            t.consume_fuel(&op);
             t.operator(&op)?;
         } else {
             t.unreachable_operator(&op)?;
@@ -334,8 +353,92 @@ impl Translator<'_, '_> {
         self.reachable = true;
         if self.control.is_empty() {
             let results = self.stack.clone();
-            self.builder.ins().return_(&results);
-            self.reachable = false;
+            self.return_(&results);
+        }
+    }
+
+    /// Returns `values` from the function.
+    fn return_(&mut self, values: &[Value]) {
+        self.save_fuel();
+        self.builder.ins().return_(values);
+        self.reachable = false;
+    }
+
+    /// Charges `op`'s cost (one unit, except for `nop`, `drop` and block structure, which are free). The
+    /// charge is applied to the fuel variable at every point where control leaves straight-line code.
+    fn consume_fuel(&mut self, op: &Operator<'_>) {
+        use Operator as O;
+        let Some(fuel) = self.fuel else { return };
+        if !matches!(op, O::Nop | O::Drop | O::Block { .. } | O::Loop { .. } | O::End | O::Else) {
+            self.fuel_pending += 1;
+        }
+        let leaves_block = matches!(
+            op,
+            O::Block { .. }
+                | O::Loop { .. }
+                | O::If { .. }
+                | O::Else
+                | O::End
+                | O::Br { .. }
+                | O::BrIf { .. }
+                | O::BrTable { .. }
+                | O::BrOnNull { .. }
+                | O::BrOnNonNull { .. }
+                | O::Return
+                | O::Unreachable
+                | O::Call { .. }
+                | O::CallIndirect { .. }
+                | O::CallRef { .. }
+        );
+        if leaves_block && self.fuel_pending != 0 {
+            let consumed = self.builder.use_var(fuel);
+            let consumed = self.builder.ins().iadd_imm_s(consumed, self.fuel_pending);
+            self.builder.def_var(fuel, consumed);
+            self.fuel_pending = 0;
+        }
+    }
+
+    /// Writes the fuel variable back to the store, before calls (which may read or set it) and returns.
+    fn save_fuel(&mut self) {
+        if let Some(fuel) = self.fuel {
+            let consumed = self.builder.use_var(fuel);
+            let store_ctx = self.store_ctx;
+            self.builder.ins().store(trusted(), consumed, store_ctx, offsets::store::FUEL_CONSUMED as i32);
+        }
+    }
+
+    /// Reads the store's fuel after a call.
+    fn reload_fuel(&mut self) {
+        if let Some(fuel) = self.fuel {
+            let store_ctx = self.store_ctx;
+            let consumed =
+                self.builder.ins().load(types::I64, trusted(), store_ctx, offsets::store::FUEL_CONSUMED as i32);
+            self.builder.def_var(fuel, consumed);
+        }
+    }
+
+    /// At function entry and loop headers: traps if no fuel is left or the epoch deadline has been reached.
+    fn check_interrupts(&mut self) {
+        if let Some(fuel) = self.fuel {
+            let consumed = self.builder.use_var(fuel);
+            let spent = self.builder.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, consumed, 0);
+            let out_of_fuel = self.builder.create_block();
+            let resume = self.builder.create_block();
+            self.builder.set_cold_block(out_of_fuel);
+            self.builder.ins().brif(spent, out_of_fuel, &[], resume, &[]);
+            self.builder.switch_to_block(out_of_fuel);
+            self.save_fuel();
+            self.builder.ins().trap(trap_codes::OUT_OF_FUEL);
+            self.builder.switch_to_block(resume);
+        }
+        if self.tunables.epoch_interruption {
+            let store_ctx = self.store_ctx;
+            let counter = self.load_ptr(store_ctx, offsets::store::EPOCH_COUNTER, readonly());
+            // An atomic load: another thread advances the counter, so no load of it may be reused.
+            let epoch = self.builder.ins().atomic_load(types::I64, trusted(), counter);
+            let deadline = self.load_ptr(store_ctx, offsets::store::EPOCH_DEADLINE, trusted());
+            let reached = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
+            self.builder.ins().trapnz(reached, trap_codes::INTERRUPT);
         }
     }
 
@@ -382,6 +485,7 @@ impl Translator<'_, '_> {
             let code = self.load_ptr(vmctx, funcref + offsets::funcref::FUNC_PTR, readonly());
             let callee_vmctx = self.load_ptr(vmctx, funcref + offsets::funcref::VMCTX, readonly());
             let args = self.call_args(callee_vmctx, num_params);
+            self.save_fuel();
             self.builder.ins().call_indirect(sig, code, &args)
         } else {
             let callee = match self.direct_callees.get(&func_index) {
@@ -401,8 +505,10 @@ impl Translator<'_, '_> {
             };
             let vmctx = self.vmctx;
             let args = self.call_args(vmctx, num_params);
+            self.save_fuel();
             self.builder.ins().call(callee, &args)
         };
+        self.reload_fuel();
         self.push_results(inst);
         Ok(())
     }
@@ -439,7 +545,9 @@ impl Translator<'_, '_> {
         let sig = self.signature(type_index)?;
         let num_params = self.module.types[type_index as usize].param_types().len();
         let args = self.call_args(callee_vmctx, num_params);
+        self.save_fuel();
         let inst = self.builder.ins().call_indirect(sig, code, &args);
+        self.reload_fuel();
         self.push_results(inst);
         Ok(())
     }
@@ -473,6 +581,15 @@ impl Translator<'_, '_> {
     fn call_checked_builtin(&mut self, builtin: Builtin, args: &[Value], trap: TrapCode) {
         let ok = self.call_builtin(builtin, args).expect("checked builtins return a status");
         self.builder.ins().trapz(ok, trap);
+    }
+
+    /// Calls `memory.grow` or `table.grow`'s builtin: traps if the resource limiter failed, and returns the
+    /// old size or -1 as an `i32`.
+    fn call_grow_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Value {
+        let result = self.call_builtin(builtin, args).expect("grow builtins return a size");
+        let failed = self.builder.ins().icmp_imm_s(IntCC::Equal, result, crate::vm::builtins::GROW_ERROR);
+        self.builder.ins().trapnz(failed, trap_codes::HOST_CALL_FAILED);
+        self.builder.ins().ireduce(types::I32, result)
     }
 
     fn i32const(&mut self, v: u32) -> Value {
@@ -607,6 +724,7 @@ impl Translator<'_, '_> {
                 let values = self.peekn(params.len()).to_vec();
                 self.jump(header, &values);
                 self.enter_block(header, height);
+                self.check_interrupts();
                 self.control.push(Frame {
                     kind: FrameKind::Loop { header },
                     next,
@@ -692,8 +810,7 @@ impl Translator<'_, '_> {
             O::Return => {
                 let n = self.control[0].num_results;
                 let values = self.peekn(n).to_vec();
-                self.builder.ins().return_(&values);
-                self.reachable = false;
+                self.return_(&values);
             }
             O::Call { function_index } => self.call(function_index)?,
             O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
@@ -760,7 +877,7 @@ impl Translator<'_, '_> {
             O::MemoryGrow { mem } => {
                 let delta = self.pop();
                 let mem = self.i32const(mem);
-                let v = self.call_builtin(Builtin::MemoryGrow, &[mem, delta]).expect("returns");
+                let v = self.call_grow_builtin(Builtin::MemoryGrow, &[mem, delta]);
                 self.push(v);
             }
             O::MemoryFill { mem } => {
@@ -814,7 +931,7 @@ impl Translator<'_, '_> {
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
                 let table = self.i32const(table);
-                let v = self.call_builtin(Builtin::TableGrow, &[table, init, delta]).expect("returns");
+                let v = self.call_grow_builtin(Builtin::TableGrow, &[table, init, delta]);
                 self.push(v);
             }
             O::TableFill { table } => {

@@ -15,11 +15,17 @@ pub enum BuiltinType {
     I64,
 }
 
+/// A `grow` builtin's result when the memory or table cannot grow (`memory.grow` returns -1).
+pub const GROW_FAILED: i64 = -1;
+/// A `grow` builtin's result when the resource limiter failed: compiled code traps with
+/// `HOST_CALL_FAILED`, raising the recorded error.
+pub const GROW_ERROR: i64 = -2;
+
 /// The builtins, in the order of their slots in the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum Builtin {
-    /// `memory.grow(mem, delta) -> old pages or -1`.
+    /// `memory.grow(mem, delta) -> old pages, GROW_FAILED or GROW_ERROR` (as `i64`).
     MemoryGrow,
     /// `memory.fill(mem, dst, value, len) -> ok`.
     MemoryFill,
@@ -29,7 +35,7 @@ pub enum Builtin {
     MemoryInit,
     /// `data.drop(data)`.
     DataDrop,
-    /// `table.grow(table, init, delta) -> old size or -1`.
+    /// `table.grow(table, init, delta) -> old size, GROW_FAILED or GROW_ERROR` (as `i64`).
     TableGrow,
     /// `table.fill(table, dst, value, len) -> ok`.
     TableFill,
@@ -61,6 +67,7 @@ impl Builtin {
     pub fn result(self) -> Option<BuiltinType> {
         match self {
             Builtin::DataDrop | Builtin::ElemDrop => None,
+            Builtin::MemoryGrow | Builtin::TableGrow => Some(BuiltinType::I64),
             _ => Some(BuiltinType::I32),
         }
     }
@@ -69,12 +76,12 @@ impl Builtin {
 /// The table compiled code indexes by `Builtin as usize`.
 #[repr(C)]
 pub struct BuiltinTable {
-    memory_grow: unsafe extern "sysv64" fn(*mut u8, u32, u32) -> u32,
+    memory_grow: unsafe extern "sysv64" fn(*mut u8, u32, u32) -> i64,
     memory_fill: unsafe extern "sysv64" fn(*mut u8, u32, u32, u32, u32) -> u32,
     memory_copy: unsafe extern "sysv64" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
     memory_init: unsafe extern "sysv64" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
     data_drop: unsafe extern "sysv64" fn(*mut u8, u32),
-    table_grow: unsafe extern "sysv64" fn(*mut u8, u32, u64, u32) -> u32,
+    table_grow: unsafe extern "sysv64" fn(*mut u8, u32, u64, u32) -> i64,
     table_fill: unsafe extern "sysv64" fn(*mut u8, u32, u32, u64, u32) -> u32,
     table_copy: unsafe extern "sysv64" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
     table_init: unsafe extern "sysv64" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
@@ -117,11 +124,24 @@ fn in_bounds(start: u32, len: u32, size: usize) -> bool {
     u64::from(start) + u64::from(len) <= size as u64
 }
 
-unsafe extern "sysv64" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
+unsafe extern "sysv64" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> i64 {
     // SAFETY: called by compiled code of a live instance.
     let (instance, store) = unsafe { context(vmctx) };
     let memory = instance.memories[mem as usize];
-    store.grow_memory(memory, u64::from(delta)).map_or(u32::MAX, |old| old as u32)
+    grow_result(store.grow_memory(memory, u64::from(delta)))
+}
+
+/// The result of a `grow` builtin: the old size, [`GROW_FAILED`], or [`GROW_ERROR`] after recording the
+/// error for the trap compiled code then raises.
+fn grow_result(result: anyhow::Result<Option<u64>>) -> i64 {
+    match result {
+        Ok(Some(old)) => old as i64,
+        Ok(None) => GROW_FAILED,
+        Err(error) => {
+            super::traphandlers::set_pending(super::traphandlers::UnwindReason::HostError(error));
+            GROW_ERROR
+        }
+    }
 }
 
 unsafe extern "sysv64" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, value: u32, len: u32) -> u32 {
@@ -169,11 +189,11 @@ unsafe extern "sysv64" fn data_drop(vmctx: *mut u8, data: u32) {
     instance.dropped_data[data as usize] = true;
 }
 
-unsafe extern "sysv64" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u32) -> u32 {
+unsafe extern "sysv64" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u32) -> i64 {
     // SAFETY: called by compiled code of a live instance.
     let (instance, store) = unsafe { context(vmctx) };
     let table = instance.tables[table as usize];
-    store.grow_table(table, u64::from(delta), init as usize).map_or(u32::MAX, |old| old as u32)
+    grow_result(store.grow_table(table, u64::from(delta), init as usize))
 }
 
 unsafe extern "sysv64" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: u64, len: u32) -> u32 {

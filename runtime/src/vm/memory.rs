@@ -9,8 +9,8 @@ pub const WASM_PAGE_SIZE: usize = 65536;
 /// Largest number of pages a 32-bit memory may have.
 pub const MAX_PAGES: u64 = 65536;
 
-/// A 32-bit linear memory: `reservation` bytes of address space plus a guard, of which the first
-/// `current_length` bytes are readable and writable. The base never moves.
+/// A 32-bit linear memory: `reservation` bytes of address space between an optional guard before it and a
+/// guard after it, of which the first `current_length` bytes are readable and writable. The base never moves.
 #[derive(Debug)]
 pub struct LinearMemory {
     def: VMMemoryDefinition,
@@ -27,14 +27,14 @@ unsafe impl Send for LinearMemory {}
 unsafe impl Sync for LinearMemory {}
 
 impl LinearMemory {
-    /// Reserves address space for a memory of type `ty` (`reservation` bytes plus `guard` bytes of guard) and
-    /// makes its initial pages accessible.
-    pub fn new(ty: MemoryType, reservation: usize, guard: usize) -> Result<Self> {
+    /// Reserves address space for a memory of type `ty` (`guard_before` bytes of guard, `reservation` bytes,
+    /// then `guard` bytes of guard) and makes its initial pages accessible.
+    pub fn new(ty: MemoryType, reservation: usize, guard_before: usize, guard: usize) -> Result<Self> {
         let min_bytes = ty.minimum() as usize * WASM_PAGE_SIZE;
         if ty.minimum() > MAX_PAGES || min_bytes > reservation {
             bail!("memory minimum size of {} pages exceeds memory limits", ty.minimum());
         }
-        let mapping_size = reservation + guard;
+        let mapping_size = guard_before + reservation + guard;
         // SAFETY: an anonymous private mapping with no fixed address has no preconditions; the result is
         // checked for failure before use.
         let mapping = unsafe {
@@ -51,7 +51,8 @@ impl LinearMemory {
             bail!("failed to reserve {mapping_size} bytes of address space for a linear memory");
         }
         let mut memory = LinearMemory {
-            def: VMMemoryDefinition { base: mapping.cast(), current_length: 0 },
+            // SAFETY: `guard_before` is inside the mapping just made.
+            def: VMMemoryDefinition { base: unsafe { mapping.cast::<u8>().add(guard_before) }, current_length: 0 },
             mapping: mapping.cast(),
             mapping_size,
             reservation,
@@ -67,10 +68,11 @@ impl LinearMemory {
             return Ok(());
         }
         debug_assert!(from < to && to <= self.reservation);
-        // SAFETY: `[from, to)` lies inside this memory's own mapping (checked above against the
-        // reservation, which is smaller than the mapping).
+
+        // SAFETY: `[base + from, base + to)` lies inside this memory's reservation (`to <= reservation`,
+        // checked above), which is part of its own mapping.
         let rc = unsafe {
-            libc::mprotect(self.mapping.add(from).cast(), to - from, libc::PROT_READ | libc::PROT_WRITE)
+            libc::mprotect(self.def.base.add(from).cast(), to - from, libc::PROT_READ | libc::PROT_WRITE)
         };
         if rc != 0 {
             bail!("failed to commit linear memory pages: {}", std::io::Error::last_os_error());
@@ -99,17 +101,15 @@ impl LinearMemory {
         self.ty.maximum().unwrap_or(MAX_PAGES).min(MAX_PAGES).min(by_reservation)
     }
 
-    /// Grows by `delta` pages; returns the old size in pages, or `None` when the memory cannot grow that far.
-    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+    /// Grows by `delta` pages; returns the old size in pages.
+    pub fn grow(&mut self, delta: u64) -> Result<u64> {
         let old = self.pages();
-        let new = old.checked_add(delta)?;
-        if new > self.maximum_pages() {
-            return None;
-        }
+        let new = old.checked_add(delta).filter(|&new| new <= self.maximum_pages());
+        let Some(new) = new else { bail!("memory maximum size exceeded") };
         let new_bytes = new as usize * WASM_PAGE_SIZE;
-        self.make_accessible(self.def.current_length, new_bytes).ok()?;
+        self.make_accessible(self.def.current_length, new_bytes)?;
         self.def.current_length = new_bytes;
-        Some(old)
+        Ok(old)
     }
 
     /// The definition compiled code reads.

@@ -49,6 +49,12 @@ pub mod table {
 pub mod store {
     /// Lowest stack address wasm code may use.
     pub const STACK_LIMIT: u32 = 0;
+    /// Fuel consumed minus fuel granted (`i64`).
+    pub const FUEL_CONSUMED: u32 = 8;
+    /// The epoch deadline (`u64`).
+    pub const EPOCH_DEADLINE: u32 = 16;
+    /// Pointer to the engine's epoch counter (`*const AtomicU64`).
+    pub const EPOCH_COUNTER: u32 = 24;
 }
 
 /// Offsets inside a host function's context (`VMHostFuncContext`).

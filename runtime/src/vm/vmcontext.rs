@@ -46,11 +46,18 @@ pub struct VMGlobalDefinition(pub ValRaw);
 pub struct VMStoreContext {
     /// Lowest stack address wasm may use; checked in every function prologue.
     pub stack_limit: usize,
+    /// Fuel consumed minus fuel granted: negative while fuel remains (with `Config::consume_fuel`).
+    pub fuel_consumed: i64,
+    /// The epoch at which wasm is interrupted (with `Config::epoch_interruption`).
+    pub epoch_deadline: u64,
+    /// The engine's epoch counter.
+    pub epoch_counter: *const std::sync::atomic::AtomicU64,
 }
 
-impl Default for VMStoreContext {
-    fn default() -> Self {
-        VMStoreContext { stack_limit: usize::MAX }
+impl VMStoreContext {
+    /// The context of a store of an engine whose epoch counter is `epoch_counter`.
+    pub fn new(epoch_counter: *const std::sync::atomic::AtomicU64) -> Self {
+        VMStoreContext { stack_limit: usize::MAX, fuel_consumed: 0, epoch_deadline: 0, epoch_counter }
     }
 }
 
@@ -142,5 +149,8 @@ const _: () = {
     assert!(offset_of!(VMTableDefinition, base) == offsets::table::BASE as usize);
     assert!(offset_of!(VMTableDefinition, current_elements) == offsets::table::LENGTH as usize);
     assert!(offset_of!(VMStoreContext, stack_limit) == offsets::store::STACK_LIMIT as usize);
+    assert!(offset_of!(VMStoreContext, fuel_consumed) == offsets::store::FUEL_CONSUMED as usize);
+    assert!(offset_of!(VMStoreContext, epoch_deadline) == offsets::store::EPOCH_DEADLINE as usize);
+    assert!(offset_of!(VMStoreContext, epoch_counter) == offsets::store::EPOCH_COUNTER as usize);
     assert!(size_of::<ValRaw>() == 16);
 };
