@@ -23,6 +23,10 @@ enum Command {
         /// The export to call instead of `_start`.
         #[arg(long)]
         invoke: Option<String>,
+        /// Execution limits, as `KEY=VALUE[,KEY=VALUE]`: `fuel=N`, `timeout=DURATION` (e.g. `1s`, `500ms`),
+        /// `max-memory-size=BYTES`, `max-wasm-stack=BYTES`.
+        #[arg(short = 'W', value_name = "KEY=VALUE")]
+        wasm: Vec<String>,
         /// Arguments for the export, parsed by its parameter types.
         #[arg(allow_hyphen_values = true)]
         args: Vec<String>,
@@ -49,18 +53,27 @@ fn main() -> ExitCode {
                     if let Some(backtrace) = e.downcast_ref::<tenon::WasmBacktrace>() {
                         eprint!("{backtrace}");
                     }
+                    // As Wasmtime does on Unix: the status a process killed by SIGABRT would report, without
+                    // the signal.
+                    ExitCode::from(134)
                 }
-                None => eprintln!("Error: {e:#}"),
+                None => {
+                    eprintln!("Error: {e:#}");
+                    ExitCode::FAILURE
+                }
             }
-            ExitCode::FAILURE
         }
     }
 }
 
 fn execute(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Run { file, invoke, args } => {
-            for value in run::run(&file, invoke.as_deref(), &args)? {
+        Command::Run { file, invoke, wasm, args } => {
+            let mut options = run::RunOptions::default();
+            for arg in &wasm {
+                options.parse_arg(arg)?;
+            }
+            for value in run::run(&file, invoke.as_deref(), &args, &options)? {
                 println!("{}", run::format_val(&value));
             }
             Ok(ExitCode::SUCCESS)

@@ -2,13 +2,99 @@
 
 use anyhow::{Context, Result, bail};
 use std::path::Path;
-use tenon::{Engine, Linker, Module, Store, Val, ValType};
+use std::time::Duration;
+use tenon::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Val, ValType};
 
-/// Runs `path`'s `_start` export, or `invoke` with `args` parsed by its parameter types; returns the results.
-pub fn run(path: &Path, invoke: Option<&str>, args: &[String]) -> Result<Vec<Val>> {
-    let engine = Engine::default();
+/// Execution limits, given with Wasmtime's `-W` spellings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunOptions {
+    /// `-W fuel=N`: the fuel the guest may consume.
+    pub fuel: Option<u64>,
+    /// `-W timeout=DURATION`: wall-clock limit, enforced with epoch interruption.
+    pub timeout: Option<Duration>,
+    /// `-W max-memory-size=BYTES`: the most bytes any one linear memory may have.
+    pub max_memory_size: Option<usize>,
+    /// `-W max-wasm-stack=BYTES`: the most stack wasm may use.
+    pub max_wasm_stack: Option<usize>,
+}
+
+impl RunOptions {
+    /// Adds one `-W` argument: `KEY=VALUE` pairs separated by commas.
+    pub fn parse_arg(&mut self, arg: &str) -> Result<()> {
+        for option in arg.split(',').filter(|o| !o.is_empty()) {
+            let (key, value) = option.split_once('=').with_context(|| format!("`-W {option}`: expected KEY=VALUE"))?;
+            let context = || format!("invalid value for `-W {key}`: `{value}`");
+            match key {
+                "fuel" => self.fuel = Some(value.parse().with_context(context)?),
+                "timeout" => self.timeout = Some(parse_duration(value).with_context(context)?),
+                "max-memory-size" => self.max_memory_size = Some(parse_bytes(value).with_context(context)?),
+                "max-wasm-stack" => self.max_wasm_stack = Some(parse_bytes(value).with_context(context)?),
+                _ => bail!("unknown option `-W {key}` (known: fuel, timeout, max-memory-size, max-wasm-stack)"),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A duration such as `1s`, `500ms`, `2m` or `10us`; a bare number is seconds.
+fn parse_duration(text: &str) -> Result<Duration> {
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse()?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "ms" => number / 1e3,
+        "us" => number / 1e6,
+        "ns" => number / 1e9,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => bail!("unknown unit `{unit}` (use ns, us, ms, s, m or h)"),
+    };
+    Ok(Duration::try_from_secs_f64(seconds)?)
+}
+
+/// A size in bytes, optionally with a binary suffix: `65536`, `64K`, `16MiB`, `1G`.
+fn parse_bytes(text: &str) -> Result<usize> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: usize = number.parse()?;
+    let scale: usize = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => bail!("unknown unit `{unit}` (use K, M or G)"),
+    };
+    number.checked_mul(scale).context("size too large")
+}
+
+/// Runs `path`'s `_start` export, or `invoke` with `args` parsed by its parameter types, within the limits of
+/// `options`; returns the results.
+pub fn run(path: &Path, invoke: Option<&str>, args: &[String], options: &RunOptions) -> Result<Vec<Val>> {
+    let mut config = Config::new();
+    config.consume_fuel(options.fuel.is_some()).epoch_interruption(options.timeout.is_some());
+    if let Some(bytes) = options.max_wasm_stack {
+        config.max_wasm_stack(bytes);
+    }
+    let engine = Engine::new(&config)?;
     let module = Module::from_file(&engine, path)?;
-    let mut store = Store::new(&engine, ());
+    let mut limits = StoreLimitsBuilder::new();
+    if let Some(bytes) = options.max_memory_size {
+        limits = limits.memory_size(bytes);
+    }
+    let mut store: Store<StoreLimits> = Store::new(&engine, limits.build());
+    store.limiter(|limits| limits);
+    if let Some(fuel) = options.fuel {
+        store.set_fuel(fuel)?;
+    }
+    if let Some(timeout) = options.timeout {
+        store.set_epoch_deadline(1);
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(timeout);
+            engine.increment_epoch();
+        });
+    }
     let linker = Linker::new(&engine);
     let instance = linker.instantiate(&mut store, &module)?;
     let name = invoke.unwrap_or("_start");

@@ -4,6 +4,7 @@ pub mod builtins;
 pub mod instance;
 pub mod memory;
 pub mod offsets;
+pub mod stack;
 pub mod table;
 pub mod traphandlers;
 pub mod vmcontext;
