@@ -40,7 +40,9 @@ impl Trampolines {
 impl Engine {
     /// An engine with the given configuration.
     pub fn new(config: &Config) -> Result<Engine> {
-        crate::vm::traphandlers::install_handlers();
+        if config.signals_based_traps {
+            crate::vm::traphandlers::install_handlers();
+        }
         let elide_checks = config.signals_based_traps && config.memory_reservation >= 1 << 32;
         let tunables = Tunables {
             signals_based_traps: config.signals_based_traps,
@@ -97,7 +99,7 @@ impl Engine {
             return Ok(t.clone());
         }
         let ty = crate::types::registry::lookup(id);
-        let image = compile::trampolines::compile(self.isa(), &ty)?;
+        let image = compile::trampolines::compile(self.isa(), &ty, self.0.config.signals_based_traps)?;
         let trampolines = Arc::new(Trampolines { image });
         let mut cache = self.0.trampolines.lock().unwrap_or_else(|e| e.into_inner());
         Ok(cache.entry(id).or_insert(trampolines).clone())

@@ -53,7 +53,8 @@ pub mod trap_codes {
     pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(8);
 }
 
-fn trap_site(code: TrapCode) -> Result<TrapSite> {
+/// What the trap with code `code` means.
+pub(crate) fn trap_site(code: TrapCode) -> Result<TrapSite> {
     Ok(TrapSite::Trap(match code {
         TrapCode::STACK_OVERFLOW => Trap::StackOverflow,
         TrapCode::HEAP_OUT_OF_BOUNDS => Trap::MemoryOutOfBounds,

@@ -25,15 +25,16 @@ pub const ENTRY: u32 = 0;
 /// Index of the exit trampoline in a trampoline image.
 pub const EXIT: u32 = 1;
 
-/// Compiles the entry and exit trampolines of `ty` into one image.
-pub fn compile(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CodeImage> {
+/// Compiles the entry and exit trampolines of `ty` into one image; without `signals_based_traps`, a failed
+/// host call raises its trap through `raise_trap` instead of a trapping instruction.
+pub fn compile(isa: &dyn TargetIsa, ty: &FuncType, signals_based_traps: bool) -> Result<CodeImage> {
     let mut code = CodeBuilder::default();
     let mut context = Context::new();
     let mut builder_ctx = FunctionBuilderContext::new();
     build_entry(isa, ty, &mut context.func, &mut builder_ctx)?;
     code.append(ENTRY, &finish(isa, &mut context)?);
     context.clear();
-    build_exit(isa, ty, &mut context.func, &mut builder_ctx)?;
+    build_exit(isa, ty, signals_based_traps, &mut context.func, &mut builder_ctx)?;
     code.append(EXIT, &finish(isa, &mut context)?);
     code.publish(None)
 }
@@ -68,7 +69,13 @@ fn build_entry(isa: &dyn TargetIsa, ty: &FuncType, func: &mut ir::Function, ctx:
     Ok(())
 }
 
-fn build_exit(isa: &dyn TargetIsa, ty: &FuncType, func: &mut ir::Function, ctx: &mut FunctionBuilderContext) -> Result<()> {
+fn build_exit(
+    isa: &dyn TargetIsa,
+    ty: &FuncType,
+    signals_based_traps: bool,
+    func: &mut ir::Function,
+    ctx: &mut FunctionBuilderContext,
+) -> Result<()> {
     func.signature = wasm_signature(ty, CallConv::Tail)?;
     let mut shim_sig = ir::Signature::new(CallConv::SystemV);
     shim_sig.params.extend([AbiParam::new(types::I64); 4]);
@@ -91,7 +98,26 @@ fn build_exit(isa: &dyn TargetIsa, ty: &FuncType, func: &mut ir::Function, ctx: 
     let shim = b.ins().load(types::I64, flags().with_readonly(), host_ctx, offsets::host_func::SHIM as i32);
     let call = b.ins().call_indirect(shim_sig, shim, &[host_ctx, caller_vmctx, values, len]);
     let ok = b.inst_results(call)[0];
-    b.ins().trapz(ok, trap_codes::HOST_CALL_FAILED);
+    if signals_based_traps {
+        b.ins().trapz(ok, trap_codes::HOST_CALL_FAILED);
+    } else {
+        // Trampolines are compiled in this process, so the raise function's address can be a constant.
+        let failed = b.create_block();
+        let resume = b.create_block();
+        b.set_cold_block(failed);
+        b.ins().brif(ok, resume, &[], failed, &[]);
+        b.switch_to_block(failed);
+        b.seal_block(failed);
+        let mut raise_sig = ir::Signature::new(CallConv::SystemV);
+        raise_sig.params.extend([AbiParam::new(types::I64), AbiParam::new(types::I32)]);
+        let raise_sig = b.import_signature(raise_sig);
+        let raise = b.ins().iconst(types::I64, crate::vm::traphandlers::raise_trap as *const () as usize as i64);
+        let code = b.ins().iconst(types::I32, i64::from(trap_codes::HOST_CALL_FAILED.as_raw().get()));
+        b.ins().call_indirect(raise_sig, raise, &[caller_vmctx, code]);
+        b.ins().trap(trap_codes::HOST_CALL_FAILED);
+        b.switch_to_block(resume);
+        b.seal_block(resume);
+    }
     let mut results = Vec::new();
     for (i, &r) in ty.result_types().iter().enumerate() {
         results.push(b.ins().stack_load(types::I64, clif_type(r)?, slot, (i as u32 * VAL_SIZE) as i32));

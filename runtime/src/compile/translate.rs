@@ -133,7 +133,10 @@ pub fn translate_function(
         global_type: types::I64,
         flags: limit_flags,
     });
-    func.stack_limit = Some(stack_limit);
+    if tunables.signals_based_traps {
+        // Cranelift checks it in the prologue, with a trapping instruction.
+        func.stack_limit = Some(stack_limit);
+    }
 
     let mut builder = FunctionBuilder::new(func, builder_ctx);
     let entry = builder.create_block();
@@ -204,6 +207,7 @@ pub fn translate_function(
         height: 0,
     });
 
+    t.check_stack();
     t.check_interrupts();
 
     let mut reader = body.get_operators_reader()?;
@@ -357,6 +361,110 @@ impl Translator<'_, '_> {
         }
     }
 
+    /// Without signals-based traps, checks the stack limit at function entry (with them, Cranelift's prologue
+    /// does). The frame is allocated by then; the limit keeps a reserve below it for that.
+    fn check_stack(&mut self) {
+        if self.tunables.signals_based_traps {
+            return;
+        }
+        let sp = self.builder.ins().get_stack_pointer(types::I64);
+        let store_ctx = self.store_ctx;
+        let limit = self.load_ptr(store_ctx, offsets::store::STACK_LIMIT, trusted());
+        let exhausted = self.builder.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        self.trap_if(exhausted, TrapCode::STACK_OVERFLOW);
+    }
+
+    /// Traps with `code`, ending the block.
+    fn trap(&mut self, code: TrapCode) {
+        if !self.tunables.signals_based_traps {
+            let code_value = self.i32const(u32::from(code.as_raw().get()));
+            self.call_builtin(Builtin::RaiseTrap, &[code_value]);
+        }
+        // Never reached after `raise_trap`, which does not return.
+        self.builder.ins().trap(code);
+    }
+
+    /// Traps with `code` if `cond` is non-zero. Without signals-based traps, the trap is a call to the
+    /// `raise_trap` builtin in a cold block instead of a trapping instruction.
+    fn trap_if(&mut self, cond: Value, code: TrapCode) {
+        if self.tunables.signals_based_traps {
+            self.builder.ins().trapnz(cond, code);
+            return;
+        }
+        let trap = self.builder.create_block();
+        let resume = self.builder.create_block();
+        self.builder.set_cold_block(trap);
+        self.builder.ins().brif(cond, trap, &[], resume, &[]);
+        self.builder.switch_to_block(trap);
+        self.trap(code);
+        self.builder.switch_to_block(resume);
+    }
+
+    /// Traps with `code` if `cond` is zero.
+    fn trap_unless(&mut self, cond: Value, code: TrapCode) {
+        if self.tunables.signals_based_traps {
+            self.builder.ins().trapz(cond, code);
+            return;
+        }
+        let zero = self.builder.ins().icmp_imm_s(IntCC::Equal, cond, 0);
+        self.trap_if(zero, code);
+    }
+
+    /// Without signals-based traps, checks an integer division's operands (on top of the stack) so that the
+    /// instruction itself never traps: a zero divisor, and for `signed_overflow` also `MIN / -1`.
+    fn guard_division(&mut self, signed_overflow: bool) {
+        if self.tunables.signals_based_traps {
+            return;
+        }
+        let (x, y) = (self.stack[self.stack.len() - 2], self.stack[self.stack.len() - 1]);
+        let zero = self.builder.ins().icmp_imm_s(IntCC::Equal, y, 0);
+        self.trap_if(zero, TrapCode::INTEGER_DIVISION_BY_ZERO);
+        if signed_overflow {
+            let ty = self.builder.func.dfg.value_type(y);
+            let min = if ty == types::I32 { i64::from(i32::MIN) } else { i64::MIN };
+            let minus_one = self.builder.ins().icmp_imm_s(IntCC::Equal, y, -1);
+            let is_min = self.builder.ins().icmp_imm_s(IntCC::Equal, x, min);
+            let overflow = self.builder.ins().band(minus_one, is_min);
+            self.trap_if(overflow, TrapCode::INTEGER_OVERFLOW);
+        }
+    }
+
+    /// A trapping float-to-integer conversion. Without signals-based traps, NaN and out-of-range inputs are
+    /// caught before the conversion instruction, which then never traps.
+    fn trunc(&mut self, to: ir::Type, signed: bool) {
+        if !self.tunables.signals_based_traps {
+            let x = self.stack[self.stack.len() - 1];
+            let from = self.builder.func.dfg.value_type(x);
+            let nan = self.builder.ins().fcmp(FloatCC::Unordered, x, x);
+            self.trap_if(nan, TrapCode::BAD_CONVERSION_TO_INTEGER);
+            // Valid inputs lie strictly between these bounds (truncation happens towards zero).
+            let bits = to.bits() as i32;
+            let upper = if signed { 2f64.powi(bits - 1) } else { 2f64.powi(bits) };
+            let lower = match (signed, from == types::F32) {
+                (false, _) => -1.0,
+                // The next float below -2^(bits-1): one unit in the last place (of the binade above 2^(bits-1))
+                // lower; f32 has 23 fraction bits, f64 52.
+                (true, true) => -(2f64.powi(bits - 1)) - 2f64.powi(bits - 1 - 23),
+                (true, false) if bits == 32 => -(2f64.powi(31)) - 1.0,
+                (true, false) => -(2f64.powi(63)) - 2f64.powi(63 - 52),
+            };
+            let (lower, upper) = if from == types::F32 {
+                (self.builder.ins().f32const(lower as f32), self.builder.ins().f32const(upper as f32))
+            } else {
+                (self.builder.ins().f64const(lower), self.builder.ins().f64const(upper))
+            };
+            let too_low = self.builder.ins().fcmp(FloatCC::LessThanOrEqual, x, lower);
+            let too_high = self.builder.ins().fcmp(FloatCC::GreaterThanOrEqual, x, upper);
+            let out_of_range = self.builder.ins().bor(too_low, too_high);
+            self.trap_if(out_of_range, TrapCode::INTEGER_OVERFLOW);
+        }
+        if signed {
+            self.unop(|b, a| b.ins().fcvt_to_sint(to, a));
+        } else {
+            self.unop(|b, a| b.ins().fcvt_to_uint(to, a));
+        }
+    }
+
     /// Returns `values` from the function.
     fn return_(&mut self, values: &[Value]) {
         self.save_fuel();
@@ -428,7 +536,7 @@ impl Translator<'_, '_> {
             self.builder.ins().brif(spent, out_of_fuel, &[], resume, &[]);
             self.builder.switch_to_block(out_of_fuel);
             self.save_fuel();
-            self.builder.ins().trap(trap_codes::OUT_OF_FUEL);
+            self.trap(trap_codes::OUT_OF_FUEL);
             self.builder.switch_to_block(resume);
         }
         if self.tunables.epoch_interruption {
@@ -438,7 +546,7 @@ impl Translator<'_, '_> {
             let epoch = self.builder.ins().atomic_load(types::I64, trusted(), counter);
             let deadline = self.load_ptr(store_ctx, offsets::store::EPOCH_DEADLINE, trusted());
             let reached = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
-            self.builder.ins().trapnz(reached, trap_codes::INTERRUPT);
+            self.trap_if(reached, trap_codes::INTERRUPT);
         }
     }
 
@@ -519,7 +627,7 @@ impl Translator<'_, '_> {
         let index = self.builder.ins().uextend(types::I64, index);
         let len = self.load_ptr(def, offsets::table::LENGTH, trusted());
         let oob = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
-        self.builder.ins().trapnz(oob, trap);
+        self.trap_if(oob, trap);
         let base = self.load_ptr(def, offsets::table::BASE, trusted());
         let scaled = self.builder.ins().ishl_imm_u(index, 3);
         self.builder.ins().iadd(base, scaled)
@@ -529,12 +637,12 @@ impl Translator<'_, '_> {
         let index = self.pop();
         let addr = self.table_element_addr(table, index, trap_codes::TABLE_OUT_OF_BOUNDS);
         let funcref = self.load_ptr(addr, 0, trusted());
-        self.builder.ins().trapz(funcref, trap_codes::INDIRECT_CALL_TO_NULL);
+        self.trap_unless(funcref, trap_codes::INDIRECT_CALL_TO_NULL);
         let actual = self.builder.ins().load(types::I32, trusted(), funcref, offsets::funcref::TYPE_ID as i32);
         let type_ids = self.vmctx_ptr(VMOffsets::TYPE_IDS);
         let expected = self.builder.ins().load(types::I32, readonly(), type_ids, (type_index * 4) as i32);
         let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
-        self.builder.ins().trapnz(mismatch, trap_codes::BAD_SIGNATURE);
+        self.trap_if(mismatch, trap_codes::BAD_SIGNATURE);
         self.call_funcref(funcref, type_index)
     }
 
@@ -580,7 +688,7 @@ impl Translator<'_, '_> {
     /// Calls a builtin that returns 0 on failure, trapping with `trap` if it does.
     fn call_checked_builtin(&mut self, builtin: Builtin, args: &[Value], trap: TrapCode) {
         let ok = self.call_builtin(builtin, args).expect("checked builtins return a status");
-        self.builder.ins().trapz(ok, trap);
+        self.trap_unless(ok, trap);
     }
 
     /// Calls `memory.grow` or `table.grow`'s builtin: traps if the resource limiter failed, and returns the
@@ -588,7 +696,7 @@ impl Translator<'_, '_> {
     fn call_grow_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Value {
         let result = self.call_builtin(builtin, args).expect("grow builtins return a size");
         let failed = self.builder.ins().icmp_imm_s(IntCC::Equal, result, crate::vm::builtins::GROW_ERROR);
-        self.builder.ins().trapnz(failed, trap_codes::HOST_CALL_FAILED);
+        self.trap_if(failed, trap_codes::HOST_CALL_FAILED);
         self.builder.ins().ireduce(types::I32, result)
     }
 
@@ -612,7 +720,7 @@ impl Translator<'_, '_> {
             let len = self.load_ptr(def, offsets::memory::LENGTH, trusted());
             let limit = self.builder.ins().iadd_imm_s(index, end as i64);
             let oob = self.builder.ins().icmp(IntCC::UnsignedGreaterThan, limit, len);
-            self.builder.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            self.trap_if(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
         }
         let addr = self.builder.ins().iadd(base, index);
         match i32::try_from(memarg.offset) {
@@ -700,7 +808,7 @@ impl Translator<'_, '_> {
         use Operator as O;
         match *op {
             O::Unreachable => {
-                self.builder.ins().trap(trap_codes::UNREACHABLE);
+                self.trap(trap_codes::UNREACHABLE);
                 self.reachable = false;
             }
             O::Nop => {}
@@ -974,7 +1082,7 @@ impl Translator<'_, '_> {
             O::RefIsNull => self.eqz(),
             O::RefAsNonNull => {
                 let v = *self.stack.last().expect("validated operand stack");
-                self.builder.ins().trapz(v, trap_codes::NULL_REFERENCE);
+                self.trap_unless(v, trap_codes::NULL_REFERENCE);
             }
             O::BrOnNull { relative_depth } => {
                 let reference = self.pop();
@@ -988,7 +1096,7 @@ impl Translator<'_, '_> {
             }
             O::CallRef { type_index } => {
                 let funcref = self.pop();
-                self.builder.ins().trapz(funcref, trap_codes::NULL_REFERENCE);
+                self.trap_unless(funcref, trap_codes::NULL_REFERENCE);
                 self.call_funcref(funcref, type_index)?;
             }
             O::RefFunc { function_index } => {
@@ -1043,10 +1151,22 @@ impl Translator<'_, '_> {
             O::I32Add | O::I64Add => self.binop(|b, x, y| b.ins().iadd(x, y)),
             O::I32Sub | O::I64Sub => self.binop(|b, x, y| b.ins().isub(x, y)),
             O::I32Mul | O::I64Mul => self.binop(|b, x, y| b.ins().imul(x, y)),
-            O::I32DivS | O::I64DivS => self.binop(|b, x, y| b.ins().sdiv(x, y)),
-            O::I32DivU | O::I64DivU => self.binop(|b, x, y| b.ins().udiv(x, y)),
-            O::I32RemS | O::I64RemS => self.binop(|b, x, y| b.ins().srem(x, y)),
-            O::I32RemU | O::I64RemU => self.binop(|b, x, y| b.ins().urem(x, y)),
+            O::I32DivS | O::I64DivS => {
+                self.guard_division(true);
+                self.binop(|b, x, y| b.ins().sdiv(x, y))
+            }
+            O::I32DivU | O::I64DivU => {
+                self.guard_division(false);
+                self.binop(|b, x, y| b.ins().udiv(x, y))
+            }
+            O::I32RemS | O::I64RemS => {
+                self.guard_division(false);
+                self.binop(|b, x, y| b.ins().srem(x, y))
+            }
+            O::I32RemU | O::I64RemU => {
+                self.guard_division(false);
+                self.binop(|b, x, y| b.ins().urem(x, y))
+            }
             O::I32And | O::I64And => self.binop(|b, x, y| b.ins().band(x, y)),
             O::I32Or | O::I64Or => self.binop(|b, x, y| b.ins().bor(x, y)),
             O::I32Xor | O::I64Xor => self.binop(|b, x, y| b.ins().bxor(x, y)),
@@ -1081,10 +1201,10 @@ impl Translator<'_, '_> {
             O::I64Extend8S => self.extend_within(types::I8, types::I64),
             O::I64Extend16S => self.extend_within(types::I16, types::I64),
             O::I64Extend32S => self.extend_within(types::I32, types::I64),
-            O::I32TruncF32S | O::I32TruncF64S => self.unop(|b, a| b.ins().fcvt_to_sint(types::I32, a)),
-            O::I32TruncF32U | O::I32TruncF64U => self.unop(|b, a| b.ins().fcvt_to_uint(types::I32, a)),
-            O::I64TruncF32S | O::I64TruncF64S => self.unop(|b, a| b.ins().fcvt_to_sint(types::I64, a)),
-            O::I64TruncF32U | O::I64TruncF64U => self.unop(|b, a| b.ins().fcvt_to_uint(types::I64, a)),
+            O::I32TruncF32S | O::I32TruncF64S => self.trunc(types::I32, true),
+            O::I32TruncF32U | O::I32TruncF64U => self.trunc(types::I32, false),
+            O::I64TruncF32S | O::I64TruncF64S => self.trunc(types::I64, true),
+            O::I64TruncF32U | O::I64TruncF64U => self.trunc(types::I64, false),
             O::I32TruncSatF32S | O::I32TruncSatF64S => {
                 self.unop(|b, a| b.ins().fcvt_to_sint_sat(types::I32, a))
             }

@@ -45,6 +45,8 @@ pub enum Builtin {
     TableInit,
     /// `elem.drop(elem)`.
     ElemDrop,
+    /// `raise_trap(code)`: raises the trap with this Cranelift trap code (explicit-check mode).
+    RaiseTrap,
 }
 
 impl Builtin {
@@ -57,7 +59,7 @@ impl Builtin {
             Builtin::MemoryCopy | Builtin::MemoryInit | Builtin::TableCopy | Builtin::TableInit => {
                 &[I32, I32, I32, I32, I32]
             }
-            Builtin::DataDrop | Builtin::ElemDrop => &[I32],
+            Builtin::DataDrop | Builtin::ElemDrop | Builtin::RaiseTrap => &[I32],
             Builtin::TableGrow => &[I32, I64, I32],
             Builtin::TableFill => &[I32, I32, I64, I32],
         }
@@ -66,7 +68,7 @@ impl Builtin {
     /// Result type, if any.
     pub fn result(self) -> Option<BuiltinType> {
         match self {
-            Builtin::DataDrop | Builtin::ElemDrop => None,
+            Builtin::DataDrop | Builtin::ElemDrop | Builtin::RaiseTrap => None,
             Builtin::MemoryGrow | Builtin::TableGrow => Some(BuiltinType::I64),
             _ => Some(BuiltinType::I32),
         }
@@ -86,6 +88,7 @@ pub struct BuiltinTable {
     table_copy: unsafe extern "sysv64" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
     table_init: unsafe extern "sysv64" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
     elem_drop: unsafe extern "sysv64" fn(*mut u8, u32),
+    raise_trap: unsafe extern "sysv64" fn(*mut u8, u32) -> !,
 }
 
 static TABLE: BuiltinTable = BuiltinTable {
@@ -99,6 +102,7 @@ static TABLE: BuiltinTable = BuiltinTable {
     table_copy,
     table_init,
     elem_drop,
+    raise_trap: super::traphandlers::raise_trap,
 };
 
 /// The address of the builtin table.

@@ -84,6 +84,40 @@ unsafe extern "sysv64" fn resume(buf: *const JmpBuf) -> ! {
     )
 }
 
+/// Raises a trap from compiled code without a signal (with `Config::signals_based_traps(false)`):
+/// `raise_trap(_, code)`, where `code` is a Cranelift trap code. Passes its return address (a PC in the
+/// calling wasm or trampoline code) and the caller's frame pointer on to [`raise_trap_at`].
+#[unsafe(naked)]
+pub unsafe extern "sysv64" fn raise_trap(_vmctx: *mut u8, _code: u32) -> ! {
+    core::arch::naked_asm!(
+        "mov rdx, [rsp]",
+        "mov rcx, rbp",
+        "jmp {raise}",
+        raise = sym raise_trap_at,
+    )
+}
+
+/// Records the trap `code` raised at `pc` in the frame `fp` and resumes at the innermost [`enter`].
+unsafe extern "sysv64" fn raise_trap_at(_vmctx: *mut u8, code: u32, pc: usize, fp: usize) -> ! {
+    let activation = CURRENT.with(|c| c.get());
+    assert!(!activation.is_null(), "compiled code raised a trap outside of any call into wasm");
+    let site = std::num::NonZeroU8::new(code as u8)
+        .and_then(|raw| crate::compile::trap_site(cranelift_codegen::ir::TrapCode::from_raw(raw)).ok());
+    // SAFETY: `activation` is the live innermost activation of this thread, and the thread is in compiled
+    // code called from it, so nothing else touches it. No value with a destructor is live in this frame when
+    // `resume` abandons it.
+    unsafe {
+        let activation = &*activation;
+        match site {
+            Some(TrapSite::Trap(trap)) => *activation.reason.get() = Some(UnwindReason::Trap(trap)),
+            // The host shim stored the reason before returning its failure flag.
+            Some(TrapSite::HostCallFailed) | None => {}
+        }
+        walk_frames(pc, fp, &mut *activation.backtrace.get());
+        resume(&activation.jmpbuf)
+    }
+}
+
 /// Why wasm execution ended early.
 pub enum UnwindReason {
     /// A trap of compiled code.
@@ -138,7 +172,6 @@ pub struct Unwind {
 /// `trampoline` must be a published entry trampoline and the arguments what it expects; the store that owns
 /// the code must be exclusively borrowed by the caller for the duration of the call.
 pub unsafe fn enter(trampoline: *const u8, a0: usize, a1: usize, a2: usize, a3: usize) -> Result<(), Box<Unwind>> {
-    install_handlers();
     let activation = Activation {
         jmpbuf: JmpBuf::default(),
         reason: UnsafeCell::new(None),
