@@ -225,3 +225,49 @@ fn custom_limiter_sees_every_request() {
     assert_eq!(grow_memory.call(&mut store, 1).unwrap(), -1);
     assert_eq!(store.data().asked, [(0, 65536), (65536, 2 * 65536), (2 * 65536, 3 * 65536)]);
 }
+
+#[test]
+fn recursion_traps_on_a_thread_with_a_small_stack() {
+    let engine = Engine::default();
+    for stack_size in [128 << 10, 256 << 10, 1 << 20] {
+        let engine = engine.clone();
+        std::thread::Builder::new()
+            .stack_size(stack_size)
+            .spawn(move || {
+                let mut store = Store::new(&engine, ());
+                let instance = instance(&engine, &mut store, LOOP_AND_RECURSION);
+                let recurse = instance.get_typed_func::<(), ()>(&mut store, "recurse").unwrap();
+                assert_eq!(trap_of(recurse.call(&mut store, ())), Trap::StackOverflow);
+                let add = instance.get_typed_func::<(i32, i32), i32>(&mut store, "add").unwrap();
+                assert_eq!(add.call(&mut store, (1, 2)).unwrap(), 3);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+}
+
+#[test]
+fn recursion_traps_on_a_thread_not_started_by_rust() {
+    extern "C" fn run(_: *mut std::ffi::c_void) -> *mut std::ffi::c_void {
+        let engine = Engine::default();
+        let mut store = Store::new(&engine, ());
+        let instance = instance(&engine, &mut store, LOOP_AND_RECURSION);
+        let recurse = instance.get_typed_func::<(), ()>(&mut store, "recurse").unwrap();
+        let ok = trap_of(recurse.call(&mut store, ())) == Trap::StackOverflow;
+        ok as usize as *mut std::ffi::c_void
+    }
+    // A plain pthread (no alternate signal stack from Rust's runtime) with a 256 KiB stack.
+    // SAFETY: the attributes and thread handle are valid locals; `run` matches the start routine signature.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        assert_eq!(libc::pthread_attr_init(&mut attr), 0);
+        assert_eq!(libc::pthread_attr_setstacksize(&mut attr, 256 << 10), 0);
+        let mut thread: libc::pthread_t = 0;
+        assert_eq!(libc::pthread_create(&mut thread, &attr, run, std::ptr::null_mut()), 0);
+        let mut result: *mut std::ffi::c_void = std::ptr::null_mut();
+        assert_eq!(libc::pthread_join(thread, &mut result), 0);
+        libc::pthread_attr_destroy(&mut attr);
+        assert_eq!(result as usize, 1, "the recursion should end in a stack-overflow trap");
+    }
+}

@@ -1,0 +1,9 @@
+//! Support code for Tenon's integration tests (which live in `tests/`): generating wasm modules from seeds
+//! and comparing Tenon with the wasmi interpreter on them, shared with the cargo-fuzz target in `fuzz/`.
+
+pub mod differential;
+pub mod generate;
+pub mod outcome;
+pub mod rng;
+pub mod run_tenon;
+pub mod run_wasmi;
