@@ -13,6 +13,9 @@ thread_local! {
     static FLOOR: Cell<Option<usize>> = const { Cell::new(None) };
     /// The alternate signal stack Tenon installed on this thread, removed when the thread exits.
     static ALT_STACK: AltStack = const { AltStack(Cell::new(std::ptr::null_mut())) };
+    /// Whether this thread's alternate stack has been checked (so the check costs no system call after the
+    /// first call into wasm).
+    static ALT_STACK_CHECKED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The lowest stack address wasm may use on this thread: the end of the thread's stack plus a reserve for
@@ -69,10 +72,10 @@ fn page_size() -> usize {
 /// Makes sure this thread has an alternate signal stack, so the trap handler never runs on the stack that
 /// faulted. Threads started by Rust's standard library already have one; others get one here.
 pub fn ensure_alt_stack() {
+    if ALT_STACK_CHECKED.with(|checked| checked.replace(true)) {
+        return;
+    }
     ALT_STACK.with(|alt| {
-        if !alt.0.get().is_null() {
-            return;
-        }
         // SAFETY: querying with a null new stack only reads the current setting into a valid local.
         let mut current: libc::stack_t = unsafe { std::mem::zeroed() };
         if unsafe { libc::sigaltstack(std::ptr::null(), &mut current) } != 0 || current.ss_flags & libc::SS_DISABLE == 0 {
