@@ -23,19 +23,18 @@ struct EngineInner {
 
 /// The entry and exit trampolines of one function type.
 pub(crate) struct Trampolines {
-    image: CodeImage,
+    /// Host-to-wasm: `extern "sysv64" fn(callee_vmctx, func_ptr, args, results)`.
+    pub entry: *const u8,
+    /// Wasm-to-host, with the wasm calling convention.
+    pub exit: *const u8,
+    /// The code both live in.
+    _image: CodeImage,
 }
 
-impl Trampolines {
-    /// Host-to-wasm: `extern "sysv64" fn(callee_vmctx, caller_vmctx, func_ptr, values)`.
-    pub fn entry(&self) -> *const u8 {
-        self.image.function(compile::trampolines::ENTRY).expect("entry trampoline")
-    }
-    /// Wasm-to-host, with the wasm calling convention.
-    pub fn exit(&self) -> *const u8 {
-        self.image.function(compile::trampolines::EXIT).expect("exit trampoline")
-    }
-}
+// SAFETY: the two pointers point into the immutable, published code image owned alongside them.
+unsafe impl Send for Trampolines {}
+// SAFETY: as above.
+unsafe impl Sync for Trampolines {}
 
 impl Engine {
     /// An engine with the given configuration.
@@ -100,7 +99,11 @@ impl Engine {
         }
         let ty = crate::types::registry::lookup(id);
         let image = compile::trampolines::compile(self.isa(), &ty, self.0.config.signals_based_traps)?;
-        let trampolines = Arc::new(Trampolines { image });
+        let trampolines = Arc::new(Trampolines {
+            entry: image.function(compile::trampolines::ENTRY).expect("entry trampoline"),
+            exit: image.function(compile::trampolines::EXIT).expect("exit trampoline"),
+            _image: image,
+        });
         let mut cache = self.0.trampolines.lock().unwrap_or_else(|e| e.into_inner());
         Ok(cache.entry(id).or_insert(trampolines).clone())
     }

@@ -74,7 +74,7 @@ impl<T> HostFunc<T> {
         let mut context = Box::new(HostFuncContext {
             magic: HOST_FUNC_MAGIC,
             shim: host_shim::<T>,
-            funcref: VMFuncRef { func_ptr: trampolines.exit(), vmctx: std::ptr::null_mut(), type_id },
+            funcref: VMFuncRef { func_ptr: trampolines.exit, vmctx: std::ptr::null_mut(), type_id },
             store: store_ptr,
             func: self.clone(),
         });
@@ -109,10 +109,11 @@ unsafe extern "sysv64" fn host_shim<T: 'static>(
 ) -> bool {
     // SAFETY: the exit trampoline passes the context this shim was stored in, which lives in its store; the
     // store is exclusively borrowed by the call into wasm that led here, and `values` is the trampoline's
-    // array of `len` slots.
+    // array of `len` slots. The store never drops a host function context before the store itself, so the
+    // function outlives this call without a reference count.
     let (func, store, values) = unsafe {
         let context = &*context;
-        (context.func.clone(), &mut *context.store, std::slice::from_raw_parts_mut(values, len))
+        (&*Arc::as_ptr(&context.func), &mut *context.store, std::slice::from_raw_parts_mut(values, len))
     };
     let caller = if caller_vmctx.is_null() {
         None
@@ -132,38 +133,80 @@ unsafe extern "sysv64" fn host_shim<T: 'static>(
     false
 }
 
+/// Everything a call into a function needs, resolved from its handle once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallTarget {
+    /// The entry trampoline of the function's type.
+    entry: usize,
+    /// The function's code and context.
+    func_ptr: usize,
+    vmctx: usize,
+}
+
+impl CallTarget {
+    /// The target of `func`, which must belong to `store`.
+    pub(crate) fn of(store: &StoreOpaque, func: Func) -> CallTarget {
+        let data = &store.funcs[store.index(func.0)];
+        // SAFETY: the funcref of a function handle stays valid as long as its store.
+        let (func_ptr, vmctx) = unsafe { ((*data.funcref).func_ptr, (*data.funcref).vmctx) };
+        CallTarget { entry: data.trampolines.entry as usize, func_ptr: func_ptr as usize, vmctx: vmctx as usize }
+    }
+}
+
 /// Calls function `func` of `store` with the arguments in `values`, which receives the results.
 ///
 /// `values` must hold at least as many slots as the function has parameters and results, with arguments of
 /// the right types.
 pub(crate) fn invoke(store: &mut StoreOpaque, func: Func, values: &mut [ValRaw]) -> Result<()> {
-    let data = &store.funcs[store.index(func.0)];
-    debug_assert!(values.len() >= data.ty.param_types().len().max(data.ty.result_types().len()));
-    // SAFETY: the funcref of a function handle stays valid as long as its store.
-    let (func_ptr, vmctx) = unsafe { ((*data.funcref).func_ptr, (*data.funcref).vmctx) };
-    let entry = data.trampolines.entry();
+    let ty = &store.funcs[store.index(func.0)].ty;
+    assert!(values.len() >= ty.param_types().len().max(ty.result_types().len()));
+    let values = values.as_mut_ptr();
+    // SAFETY: `values` holds the function's arguments and has room for its results.
+    unsafe { invoke_target(store, CallTarget::of(store, func), values, values) }
+}
+
+/// Calls `target`, a function of `store`, with the arguments in `args`; its results go to `results`.
+///
+/// # Safety
+/// `args` must hold as many arguments as the function has parameters, of its parameter types, and
+/// `results` must have room for its results (it may be `args`).
+#[inline]
+pub(crate) unsafe fn invoke_target(
+    store: &mut StoreOpaque,
+    target: CallTarget,
+    args: *const ValRaw,
+    results: *mut ValRaw,
+) -> Result<()> {
     let first = store.enter_wasm();
     let store_ptr: *mut StoreOpaque = store;
+    // The call reaches the store through the instance context: make the compiler assume it may.
     std::hint::black_box(store_ptr);
     // SAFETY: `entry` is the entry trampoline of the function's type, called with the function's code and
-    // context and an array large enough for its parameters and results; `store` is exclusively borrowed for
-    // the duration of the call.
+    // context and arrays that fit its type (the caller's promise); `store` is exclusively borrowed for the
+    // duration of the call.
     let result = unsafe {
-        traphandlers::enter(entry, vmctx as usize, 0, func_ptr as usize, values.as_mut_ptr() as usize)
+        traphandlers::enter(target.entry as *const u8, target.vmctx, target.func_ptr, args as usize, results as usize)
     };
     store.exit_wasm(first);
-    result.map_err(|unwind| {
-        let backtrace = unwind.backtrace.map(|b| WasmBacktrace::from_pcs(b.pcs()));
-        let error = match unwind.reason {
-            UnwindReason::Trap(trap) => anyhow::Error::new(trap),
-            UnwindReason::HostError(error) => error,
-            UnwindReason::Panic(payload) => panic::resume_unwind(payload),
-        };
-        match backtrace {
-            Some(b) if !b.frames().is_empty() => error.context(b),
-            _ => error,
-        }
-    })
+    match result {
+        Ok(()) => Ok(()),
+        Err(unwind) => Err(unwind_error(*unwind)),
+    }
+}
+
+/// The error a call that did not return normally reports (or the panic it resumes).
+#[cold]
+fn unwind_error(unwind: traphandlers::Unwind) -> anyhow::Error {
+    let backtrace = unwind.backtrace.map(|b| WasmBacktrace::from_pcs(b.pcs()));
+    let error = match unwind.reason {
+        UnwindReason::Trap(trap) => anyhow::Error::new(trap),
+        UnwindReason::HostError(error) => error,
+        UnwindReason::Panic(payload) => panic::resume_unwind(payload),
+    };
+    match backtrace {
+        Some(b) if !b.frames().is_empty() => error.context(b),
+        _ => error,
+    }
 }
 
 impl Func {

@@ -323,11 +323,11 @@ impl StoreOpaque {
     }
 
     /// The current stack pointer limit, setting it on the first entry into wasm.
+    #[inline]
     pub(crate) fn enter_wasm(&mut self) -> bool {
         if self.vm_context.stack_limit != usize::MAX {
             return false;
         }
-        crate::vm::stack::ensure_alt_stack();
         let sp = crate::vm::traphandlers::approximate_stack_pointer();
         // Never beyond the thread's own stack: on a thread with a small stack, deep recursion must end in a
         // trap, not in a fault on the stack's guard page.
@@ -337,6 +337,7 @@ impl StoreOpaque {
     }
 
     /// Undoes `enter_wasm` when the outermost call returns.
+    #[inline]
     pub(crate) fn exit_wasm(&mut self, was_first: bool) {
         if was_first {
             self.vm_context.stack_limit = usize::MAX;

@@ -143,7 +143,6 @@ pub struct CodeImage {
     mapping: *mut u8,
     mapping_len: usize,
     info: Arc<CodeInfo>,
-    function_starts: std::collections::HashMap<u32, u32>,
 }
 
 // SAFETY: the mapping is read-only and executable after publication; nothing mutates it until drop.
@@ -184,19 +183,21 @@ impl CodeImage {
                 bail!("failed to make code executable: {}", std::io::Error::last_os_error());
             }
         }
-        let function_starts = functions.iter().map(|f| (f.index, f.start)).collect();
+        if !functions.is_sorted_by_key(|f| f.index) {
+            bail!("functions must be laid out in index order");
+        }
         let info = Arc::new(CodeInfo { start: mapping as usize, len: text.len(), functions, traps, names });
         registry::register(info.clone());
-        Ok(CodeImage { mapping, mapping_len, info, function_starts })
+        Ok(CodeImage { mapping, mapping_len, info })
     }
 
     /// The address of function `index`.
     pub fn function(&self, index: u32) -> Option<*const u8> {
-        let start = *self.function_starts.get(&index)?;
+        let functions = &self.info.functions;
+        let start = functions[functions.binary_search_by_key(&index, |f| f.index).ok()?].start;
         // SAFETY: `start` is an offset inside the mapping.
         Some(unsafe { self.mapping.add(start as usize) })
     }
-
 }
 
 impl Drop for CodeImage {

@@ -1,8 +1,8 @@
 //! Trampolines between the host's calling convention and wasm's, one pair per function type.
 //!
-//! - The entry trampoline is called by the host as `extern "sysv64" fn(callee_vmctx, caller_vmctx, func_ptr,
-//!   values)`: it loads the arguments from the `[ValRaw]` array `values`, calls the wasm function, and
-//!   stores its results back into the same array.
+//! - The entry trampoline is called by the host as `extern "sysv64" fn(callee_vmctx, func_ptr, args,
+//!   results)`: it loads the arguments from the `[ValRaw]` array `args`, calls the wasm function (with no
+//!   caller context), and stores its results into the `[ValRaw]` array `results` (which may be `args`).
 //! - The exit trampoline has the wasm signature, with a host function's context as its `vmctx`: it spills the
 //!   arguments to a `[ValRaw]` array on its stack, calls the context's shim, raises a trap if the shim
 //!   reports failure, and returns the results the shim wrote into the array.
@@ -54,15 +54,16 @@ fn build_entry(isa: &dyn TargetIsa, ty: &FuncType, func: &mut ir::Function, ctx:
     b.append_block_params_for_function_params(block);
     b.switch_to_block(block);
     b.seal_block(block);
-    let &[callee_vmctx, caller_vmctx, func_ptr, values] = b.block_params(block) else { unreachable!() };
-    let mut args = vec![callee_vmctx, caller_vmctx];
+    let &[callee_vmctx, func_ptr, arg_values, result_values] = b.block_params(block) else { unreachable!() };
+    let no_caller = b.ins().iconst(types::I64, 0);
+    let mut args = vec![callee_vmctx, no_caller];
     for (i, &p) in ty.param_types().iter().enumerate() {
-        args.push(b.ins().load(clif_type(p)?, flags(), values, (i as u32 * VAL_SIZE) as i32));
+        args.push(b.ins().load(clif_type(p)?, flags(), arg_values, (i as u32 * VAL_SIZE) as i32));
     }
     let call = b.ins().call_indirect(wasm_sig, func_ptr, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
-        b.ins().store(flags(), r, values, (i as u32 * VAL_SIZE) as i32);
+        b.ins().store(flags(), r, result_values, (i as u32 * VAL_SIZE) as i32);
     }
     b.ins().return_(&[]);
     b.finalize(isa.frontend_config());

@@ -96,9 +96,10 @@ fn trusted() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
-/// Flags for loads of data that never changes while the code runs.
+/// Flags for loads of data that never changes while the code runs (instance context fields, and a memory's
+/// base, which never moves): such loads may be merged and hoisted out of loops.
 fn readonly() -> MemFlagsData {
-    MemFlagsData::trusted().with_readonly()
+    MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
 /// Translates function `index` of `module` into `func`.

@@ -1,6 +1,6 @@
 //! Statically typed functions: [`TypedFunc`] for calling wasm, [`IntoFunc`] for defining host functions.
 
-use super::{Caller, Func, HostFunc, invoke};
+use super::{CallTarget, Caller, Func, HostFunc, invoke_target};
 use crate::store::{AsContextMut, StoreContext, StoreOpaque};
 use crate::types::{FuncType, ValType};
 use crate::vm::ValRaw;
@@ -92,6 +92,9 @@ impl WasmTy for Option<ExternRef> {
 pub trait WasmParams: Send + Sized {
     /// How many values.
     const LEN: usize;
+    /// Room for the values in raw form: `[ValRaw; LEN]`.
+    #[doc(hidden)]
+    type Raw: Default + AsRef<[ValRaw]> + AsMut<[ValRaw]>;
     /// Their types.
     fn types() -> Vec<ValType>;
     /// Checks that every value may be used in `store`.
@@ -111,9 +114,11 @@ impl<T: WasmParams> WasmResults for T {}
 
 impl<A: WasmTy> WasmParams for A {
     const LEN: usize = 1;
+    type Raw = [ValRaw; 1];
     fn types() -> Vec<ValType> {
         vec![A::valtype()]
     }
+    #[inline]
     fn check_store(&self, store: &StoreOpaque) -> Result<()> {
         WasmTy::check_store(self, store)
     }
@@ -131,9 +136,11 @@ macro_rules! tuples {
     ($($n:literal: ($($t:ident $i:tt),*);)*) => {$(
         impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
             const LEN: usize = $n;
+            type Raw = [ValRaw; $n];
             fn types() -> Vec<ValType> {
                 vec![$($t::valtype()),*]
             }
+            #[inline]
             #[allow(unused_variables)]
             fn check_store(&self, store: &StoreOpaque) -> Result<()> {
                 $(self.$i.check_store(store)?;)*
@@ -252,12 +259,12 @@ pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
     fn into_host_func(self) -> HostFunc<T>;
 }
 
-/// The most values a typed call passes either way.
-const MAX_TYPED_VALUES: usize = 16;
-
 /// A function whose type was checked once, when the `TypedFunc` was made, so calls skip all checks.
 pub struct TypedFunc<Params, Results> {
     func: Func,
+    /// Resolved when the `TypedFunc` is made; valid while the function's store lives, and only used with
+    /// that store (checked on every call).
+    target: CallTarget,
     _marker: PhantomData<fn(Params) -> Results>,
 }
 
@@ -282,10 +289,7 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
                 FuncType::new(Params::types(), Results::types())
             );
         }
-        if Params::LEN > MAX_TYPED_VALUES || Results::LEN > MAX_TYPED_VALUES {
-            bail!("typed functions support at most {MAX_TYPED_VALUES} parameters and results");
-        }
-        Ok(TypedFunc { func, _marker: PhantomData })
+        Ok(TypedFunc { func, target: CallTarget::of(store, func), _marker: PhantomData })
     }
 
     /// The untyped function.
@@ -296,10 +300,14 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
     /// Calls the function. Errors if the call traps or a host function it calls fails.
     pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
         let store = store.as_context_mut().0.opaque();
+        assert!(store.owns(self.func.0), "object used with the wrong store");
         params.check_store(store)?;
-        let mut values = [ValRaw::default(); MAX_TYPED_VALUES];
-        params.store_raw(store, &mut values);
-        invoke(store, self.func, &mut values)?;
-        Results::load_raw(store, &values)
+        let mut args = Params::Raw::default();
+        params.store_raw(store, args.as_mut());
+        let mut results = Results::Raw::default();
+        // SAFETY: the function's type was checked against `Params` and `Results` when `self` was made, and
+        // `self.target` was resolved in this store (checked above).
+        unsafe { invoke_target(store, self.target, args.as_ref().as_ptr(), results.as_mut().as_mut_ptr())? };
+        Results::load_raw(store, results.as_ref())
     }
 }

@@ -8,24 +8,37 @@ const HOST_RESERVE: usize = 64 << 10;
 /// Size of the alternate signal stack Tenon installs on threads without one.
 const ALT_STACK_SIZE: usize = 64 << 10;
 
+/// [`FLOOR`] before this thread first entered wasm.
+const UNKNOWN: usize = usize::MAX;
+
 thread_local! {
-    /// The lowest address of this thread's stack that wasm may use (0 if unknown).
-    static FLOOR: Cell<Option<usize>> = const { Cell::new(None) };
+    /// The lowest address of this thread's stack that wasm may use (0 if the bounds are unknown), or
+    /// [`UNKNOWN`] before the first call into wasm on this thread.
+    static FLOOR: Cell<usize> = const { Cell::new(UNKNOWN) };
     /// The alternate signal stack Tenon installed on this thread, removed when the thread exits.
     static ALT_STACK: AltStack = const { AltStack(Cell::new(std::ptr::null_mut())) };
-    /// Whether this thread's alternate stack has been checked (so the check costs no system call after the
-    /// first call into wasm).
-    static ALT_STACK_CHECKED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The lowest stack address wasm may use on this thread: the end of the thread's stack plus a reserve for
-/// host code, or 0 when the bounds cannot be found.
+/// host code, or 0 when the bounds cannot be found. The first call on a thread also makes sure the thread
+/// has an alternate signal stack; later calls cost one thread-local load.
+#[inline]
 pub fn wasm_floor() -> usize {
-    FLOOR.with(|floor| {
-        *floor.get().get_or_insert_with(|| {
-            floor_from_pthread().map_or(0, |low| low + HOST_RESERVE)
-        })
-    })
+    match FLOOR.get() {
+        UNKNOWN => first_entry_on_thread(),
+        known => known,
+    }
+}
+
+/// Prepares this thread for running wasm: looks its stack bounds up (which can read /proc/self/maps, for
+/// the main thread) and installs an alternate signal stack if it has none.
+#[cold]
+#[inline(never)]
+fn first_entry_on_thread() -> usize {
+    ensure_alt_stack();
+    let floor = floor_from_pthread().map_or(0, |low| low + HOST_RESERVE);
+    FLOOR.set(floor);
+    floor
 }
 
 fn floor_from_pthread() -> Option<usize> {
@@ -71,10 +84,7 @@ fn page_size() -> usize {
 
 /// Makes sure this thread has an alternate signal stack, so the trap handler never runs on the stack that
 /// faulted. Threads started by Rust's standard library already have one; others get one here.
-pub fn ensure_alt_stack() {
-    if ALT_STACK_CHECKED.with(|checked| checked.replace(true)) {
-        return;
-    }
+fn ensure_alt_stack() {
     ALT_STACK.with(|alt| {
         // SAFETY: querying with a null new stack only reads the current setting into a valid local.
         let mut current: libc::stack_t = unsafe { std::mem::zeroed() };

@@ -13,11 +13,11 @@ use crate::Trap;
 use crate::code::{TrapSite, registry};
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
+use std::mem::MaybeUninit;
 use std::sync::Once;
 
 /// Saved callee-saved registers, stack pointer and return address of one entry into wasm.
 #[repr(C)]
-#[derive(Default)]
 struct JmpBuf {
     rbx: usize,
     rbp: usize,
@@ -113,8 +113,8 @@ unsafe extern "sysv64" fn raise_trap_at(_vmctx: *mut u8, code: u32, pc: usize, f
             // The host shim stored the reason before returning its failure flag.
             Some(TrapSite::HostCallFailed) | None => {}
         }
-        walk_frames(pc, fp, &mut *activation.backtrace.get());
-        resume(&activation.jmpbuf)
+        walk_frames(pc, fp);
+        resume(activation.jmpbuf.get().cast())
     }
 }
 
@@ -147,14 +147,18 @@ impl RawBacktrace {
 
 /// One entry into wasm, linked to the activations further out on this thread.
 struct Activation {
-    jmpbuf: JmpBuf,
+    /// Filled by [`call_with_jmpbuf`] before anything can resume to it.
+    jmpbuf: UnsafeCell<MaybeUninit<JmpBuf>>,
     reason: UnsafeCell<Option<UnwindReason>>,
-    backtrace: UnsafeCell<RawBacktrace>,
     prev: *const Activation,
 }
 
 thread_local! {
     static CURRENT: Cell<*const Activation> = const { Cell::new(std::ptr::null()) };
+    /// The backtrace of this thread's latest trap, written by the trap handler just before it resumes the
+    /// innermost activation (kept out of `Activation` so that entering wasm need not initialise it).
+    static TRAP_BACKTRACE: UnsafeCell<RawBacktrace> =
+        const { UnsafeCell::new(RawBacktrace { pcs: [0; MAX_FRAMES], len: 0 }) };
 }
 
 /// A wasm call that did not return normally.
@@ -171,26 +175,30 @@ pub struct Unwind {
 /// # Safety
 /// `trampoline` must be a published entry trampoline and the arguments what it expects; the store that owns
 /// the code must be exclusively borrowed by the caller for the duration of the call.
+#[inline(always)]
 pub unsafe fn enter(trampoline: *const u8, a0: usize, a1: usize, a2: usize, a3: usize) -> Result<(), Box<Unwind>> {
     let activation = Activation {
-        jmpbuf: JmpBuf::default(),
+        jmpbuf: UnsafeCell::new(MaybeUninit::uninit()),
         reason: UnsafeCell::new(None),
-        backtrace: UnsafeCell::new(RawBacktrace { pcs: [0; MAX_FRAMES], len: 0 }),
-        prev: CURRENT.with(|c| c.get()),
+        prev: CURRENT.get(),
     };
-    CURRENT.with(|c| c.set(&activation));
-    let jmpbuf = &activation.jmpbuf as *const JmpBuf as *mut JmpBuf;
-    // SAFETY: the caller guarantees the trampoline and its arguments; `jmpbuf` lives in this frame, which
-    // outlives the call, and only `resume` (from the signal handler, while this activation is current)
-    // reads it.
-    let status = unsafe { call_with_jmpbuf(jmpbuf, trampoline, a0, a1, a2, a3) };
-    CURRENT.with(|c| c.set(activation.prev));
-    if status == 0 {
-        return Ok(());
-    }
+    CURRENT.set(&activation);
+    // SAFETY: the caller guarantees the trampoline and its arguments; the jump buffer lives in this frame,
+    // which outlives the call, and only `resume` (from a trap, while this activation is current) reads it.
+    let status = unsafe { call_with_jmpbuf(activation.jmpbuf.get().cast(), trampoline, a0, a1, a2, a3) };
+    CURRENT.set(activation.prev);
+    if status == 0 { Ok(()) } else { Err(unwind_of(activation)) }
+}
+
+/// What ended the call of `activation` early.
+#[cold]
+#[inline(never)]
+fn unwind_of(activation: Activation) -> Box<Unwind> {
     let reason = activation.reason.into_inner().unwrap_or(UnwindReason::Trap(Trap::UnreachableCodeReached));
-    let backtrace = activation.backtrace.into_inner();
-    Err(Box::new(Unwind { reason, backtrace: (backtrace.len > 0).then_some(backtrace) }))
+    // SAFETY: the trap that resumed this activation wrote the backtrace on this thread; nothing else is
+    // writing it now.
+    let backtrace = TRAP_BACKTRACE.with(|b| unsafe { (*b.get()).clone() });
+    Box::new(Unwind { reason, backtrace: (backtrace.len > 0).then_some(backtrace) })
 }
 
 /// Records why the current host call failed; the exit trampoline then raises a trap that unwinds to the
@@ -262,15 +270,18 @@ unsafe fn claim_fault(context: *mut libc::ucontext_t) -> bool {
             // The host shim stored the reason before returning its failure flag.
             TrapSite::HostCallFailed => {}
         }
-        walk_frames(pc, fp, &mut *activation.backtrace.get());
+        walk_frames(pc, fp);
         gregs[libc::REG_RIP as usize] = resume as *const () as usize as i64;
-        gregs[libc::REG_RDI as usize] = &activation.jmpbuf as *const JmpBuf as usize as i64;
+        gregs[libc::REG_RDI as usize] = activation.jmpbuf.get() as usize as i64;
     }
     true
 }
 
-/// Records the wasm frames from `pc`/`fp` outwards, following the frame-pointer chain of compiled code.
-unsafe fn walk_frames(mut pc: usize, mut fp: usize, backtrace: &mut RawBacktrace) {
+/// Records the wasm frames from `pc`/`fp` outwards in [`TRAP_BACKTRACE`], following the frame-pointer chain
+/// of compiled code.
+unsafe fn walk_frames(mut pc: usize, mut fp: usize) {
+    // SAFETY: only the trap path of this thread writes the buffer, and it is not being read meanwhile.
+    let backtrace = TRAP_BACKTRACE.with(|b| unsafe { &mut *b.get() });
     backtrace.len = 0;
     while registry::is_code(pc) && backtrace.len < MAX_FRAMES {
         backtrace.pcs[backtrace.len] = pc;
@@ -311,6 +322,7 @@ unsafe fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut
 }
 
 /// The current stack pointer, approximately (the address of a local).
+#[inline]
 pub fn approximate_stack_pointer() -> usize {
     let marker = 0u8;
     std::hint::black_box(&marker) as *const u8 as usize

@@ -1,0 +1,195 @@
+//! Tenon against Wasmtime, workload by workload: `cargo bench -p tenon-benches [-- FILTER]`.
+
+use std::cell::LazyCell;
+use std::hint::black_box;
+use tenon_bench_kernels as kernels;
+use tenon_benches::harness::time;
+use tenon_benches::{Bench, Report, Runner, Suite, wasm};
+
+mod on_tenon {
+    use tenon as rt;
+    include!("versus/workloads.rs");
+}
+
+mod on_wasmtime {
+    use wasmtime as rt;
+    include!("versus/workloads.rs");
+}
+
+/// Native runs of the compute kernels: the floor both runtimes are measured against.
+mod native {
+    use super::*;
+
+    pub fn fib() -> Runner<'static> {
+        Box::new(|iters| {
+            time(iters, || {
+                assert_eq!(kernels::fib(black_box(wasm::FIB_N)), 832040)
+            })
+        })
+    }
+
+    pub fn sha256() -> Runner<'static> {
+        let input = wasm::sha256_input();
+        Box::new(move |iters| {
+            time(iters, || {
+                black_box(kernels::sha256(black_box(&input)));
+            })
+        })
+    }
+
+    pub fn matmul() -> Runner<'static> {
+        let (a, b) = wasm::matmul_inputs();
+        let mut c = vec![0.0; a.len()];
+        Box::new(move |iters| {
+            time(iters, || {
+                kernels::matmul(black_box(&a), black_box(&b), &mut c, wasm::MATMUL_N);
+                black_box(&c);
+            })
+        })
+    }
+
+    pub fn quicksort() -> Runner<'static> {
+        let mut values = vec![0i32; wasm::SORT_LEN];
+        let mut seed = 1;
+        Box::new(move |iters| {
+            time(iters, || {
+                seed += 1;
+                kernels::fill_random(&mut values, seed);
+                kernels::quicksort(black_box(&mut values));
+                assert!(kernels::is_sorted(&values));
+            })
+        })
+    }
+}
+
+/// What the table is measured on: CPU model, core count, kernel.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, m)| m.trim())
+        })
+        .unwrap_or("unknown CPU");
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{model}, {cores} cores, Linux {}", kernel.trim())
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; any other argument filters workloads by name.
+    let mut suite = Suite::new(std::env::args().skip(1).find(|a| !a.starts_with('-')));
+    println!(
+        "Tenon {} vs Wasmtime 48 on {}",
+        env!("CARGO_PKG_VERSION"),
+        machine()
+    );
+    println!("medians per operation; ratio = Tenon / Wasmtime (below 1.00: Tenon is faster)\n");
+    println!("{}", Report::header());
+
+    let (t, w) = (on_tenon::engine(), on_wasmtime::engine());
+    let small = wat::parse_str(wasm::CALLS).unwrap();
+    let guest = wasm::guest();
+    let instantiate = wat::parse_str(wasm::instantiate_module()).unwrap();
+    let t_guest = LazyCell::new(|| tenon::Module::new(&t, &guest).unwrap());
+    let w_guest = LazyCell::new(|| wasmtime::Module::new(&w, &guest).unwrap());
+
+    suite.run("compile small module", || Bench {
+        bytes_per_iter: Some(small.len() as u64),
+        samples: 21,
+        ..Bench::new(
+            on_tenon::compile(&t, &small),
+            on_wasmtime::compile(&w, &small),
+        )
+    });
+    suite.run("compile guest (Rust, regex+json)", || Bench {
+        bytes_per_iter: Some(guest.len() as u64),
+        samples: 7,
+        ..Bench::new(
+            on_tenon::compile(&t, &guest),
+            on_wasmtime::compile(&w, &guest),
+        )
+    });
+    suite.run("instantiate (300 funcs)", || {
+        Bench::new(
+            on_tenon::instantiate(&t, &instantiate),
+            on_wasmtime::instantiate(&w, &instantiate),
+        )
+    });
+    suite.run("call host->wasm typed nop", || {
+        Bench::new(
+            on_tenon::typed_call_nop(&t),
+            on_wasmtime::typed_call_nop(&w),
+        )
+    });
+    suite.run("call host->wasm typed add", || {
+        Bench::new(
+            on_tenon::typed_call_add(&t),
+            on_wasmtime::typed_call_add(&w),
+        )
+    });
+    suite.run("call host->wasm Val nop", || {
+        Bench::new(
+            on_tenon::dynamic_call_nop(&t),
+            on_wasmtime::dynamic_call_nop(&w),
+        )
+    });
+    suite.run("call host->wasm Val add", || {
+        Bench::new(
+            on_tenon::dynamic_call_add(&t),
+            on_wasmtime::dynamic_call_add(&w),
+        )
+    });
+    suite.run("call wasm->host add", || Bench {
+        units_per_iter: wasm::HOST_CALLS_PER_LOOP,
+        ..Bench::new(on_tenon::host_calls(&t), on_wasmtime::host_calls(&w))
+    });
+    suite.run("compute fib(30)", || Bench {
+        native: Some(native::fib()),
+        ..Bench::new(
+            on_tenon::Guest::new(&t, &t_guest).fib(),
+            on_wasmtime::Guest::new(&w, &w_guest).fib(),
+        )
+    });
+    suite.run("compute sha256 1 MiB", || Bench {
+        native: Some(native::sha256()),
+        ..Bench::new(
+            on_tenon::Guest::new(&t, &t_guest).sha256(),
+            on_wasmtime::Guest::new(&w, &w_guest).sha256(),
+        )
+    });
+    suite.run("compute matmul 200x200 f64", || Bench {
+        native: Some(native::matmul()),
+        ..Bench::new(
+            on_tenon::Guest::new(&t, &t_guest).matmul(),
+            on_wasmtime::Guest::new(&w, &w_guest).matmul(),
+        )
+    });
+    suite.run("compute quicksort 1M i32", || Bench {
+        native: Some(native::quicksort()),
+        samples: 11,
+        ..Bench::new(
+            on_tenon::Guest::new(&t, &t_guest).quicksort(),
+            on_wasmtime::Guest::new(&w, &w_guest).quicksort(),
+        )
+    });
+    suite.run("memory.grow 1 page", || {
+        Bench::new(on_tenon::memory_grow(&t), on_wasmtime::memory_grow(&w))
+    });
+    suite.run("memory.copy 1 MiB", || {
+        Bench::new(
+            on_tenon::memory_bulk(&t, "copy"),
+            on_wasmtime::memory_bulk(&w, "copy"),
+        )
+    });
+    suite.run("memory.fill 1 MiB", || {
+        Bench::new(
+            on_tenon::memory_bulk(&t, "fill"),
+            on_wasmtime::memory_bulk(&w, "fill"),
+        )
+    });
+
+    suite.finish();
+}

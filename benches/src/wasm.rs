@@ -1,0 +1,110 @@
+//! The benchmarks' wasm modules: small hand-written ones, a generated one for instantiation, and the guest.
+
+/// Calls in both directions: exports to call from the host, and a loop calling the imported host `add`.
+pub const CALLS: &str = r#"
+(module
+  (import "host" "add" (func $host_add (param i32 i32) (result i32)))
+  (func (export "nop"))
+  (func (export "add") (param i32 i32) (result i32)
+    (i32.add (local.get 0) (local.get 1)))
+  ;; Calls the host's add `n` times, threading the result through so no call is dead.
+  (func (export "call_host") (param $n i32) (result i32)
+    (local $acc i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (call $host_add (local.get $acc) (local.get $n)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))
+    (local.get $acc)))
+"#;
+
+/// Host calls per `call_host` invocation in the wasm → host benchmark.
+pub const HOST_CALLS_PER_LOOP: u64 = 1_000_000;
+
+/// Memory instructions: `grow` grows by one page `n` times; `copy` and `fill` move one MiB `n` times.
+pub const MEMORY: &str = r#"
+(module
+  (memory (export "memory") 33 65536)
+  (func (export "grow") (param $n i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (drop (memory.grow (i32.const 1)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next))))
+  (func (export "copy") (param $n i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (memory.copy (i32.const 0x100000) (i32.const 0) (i32.const 0x100000))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next))))
+  (func (export "fill") (param $n i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (memory.fill (i32.const 0) (local.get $n) (i32.const 0x100000))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))))
+"#;
+
+/// Pages the memory module starts with; `grow` must stay below its maximum of 65536.
+pub const MEMORY_INITIAL_PAGES: u64 = 33;
+
+/// Functions in the instantiation benchmark's module.
+pub const INSTANTIATE_FUNCS: usize = 300;
+
+/// A module with a memory and a data segment, a table filled by an element segment, globals, and
+/// [`INSTANTIATE_FUNCS`] small functions, all exported: what instantiation has to set up for a typical program.
+pub fn instantiate_module() -> String {
+    let mut wat = String::from("(module\n  (memory (export \"memory\") 1)\n");
+    wat += "  (data (i32.const 16) \"instantiation benchmark data\")\n";
+    wat += &format!("  (table (export \"table\") {INSTANTIATE_FUNCS} funcref)\n");
+    wat += "  (global $counter (export \"counter\") (mut i32) (i32.const 0))\n";
+    wat += "  (global $base (export \"base\") i32 (i32.const 1024))\n";
+    for i in 0..INSTANTIATE_FUNCS {
+        wat += &format!(
+            "  (func $f{i} (export \"f{i}\") (param i32) (result i32)\n    \
+             (global.set $counter (i32.add (global.get $counter) (i32.const 1)))\n    \
+             (i32.store (i32.add (global.get $base) (i32.const {offset})) (local.get 0))\n    \
+             (i32.add (local.get 0) (i32.const {i})))\n",
+            offset = (i % 256) * 4
+        );
+    }
+    wat += "  (elem (i32.const 0) func";
+    for i in 0..INSTANTIATE_FUNCS {
+        wat += &format!(" $f{i}");
+    }
+    wat += "))\n";
+    wat
+}
+
+/// The guest program (benches/guest, built for wasm32-unknown-unknown by the build script): the compute
+/// kernels and a regex/JSON/Markdown/TOML/Rust-parsing workload, a few megabytes of real Rust code.
+pub fn guest() -> Vec<u8> {
+    let path = env!("TENON_BENCH_GUEST");
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading the guest module {path}: {e}"))
+}
+
+/// Bytes to hash in the sha256 benchmark.
+pub const SHA256_LEN: usize = 1 << 20;
+/// Rows (and columns) of the matrices in the matmul benchmark.
+pub const MATMUL_N: usize = 200;
+/// Values to sort in the quicksort benchmark.
+pub const SORT_LEN: usize = 1_000_000;
+/// The argument of the fib benchmark.
+pub const FIB_N: u32 = 30;
+
+/// The sha256 benchmark's input: a deterministic byte pattern.
+pub fn sha256_input() -> Vec<u8> {
+    (0..SHA256_LEN).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+/// The matmul benchmark's two input matrices.
+pub fn matmul_inputs() -> (Vec<f64>, Vec<f64>) {
+    let n = MATMUL_N;
+    let a = (0..n * n).map(|i| (i % 17) as f64 * 0.25 - 1.0).collect();
+    let b = (0..n * n).map(|i| (i % 13) as f64 * 0.5 + 0.125).collect();
+    (a, b)
+}
