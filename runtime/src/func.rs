@@ -6,7 +6,7 @@ pub use typed::{IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 
 use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner, StoreOpaque, Stored};
 use crate::trap::WasmBacktrace;
-use crate::types::FuncType;
+use crate::types::{FuncType, ValType};
 use crate::vm::instance::InstanceData;
 use crate::vm::traphandlers::{self, UnwindReason};
 use crate::vm::{ValRaw, VMFuncRef};
@@ -27,11 +27,43 @@ type HostCall<T> = dyn Fn(Caller<'_, T>, &mut [ValRaw]) -> Result<()> + Send + S
 pub struct HostFunc<T> {
     pub(crate) ty: FuncType,
     call: Box<HostCall<T>>,
+    native: Option<NativeShim>,
 }
+
+/// A host function's direct entry: a shim compiled code calls with the wasm calling convention (which,
+/// for values that all travel in registers, is System V's), and the closure the shim calls.
+struct NativeShim {
+    /// `unsafe extern "sysv64" fn(context, caller_vmctx, params...) -> result`.
+    code: usize,
+    /// The closure, of the type the shim was instantiated for.
+    closure: Arc<dyn std::any::Any + Send + Sync>,
+}
+
+/// Integer and float parameters the System V convention passes in registers, after the two contexts.
+const NATIVE_INT_PARAMS: usize = 4;
+const NATIVE_FLOAT_PARAMS: usize = 8;
 
 impl<T> HostFunc<T> {
     pub(crate) fn new(ty: FuncType, call: impl Fn(Caller<'_, T>, &mut [ValRaw]) -> Result<()> + Send + Sync + 'static) -> Self {
-        HostFunc { ty, call: Box::new(call) }
+        HostFunc { ty, call: Box::new(call), native: None }
+    }
+
+    /// Adds a direct entry, used when every value of the function's type travels in a register: `code` is a
+    /// shim instantiated for the closure type of `closure`, and `native_result` says whether the closure's
+    /// result fits in one register.
+    pub(crate) fn with_native<F: Send + Sync + 'static>(mut self, native_result: bool, code: usize, closure: Arc<F>) -> Self {
+        let params = self.ty.param_types();
+        let floats = params.iter().filter(|t| matches!(t, ValType::F32 | ValType::F64)).count();
+        let ints = params.len() - floats;
+        let fits = native_result
+            && self.ty.result_types().len() <= 1
+            && ints <= NATIVE_INT_PARAMS
+            && floats <= NATIVE_FLOAT_PARAMS
+            && params.iter().all(|t| !matches!(t, ValType::V128));
+        if fits {
+            self.native = Some(NativeShim { code, closure });
+        }
+        self
     }
 
     /// Wraps a closure over `Val`s, as `Func::new` takes it.
@@ -71,12 +103,17 @@ impl<T> HostFunc<T> {
         let opaque = store.opaque();
         let type_id = crate::types::registry::intern(&self.ty);
         let trampolines = opaque.engine.trampolines(type_id)?;
+        let (entry, closure) = match &self.native {
+            Some(native) => (native.code as *const u8, Arc::as_ptr(&native.closure) as *const ()),
+            None => (trampolines.exit, std::ptr::null()),
+        };
         let mut context = Box::new(HostFuncContext {
             magic: HOST_FUNC_MAGIC,
             shim: host_shim::<T>,
-            funcref: VMFuncRef { func_ptr: trampolines.exit, vmctx: std::ptr::null_mut(), type_id },
+            funcref: VMFuncRef { func_ptr: entry, vmctx: std::ptr::null_mut(), type_id },
             store: store_ptr,
             func: self.clone(),
+            closure,
         });
         context.funcref.vmctx = (&mut *context as *mut HostFuncContext<T>).cast();
         let funcref: *const VMFuncRef = &context.funcref;
@@ -96,6 +133,8 @@ struct HostFuncContext<T> {
     funcref: VMFuncRef,
     store: *mut StoreInner<T>,
     func: Arc<HostFunc<T>>,
+    /// The closure of `func`'s native shim (null without one), kept alive by `func`.
+    closure: *const (),
 }
 
 const _: () = assert!(std::mem::offset_of!(HostFuncContext<()>, shim) == crate::vm::offsets::host_func::SHIM as usize);
@@ -115,13 +154,8 @@ unsafe extern "sysv64" fn host_shim<T: 'static>(
         let context = &*context;
         (&*Arc::as_ptr(&context.func), &mut *context.store, std::slice::from_raw_parts_mut(values, len))
     };
-    let caller = if caller_vmctx.is_null() {
-        None
-    } else {
-        // SAFETY: a non-null caller context is the context of the live instance whose code called us.
-        let instance = unsafe { InstanceData::from_vmctx(caller_vmctx) };
-        Some(Instance(store.opaque.stored(instance.index as usize)))
-    };
+    // SAFETY: the trampoline passes the context of the wasm caller, if any.
+    let caller = unsafe { caller_instance(&store.opaque, caller_vmctx) };
     let result = panic::catch_unwind(AssertUnwindSafe(|| (func.call)(Caller { store, caller }, values)));
     let reason = match result {
         Ok(Ok(())) => return true,
@@ -131,6 +165,49 @@ unsafe extern "sysv64" fn host_shim<T: 'static>(
     // The shim only runs inside a call into wasm, so there is an activation to record the reason in.
     traphandlers::set_pending(reason);
     false
+}
+
+/// The instance whose code has context `caller_vmctx` (none for null: a call from the host).
+///
+/// # Safety
+/// A non-null `caller_vmctx` must be the context of a live instance of `store`.
+#[inline]
+unsafe fn caller_instance(store: &StoreOpaque, caller_vmctx: *mut u8) -> Option<Instance> {
+    if caller_vmctx.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract, the context of a live instance.
+    let instance = unsafe { InstanceData::from_vmctx(caller_vmctx) };
+    Some(Instance(store.stored(instance.index as usize)))
+}
+
+/// The body of a native shim (see `HostFunc::with_native`): runs `body` with the shim's closure and a
+/// `Caller`, and returns its result to compiled code; an error or panic ends the call into wasm instead.
+///
+/// # Safety
+/// `context` must be the `HostFuncContext<T>` of a host function whose native shim is the caller and whose
+/// closure has type `F`; `caller_vmctx` is what compiled code passed along with it.
+#[inline(always)]
+pub(crate) unsafe fn run_native<T: 'static, F, A>(
+    context: *mut u8,
+    caller_vmctx: *mut u8,
+    body: impl FnOnce(&F, Caller<'_, T>) -> Result<A>,
+) -> A {
+    // SAFETY: per the contract; the store is exclusively borrowed by the call into wasm that led here, and
+    // the closure lives as long as the context.
+    let (f, store) = unsafe {
+        let context = &*context.cast::<HostFuncContext<T>>();
+        (&*context.closure.cast::<F>(), &mut *context.store)
+    };
+    // SAFETY: compiled code passes its own context, or null from an entry trampoline.
+    let caller = unsafe { caller_instance(&store.opaque, caller_vmctx) };
+    let reason = match panic::catch_unwind(AssertUnwindSafe(|| body(f, Caller { store, caller }))) {
+        Ok(Ok(value)) => return value,
+        Ok(Err(error)) => UnwindReason::HostError(error),
+        Err(payload) => UnwindReason::Panic(payload),
+    };
+    // SAFETY: called directly by compiled code (through this inlined body), with nothing left to drop here.
+    unsafe { traphandlers::raise_host_failure(reason) }
 }
 
 /// Everything a call into a function needs, resolved from its handle once.

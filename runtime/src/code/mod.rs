@@ -6,6 +6,7 @@ pub mod registry;
 use crate::Trap;
 use anyhow::{Result, bail};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What a trapping instruction means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +138,22 @@ impl CodeBuilder {
     }
 }
 
+/// Where the next image's mapping is asked for: each one just below the previous, starting a gigabyte below
+/// Tenon's own machine code. Calls and returns between compiled code and the host (trampolines, host
+/// functions) are markedly faster on some processors (AMD Zen: ~30% per call) when both lie within a few
+/// gigabytes of each other than across the address space, where mappings land by default. The kernel
+/// ignores the hint when the range is taken; the image is then simply farther away.
+fn address_hint(len: usize) -> usize {
+    const GIB: usize = 1 << 30;
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let own_code = address_hint as *const () as usize;
+    let start = (own_code & !(GIB - 1)).saturating_sub(GIB);
+    let _ = NEXT.compare_exchange(0, start, Ordering::Relaxed, Ordering::Relaxed);
+    let end = NEXT.fetch_sub(len, Ordering::Relaxed);
+    // Below the first gigabyte (or after wrapping), leave the placement to the kernel.
+    if end < GIB + len || end > start { 0 } else { end - len }
+}
+
 /// Executable memory holding one image; unpublished when dropped.
 #[derive(Debug)]
 pub struct CodeImage {
@@ -159,10 +176,11 @@ impl CodeImage {
     ) -> Result<Self> {
         let page = 4096;
         let mapping_len = text.len().max(1).next_multiple_of(page);
-        // SAFETY: an anonymous private mapping with no fixed address; checked for failure.
+        // SAFETY: an anonymous private mapping; the address is only a hint (no MAP_FIXED), so nothing that is
+        // mapped already is replaced. Checked for failure.
         let mapping = unsafe {
             libc::mmap(
-                std::ptr::null_mut(),
+                address_hint(mapping_len) as *mut libc::c_void,
                 mapping_len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,

@@ -1,6 +1,7 @@
 //! Statically typed functions: [`TypedFunc`] for calling wasm, [`IntoFunc`] for defining host functions.
 
-use super::{CallTarget, Caller, Func, HostFunc, invoke_target};
+use super::{CallTarget, Caller, Func, HostFunc, invoke_target, run_native};
+use std::sync::Arc;
 use crate::store::{AsContextMut, StoreContext, StoreOpaque};
 use crate::types::{FuncType, ValType};
 use crate::vm::ValRaw;
@@ -23,6 +24,15 @@ pub trait WasmTy: Sized + Send + Sync + 'static {
     /// The value from its raw form.
     #[doc(hidden)]
     fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Result<Self>;
+    /// The type compiled code passes the value as, in a register, when it calls a host function directly.
+    #[doc(hidden)]
+    type Abi: Copy;
+    /// The value as compiled code passes it.
+    #[doc(hidden)]
+    fn into_abi(self, store: &StoreOpaque) -> Self::Abi;
+    /// The value from the form compiled code passes it in.
+    #[doc(hidden)]
+    fn from_abi(abi: Self::Abi, store: &mut StoreOpaque) -> Result<Self>;
 }
 
 macro_rules! wasm_ty_num {
@@ -38,6 +48,15 @@ macro_rules! wasm_ty_num {
             #[inline]
             fn from_raw(_: &mut StoreOpaque, raw: ValRaw) -> Result<Self> {
                 Ok(($from)(raw))
+            }
+            type Abi = $t;
+            #[inline]
+            fn into_abi(self, _: &StoreOpaque) -> $t {
+                self
+            }
+            #[inline]
+            fn from_abi(abi: $t, _: &mut StoreOpaque) -> Result<Self> {
+                Ok(abi)
             }
         }
     )*};
@@ -68,6 +87,13 @@ impl WasmTy for Option<Func> {
             crate::Ref::Extern(_) => unreachable!("a funcref type gives a function reference"),
         }
     }
+    type Abi = usize;
+    fn into_abi(self, store: &StoreOpaque) -> usize {
+        self.into_raw(store).get_reference()
+    }
+    fn from_abi(abi: usize, store: &mut StoreOpaque) -> Result<Self> {
+        Self::from_raw(store, ValRaw::reference(abi))
+    }
 }
 
 impl WasmTy for Option<ExternRef> {
@@ -85,6 +111,13 @@ impl WasmTy for Option<ExternRef> {
             crate::Ref::Extern(e) => Ok(e),
             crate::Ref::Func(_) => unreachable!("an externref type gives a host reference"),
         }
+    }
+    type Abi = usize;
+    fn into_abi(self, store: &StoreOpaque) -> usize {
+        self.into_raw(store).get_reference()
+    }
+    fn from_abi(abi: usize, store: &mut StoreOpaque) -> Result<Self> {
+        Self::from_raw(store, ValRaw::reference(abi))
     }
 }
 
@@ -163,14 +196,10 @@ macro_rules! tuples {
             F: Fn($($t),*) -> R + Send + Sync + 'static,
         {
             fn into_host_func(self) -> HostFunc<T> {
-                let ty = FuncType::new(vec![$($t::valtype()),*], R::types());
-                HostFunc::new(ty, move |caller: Caller<'_, T>, raw: &mut [ValRaw]| {
-                    #[allow(unused_variables)]
-                    let store = caller.store.opaque();
-                    $(#[allow(non_snake_case)] let $t = $t::from_raw(store, raw[$i])?;)*
-                    let result = self($($t),*);
-                    result.store_results(caller.store.opaque(), raw)
-                })
+                // The same as a closure that ignores its caller (which then costs nothing).
+                #[allow(non_snake_case)]
+                let ignoring_caller = move |_: Caller<'_, T>, $($t: $t),*| self($($t),*);
+                IntoFunc::<T, (Caller<'static, T>, $($t,)*), R>::into_host_func(ignoring_caller)
             }
         }
 
@@ -179,18 +208,49 @@ macro_rules! tuples {
             F: Fn(Caller<'_, T>, $($t),*) -> R + Send + Sync + 'static,
         {
             fn into_host_func(self) -> HostFunc<T> {
+                /// Called by compiled code directly, with the wasm values in registers.
+                #[allow(non_snake_case)]
+                unsafe extern "sysv64" fn native<T: 'static, F, $($t: WasmTy,)* R: WasmRet>(
+                    context: *mut u8,
+                    caller_vmctx: *mut u8,
+                    $($t: $t::Abi,)*
+                ) -> R::Abi
+                where
+                    F: Fn(Caller<'_, T>, $($t),*) -> R + Send + Sync + 'static,
+                {
+                    // SAFETY: compiled code calls this shim only through the funcref `HostFunc::into_func` made
+                    // for a closure of type `F` (see `HostFunc::with_native`).
+                    unsafe {
+                        run_native::<T, F, R::Abi>(context, caller_vmctx, |f, mut caller| {
+                            #[allow(unused_variables)]
+                            let store = caller.store.opaque();
+                            $(let $t = $t::from_abi($t, store)?;)*
+                            f(caller.sub_caller(), $($t),*).into_abi(caller.store.opaque())
+                        })
+                    }
+                }
                 let ty = FuncType::new(vec![$($t::valtype()),*], R::types());
+                let f = Arc::new(self);
+                let generic = f.clone();
                 HostFunc::new(ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
                     #[allow(unused_variables)]
                     let store = caller.store.opaque();
                     $(#[allow(non_snake_case)] let $t = $t::from_raw(store, raw[$i])?;)*
-                    let result = self(caller.sub_caller(), $($t),*);
+                    let result = generic(caller.sub_caller(), $($t),*);
                     result.store_results(caller.store.opaque(), raw)
                 })
+                .with_native(R::NATIVE, native::<T, F, $($t,)* R> as *const () as usize, f)
             }
         }
 
         impl<$($t: WasmTy),*> WasmRet for ($($t,)*) {
+            // Tuples of values come back through the trampoline's array; only `()` is native.
+            const NATIVE: bool = $n == 0;
+            type Abi = ();
+            fn into_abi(self, _: &mut StoreOpaque) -> Result<()> {
+                assert!(Self::NATIVE, "multiple results never use the native shim");
+                Ok(())
+            }
             fn types() -> Vec<ValType> {
                 vec![$($t::valtype()),*]
             }
@@ -225,6 +285,15 @@ tuples! {
 
 /// What a host closure may return: a value, a tuple of values, or a `Result` of either.
 pub trait WasmRet {
+    /// Whether compiled code may receive the result in a register from a native shim (at most one value).
+    #[doc(hidden)]
+    const NATIVE: bool;
+    /// The form a native shim returns the result in.
+    #[doc(hidden)]
+    type Abi: Copy;
+    /// The result in that form, or the closure's error.
+    #[doc(hidden)]
+    fn into_abi(self, store: &mut StoreOpaque) -> Result<Self::Abi>;
     /// The result types.
     fn types() -> Vec<ValType>;
     /// Writes the results to `out`, or returns the closure's error.
@@ -233,6 +302,13 @@ pub trait WasmRet {
 }
 
 impl<A: WasmTy> WasmRet for A {
+    const NATIVE: bool = true;
+    type Abi = A::Abi;
+    #[inline]
+    fn into_abi(self, store: &mut StoreOpaque) -> Result<A::Abi> {
+        self.check_store(store)?;
+        Ok(WasmTy::into_abi(self, store))
+    }
     fn types() -> Vec<ValType> {
         vec![A::valtype()]
     }
@@ -244,6 +320,12 @@ impl<A: WasmTy> WasmRet for A {
 }
 
 impl<R: WasmRet> WasmRet for Result<R> {
+    const NATIVE: bool = R::NATIVE;
+    type Abi = R::Abi;
+    #[inline]
+    fn into_abi(self, store: &mut StoreOpaque) -> Result<R::Abi> {
+        self?.into_abi(store)
+    }
     fn types() -> Vec<ValType> {
         R::types()
     }

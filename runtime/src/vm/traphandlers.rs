@@ -201,6 +201,75 @@ fn unwind_of(activation: Activation) -> Box<Unwind> {
     Box::new(Unwind { reason, backtrace: (backtrace.len > 0).then_some(backtrace) })
 }
 
+/// Ends the innermost call into wasm because a host function that compiled code called directly failed:
+/// records `reason` and the backtrace of the wasm frames below the host function, and resumes at the
+/// innermost [`enter`].
+///
+/// # Safety
+/// Must be called from a native host function shim, with no value that needs dropping live in the frames
+/// between here and the wasm code that called the shim.
+#[inline(never)]
+pub unsafe fn raise_host_failure(reason: UnwindReason) -> ! {
+    let activation = CURRENT.get();
+    assert!(!activation.is_null(), "a host function failed outside of any call into wasm");
+    match innermost_wasm_frame() {
+        // SAFETY: the frame was found on this thread's stack, below which the host frames still run.
+        Some((pc, fp)) => unsafe { walk_frames(pc, fp) },
+        // SAFETY: only the trap path of this thread writes the buffer.
+        None => TRAP_BACKTRACE.with(|b| unsafe { (*b.get()).len = 0 }),
+    }
+    // SAFETY: `activation` is the live innermost activation of this thread; the caller guarantees that the
+    // frames `resume` abandons hold nothing to drop (the reason is moved into the activation).
+    unsafe {
+        let activation = &*activation;
+        *activation.reason.get() = Some(reason);
+        resume(activation.jmpbuf.get().cast())
+    }
+}
+
+/// The PC (inside the call instruction) and frame pointer of the innermost compiled-code frame below the
+/// running host code, found with the system unwinder, which follows the host frames' unwind tables.
+/// Compiled code has no unwind tables, so the host function's caller is as far as it gets; wasm's frame
+/// pointers lead on from there. `None` if the host frames cannot be unwound.
+fn innermost_wasm_frame() -> Option<(usize, usize)> {
+    /// The unwinder's opaque per-frame context.
+    #[repr(C)]
+    struct UnwindContext {
+        _private: [u8; 0],
+    }
+    /// `_URC_NO_REASON`: go on to the next frame.
+    const CONTINUE: i32 = 0;
+    /// `_URC_NORMAL_STOP`: stop the walk.
+    const STOP: i32 = 4;
+    /// DWARF register number of `rbp` on x86-64.
+    const RBP: i32 = 6;
+    unsafe extern "C" {
+        fn _Unwind_Backtrace(
+            trace: extern "C" fn(*mut UnwindContext, *mut libc::c_void) -> i32,
+            arg: *mut libc::c_void,
+        ) -> i32;
+        fn _Unwind_GetIP(context: *mut UnwindContext) -> usize;
+        fn _Unwind_GetGR(context: *mut UnwindContext, register: i32) -> usize;
+    }
+    extern "C" fn visit(context: *mut UnwindContext, found: *mut libc::c_void) -> i32 {
+        // SAFETY: the unwinder passes a valid context for the frame being visited.
+        let return_pc = unsafe { _Unwind_GetIP(context) };
+        if !registry::is_code(return_pc.wrapping_sub(1)) {
+            return CONTINUE;
+        }
+        // SAFETY: as above; `found` is the `Option` below, borrowed for this walk only.
+        unsafe {
+            let fp = _Unwind_GetGR(context, RBP);
+            *found.cast::<Option<(usize, usize)>>() = Some((return_pc.wrapping_sub(1), fp));
+        }
+        STOP
+    }
+    let mut found: Option<(usize, usize)> = None;
+    // SAFETY: `visit` only writes `found`, which outlives the walk.
+    unsafe { _Unwind_Backtrace(visit, (&raw mut found).cast()) };
+    found
+}
+
 /// Records why the current host call failed; the exit trampoline then raises a trap that unwinds to the
 /// innermost [`enter`]. Must be called while wasm is running on this thread.
 pub fn set_pending(reason: UnwindReason) {
