@@ -3,6 +3,7 @@
 use crate::Config;
 use crate::code::CodeImage;
 use crate::compile::{self, Tunables};
+use crate::vm::memory::ReservationPool;
 use anyhow::Result;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use std::collections::HashMap;
@@ -19,6 +20,8 @@ struct EngineInner {
     tunables: Tunables,
     trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
     epoch: AtomicU64,
+    /// Reservations of dropped linear memories, for the next ones.
+    reservations: Arc<ReservationPool>,
 }
 
 /// The entry and exit trampolines of one function type.
@@ -54,6 +57,7 @@ impl Engine {
             isa: compile::host_isa()?,
             tunables,
             trampolines: Mutex::default(),
+            reservations: Arc::default(),
             epoch: AtomicU64::new(0),
         })))
     }
@@ -90,6 +94,11 @@ impl Engine {
 
     pub(crate) fn tunables(&self) -> &Tunables {
         &self.0.tunables
+    }
+
+    /// Where this engine's linear memories come from and go back to.
+    pub(crate) fn reservations(&self) -> &Arc<ReservationPool> {
+        &self.0.reservations
     }
 
     /// The trampolines of the type with id `id`, compiled on first use.

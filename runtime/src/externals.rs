@@ -238,7 +238,8 @@ impl StoreOpaque {
         let config = self.engine.config();
         let guard = config.memory_guard_size as usize;
         let guard_before = if config.guard_before_linear_memory { guard } else { 0 };
-        let memory = LinearMemory::new(ty, config.memory_reservation as usize, guard_before, guard)?;
+        let pool = self.engine.reservations();
+        let memory = LinearMemory::new(ty, config.memory_reservation as usize, guard_before, guard, pool)?;
         self.memories.push(Box::new(memory));
         Ok(self.memories.len() as u32 - 1)
     }

@@ -182,7 +182,6 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
     let store_ptr: *mut StoreOpaque = store;
     let mut instance = InstanceData::new(module.clone(), store_ptr, &mut *store.vm_context, index as u32);
     let vmctx = instance.vmctx();
-    let type_ids = module.type_ids();
 
     // Functions: imported ones copy the callee's funcref, defined ones point at this image.
     for (i, import) in imports.iter().filter_map(|e| e.into_func()).enumerate() {
@@ -193,9 +192,8 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
         instance.set_funcref(i as u32, func_ptr, callee_vmctx, type_id);
         instance.func_handles.insert(i as u32, store.index(import.0) as u32);
     }
-    for i in info.num_imported_funcs..info.funcs.len() as u32 {
-        let type_id = type_ids[info.funcs[i as usize] as usize];
-        instance.set_funcref(i, module.function_code(i), vmctx, type_id);
+    for (&(code, type_id), i) in module.defined_funcs().iter().zip(info.num_imported_funcs..) {
+        instance.set_funcref(i, code as *const u8, vmctx, type_id);
     }
 
     // Globals: imported ones, then defined ones in order (an initialiser may read earlier globals).
@@ -289,16 +287,15 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
 
 /// Evaluates a constant expression in the context of a partly built instance.
 fn eval_const(store: &StoreOpaque, instance: &InstanceData, expr: &ConstExpr) -> ValRaw {
+    // Most are a single operand (an element segment has one per item): no stack needed.
+    if let [op] = expr.0.as_slice()
+        && let Some(value) = eval_operand(store, instance, op)
+    {
+        return value;
+    }
     let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
     for op in &expr.0 {
         let value = match *op {
-            ConstOp::I32(v) => ValRaw::i32(v),
-            ConstOp::I64(v) => ValRaw::i64(v),
-            ConstOp::F32(v) => ValRaw::f32(v),
-            ConstOp::F64(v) => ValRaw::f64(v),
-            ConstOp::RefNull => ValRaw::reference(0),
-            ConstOp::RefFunc(f) => ValRaw::reference(instance.funcref(f) as usize),
-            ConstOp::GlobalGet(g) => store.globals[instance.globals[g as usize] as usize].def.0,
             ConstOp::I32Bin(op) => {
                 let (b, a) = (stack.pop().unwrap_or_default().get_i32(), stack.pop().unwrap_or_default().get_i32());
                 ValRaw::i32(match op {
@@ -315,9 +312,24 @@ fn eval_const(store: &StoreOpaque, instance: &InstanceData, expr: &ConstExpr) ->
                     BinOp::Mul => a.wrapping_mul(b),
                 })
             }
+            ref operand => eval_operand(store, instance, operand).expect("operands are not operators"),
         };
         stack.push(value);
     }
     stack.pop().unwrap_or_default()
+}
+
+/// The value of an operand of a constant expression (`None` for an operator).
+fn eval_operand(store: &StoreOpaque, instance: &InstanceData, op: &ConstOp) -> Option<ValRaw> {
+    Some(match *op {
+        ConstOp::I32(v) => ValRaw::i32(v),
+        ConstOp::I64(v) => ValRaw::i64(v),
+        ConstOp::F32(v) => ValRaw::f32(v),
+        ConstOp::F64(v) => ValRaw::f64(v),
+        ConstOp::RefNull => ValRaw::reference(0),
+        ConstOp::RefFunc(f) => ValRaw::reference(instance.funcref(f) as usize),
+        ConstOp::GlobalGet(g) => store.globals[instance.globals[g as usize] as usize].def.0,
+        ConstOp::I32Bin(_) | ConstOp::I64Bin(_) => return None,
+    })
 }
 

@@ -16,9 +16,13 @@ pub struct Module(Arc<ModuleInner>);
 struct ModuleInner {
     engine: Engine,
     info: ModuleInfo,
-    image: CodeImage,
+    /// The machine code `defined_funcs` points into, mapped as long as the module lives.
+    _image: CodeImage,
     offsets: VMOffsets,
     type_ids: Box<[u32]>,
+    /// Code address and type id of each defined function, in index order: what instantiation copies into
+    /// the instance's funcrefs.
+    defined_funcs: Box<[(usize, u32)]>,
 }
 
 impl Module {
@@ -33,12 +37,20 @@ impl Module {
         let compiled = compile::compile_module(engine.isa(), engine.tunables(), binary)?;
         let offsets = compile::offsets_for(&compiled.info);
         let type_ids = compiled.info.type_ids.clone().into_boxed_slice();
+        let info = &compiled.info;
+        let defined_funcs = (info.num_imported_funcs..info.funcs.len() as u32)
+            .map(|i| {
+                let code = compiled.image.function(i).expect("every defined function is in the image");
+                (code as usize, type_ids[info.funcs[i as usize] as usize])
+            })
+            .collect();
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
             info: compiled.info,
-            image: compiled.image,
+            _image: compiled.image,
             offsets,
             type_ids,
+            defined_funcs,
         })))
     }
 
@@ -95,8 +107,9 @@ impl Module {
         &self.0.type_ids
     }
 
-    pub(crate) fn function_code(&self, index: u32) -> *const u8 {
-        self.0.image.function(index).expect("every defined function is in the image")
+    /// Code address and type id of each defined function, in index order.
+    pub(crate) fn defined_funcs(&self) -> &[(usize, u32)] {
+        &self.0.defined_funcs
     }
 }
 

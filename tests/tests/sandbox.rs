@@ -271,3 +271,41 @@ fn recursion_traps_on_a_thread_not_started_by_rust() {
         assert_eq!(result as usize, 1, "the recursion should end in a stack-overflow trap");
     }
 }
+
+/// Memories come from reservations that dropped memories leave behind: a new memory must never see an old
+/// one's contents, nor have more pages accessible than its own size.
+#[test]
+fn reused_memory_reservations_start_zeroed_and_sized() {
+    const PROBE: &str = r#"
+        (module
+          (memory (export "memory") 1)
+          (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+          (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+          (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))
+    "#;
+    for config in [Config::new(), Config::new().signals_based_traps(false).clone()] {
+        let engine = Engine::new(&config).unwrap();
+        // Dirty a memory grown to several pages, then drop it with its store.
+        {
+            let mut store = Store::new(&engine, ());
+            let instance = instance(&engine, &mut store, PROBE);
+            let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+            let write = instance.get_typed_func::<(i32, i32), ()>(&mut store, "store").unwrap();
+            assert_eq!(grow.call(&mut store, 3).unwrap(), 1);
+            for page in 0..4 {
+                write.call(&mut store, (page * 65536 + 100, 0x5a5a_5a5a)).unwrap();
+            }
+        }
+        for _ in 0..3 {
+            let mut store = Store::new(&engine, ());
+            let instance = instance(&engine, &mut store, PROBE);
+            let read = instance.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+            assert_eq!(read.call(&mut store, 100).unwrap(), 0, "a new memory sees old contents");
+            // One page only: the old memory's second page is out of bounds again.
+            let err = read.call(&mut store, 65536 + 100).unwrap_err();
+            assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+            let write = instance.get_typed_func::<(i32, i32), ()>(&mut store, "store").unwrap();
+            write.call(&mut store, (100, 7)).unwrap();
+        }
+    }
+}
