@@ -8,7 +8,7 @@ use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, Store
 use crate::trap::WasmBacktrace;
 use crate::types::{FuncType, ValType};
 use crate::vm::instance::InstanceData;
-use crate::vm::traphandlers::{self, UnwindReason};
+use crate::vm::traphandlers::{self, Returned, UnwindReason};
 use crate::vm::{ValRaw, VMFuncRef};
 use crate::{Extern, Instance, Result, Val};
 use anyhow::bail;
@@ -254,19 +254,46 @@ pub(crate) unsafe fn invoke_target(
     args: *const ValRaw,
     results: *mut ValRaw,
 ) -> Result<()> {
+    let ints = [target.vmctx, target.func_ptr, args as usize, results as usize];
+    // SAFETY: `entry` is the entry trampoline of the function's type, which takes the function's context and
+    // code and arrays that fit its type (the caller's promise).
+    unsafe { invoke_code(store, target.entry, ints, [0.0; 2]).map(drop) }
+}
+
+/// Calls `target`, a function of `store` whose parameters all travel in registers, directly: `ints` are
+/// its integer-class arguments and `floats` its float-class ones, in order; returns its result registers.
+///
+/// # Safety
+/// The function must take exactly these arguments and return at most one value.
+#[inline]
+pub(crate) unsafe fn invoke_direct(
+    store: &mut StoreOpaque,
+    target: CallTarget,
+    ints: [usize; 2],
+    floats: [f64; 2],
+) -> Result<Returned> {
+    // A wasm function's own context, no caller context, then the arguments.
+    let ints = [target.vmctx, 0, ints[0], ints[1]];
+    // SAFETY: wasm's calling convention passes such arguments in the same registers as System V (the
+    // caller's promise covers the rest).
+    unsafe { invoke_code(store, target.func_ptr, ints, floats) }
+}
+
+/// Enters compiled code `code` of `store` with the given argument registers.
+///
+/// # Safety
+/// `code` must be compiled code of `store` (or a trampoline) that takes these arguments.
+#[inline(always)]
+unsafe fn invoke_code(store: &mut StoreOpaque, code: usize, ints: [usize; 4], floats: [f64; 2]) -> Result<Returned> {
     let first = store.enter_wasm();
     let store_ptr: *mut StoreOpaque = store;
     // The call reaches the store through the instance context: make the compiler assume it may.
     std::hint::black_box(store_ptr);
-    // SAFETY: `entry` is the entry trampoline of the function's type, called with the function's code and
-    // context and arrays that fit its type (the caller's promise); `store` is exclusively borrowed for the
-    // duration of the call.
-    let result = unsafe {
-        traphandlers::enter(target.entry as *const u8, target.vmctx, target.func_ptr, args as usize, results as usize)
-    };
+    // SAFETY: the caller's promise; `store` is exclusively borrowed for the duration of the call.
+    let result = unsafe { traphandlers::enter(code as *const u8, ints, floats) };
     store.exit_wasm(first);
     match result {
-        Ok(()) => Ok(()),
+        Ok(returned) => Ok(returned),
         Err(unwind) => Err(unwind_error(*unwind)),
     }
 }

@@ -140,10 +140,11 @@ pub fn compile_module(isa: &dyn TargetIsa, tunables: &Tunables, bytes: &[u8]) ->
     let offsets = offsets_for(&info);
     let compiled: Vec<(u32, CompiledFunction)> = bodies
         .into_par_iter()
-        .map(|(func, body)| {
+        // Each worker reuses its compiler state from function to function, keeping its allocations.
+        .map_init(FunctionCompiler::default, |compiler, (func, body)| {
             let index = func.index;
-            let mut validator = func.into_validator(Default::default());
-            let compiled = compile_function(isa, &info, &offsets, tunables, index, &body, &mut validator)
+            let compiled = compiler
+                .compile(isa, &info, &offsets, tunables, func, &body)
                 .map_err(|e| match e.downcast::<wasmparser::BinaryReaderError>() {
                     Ok(e) => explain_validation(e),
                     Err(e) => e,
@@ -181,29 +182,51 @@ pub fn offsets_for(info: &ModuleInfo) -> VMOffsets {
     )
 }
 
-fn compile_function(
-    isa: &dyn TargetIsa,
-    info: &ModuleInfo,
-    offsets: &VMOffsets,
-    tunables: &Tunables,
-    index: u32,
-    body: &FunctionBody<'_>,
-    validator: &mut wasmparser::FuncValidator<ValidatorResources>,
-) -> Result<CompiledFunction> {
-    let mut context = Context::new();
-    let mut builder_ctx = cranelift_frontend::FunctionBuilderContext::new();
-    translate::translate_function(
-        info,
-        offsets,
-        tunables,
-        isa,
-        index,
-        body,
-        validator,
-        &mut context.func,
-        &mut builder_ctx,
-    )?;
-    finish(isa, &mut context)
+/// The state of compiling one function at a time, kept between functions so its buffers are reused.
+struct FunctionCompiler {
+    context: Context,
+    builder: cranelift_frontend::FunctionBuilderContext,
+    validation: wasmparser::FuncValidatorAllocations,
+}
+
+impl Default for FunctionCompiler {
+    fn default() -> Self {
+        FunctionCompiler {
+            context: Context::new(),
+            builder: cranelift_frontend::FunctionBuilderContext::new(),
+            validation: Default::default(),
+        }
+    }
+}
+
+impl FunctionCompiler {
+    /// Validates, translates and compiles one function body.
+    fn compile(
+        &mut self,
+        isa: &dyn TargetIsa,
+        info: &ModuleInfo,
+        offsets: &VMOffsets,
+        tunables: &Tunables,
+        func: FuncToValidate<ValidatorResources>,
+        body: &FunctionBody<'_>,
+    ) -> Result<CompiledFunction> {
+        let index = func.index;
+        let mut validator = func.into_validator(std::mem::take(&mut self.validation));
+        self.context.clear();
+        translate::translate_function(
+            info,
+            offsets,
+            tunables,
+            isa,
+            index,
+            body,
+            &mut validator,
+            &mut self.context.func,
+            &mut self.builder,
+        )?;
+        self.validation = validator.into_allocations();
+        finish(isa, &mut self.context)
+    }
 }
 
 /// Compiles the function in `context` and extracts its code, calls and traps.

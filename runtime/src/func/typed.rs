@@ -1,6 +1,7 @@
 //! Statically typed functions: [`TypedFunc`] for calling wasm, [`IntoFunc`] for defining host functions.
 
-use super::{CallTarget, Caller, Func, HostFunc, invoke_target, run_native};
+use super::{CallTarget, Caller, Func, HostFunc, invoke_direct, invoke_target, run_native};
+use crate::vm::traphandlers::Returned;
 use std::sync::Arc;
 use crate::store::{AsContextMut, StoreContext, StoreOpaque};
 use crate::types::{FuncType, ValType};
@@ -11,6 +12,9 @@ use std::marker::PhantomData;
 
 /// A Rust type that is a wasm value type.
 pub trait WasmTy: Sized + Send + Sync + 'static {
+    /// Whether the value travels in a float register (otherwise in an integer one).
+    #[doc(hidden)]
+    const FLOAT: bool = false;
     /// The wasm type.
     fn valtype() -> ValType;
     /// Checks that the value may be used in `store`.
@@ -38,6 +42,7 @@ pub trait WasmTy: Sized + Send + Sync + 'static {
 macro_rules! wasm_ty_num {
     ($($t:ty => $vt:ident, $to:expr, $from:expr;)*) => {$(
         impl WasmTy for $t {
+            const FLOAT: bool = matches!(ValType::$vt, ValType::F32 | ValType::F64);
             fn valtype() -> ValType {
                 ValType::$vt
             }
@@ -139,6 +144,40 @@ pub trait WasmParams: Send + Sized {
     /// Reads the values from `raw`.
     #[doc(hidden)]
     fn load_raw(store: &mut StoreOpaque, raw: &[ValRaw]) -> Result<Self>;
+    /// How many values travel in integer registers, and how many in float registers.
+    #[doc(hidden)]
+    const INTS: usize;
+    #[doc(hidden)]
+    const FLOATS: usize;
+    /// Puts the values in argument registers, each class in order (at most two of each; more are dropped).
+    #[doc(hidden)]
+    fn to_registers(self, store: &StoreOpaque, ints: &mut [usize; 2], floats: &mut [f64; 2]);
+    /// Reads at most one value from the result registers.
+    #[doc(hidden)]
+    fn from_registers(store: &mut StoreOpaque, returned: Returned) -> Result<Self>;
+}
+
+/// `value`'s raw form, in the register class it travels in.
+#[inline]
+fn to_register<A: WasmTy>(value: A, store: &StoreOpaque, ints: &mut [usize; 2], floats: &mut [f64; 2], counts: &mut (usize, usize)) {
+    let raw = value.into_raw(store);
+    if A::FLOAT {
+        if let Some(slot) = floats.get_mut(counts.1) {
+            *slot = f64::from_bits(raw.get_f64());
+        }
+        counts.1 += 1;
+    } else {
+        if let Some(slot) = ints.get_mut(counts.0) {
+            *slot = raw.get_i64() as usize;
+        }
+        counts.0 += 1;
+    }
+}
+
+/// A single result from the register of its class.
+#[inline]
+fn from_register<A: WasmTy>(store: &mut StoreOpaque, returned: Returned) -> Result<A> {
+    A::from_raw(store, ValRaw::i64((if A::FLOAT { returned.float_bits } else { returned.int }) as i64))
 }
 
 /// The results of a [`TypedFunc`]: the same shapes as [`WasmParams`].
@@ -162,6 +201,16 @@ impl<A: WasmTy> WasmParams for A {
     #[inline]
     fn load_raw(store: &mut StoreOpaque, raw: &[ValRaw]) -> Result<Self> {
         A::from_raw(store, raw[0])
+    }
+    const INTS: usize = !A::FLOAT as usize;
+    const FLOATS: usize = A::FLOAT as usize;
+    #[inline]
+    fn to_registers(self, store: &StoreOpaque, ints: &mut [usize; 2], floats: &mut [f64; 2]) {
+        to_register(self, store, ints, floats, &mut (0, 0));
+    }
+    #[inline]
+    fn from_registers(store: &mut StoreOpaque, returned: Returned) -> Result<Self> {
+        from_register(store, returned)
     }
 }
 
@@ -188,6 +237,21 @@ macro_rules! tuples {
             #[allow(unused_variables)]
             fn load_raw(store: &mut StoreOpaque, raw: &[ValRaw]) -> Result<Self> {
                 Ok(($($t::from_raw(store, raw[$i])?,)*))
+            }
+            const INTS: usize = 0 $(+ !$t::FLOAT as usize)*;
+            const FLOATS: usize = 0 $(+ $t::FLOAT as usize)*;
+            #[inline]
+            #[allow(unused_variables)]
+            fn to_registers(self, store: &StoreOpaque, ints: &mut [usize; 2], floats: &mut [f64; 2]) {
+                #[allow(unused_mut)]
+                let mut counts = (0, 0);
+                $(to_register(self.$i, store, ints, floats, &mut counts);)*
+            }
+            #[inline]
+            #[allow(unused_variables)]
+            fn from_registers(store: &mut StoreOpaque, returned: Returned) -> Result<Self> {
+                assert!($n <= 1, "at most one result comes back in registers");
+                Ok(($(from_register::<$t>(store, returned)?,)*))
             }
         }
 
@@ -384,6 +448,15 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         let store = store.as_context_mut().0.opaque();
         assert!(store.owns(self.func.0), "object used with the wrong store");
         params.check_store(store)?;
+        if Params::INTS <= 2 && Params::FLOATS <= 2 && Results::LEN <= 1 {
+            // Everything fits in registers: call the function directly, without trampoline or arrays.
+            let (mut ints, mut floats) = ([0; 2], [0.0; 2]);
+            params.to_registers(store, &mut ints, &mut floats);
+            // SAFETY: the function's type was checked against `Params` and `Results` when `self` was made,
+            // and `self.target` was resolved in this store (checked above).
+            let returned = unsafe { invoke_direct(store, self.target, ints, floats)? };
+            return Results::from_registers(store, returned);
+        }
         let mut args = Params::Raw::default();
         params.store_raw(store, args.as_mut());
         let mut results = Results::Raw::default();

@@ -13,7 +13,7 @@ use crate::Trap;
 use crate::code::{TrapSite, registry};
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
-use std::mem::MaybeUninit;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::sync::Once;
 
 /// Saved callee-saved registers, stack pointer and return address of one entry into wasm.
@@ -27,13 +27,26 @@ struct JmpBuf {
     r15: usize,
     rsp: usize,
     rip: usize,
+    /// 0 while the call runs and when it returns; 1 after [`resume`].
+    status: usize,
+}
+
+/// What the called code left in the first integer and first float result registers (`rax`, `xmm0`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Returned {
+    /// The integer register.
+    pub int: u64,
+    /// The float register's low 64 bits.
+    pub float_bits: u64,
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
 compile_error!("Tenon currently runs on x86_64 Linux only");
 
-/// Calls `f(a0, a1, a2, a3)` after saving the caller's registers in `buf`; returns 0 when `f` returns,
-/// or 1 when [`resume`] is called with `buf`.
+/// Calls `f(a0, a1, a2, a3, x0, x1)` (integer arguments in the first four integer registers, floats in
+/// `xmm0` and `xmm1`) after saving the caller's registers in `buf`, and returns what `f` left in `rax` and
+/// `xmm0`. `buf.status` tells whether `f` returned (0) or [`resume`] ended the call (1).
 #[unsafe(naked)]
 unsafe extern "sysv64" fn call_with_jmpbuf(
     buf: *mut JmpBuf,
@@ -42,7 +55,9 @@ unsafe extern "sysv64" fn call_with_jmpbuf(
     a1: usize,
     a2: usize,
     a3: usize,
-) -> u32 {
+    x0: f64,
+    x1: f64,
+) -> Returned {
     core::arch::naked_asm!(
         "mov [rdi + 0], rbx",
         "mov [rdi + 8], rbp",
@@ -54,6 +69,7 @@ unsafe extern "sysv64" fn call_with_jmpbuf(
         "mov [rdi + 48], rax",
         "mov rax, [rsp]",
         "mov [rdi + 56], rax",
+        "mov qword ptr [rdi + 64], 0",
         "push rbp",
         "mov rbp, rsp",
         "mov rax, rsi",
@@ -62,15 +78,16 @@ unsafe extern "sysv64" fn call_with_jmpbuf(
         "mov rdx, r8",
         "mov rcx, r9",
         "call rax",
+        "movq rdx, xmm0",
         "pop rbp",
-        "xor eax, eax",
         "ret",
     )
 }
 
-/// Restores the registers saved in `buf` and returns 1 from the [`call_with_jmpbuf`] that saved them.
+/// Restores the registers saved in `buf`, marks it resumed, and returns from the [`call_with_jmpbuf`] that
+/// saved them.
 #[unsafe(naked)]
-unsafe extern "sysv64" fn resume(buf: *const JmpBuf) -> ! {
+unsafe extern "sysv64" fn resume(buf: *mut JmpBuf) -> ! {
     core::arch::naked_asm!(
         "mov rbx, [rdi + 0]",
         "mov rbp, [rdi + 8]",
@@ -78,8 +95,8 @@ unsafe extern "sysv64" fn resume(buf: *const JmpBuf) -> ! {
         "mov r13, [rdi + 24]",
         "mov r14, [rdi + 32]",
         "mov r15, [rdi + 40]",
+        "mov qword ptr [rdi + 64], 1",
         "mov rsp, [rdi + 48]",
-        "mov eax, 1",
         "jmp qword ptr [rdi + 56]",
     )
 }
@@ -109,7 +126,7 @@ unsafe extern "sysv64" fn raise_trap_at(_vmctx: *mut u8, code: u32, pc: usize, f
     unsafe {
         let activation = &*activation;
         match site {
-            Some(TrapSite::Trap(trap)) => *activation.reason.get() = Some(UnwindReason::Trap(trap)),
+            Some(TrapSite::Trap(trap)) => **activation.reason.get() = Some(UnwindReason::Trap(trap)),
             // The host shim stored the reason before returning its failure flag.
             Some(TrapSite::HostCallFailed) | None => {}
         }
@@ -149,7 +166,8 @@ impl RawBacktrace {
 struct Activation {
     /// Filled by [`call_with_jmpbuf`] before anything can resume to it.
     jmpbuf: UnsafeCell<MaybeUninit<JmpBuf>>,
-    reason: UnsafeCell<Option<UnwindReason>>,
+    /// Set only on the way to `resume`, so a call that returns normally has nothing here to drop.
+    reason: UnsafeCell<ManuallyDrop<Option<UnwindReason>>>,
     prev: *const Activation,
 }
 
@@ -169,32 +187,40 @@ pub struct Unwind {
     pub backtrace: Option<RawBacktrace>,
 }
 
-/// Runs `trampoline(a0, a1, a2, a3)` (compiled code with the System V convention) and catches any trap it
-/// raises.
+/// Runs compiled code `code` with integer arguments `ints` and float arguments `floats` (System V
+/// registers, which wasm's convention shares for such calls), catching any trap it raises; returns what it
+/// left in its result registers.
 ///
 /// # Safety
-/// `trampoline` must be a published entry trampoline and the arguments what it expects; the store that owns
-/// the code must be exclusively borrowed by the caller for the duration of the call.
+/// `code` must be published compiled code that takes these arguments; the store that owns it must be
+/// exclusively borrowed by the caller for the duration of the call.
 #[inline(always)]
-pub unsafe fn enter(trampoline: *const u8, a0: usize, a1: usize, a2: usize, a3: usize) -> Result<(), Box<Unwind>> {
+pub unsafe fn enter(code: *const u8, ints: [usize; 4], floats: [f64; 2]) -> Result<Returned, Box<Unwind>> {
     let activation = Activation {
         jmpbuf: UnsafeCell::new(MaybeUninit::uninit()),
-        reason: UnsafeCell::new(None),
+        reason: UnsafeCell::new(ManuallyDrop::new(None)),
         prev: CURRENT.get(),
     };
     CURRENT.set(&activation);
-    // SAFETY: the caller guarantees the trampoline and its arguments; the jump buffer lives in this frame,
-    // which outlives the call, and only `resume` (from a trap, while this activation is current) reads it.
-    let status = unsafe { call_with_jmpbuf(activation.jmpbuf.get().cast(), trampoline, a0, a1, a2, a3) };
+    let jmpbuf: *mut JmpBuf = activation.jmpbuf.get().cast();
+    let [a0, a1, a2, a3] = ints;
+    // SAFETY: the caller guarantees the code and its arguments; the jump buffer lives in this frame, which
+    // outlives the call, and only `resume` (from a trap, while this activation is current) uses it. The
+    // call fills every field of the buffer, so reading its status afterwards reads initialised memory.
+    let (returned, resumed) = unsafe {
+        let returned = call_with_jmpbuf(jmpbuf, code, a0, a1, a2, a3, floats[0], floats[1]);
+        (returned, (*jmpbuf).status != 0)
+    };
     CURRENT.set(activation.prev);
-    if status == 0 { Ok(()) } else { Err(unwind_of(activation)) }
+    if resumed { Err(unwind_of(activation)) } else { Ok(returned) }
 }
 
 /// What ended the call of `activation` early.
 #[cold]
 #[inline(never)]
 fn unwind_of(activation: Activation) -> Box<Unwind> {
-    let reason = activation.reason.into_inner().unwrap_or(UnwindReason::Trap(Trap::UnreachableCodeReached));
+    let reason = ManuallyDrop::into_inner(activation.reason.into_inner())
+        .unwrap_or(UnwindReason::Trap(Trap::UnreachableCodeReached));
     // SAFETY: the trap that resumed this activation wrote the backtrace on this thread; nothing else is
     // writing it now.
     let backtrace = TRAP_BACKTRACE.with(|b| unsafe { (*b.get()).clone() });
@@ -222,7 +248,7 @@ pub unsafe fn raise_host_failure(reason: UnwindReason) -> ! {
     // frames `resume` abandons hold nothing to drop (the reason is moved into the activation).
     unsafe {
         let activation = &*activation;
-        *activation.reason.get() = Some(reason);
+        **activation.reason.get() = Some(reason);
         resume(activation.jmpbuf.get().cast())
     }
 }
@@ -277,7 +303,7 @@ pub fn set_pending(reason: UnwindReason) {
     assert!(!current.is_null(), "a host call failed outside of any call into wasm");
     // SAFETY: `current` points to the live activation of the innermost `enter` on this thread, and nothing
     // else reads its reason until that call returns.
-    unsafe { *(*current).reason.get() = Some(reason) };
+    unsafe { **(*current).reason.get() = Some(reason) };
 }
 
 const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
@@ -333,7 +359,7 @@ unsafe fn claim_fault(context: *mut libc::ucontext_t) -> bool {
     // `enter` frame is on the stack), and the thread is stopped in wasm code, so nothing else touches it.
     unsafe {
         let activation = &*activation;
-        let reason = &mut *activation.reason.get();
+        let reason = &mut **activation.reason.get();
         match site {
             TrapSite::Trap(code) => *reason = Some(UnwindReason::Trap(code)),
             // The host shim stored the reason before returning its failure flag.
