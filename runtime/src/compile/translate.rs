@@ -713,11 +713,11 @@ impl Translator<'_, '_> {
             wasmparser::MemArgTarget::Memory(m) => m,
             wasmparser::MemArgTarget::Array(_) => unreachable!("GC arrays are rejected by validation"),
         };
-        let def = self.vmctx_ptr(self.offsets.memory(memory));
-        let base = self.load_ptr(def, offsets::memory::BASE, readonly());
+        let base = self.vmctx_ptr(self.offsets.memory_base(memory));
         let index = self.builder.ins().uextend(types::I64, index);
         let end = memarg.offset + size;
         if !self.tunables.signals_based_traps || end > self.tunables.guard_size {
+            let def = self.vmctx_ptr(self.offsets.memory(memory));
             let len = self.load_ptr(def, offsets::memory::LENGTH, trusted());
             let limit = self.builder.ins().iadd_imm_s(index, end as i64);
             let oob = self.builder.ins().icmp(IntCC::UnsignedGreaterThan, limit, len);

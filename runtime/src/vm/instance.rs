@@ -100,6 +100,10 @@ impl InstanceData {
     pub fn set_memory(&mut self, index: u32, def: *mut super::VMMemoryDefinition) {
         let offset = self.offsets().memory(index);
         self.write_usize(offset, def as usize);
+        // SAFETY: `def` points to a live memory definition owned by the store; its base never changes.
+        let base = unsafe { (*def).base };
+        let offset = self.offsets().memory_base(index);
+        self.write_usize(offset, base as usize);
     }
 
     /// Sets the pointer to table `index`'s definition.

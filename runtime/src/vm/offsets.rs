@@ -5,14 +5,17 @@
 //! 8   store         *mut VMStoreContext (stack limit, fuel, epoch deadline)
 //! 16  builtins      *const BuiltinTable (runtime functions called by compiled code)
 //! 24  type_ids      *const u32          (engine-wide signature id of each module type)
-//! 32  funcrefs      [VMFuncRef; num_funcs]
+//! 32  memory_bases  [*mut u8; num_memories]
 //!     memories      [*mut VMMemoryDefinition; num_memories]
 //!     tables        [*mut VMTableDefinition; num_tables]
 //!     globals       [*mut VMGlobalDefinition; num_globals]
+//!     funcrefs      [VMFuncRef; num_funcs]
 //! ```
 //!
 //! Every memory, table and global is reached through a pointer, whether it is imported or defined, so an
-//! instance treats both kinds alike and the definitions live in boxes owned by the store.
+//! instance treats both kinds alike and the definitions live in boxes owned by the store. A memory's base
+//! never moves, so each instance also keeps a copy of it: accesses load it with one load instead of two.
+//! The fixed-size fields come first, so their offsets stay small whatever the number of functions.
 
 /// Size of a pointer on the host, in bytes.
 pub const PTR: u32 = 8;
@@ -81,21 +84,21 @@ impl VMOffsets {
     pub const BUILTINS: u32 = 16;
     /// Offset of the pointer to the signature-id array.
     pub const TYPE_IDS: u32 = 24;
-    const FUNCREFS: u32 = 32;
+    const MEMORY_BASES: u32 = 32;
 
     /// The layout for a module with these counts (imports included).
     pub fn new(num_funcs: u32, num_memories: u32, num_tables: u32, num_globals: u32) -> Self {
         VMOffsets { num_funcs, num_memories, num_tables, num_globals }
     }
 
-    /// Offset of function `index`'s `VMFuncRef`.
-    pub fn funcref(&self, index: u32) -> u32 {
-        debug_assert!(index < self.num_funcs);
-        Self::FUNCREFS + index * funcref::SIZE
+    /// Offset of memory `index`'s base address (a copy of its definition's, which never changes).
+    pub fn memory_base(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_memories);
+        Self::MEMORY_BASES + index * PTR
     }
 
     fn memories_start(&self) -> u32 {
-        Self::FUNCREFS + self.num_funcs * funcref::SIZE
+        Self::MEMORY_BASES + self.num_memories * PTR
     }
 
     /// Offset of the pointer to memory `index`'s definition.
@@ -124,8 +127,18 @@ impl VMOffsets {
         self.globals_start() + index * PTR
     }
 
+    fn funcrefs_start(&self) -> u32 {
+        self.globals_start() + self.num_globals * PTR
+    }
+
+    /// Offset of function `index`'s `VMFuncRef`.
+    pub fn funcref(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_funcs);
+        self.funcrefs_start() + index * funcref::SIZE
+    }
+
     /// Total size of the context in bytes.
     pub fn size(&self) -> u32 {
-        self.globals_start() + self.num_globals * PTR
+        self.funcrefs_start() + self.num_funcs * funcref::SIZE
     }
 }
