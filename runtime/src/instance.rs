@@ -181,7 +181,6 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
     let index = store.instances.len();
     let store_ptr: *mut StoreOpaque = store;
     let mut instance = InstanceData::new(module.clone(), store_ptr, &mut *store.vm_context, index as u32);
-    let vmctx = instance.vmctx();
 
     // Functions: imported ones copy the callee's funcref, defined ones point at this image.
     for (i, import) in imports.iter().filter_map(|e| e.into_func()).enumerate() {
@@ -192,9 +191,7 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
         instance.set_funcref(i as u32, func_ptr, callee_vmctx, type_id);
         instance.func_handles.insert(i as u32, store.index(import.0) as u32);
     }
-    for (&(code, type_id), i) in module.defined_funcs().iter().zip(info.num_imported_funcs..) {
-        instance.set_funcref(i, code as *const u8, vmctx, type_id);
-    }
+    instance.set_defined_funcrefs(info.num_imported_funcs, module.defined_funcs());
 
     // Globals: imported ones, then defined ones in order (an initialiser may read earlier globals).
     for import in imports.iter().filter_map(|e| e.into_global()) {
@@ -247,8 +244,16 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
 
     // Segments, in order; a failing one leaves the effects of those before it in place.
     for (i, segment) in info.elements.iter().enumerate() {
-        let items: Vec<usize> =
-            segment.items.iter().map(|e| eval_const(store, &instance, e).get_reference()).collect();
+        let funcrefs = instance.funcrefs();
+        let items: Vec<usize> = segment
+            .items
+            .iter()
+            .map(|e| match e.0.as_slice() {
+                // The usual item, a function: its funcref, without evaluating an expression.
+                [ConstOp::RefFunc(f)] => funcrefs.wrapping_add(*f as usize) as usize,
+                _ => eval_const(store, &instance, e).get_reference(),
+            })
+            .collect();
         match &segment.mode {
             SegmentMode::Passive => instance.passive_elements[i] = Some(items),
             SegmentMode::Declared => {}

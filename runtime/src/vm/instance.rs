@@ -84,9 +84,13 @@ impl InstanceData {
 
     /// Function `index`'s `VMFuncRef` inside the context.
     pub fn funcref(&self, index: u32) -> *mut VMFuncRef {
-        let offset = self.offsets().funcref(index) as usize;
-        // SAFETY: the offset lies inside the context block, which is sized for every function.
-        unsafe { self.vmctx().add(offset).cast() }
+        debug_assert!((index as usize) < self.module.info().funcs.len());
+        self.funcrefs().wrapping_add(index as usize)
+    }
+
+    /// Where the context's array of `VMFuncRef`s starts (function `i`'s is element `i`).
+    pub fn funcrefs(&self) -> *mut VMFuncRef {
+        self.vmctx().wrapping_add(self.offsets().funcrefs_start() as usize).cast()
     }
 
     /// Sets function `index`'s `VMFuncRef`.
@@ -94,6 +98,21 @@ impl InstanceData {
         let slot = self.funcref(index);
         // SAFETY: `slot` points to a `VMFuncRef`-sized, 8-aligned region of the context block.
         unsafe { slot.write(VMFuncRef { func_ptr, vmctx, type_id }) };
+    }
+
+    /// Points the funcrefs of the defined functions, `first` onwards, at their code (with the address and
+    /// type id of each in `defined`) and at this instance.
+    pub fn set_defined_funcrefs(&mut self, first: u32, defined: &[(usize, u32)]) {
+        if defined.is_empty() {
+            return;
+        }
+        let vmctx = self.vmctx();
+        // SAFETY: the context block is sized for every function, so the `defined.len()` funcrefs from
+        // `first` (the first defined function) lie inside it, 8-aligned; nothing else references them yet.
+        let slots = unsafe { std::slice::from_raw_parts_mut(self.funcref(first), defined.len()) };
+        for (slot, &(code, type_id)) in slots.iter_mut().zip(defined) {
+            *slot = VMFuncRef { func_ptr: code as *const u8, vmctx, type_id };
+        }
     }
 
     /// Sets the pointer to memory `index`'s definition.

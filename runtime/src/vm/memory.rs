@@ -38,6 +38,8 @@ pub struct ReservationPool {
 
 /// Most reservations a pool keeps (each is a few gigabytes of address space, no memory).
 const POOLED_RESERVATIONS: usize = 32;
+/// Most bytes a pooled reservation keeps accessible (zeroed), ready for the next memory.
+const POOLED_ACCESSIBLE: usize = 1 << 20;
 
 /// A mapping of `size` bytes whose first `accessible` bytes after `guard_before` are read-write and zero.
 #[derive(Debug)]
@@ -224,9 +226,14 @@ impl Drop for LinearMemory {
         // Zero what wasm could touch (the pages return to the system) and offer the reservation for reuse.
         // SAFETY: `[base, base + accessible)` is this memory's accessible prefix, inside its own mapping,
         // which nothing reaches once the memory is dropped.
-        let accessible = self.def.current_length;
+        let mut accessible = self.def.current_length;
         let zeroed = unsafe { libc::madvise(self.def.base.cast(), accessible, libc::MADV_DONTNEED) } == 0;
-        if zeroed {
+        // A pooled reservation keeps at most a small accessible prefix: writable pages count against the
+        // system's commit limit even when untouched.
+        if zeroed && accessible > POOLED_ACCESSIBLE && self.make_inaccessible(POOLED_ACCESSIBLE, accessible).is_ok() {
+            accessible = POOLED_ACCESSIBLE;
+        }
+        if zeroed && accessible <= POOLED_ACCESSIBLE {
             self.pool.put(Reservation {
                 mapping: self.mapping,
                 size: self.mapping_size,

@@ -127,7 +127,8 @@ impl VMOffsets {
         self.globals_start() + index * PTR
     }
 
-    fn funcrefs_start(&self) -> u32 {
+    /// Offset of the array of `VMFuncRef`s.
+    pub fn funcrefs_start(&self) -> u32 {
         self.globals_start() + self.num_globals * PTR
     }
 
