@@ -64,3 +64,81 @@ fn a_trap_in_a_direct_call_leaves_the_store_usable() {
         assert_eq!(trap.call(&mut store, 1).unwrap(), 1);
     }
 }
+
+/// Functions whose result depends on every bit of every argument, so a value passed in the wrong register
+/// (or with its upper half lost) changes it.
+const MIXERS: &str = r#"
+(module
+  (func (export "a") (param i32 f64) (result i64)
+    (i64.xor (i64.rotl (i64.extend_i32_u (local.get 0)) (i64.const 13)) (i64.reinterpret_f64 (local.get 1))))
+  (func (export "b") (param f32 i64 f64 i32) (result f32)
+    (f32.reinterpret_i32
+      (i32.xor
+        (i32.xor (i32.reinterpret_f32 (local.get 0)) (i32.rotl (local.get 3) (i32.const 7)))
+        (i32.wrap_i64
+          (i64.xor (i64.rotl (local.get 1) (i64.const 17))
+                   (i64.xor (i64.reinterpret_f64 (local.get 2)) (i64.shr_u (local.get 1) (i64.const 32))))))))
+  (func (export "c") (param i64 i64 f64 f64) (result f64)
+    (f64.reinterpret_i64
+      (i64.xor (i64.xor (local.get 0) (i64.rotl (local.get 1) (i64.const 29)))
+               (i64.xor (i64.reinterpret_f64 (local.get 2)) (i64.rotl (i64.reinterpret_f64 (local.get 3)) (i64.const 3))))))
+  (func (export "d") (param f64) (result i32)
+    (i32.wrap_i64 (i64.xor (i64.reinterpret_f64 (local.get 0)) (i64.shr_u (i64.reinterpret_f64 (local.get 0)) (i64.const 32))))))
+"#;
+
+#[test]
+fn typed_calls_agree_with_untyped_calls_on_random_values() {
+    use tenon::Val;
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let module = Module::new(&engine, MIXERS).unwrap();
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let a = instance.get_typed_func::<(i32, f64), i64>(&mut store, "a").unwrap();
+    let b = instance.get_typed_func::<(f32, i64, f64, i32), f32>(&mut store, "b").unwrap();
+    let c = instance.get_typed_func::<(i64, i64, f64, f64), f64>(&mut store, "c").unwrap();
+    let d = instance.get_typed_func::<f64, i32>(&mut store, "d").unwrap();
+    let mut untyped = |name: &str, args: &[Val]| {
+        let f = instance.get_func(&mut store, name).unwrap();
+        let mut results = [Val::I32(0)];
+        f.call(&mut store, args, &mut results).unwrap();
+        results[0].clone()
+    };
+    let untyped_results: Vec<_> = (0..500u64)
+        .map(|i| {
+            let (x, y) = (mix(i), mix(i + 1000));
+            let f64s = (f64::from_bits(x), f64::from_bits(y));
+            (
+                untyped("a", &[Val::I32(x as i32), Val::F64(y)]).unwrap_i64(),
+                untyped("b", &[Val::F32(x as u32), Val::I64(y as i64), Val::F64(x.rotate_left(5)), Val::I32(y as i32)])
+                    .unwrap_f32()
+                    .to_bits(),
+                untyped("c", &[Val::I64(x as i64), Val::I64(y as i64), Val::F64(y.rotate_left(9)), Val::F64(x ^ y)])
+                    .unwrap_f64()
+                    .to_bits(),
+                untyped("d", &[Val::F64(f64s.0.to_bits())]).unwrap_i32(),
+            )
+        })
+        .collect();
+    for (i, expected) in (0..500u64).zip(untyped_results) {
+        let (x, y) = (mix(i), mix(i + 1000));
+        let typed = (
+            a.call(&mut store, (x as i32, f64::from_bits(y))).unwrap(),
+            b.call(&mut store, (f32::from_bits(x as u32), y as i64, f64::from_bits(x.rotate_left(5)), y as i32))
+                .unwrap()
+                .to_bits(),
+            c.call(&mut store, (x as i64, y as i64, f64::from_bits(y.rotate_left(9)), f64::from_bits(x ^ y)))
+                .unwrap()
+                .to_bits(),
+            d.call(&mut store, f64::from_bits(x)).unwrap(),
+        );
+        assert_eq!(typed, expected, "inputs {x:#x} {y:#x}");
+    }
+}
+
+/// A 64-bit mix of `i` (splitmix64's finaliser), covering NaN payloads, infinities and subnormals.
+fn mix(i: u64) -> u64 {
+    let mut z = i.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
