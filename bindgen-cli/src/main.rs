@@ -27,6 +27,9 @@ enum Command {
         /// `max-memory-size=BYTES`, `max-wasm-stack=BYTES`.
         #[arg(short = 'W', value_name = "KEY=VALUE")]
         wasm: Vec<String>,
+        /// Make compiled code visible to a profiler: `perfmap` writes `/tmp/perf-PID.map` for `perf`.
+        #[arg(long, value_name = "STRATEGY")]
+        profile: Option<String>,
         /// Arguments for the export, parsed by its parameter types.
         #[arg(allow_hyphen_values = true)]
         args: Vec<String>,
@@ -68,11 +71,16 @@ fn main() -> ExitCode {
 
 fn execute(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Run { file, invoke, wasm, args } => {
+        Command::Run { file, invoke, wasm, profile, args } => {
             let mut options = run::RunOptions::default();
             for arg in &wasm {
                 options.parse_arg(arg)?;
             }
+            options.profiler = match profile.as_deref() {
+                None => tenon::ProfilingStrategy::None,
+                Some("perfmap") => tenon::ProfilingStrategy::PerfMap,
+                Some(other) => anyhow::bail!("unknown profiling strategy `{other}` (known: perfmap)"),
+            };
             for value in run::run(&file, invoke.as_deref(), &args, &options)? {
                 println!("{}", run::format_val(&value));
             }

@@ -16,6 +16,8 @@ pub struct RunOptions {
     pub max_memory_size: Option<usize>,
     /// `-W max-wasm-stack=BYTES`: the most stack wasm may use.
     pub max_wasm_stack: Option<usize>,
+    /// `--profile STRATEGY`: how compiled code is shown to profilers.
+    pub profiler: tenon::ProfilingStrategy,
 }
 
 impl RunOptions {
@@ -72,7 +74,10 @@ fn parse_bytes(text: &str) -> Result<usize> {
 /// `options`; returns the results.
 pub fn run(path: &Path, invoke: Option<&str>, args: &[String], options: &RunOptions) -> Result<Vec<Val>> {
     let mut config = Config::new();
-    config.consume_fuel(options.fuel.is_some()).epoch_interruption(options.timeout.is_some());
+    config
+        .consume_fuel(options.fuel.is_some())
+        .epoch_interruption(options.timeout.is_some())
+        .profiler(options.profiler);
     if let Some(bytes) = options.max_wasm_stack {
         config.max_wasm_stack(bytes);
     }

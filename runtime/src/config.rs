@@ -10,6 +10,19 @@ pub struct Config {
     pub(crate) guard_before_linear_memory: bool,
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
+    pub(crate) profiler: ProfilingStrategy,
+}
+
+/// How compiled code is made visible to profilers (see [`Config::profiler`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProfilingStrategy {
+    /// No profiler support (the default).
+    #[default]
+    None,
+    /// Name every compiled function in `/tmp/perf-PID.map`, so `perf record` + `perf report` attribute
+    /// samples in compiled code to wasm functions.
+    PerfMap,
 }
 
 impl Default for Config {
@@ -22,6 +35,7 @@ impl Default for Config {
             guard_before_linear_memory: true,
             consume_fuel: false,
             epoch_interruption: false,
+            profiler: ProfilingStrategy::None,
         }
     }
 }
@@ -81,6 +95,12 @@ impl Config {
     /// must set one before calling wasm.
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
         self.epoch_interruption = enable;
+        self
+    }
+
+    /// Makes compiled code visible to a profiler (default: [`ProfilingStrategy::None`]).
+    pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Self {
+        self.profiler = strategy;
         self
     }
 }

@@ -45,6 +45,9 @@ impl Engine {
         if config.signals_based_traps {
             crate::vm::traphandlers::install_handlers();
         }
+        if config.profiler == crate::ProfilingStrategy::PerfMap {
+            crate::code::perf_map::enable();
+        }
         let elide_checks = config.signals_based_traps && config.memory_reservation >= 1 << 32;
         let tunables = Tunables {
             signals_based_traps: config.signals_based_traps,

@@ -48,7 +48,7 @@ mod values;
 mod vm;
 
 pub use code::FrameInfo;
-pub use config::Config;
+pub use config::{Config, ProfilingStrategy};
 pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table, Tag};
 #[doc(hidden)]

@@ -1,6 +1,7 @@
 //! Code images: all functions of a module (or a set of trampolines) linked into one text section and
 //! published to executable memory, with the metadata traps and backtraces need.
 
+pub mod perf_map;
 pub mod registry;
 
 use crate::Trap;
@@ -205,6 +206,7 @@ impl CodeImage {
             bail!("functions must be laid out in index order");
         }
         let info = Arc::new(CodeInfo { start: mapping as usize, len: text.len(), functions, traps, names });
+        perf_map::record(&info);
         registry::register(info.clone());
         Ok(CodeImage { mapping, mapping_len, info })
     }

@@ -1,0 +1,46 @@
+//! Perf maps: `/tmp/perf-PID.map`, where `perf report` finds names for code it did not load from a file.
+//! With [`ProfilingStrategy::PerfMap`](crate::ProfilingStrategy), every published image adds a line per
+//! function: its address, size and name.
+
+use super::CodeInfo;
+use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
+
+/// Records the images published from now on (process-wide, as the map is).
+pub fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
+
+/// Adds `info`'s functions to the map, if enabled. Failing to write it only loses names for the profiler.
+pub fn record(info: &CodeInfo) {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut file = FILE.lock().unwrap_or_else(|e| e.into_inner());
+    if file.is_none() {
+        let path = format!("/tmp/perf-{}.map", std::process::id());
+        *file = std::fs::OpenOptions::new().create(true).append(true).open(path).ok();
+    }
+    let Some(file) = file.as_mut() else { return };
+    let mut lines = String::new();
+    for f in &info.functions {
+        let start = info.start + f.start as usize;
+        let size = f.end - f.start;
+        let name = match info.names.as_deref() {
+            Some(names) => {
+                let module = names.module.as_deref().unwrap_or("");
+                match names.functions.get(&f.index) {
+                    Some(name) => format!("wasm[{module}]::{name}"),
+                    None => format!("wasm[{module}]::function[{}]", f.index),
+                }
+            }
+            None => format!("tenon::trampoline[{}]", f.index),
+        };
+        lines += &format!("{start:x} {size:x} {name}\n");
+    }
+    let _ = file.write_all(lines.as_bytes());
+}
