@@ -58,8 +58,7 @@ impl<T> HostFunc<T> {
         let fits = native_result
             && self.ty.result_types().len() <= 1
             && ints <= NATIVE_INT_PARAMS
-            && floats <= NATIVE_FLOAT_PARAMS
-            && params.iter().all(|t| !matches!(t, ValType::V128));
+            && floats <= NATIVE_FLOAT_PARAMS;
         if fits {
             self.native = Some(NativeShim { code, closure });
         }

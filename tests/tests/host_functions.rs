@@ -153,3 +153,50 @@ fn nested_failures_are_reported_to_the_right_caller() {
     let run = instance.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
     assert_eq!(run.call(&mut store, 7).unwrap(), 1007);
 }
+
+#[test]
+fn a_host_function_called_by_the_host_inside_wasm_reports_no_outer_frames() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, None::<Func>);
+    let fail = Func::wrap(&mut store, |x: i32| -> Result<i32> { anyhow::bail!("direct failure {x}") });
+    *store.data_mut() = Some(fail);
+    // wasm → `outer` (host) → `fail` (host, called directly through a TypedFunc: no wasm frame between).
+    let outer = Func::wrap(&mut store, |mut caller: Caller<'_, Option<Func>>, x: i32| -> Result<i32> {
+        let fail = caller.data().expect("recorded").typed::<i32, i32>(&caller)?;
+        let error = fail.call(&mut caller, x).unwrap_err();
+        assert!(format!("{error:#}").contains("direct failure"), "{error:#}");
+        let frames = error.downcast_ref::<WasmBacktrace>().map_or(0, |b| b.frames().len());
+        assert_eq!(frames, 0, "{error:?}");
+        Ok(x * 3)
+    });
+    let instance = instantiate(
+        &mut store,
+        r#"(module
+            (import "host" "outer" (func $outer (param i32) (result i32)))
+            (func $wasm_caller (export "run") (param i32) (result i32) (call $outer (local.get 0))))"#,
+        &[outer],
+    );
+    let run = instance.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
+    assert_eq!(run.call(&mut store, 5).unwrap(), 15);
+}
+
+#[test]
+fn one_element_tuples_and_results_come_back_from_host_functions() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let tuple = Func::wrap(&mut store, |x: i64| (x * 2,));
+    let result_tuple = Func::wrap(&mut store, |x: f32| -> Result<(f32,)> { Ok((x + 0.5,)) });
+    let instance = instantiate(
+        &mut store,
+        r#"(module
+            (import "host" "tuple" (func $tuple (param i64) (result i64)))
+            (import "host" "result_tuple" (func $result_tuple (param f32) (result f32)))
+            (func (export "tuple") (param i64) (result i64) (call $tuple (local.get 0)))
+            (func (export "result_tuple") (param f32) (result f32) (call $result_tuple (local.get 0))))"#,
+        &[tuple, result_tuple],
+    );
+    let t = instance.get_typed_func::<i64, i64>(&mut store, "tuple").unwrap();
+    assert_eq!(t.call(&mut store, -21).unwrap(), -42);
+    let r = instance.get_typed_func::<f32, f32>(&mut store, "result_tuple").unwrap();
+    assert_eq!(r.call(&mut store, 1.0).unwrap(), 1.5);
+}

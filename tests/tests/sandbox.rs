@@ -272,23 +272,28 @@ fn recursion_traps_on_a_thread_not_started_by_rust() {
     }
 }
 
+/// A module with a memory of `pages` initial pages and exports to load, store and grow.
+fn memory_probe(pages: u32) -> String {
+    format!(
+        r#"(module
+          (memory (export "memory") {pages})
+          (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+          (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+          (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#
+    )
+}
+
 /// Memories come from reservations that dropped memories leave behind: a new memory must never see an old
 /// one's contents, nor have more pages accessible than its own size.
 #[test]
 fn reused_memory_reservations_start_zeroed_and_sized() {
-    const PROBE: &str = r#"
-        (module
-          (memory (export "memory") 1)
-          (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
-          (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
-          (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))
-    "#;
+    let probe = memory_probe(1);
     for config in [Config::new(), Config::new().signals_based_traps(false).clone()] {
         let engine = Engine::new(&config).unwrap();
         // Dirty a memory grown to several pages, then drop it with its store.
         {
             let mut store = Store::new(&engine, ());
-            let instance = instance(&engine, &mut store, PROBE);
+            let instance = instance(&engine, &mut store, &probe);
             let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
             let write = instance.get_typed_func::<(i32, i32), ()>(&mut store, "store").unwrap();
             assert_eq!(grow.call(&mut store, 3).unwrap(), 1);
@@ -298,7 +303,7 @@ fn reused_memory_reservations_start_zeroed_and_sized() {
         }
         for _ in 0..3 {
             let mut store = Store::new(&engine, ());
-            let instance = instance(&engine, &mut store, PROBE);
+            let instance = instance(&engine, &mut store, &probe);
             let read = instance.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
             assert_eq!(read.call(&mut store, 100).unwrap(), 0, "a new memory sees old contents");
             // One page only: the old memory's second page is out of bounds again.
@@ -306,6 +311,41 @@ fn reused_memory_reservations_start_zeroed_and_sized() {
             assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
             let write = instance.get_typed_func::<(i32, i32), ()>(&mut store, "store").unwrap();
             write.call(&mut store, (100, 7)).unwrap();
+        }
+    }
+}
+
+/// Pooled reservations of memories larger than what a pool keeps open, of memories whose initial size is
+/// larger, and of small reservations: every new memory reads zero and traps at its own end.
+#[test]
+fn reused_memory_reservations_of_every_shape_start_zeroed() {
+    let (big, small) = (memory_probe(40), memory_probe(1));
+    let configs =
+        [Config::new(), Config::new().signals_based_traps(false).clone(), Config::new().memory_reservation(16 << 20).clone()];
+    for config in configs {
+        let engine = Engine::new(&config).unwrap();
+        for (first, second) in [(&big, &small), (&small, &big), (&big, &big)] {
+            {
+                let mut store = Store::new(&engine, ());
+                let instance = instance(&engine, &mut store, first);
+                let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+                let write = instance.get_typed_func::<(i32, i32), ()>(&mut store, "store").unwrap();
+                let pages = grow.call(&mut store, 8).unwrap();
+                for page in 0..pages + 8 {
+                    write.call(&mut store, (page * 65536 + 64, 0x1234_5678)).unwrap();
+                }
+            }
+            let mut store = Store::new(&engine, ());
+            let instance = instance(&engine, &mut store, second);
+            let read = instance.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+            let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+            let pages = grow.call(&mut store, 0).unwrap();
+            let err = read.call(&mut store, pages * 65536 + 64).unwrap_err();
+            assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds), "page {pages} is open");
+            assert_eq!(grow.call(&mut store, 48).unwrap(), pages);
+            for page in 0..pages + 48 {
+                assert_eq!(read.call(&mut store, page * 65536 + 64).unwrap(), 0, "page {page} kept old contents");
+            }
         }
     }
 }

@@ -23,7 +23,9 @@ pub fn record(info: &CodeInfo) {
     let mut file = FILE.lock().unwrap_or_else(|e| e.into_inner());
     if file.is_none() {
         let path = format!("/tmp/perf-{}.map", std::process::id());
-        *file = std::fs::OpenOptions::new().create(true).append(true).open(path).ok();
+        // Never through a symbolic link someone else left in /tmp.
+        use std::os::unix::fs::OpenOptionsExt;
+        *file = std::fs::OpenOptions::new().create(true).append(true).custom_flags(libc::O_NOFOLLOW).open(path).ok();
     }
     let Some(file) = file.as_mut() else { return };
     let mut lines = String::new();
@@ -40,6 +42,8 @@ pub fn record(info: &CodeInfo) {
             }
             None => format!("tenon::trampoline[{}]", f.index),
         };
+        // One line per function, whatever the name section says.
+        let name: String = name.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
         lines += &format!("{start:x} {size:x} {name}\n");
     }
     let _ = file.write_all(lines.as_bytes());

@@ -213,7 +213,7 @@ impl FunctionCompiler {
         let index = func.index;
         let mut validator = func.into_validator(std::mem::take(&mut self.validation));
         self.context.clear();
-        translate::translate_function(
+        let translated = translate::translate_function(
             info,
             offsets,
             tunables,
@@ -223,7 +223,12 @@ impl FunctionCompiler {
             &mut validator,
             &mut self.context.func,
             &mut self.builder,
-        )?;
+        );
+        if translated.is_err() {
+            // A translation that stopped early leaves the builder mid-function.
+            self.builder = cranelift_frontend::FunctionBuilderContext::new();
+        }
+        translated?;
         self.validation = validator.into_allocations();
         finish(isa, &mut self.context)
     }

@@ -96,8 +96,9 @@ fn trusted() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
-/// Flags for loads of data that never changes while the code runs (instance context fields, and a memory's
-/// base, which never moves): such loads may be merged and hoisted out of loops.
+/// Flags for loads of data that never changes while an instance lives (its context's fields, including
+/// memory bases, which never move; the type-id and builtin tables; the store context's epoch-counter
+/// pointer): such loads may be merged and hoisted out of loops, and never trap.
 fn readonly() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }

@@ -161,6 +161,8 @@ pub trait WasmParams: Send + Sized {
 #[inline]
 fn to_register<A: WasmTy>(value: A, store: &StoreOpaque, ints: &mut [usize; 2], floats: &mut [f64; 2], counts: &mut (usize, usize)) {
     let raw = value.into_raw(store);
+    debug_assert!(counts.0 < ints.len() || A::FLOAT, "callers check that the values fit in registers");
+    debug_assert!(counts.1 < floats.len() || !A::FLOAT, "callers check that the values fit in registers");
     if A::FLOAT {
         if let Some(slot) = floats.get_mut(counts.1) {
             *slot = f64::from_bits(raw.get_f64());

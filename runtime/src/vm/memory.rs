@@ -18,6 +18,10 @@ pub struct LinearMemory {
     mapping: *mut u8,
     mapping_size: usize,
     reservation: usize,
+    /// How many bytes from the base may be accessible: at least `current_length`, and more while a
+    /// reused reservation's extra pages are being closed or after a failed `mprotect`. Drop zeroes and
+    /// closes up to here, so no page ever leaves with contents or stays open unaccounted for.
+    committed: usize,
     ty: MemoryType,
     /// Where the reservation goes when the memory is dropped.
     pool: Arc<ReservationPool>,
@@ -30,7 +34,8 @@ unsafe impl Send for LinearMemory {}
 unsafe impl Sync for LinearMemory {}
 
 /// Address-space reservations of dropped memories, zeroed and kept by an engine for its next memories:
-/// reusing one costs one `madvise` (at drop) instead of an `mmap`, an `mprotect` and a `munmap`.
+/// a memory of the same initial size as the one dropped costs one `madvise` (at drop) instead of an `mmap`,
+/// an `mprotect` and a `munmap`; other sizes add an `mprotect`.
 #[derive(Debug, Default)]
 pub struct ReservationPool {
     free: Mutex<Vec<Reservation>>,
@@ -101,7 +106,7 @@ fn reserve(size: usize) -> Result<*mut u8> {
 }
 
 fn unmap(mapping: *mut u8, size: usize) {
-    // SAFETY: callers pass a whole mapping made by `LinearMemory::new`, which nothing uses any more.
+    // SAFETY: callers pass a whole mapping made by `reserve`, which nothing uses any more.
     unsafe { libc::munmap(mapping.cast(), size) };
 }
 
@@ -131,6 +136,7 @@ impl LinearMemory {
             mapping: reserved.mapping,
             mapping_size,
             reservation,
+            committed: reserved.accessible,
             ty,
             pool: pool.clone(),
         };
@@ -151,6 +157,9 @@ impl LinearMemory {
         if rc != 0 {
             bail!("failed to decommit linear memory pages: {}", std::io::Error::last_os_error());
         }
+        if to >= self.committed {
+            self.committed = from;
+        }
         Ok(())
     }
 
@@ -159,6 +168,8 @@ impl LinearMemory {
             return Ok(());
         }
         debug_assert!(from < to && to <= self.reservation);
+        // Counted before the call: a failing `mprotect` may still have opened part of the range.
+        self.committed = self.committed.max(to);
 
         // SAFETY: `[base + from, base + to)` lies inside this memory's reservation (`to <= reservation`,
         // checked above), which is part of its own mapping.
@@ -198,8 +209,11 @@ impl LinearMemory {
         let new = old.checked_add(delta).filter(|&new| new <= self.maximum_pages());
         let Some(new) = new else { bail!("memory maximum size exceeded") };
         let new_bytes = new as usize * WASM_PAGE_SIZE;
+        let base = self.def.base;
         self.make_accessible(self.def.current_length, new_bytes)?;
         self.def.current_length = new_bytes;
+        // Instances keep copies of the base (see `VMOffsets::memory_base`): it must never move.
+        debug_assert_eq!(base, self.def.base);
         Ok(old)
     }
 
@@ -224,9 +238,9 @@ impl LinearMemory {
 impl Drop for LinearMemory {
     fn drop(&mut self) {
         // Zero what wasm could touch (the pages return to the system) and offer the reservation for reuse.
-        // SAFETY: `[base, base + accessible)` is this memory's accessible prefix, inside its own mapping,
-        // which nothing reaches once the memory is dropped.
-        let mut accessible = self.def.current_length;
+        let mut accessible = self.committed.max(self.def.current_length);
+        // SAFETY: `[base, base + accessible)` lies inside this memory's own mapping, which nothing reaches
+        // once the memory is dropped.
         let zeroed = unsafe { libc::madvise(self.def.base.cast(), accessible, libc::MADV_DONTNEED) } == 0;
         // A pooled reservation keeps at most a small accessible prefix: writable pages count against the
         // system's commit limit even when untouched.

@@ -47,6 +47,12 @@ compile_error!("Tenon currently runs on x86_64 Linux only");
 /// Calls `f(a0, a1, a2, a3, x0, x1)` (integer arguments in the first four integer registers, floats in
 /// `xmm0` and `xmm1`) after saving the caller's registers in `buf`, and returns what `f` left in `rax` and
 /// `xmm0`. `buf.status` tells whether `f` returned (0) or [`resume`] ended the call (1).
+///
+/// `f` is a trampoline or a wasm function itself. Wasm functions use Cranelift's `tail` convention, which on
+/// x86-64 (cranelift-codegen 0.135, `isa/x64/abi.rs`) passes arguments in the same registers as System V,
+/// preserves the same callee-saved registers and returns the first integer and float results in `rax` and
+/// `xmm0`; it differs only for stack arguments (callee-popped) and further results, which direct calls never
+/// use. A Cranelift upgrade must keep this true (the typed-call tests check the values, not the registers).
 #[unsafe(naked)]
 unsafe extern "sysv64" fn call_with_jmpbuf(
     buf: *mut JmpBuf,
@@ -238,7 +244,9 @@ fn unwind_of(activation: Activation) -> Box<Unwind> {
 pub unsafe fn raise_host_failure(reason: UnwindReason) -> ! {
     let activation = CURRENT.get();
     assert!(!activation.is_null(), "a host function failed outside of any call into wasm");
-    match innermost_wasm_frame() {
+    // SAFETY: the activation is live and its jump buffer was filled when its call began.
+    let entry_sp = unsafe { (*(*activation).jmpbuf.get()).assume_init_ref().rsp };
+    match innermost_wasm_frame(entry_sp) {
         // SAFETY: the frame was found on this thread's stack, below which the host frames still run.
         Some((pc, fp)) => unsafe { walk_frames(pc, fp) },
         // SAFETY: only the trap path of this thread writes the buffer.
@@ -256,12 +264,20 @@ pub unsafe fn raise_host_failure(reason: UnwindReason) -> ! {
 /// The PC (inside the call instruction) and frame pointer of the innermost compiled-code frame below the
 /// running host code, found with the system unwinder, which follows the host frames' unwind tables.
 /// Compiled code has no unwind tables, so the host function's caller is as far as it gets; wasm's frame
-/// pointers lead on from there. `None` if the host frames cannot be unwound.
-fn innermost_wasm_frame() -> Option<(usize, usize)> {
+/// pointers lead on from there. Frames at or above `entry_sp` (the stack pointer where the current call into
+/// wasm began) belong to outer calls and are never reported. `None` if there is no such frame below it (the
+/// host function was called by an entry trampoline or directly from the host) or the host frames cannot be
+/// unwound.
+fn innermost_wasm_frame(entry_sp: usize) -> Option<(usize, usize)> {
     /// The unwinder's opaque per-frame context.
     #[repr(C)]
     struct UnwindContext {
         _private: [u8; 0],
+    }
+    /// What the walk looks for and what it found.
+    struct Search {
+        entry_sp: usize,
+        found: Option<(usize, usize)>,
     }
     /// `_URC_NO_REASON`: go on to the next frame.
     const CONTINUE: i32 = 0;
@@ -276,24 +292,28 @@ fn innermost_wasm_frame() -> Option<(usize, usize)> {
         ) -> i32;
         fn _Unwind_GetIP(context: *mut UnwindContext) -> usize;
         fn _Unwind_GetGR(context: *mut UnwindContext, register: i32) -> usize;
+        fn _Unwind_GetCFA(context: *mut UnwindContext) -> usize;
     }
-    extern "C" fn visit(context: *mut UnwindContext, found: *mut libc::c_void) -> i32 {
-        // SAFETY: the unwinder passes a valid context for the frame being visited.
-        let return_pc = unsafe { _Unwind_GetIP(context) };
+    extern "C" fn visit(context: *mut UnwindContext, search: *mut libc::c_void) -> i32 {
+        // SAFETY: `search` is the `Search` below, borrowed for this walk only; the unwinder passes a valid
+        // context for the frame being visited.
+        let (search, return_pc, cfa) =
+            unsafe { (&mut *search.cast::<Search>(), _Unwind_GetIP(context), _Unwind_GetCFA(context)) };
+        if cfa >= search.entry_sp {
+            return STOP;
+        }
         if !registry::is_code(return_pc.wrapping_sub(1)) {
             return CONTINUE;
         }
-        // SAFETY: as above; `found` is the `Option` below, borrowed for this walk only.
-        unsafe {
-            let fp = _Unwind_GetGR(context, RBP);
-            *found.cast::<Option<(usize, usize)>>() = Some((return_pc.wrapping_sub(1), fp));
-        }
+        // SAFETY: as above.
+        let fp = unsafe { _Unwind_GetGR(context, RBP) };
+        search.found = Some((return_pc.wrapping_sub(1), fp));
         STOP
     }
-    let mut found: Option<(usize, usize)> = None;
-    // SAFETY: `visit` only writes `found`, which outlives the walk.
-    unsafe { _Unwind_Backtrace(visit, (&raw mut found).cast()) };
-    found
+    let mut search = Search { entry_sp, found: None };
+    // SAFETY: `visit` only touches `search`, which outlives the walk.
+    unsafe { _Unwind_Backtrace(visit, (&raw mut search).cast()) };
+    search.found
 }
 
 /// Records why the current host call failed; the exit trampoline then raises a trap that unwinds to the
