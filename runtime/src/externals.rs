@@ -3,6 +3,7 @@
 use crate::store::{AsContext, AsContextMut, GlobalData, StoreContext, StoreContextMut, StoreOpaque, Stored};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType, TagType};
 use crate::vm::VMGlobalDefinition;
+use crate::vm::vmcontext::GlobalStorage;
 use crate::vm::memory::{LinearMemory, WASM_PAGE_SIZE};
 use crate::vm::table::TableStorage;
 use crate::{Func, Ref, Result, Val};
@@ -183,7 +184,7 @@ impl Global {
     pub fn get(&self, mut store: impl AsContextMut) -> Val {
         let store = store.as_context_mut().0.opaque();
         let global = &store.globals[store.index(self.0)];
-        let (ty, raw) = (*global.ty.content(), global.def.0);
+        let (ty, raw) = (*global.ty.content(), global.def.get());
         Val::from_raw(store, ty, raw).expect("a global holds a value of its type")
     }
 
@@ -195,7 +196,7 @@ impl Global {
         ensure!(ty.mutability() == Mutability::Var, "immutable global cannot be set");
         value.check(store, *ty.content())?;
         let raw = value.to_raw(store);
-        store.globals[i].def.0 = raw;
+        store.globals[i].def.set(raw);
         Ok(())
     }
 }
@@ -256,7 +257,12 @@ impl StoreOpaque {
     }
 
     pub(crate) fn create_global(&mut self, ty: GlobalType, value: crate::vm::ValRaw) -> u32 {
-        self.globals.push(GlobalData { def: Box::new(VMGlobalDefinition(value)), ty });
+        self.add_global(GlobalStorage::Owned(Box::new(VMGlobalDefinition(value))), ty)
+    }
+
+    /// Adds a global whose storage already exists (a defined global's slot in its instance's context).
+    pub(crate) fn add_global(&mut self, def: GlobalStorage, ty: GlobalType) -> u32 {
+        self.globals.push(GlobalData { def, ty });
         self.globals.len() as u32 - 1
     }
 }

@@ -4,6 +4,7 @@ use crate::compile::module_info::{BinOp, ConstExpr, ConstOp, EntityIndex, Segmen
 use crate::store::{AsContextMut, StoreOpaque, Stored};
 use crate::types::{ExternType, TagType};
 use crate::vm::ValRaw;
+use crate::vm::vmcontext::GlobalStorage;
 use crate::vm::instance::InstanceData;
 use crate::{Extern, Func, Global, Memory, Module, Result, Table, Tag, Trap, TypedFunc, WasmParams, WasmResults};
 use anyhow::{Context, bail};
@@ -198,13 +199,14 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
         let g = store.index(import.0) as u32;
         instance.globals.push(g);
     }
-    for decl in &info.globals[info.num_imported_globals as usize..] {
+    for (decl, i) in info.globals[info.num_imported_globals as usize..].iter().zip(info.num_imported_globals..) {
         let value = eval_const(store, &instance, &decl.init);
-        let g = store.create_global(decl.ty, value);
+        let slot = instance.init_defined_global(i, value);
+        let g = store.add_global(GlobalStorage::InInstance(slot), decl.ty);
         instance.globals.push(g);
     }
     for i in 0..instance.globals.len() {
-        let def: *mut crate::vm::VMGlobalDefinition = &mut *store.globals[instance.globals[i] as usize].def;
+        let def = store.globals[instance.globals[i] as usize].def.definition();
         instance.set_global(i as u32, def);
     }
 
@@ -223,7 +225,11 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
     }
     for decl in &info.tables[info.num_imported_tables as usize..] {
         let init = decl.init.as_ref().map_or(0, |e| eval_const(store, &instance, e).get_reference());
-        let t = store.create_table(decl.ty, init)?;
+        let t = match store.create_table(decl.ty, init) {
+            Ok(t) => t,
+            // The instance's globals live in its context: it must outlive them, even unfinished.
+            Err(e) => return Err(keep_unfinished(store, instance, e)),
+        };
         instance.tables.push(t);
     }
     for i in 0..instance.tables.len() {
@@ -234,7 +240,10 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
         instance.memories.push(store.index(import.0) as u32);
     }
     for ty in &info.memories[info.num_imported_memories as usize..] {
-        let m = store.create_memory(*ty)?;
+        let m = match store.create_memory(*ty) {
+            Ok(m) => m,
+            Err(e) => return Err(keep_unfinished(store, instance, e)),
+        };
         instance.memories.push(m);
     }
     for i in 0..instance.memories.len() {
@@ -261,8 +270,7 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
                 let offset = eval_const(store, &instance, offset).get_i32() as u32 as usize;
                 let table = store.table_mut(instance.tables[*table as usize]).elements_mut();
                 let Some(dst) = offset.checked_add(items.len()).and_then(|end| table.get_mut(offset..end)) else {
-                    store.instances.push(instance);
-                    return Err(Trap::TableOutOfBounds.into());
+                    return Err(keep_unfinished(store, instance, Trap::TableOutOfBounds.into()));
                 };
                 dst.copy_from_slice(&items);
             }
@@ -273,8 +281,7 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
             let offset = eval_const(store, &instance, offset).get_i32() as u32 as usize;
             let memory = store.memory_mut(instance.memories[*memory as usize]).data_mut();
             let Some(dst) = offset.checked_add(segment.bytes.len()).and_then(|end| memory.get_mut(offset..end)) else {
-                store.instances.push(instance);
-                return Err(Trap::MemoryOutOfBounds.into());
+                return Err(keep_unfinished(store, instance, Trap::MemoryOutOfBounds.into()));
             };
             dst.copy_from_slice(&segment.bytes);
             instance.dropped_data[i] = true;
@@ -288,6 +295,13 @@ pub(crate) fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[E
         crate::func::invoke(store, func, &mut [ValRaw::default()])?;
     }
     Ok(handle)
+}
+
+/// Keeps an instance whose instantiation failed in its store (its context holds the storage of the globals it
+/// created, and segments it already wrote stay in effect, as the spec requires) and returns `error`.
+fn keep_unfinished(store: &mut StoreOpaque, instance: Box<InstanceData>, error: anyhow::Error) -> anyhow::Error {
+    store.instances.push(instance);
+    error
 }
 
 /// Evaluates a constant expression in the context of a partly built instance.
@@ -333,7 +347,7 @@ fn eval_operand(store: &StoreOpaque, instance: &InstanceData, op: &ConstOp) -> O
         ConstOp::F64(v) => ValRaw::f64(v),
         ConstOp::RefNull => ValRaw::reference(0),
         ConstOp::RefFunc(f) => ValRaw::reference(instance.funcref(f) as usize),
-        ConstOp::GlobalGet(g) => store.globals[instance.globals[g as usize] as usize].def.0,
+        ConstOp::GlobalGet(g) => store.globals[instance.globals[g as usize] as usize].def.get(),
         ConstOp::I32Bin(_) | ConstOp::I64Bin(_) => return None,
     })
 }

@@ -7,7 +7,8 @@ use crate::vm::instance::InstanceData;
 use crate::limits::ResourceLimiter;
 use crate::vm::memory::{LinearMemory, WASM_PAGE_SIZE};
 use crate::vm::table::TableStorage;
-use crate::vm::{VMFuncRef, VMGlobalDefinition, VMStoreContext};
+use crate::vm::vmcontext::GlobalStorage;
+use crate::vm::{VMFuncRef, VMStoreContext};
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,7 +71,7 @@ pub(crate) struct FuncData {
 
 /// One global's storage and type.
 pub(crate) struct GlobalData {
-    pub def: Box<VMGlobalDefinition>,
+    pub def: GlobalStorage,
     pub ty: GlobalType,
 }
 

@@ -179,6 +179,7 @@ pub fn offsets_for(info: &ModuleInfo) -> VMOffsets {
         info.memories.len() as u32,
         info.tables.len() as u32,
         info.globals.len() as u32,
+        info.num_imported_globals,
     )
 }
 

@@ -761,8 +761,15 @@ impl Translator<'_, '_> {
         };
     }
 
+    /// The address of global `index`'s value: in this instance's context if the module defines it, behind a
+    /// pointer if it is imported.
     fn global_addr(&mut self, index: u32) -> Value {
-        self.vmctx_ptr(self.offsets.global(index))
+        if index < self.module.num_imported_globals {
+            self.vmctx_ptr(self.offsets.global(index))
+        } else {
+            let vmctx = self.vmctx;
+            self.builder.ins().iadd_imm_s(vmctx, i64::from(self.offsets.defined_global(index)))
+        }
     }
 
     fn unop(&mut self, f: impl FnOnce(&mut FunctionBuilder<'_>, Value) -> Value) {

@@ -1,7 +1,7 @@
 //! The Rust side of an instance and its `VMContext` block.
 
 use super::offsets::VMOffsets;
-use super::vmcontext::{VMFuncRef, VMStoreContext};
+use super::vmcontext::{VMFuncRef, VMGlobalDefinition, VMStoreContext};
 use crate::module::Module;
 use crate::store::StoreOpaque;
 use std::collections::HashMap;
@@ -10,8 +10,8 @@ use std::collections::HashMap;
 pub struct InstanceData {
     /// The module this is an instance of.
     pub module: Module,
-    /// The `VMContext` block (8-byte aligned).
-    vmctx: Box<[u64]>,
+    /// The `VMContext` block (16-byte aligned, as its global slots need).
+    vmctx: Box<[VMGlobalDefinition]>,
     /// Store indices of the instance's memories, tables and globals (imported ones first).
     pub memories: Vec<u32>,
     /// See `memories`.
@@ -45,7 +45,7 @@ impl InstanceData {
         let num_elements = module.info().elements.len();
         let num_data = module.info().data.len();
         let mut instance = Box::new(InstanceData {
-            vmctx: vec![0u64; words].into_boxed_slice(),
+            vmctx: vec![VMGlobalDefinition::default(); words.div_ceil(2)].into_boxed_slice(),
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
@@ -78,8 +78,17 @@ impl InstanceData {
     }
 
     fn write_usize(&mut self, offset: u32, value: usize) {
-        debug_assert!(offset % 8 == 0);
-        self.vmctx[offset as usize / 8] = value as u64;
+        assert!(offset % 8 == 0 && (offset as usize) + 8 <= self.vmctx.len() * 16);
+        // SAFETY: checked above: an 8-aligned word inside the context block, which this instance owns.
+        unsafe { self.vmctx().add(offset as usize).cast::<usize>().write(value) };
+    }
+
+    /// Initialises the slot of global `index`, which the module defines, to `value`; returns the slot.
+    pub fn init_defined_global(&mut self, index: u32, value: super::ValRaw) -> *mut VMGlobalDefinition {
+        let offset = self.offsets().defined_global(index) as usize;
+        let slot = &mut self.vmctx[offset / 16];
+        *slot = VMGlobalDefinition(value);
+        slot
     }
 
     /// Function `index`'s `VMFuncRef` inside the context.

@@ -5,7 +5,8 @@
 //! 8   store         *mut VMStoreContext (stack limit, fuel, epoch deadline)
 //! 16  builtins      *const BuiltinTable (runtime functions called by compiled code)
 //! 24  type_ids      *const u32          (engine-wide signature id of each module type)
-//! 32  memory_bases  [*mut u8; num_memories]
+//! 32  defined_globals [VMGlobalDefinition; num_defined_globals]  (16 bytes each)
+//!     memory_bases  [*mut u8; num_memories]
 //!     memories      [*mut VMMemoryDefinition; num_memories]
 //!     tables        [*mut VMTableDefinition; num_tables]
 //!     globals       [*mut VMGlobalDefinition; num_globals]
@@ -13,8 +14,9 @@
 //! ```
 //!
 //! Every memory, table and global is reached through a pointer, whether it is imported or defined, so an
-//! instance treats both kinds alike and the definitions live in boxes owned by the store. A memory's base
-//! never moves, so each instance also keeps a copy of it: accesses load it with one load instead of two.
+//! instance treats both kinds alike. Globals the module defines live in the context itself (the store's
+//! handle for each points there), so compiled code reaches them without a pointer. A memory's base never
+//! moves, so each instance also keeps a copy of it: accesses load it with one load instead of two.
 //! The fixed-size fields come first, so their offsets stay small whatever the number of functions.
 
 /// Size of a pointer on the host, in bytes.
@@ -73,6 +75,7 @@ pub struct VMOffsets {
     num_memories: u32,
     num_tables: u32,
     num_globals: u32,
+    num_imported_globals: u32,
 }
 
 impl VMOffsets {
@@ -84,21 +87,34 @@ impl VMOffsets {
     pub const BUILTINS: u32 = 16;
     /// Offset of the pointer to the signature-id array.
     pub const TYPE_IDS: u32 = 24;
-    const MEMORY_BASES: u32 = 32;
+    const DEFINED_GLOBALS: u32 = 32;
+    /// Size of a `VMGlobalDefinition`, which is also its alignment.
+    const GLOBAL_SIZE: u32 = 16;
 
     /// The layout for a module with these counts (imports included).
-    pub fn new(num_funcs: u32, num_memories: u32, num_tables: u32, num_globals: u32) -> Self {
-        VMOffsets { num_funcs, num_memories, num_tables, num_globals }
+    pub fn new(num_funcs: u32, num_memories: u32, num_tables: u32, num_globals: u32, num_imported_globals: u32) -> Self {
+        debug_assert!(num_imported_globals <= num_globals);
+        VMOffsets { num_funcs, num_memories, num_tables, num_globals, num_imported_globals }
+    }
+
+    /// Offset of the storage of global `index`, which the module defines (it is not imported).
+    pub fn defined_global(&self, index: u32) -> u32 {
+        debug_assert!(index >= self.num_imported_globals && index < self.num_globals);
+        Self::DEFINED_GLOBALS + (index - self.num_imported_globals) * Self::GLOBAL_SIZE
+    }
+
+    fn memory_bases_start(&self) -> u32 {
+        Self::DEFINED_GLOBALS + (self.num_globals - self.num_imported_globals) * Self::GLOBAL_SIZE
     }
 
     /// Offset of memory `index`'s base address (a copy of its definition's, which never changes).
     pub fn memory_base(&self, index: u32) -> u32 {
         debug_assert!(index < self.num_memories);
-        Self::MEMORY_BASES + index * PTR
+        self.memory_bases_start() + index * PTR
     }
 
     fn memories_start(&self) -> u32 {
-        Self::MEMORY_BASES + self.num_memories * PTR
+        self.memory_bases_start() + self.num_memories * PTR
     }
 
     /// Offset of the pointer to memory `index`'s definition.

@@ -40,6 +40,42 @@ pub struct VMTableDefinition {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct VMGlobalDefinition(pub ValRaw);
 
+/// Where a global's value lives: in a box of its own (globals made by the host), or in the context of the
+/// instance that defines it.
+#[derive(Debug)]
+pub enum GlobalStorage {
+    /// A global made by the host.
+    Owned(Box<VMGlobalDefinition>),
+    /// A global defined by a module: a slot in its instance's context, which lives as long as the store.
+    InInstance(*mut VMGlobalDefinition),
+}
+
+impl GlobalStorage {
+    /// The definition compiled code reads and writes.
+    pub fn definition(&mut self) -> *mut VMGlobalDefinition {
+        match self {
+            GlobalStorage::Owned(b) => &mut **b,
+            GlobalStorage::InInstance(p) => *p,
+        }
+    }
+
+    /// The current value.
+    pub fn get(&self) -> ValRaw {
+        match self {
+            GlobalStorage::Owned(b) => b.0,
+            // SAFETY: the slot lies in the context of an instance of the same store as this global, and
+            // instances live as long as their store; no compiled code runs while the host holds `&self`.
+            GlobalStorage::InInstance(p) => unsafe { (**p).0 },
+        }
+    }
+
+    /// Replaces the value.
+    pub fn set(&mut self, value: ValRaw) {
+        // SAFETY: as in `get`, with `&mut self` making the host's access exclusive.
+        unsafe { (*self.definition()).0 = value };
+    }
+}
+
 /// Per-store state read by compiled code.
 #[repr(C)]
 #[derive(Debug)]
