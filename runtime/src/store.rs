@@ -329,7 +329,7 @@ impl StoreOpaque {
         if self.vm_context.stack_limit != usize::MAX {
             return false;
         }
-        let sp = crate::vm::traphandlers::approximate_stack_pointer();
+        let sp = crate::vm::traphandlers::stack_pointer();
         // Never beyond the thread's own stack: on a thread with a small stack, deep recursion must end in a
         // trap, not in a fault on the stack's guard page.
         let limit = sp.saturating_sub(self.engine.config().max_wasm_stack).max(crate::vm::stack::wasm_floor());

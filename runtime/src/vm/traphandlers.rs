@@ -436,9 +436,11 @@ unsafe fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut
     }
 }
 
-/// The current stack pointer, approximately (the address of a local).
-#[inline]
-pub fn approximate_stack_pointer() -> usize {
-    let marker = 0u8;
-    std::hint::black_box(&marker) as *const u8 as usize
+/// The current stack pointer (of the caller, where this is inlined).
+#[inline(always)]
+pub fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: reads a register; touches no memory, stack or flags.
+    unsafe { core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    sp
 }
