@@ -114,14 +114,14 @@ pub fn run(path: &Path, invoke: Option<&str>, args: &[String], options: &RunOpti
         .param_types()
         .iter()
         .zip(args)
-        .map(|(&ty, arg)| parse_arg(ty, arg).with_context(|| format!("invalid argument `{arg}` for a parameter of type {ty}")))
+        .map(|(ty, arg)| parse_arg(ty, arg).with_context(|| format!("invalid argument `{arg}` for a parameter of type {ty}")))
         .collect::<Result<Vec<_>>>()?;
-    let mut results: Vec<Val> = ty.result_types().iter().map(|&t| Val::default_for_ty(t)).collect();
+    let mut results = vec![Val::I32(0); ty.results().len()];
     func.call(&mut store, &params, &mut results)?;
     Ok(results)
 }
 
-fn parse_arg(ty: ValType, arg: &str) -> Result<Val> {
+fn parse_arg(ty: &ValType, arg: &str) -> Result<Val> {
     Ok(match ty {
         ValType::I32 => Val::I32(arg.parse::<i32>().or_else(|_| arg.parse::<u32>().map(|v| v as i32))?),
         ValType::I64 => Val::I64(arg.parse::<i64>().or_else(|_| arg.parse::<u64>().map(|v| v as i64))?),

@@ -231,7 +231,7 @@ impl Runner {
             .with_context(|| format!("no function export `{}`", invoke.name))?;
         let params = invoke.args.iter().map(|a| self.arg(a)).collect::<Result<Vec<_>>>()?;
         let ty = func.ty(&self.store);
-        let mut results: Vec<Val> = ty.result_types().iter().map(|&t| Val::default_for_ty(t)).collect();
+        let mut results = vec![Val::I32(0); ty.results().len()];
         func.call(&mut self.store, &params, &mut results)?;
         Ok(results)
     }
@@ -285,7 +285,7 @@ impl Runner {
             (Val::ExternRef(e), WastRetCore::RefExtern(expected)) => match (e, expected) {
                 (None, _) => false,
                 (Some(_), None) => true,
-                (Some(e), Some(n)) => e.data(&self.store)?.downcast_ref::<u32>() == Some(n),
+                (Some(e), Some(n)) => e.data(&self.store)?.and_then(|d| d.downcast_ref::<u32>()) == Some(n),
             },
             (_, WastRetCore::Either(options)) => {
                 for option in options {

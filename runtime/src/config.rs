@@ -1,5 +1,7 @@
 //! Engine configuration.
 
+use anyhow::{Result, bail};
+
 /// Settings for an [`Engine`](crate::Engine); the setters mirror Wasmtime's.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -102,5 +104,28 @@ impl Config {
     pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Self {
         self.profiler = strategy;
         self
+    }
+
+    /// Checks that the settings fit together and fit the host's address space.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let page = crate::vm::sys::page_size() as u64;
+        let guard_before = if self.guard_before_linear_memory { self.memory_guard_size } else { 0 };
+        let total = self.memory_reservation.checked_add(self.memory_guard_size).and_then(|t| t.checked_add(guard_before));
+        match total {
+            Some(total) if usize::try_from(total).is_ok() && total <= 1 << 47 => {}
+            _ => bail!(
+                "invalid configuration: memory reservation ({:#x}) plus guard regions ({:#x} after, {guard_before:#x} before) \
+                 exceeds the host's address space",
+                self.memory_reservation,
+                self.memory_guard_size
+            ),
+        }
+        if self.memory_reservation % page != 0 || self.memory_guard_size % page != 0 {
+            bail!("invalid configuration: memory reservation and guard sizes must be multiples of the page size ({page})");
+        }
+        if self.max_wasm_stack == 0 {
+            bail!("invalid configuration: `max_wasm_stack` must be greater than zero");
+        }
+        Ok(())
     }
 }

@@ -1,14 +1,12 @@
-//! The engine: compiler settings and the trampoline cache.
+//! The engine: compiler settings shared by modules and stores.
 
 use crate::Config;
-use crate::code::CodeImage;
 use crate::compile::{self, Tunables};
 use crate::vm::memory::ReservationPool;
 use anyhow::Result;
 use cranelift_codegen::isa::OwnedTargetIsa;
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 /// A compilation environment shared by modules and stores; cheap to clone.
 #[derive(Clone)]
@@ -18,32 +16,17 @@ struct EngineInner {
     config: Config,
     isa: OwnedTargetIsa,
     tunables: Tunables,
-    trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
     epoch: AtomicU64,
     /// Reservations of dropped linear memories, for the next ones.
     reservations: Arc<ReservationPool>,
 }
 
-/// The entry and exit trampolines of one function type.
-pub(crate) struct Trampolines {
-    /// Host-to-wasm: `extern "sysv64" fn(callee_vmctx, func_ptr, args, results)`.
-    pub entry: *const u8,
-    /// Wasm-to-host, with the wasm calling convention.
-    pub exit: *const u8,
-    /// The code both live in.
-    _image: CodeImage,
-}
-
-// SAFETY: the two pointers point into the immutable, published code image owned alongside them.
-unsafe impl Send for Trampolines {}
-// SAFETY: as above.
-unsafe impl Sync for Trampolines {}
-
 impl Engine {
-    /// An engine with the given configuration.
+    /// An engine with the given configuration; errors if the configuration cannot work on this host.
     pub fn new(config: &Config) -> Result<Engine> {
+        config.validate()?;
         if config.signals_based_traps {
-            crate::vm::traphandlers::install_handlers();
+            crate::vm::traphandlers::install_handlers()?;
         }
         if config.profiler == crate::ProfilingStrategy::PerfMap {
             crate::code::perf_map::enable();
@@ -59,7 +42,6 @@ impl Engine {
             config: config.clone(),
             isa: compile::host_isa()?,
             tunables,
-            trampolines: Mutex::default(),
             reservations: Arc::default(),
             epoch: AtomicU64::new(0),
         })))
@@ -87,7 +69,8 @@ impl Engine {
         Arc::ptr_eq(&a.0, &b.0)
     }
 
-    pub(crate) fn config(&self) -> &Config {
+    /// The engine's configuration.
+    pub fn config(&self) -> &Config {
         &self.0.config
     }
 
@@ -102,22 +85,6 @@ impl Engine {
     /// Where this engine's linear memories come from and go back to.
     pub(crate) fn reservations(&self) -> &Arc<ReservationPool> {
         &self.0.reservations
-    }
-
-    /// The trampolines of the type with id `id`, compiled on first use.
-    pub(crate) fn trampolines(&self, id: u32) -> Result<Arc<Trampolines>> {
-        if let Some(t) = self.0.trampolines.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
-            return Ok(t.clone());
-        }
-        let ty = crate::types::registry::lookup(id);
-        let image = compile::trampolines::compile(self.isa(), &ty, self.0.config.signals_based_traps)?;
-        let trampolines = Arc::new(Trampolines {
-            entry: image.function(compile::trampolines::ENTRY).expect("entry trampoline"),
-            exit: image.function(compile::trampolines::EXIT).expect("exit trampoline"),
-            _image: image,
-        });
-        let mut cache = self.0.trampolines.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(cache.entry(id).or_insert(trampolines).clone())
     }
 }
 

@@ -1,11 +1,12 @@
 //! Memories, tables, globals and tags, and [`Extern`], anything a module imports or exports.
 
-use crate::store::{AsContext, AsContextMut, GlobalData, StoreContext, StoreContextMut, StoreOpaque, Stored};
+use crate::limits::ResourceLimiter;
+use crate::store::{AsContext, AsContextMut, GlobalData, StoreContext, StoreContextMut, StoreOpaque, Stored, TableData};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType, TagType};
-use crate::vm::VMGlobalDefinition;
-use crate::vm::vmcontext::GlobalStorage;
 use crate::vm::memory::{LinearMemory, WASM_PAGE_SIZE};
 use crate::vm::table::TableStorage;
+use crate::vm::vmcontext::GlobalStorage;
+use crate::vm::{VMGlobalDefinition, VmBox};
 use crate::{Func, Ref, Result, Val};
 use anyhow::{bail, ensure};
 
@@ -28,8 +29,9 @@ impl std::error::Error for MemoryAccessError {}
 impl Memory {
     /// A new memory of type `ty` owned by the store.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
-        let store = store.as_context_mut().0.opaque();
-        let index = store.create_memory(ty)?;
+        let mut store = store.as_context_mut();
+        let (store, limiter) = store.0.get_mut().opaque_and_limiter();
+        let index = store.create_memory(limiter, ty)?;
         Ok(Memory(store.stored(index as usize)))
     }
 
@@ -37,10 +39,9 @@ impl Memory {
         &store.memories[store.index(self.0)]
     }
 
-    /// The memory's type, with its current size as minimum.
+    /// The memory's type, as declared (growing it does not change the minimum).
     pub fn ty(&self, store: impl AsContext) -> MemoryType {
-        let memory = self.get(&store.as_context().0.opaque);
-        MemoryType::new(memory.pages() as u32, memory.ty().maximum().map(|m| m as u32))
+        MemoryType::from_wasm(self.get(&store.as_context().0.opaque).ty())
     }
 
     /// Current size in pages.
@@ -53,22 +54,39 @@ impl Memory {
         self.get(&store.as_context().0.opaque).byte_size()
     }
 
+    /// The page size in bytes.
+    pub fn page_size(&self, _store: impl AsContext) -> u64 {
+        WASM_PAGE_SIZE as u64
+    }
+
+    /// The base-2 logarithm of the page size.
+    pub fn page_size_log2(&self, _store: impl AsContext) -> u8 {
+        16
+    }
+
     /// The memory's bytes.
-    pub fn data<'a, T: 'a>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a [u8] {
-        let store = store.into().0;
-        store.opaque.memories[store.opaque.index(self.0)].data()
+    pub fn data<'a, T: 'static>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a [u8] {
+        let store = &store.into().0.opaque;
+        store.memories[store.index(self.0)].data()
     }
 
     /// The memory's bytes, mutably.
-    pub fn data_mut<'a, T: 'a>(&self, store: impl Into<StoreContextMut<'a, T>>) -> &'a mut [u8] {
-        let store = store.into().0.opaque();
+    pub fn data_mut<'a, T: 'static>(&self, store: impl Into<StoreContextMut<'a, T>>) -> &'a mut [u8] {
+        let store = &mut store.into().0.into_mut().opaque;
         let index = store.index(self.0);
         store.memories[index].data_mut()
     }
 
+    /// The memory's bytes and the store's host state, both mutably.
+    pub fn data_and_store_mut<'a, T: 'static>(&self, store: impl Into<StoreContextMut<'a, T>>) -> (&'a mut [u8], &'a mut T) {
+        let inner = store.into().0.into_mut();
+        let index = inner.opaque.index(self.0);
+        (inner.opaque.memories[index].data_mut(), &mut inner.data)
+    }
+
     /// The base address of the memory's bytes.
     pub fn data_ptr(&self, store: impl AsContext) -> *mut u8 {
-        self.get(&store.as_context().0.opaque).data().as_ptr() as *mut u8
+        self.get(&store.as_context().0.opaque).base()
     }
 
     /// Copies `buffer.len()` bytes at `offset` into `buffer`.
@@ -81,7 +99,8 @@ impl Memory {
 
     /// Copies `buffer` into the memory at `offset`.
     pub fn write(&self, mut store: impl AsContextMut, offset: usize, buffer: &[u8]) -> Result<(), MemoryAccessError> {
-        let store = store.as_context_mut().0.opaque();
+        let mut store = store.as_context_mut();
+        let store = store.opaque();
         let index = store.index(self.0);
         let data = store.memories[index].data_mut();
         let end = offset.checked_add(buffer.len()).ok_or(MemoryAccessError)?;
@@ -91,9 +110,10 @@ impl Memory {
 
     /// Grows the memory by `delta` pages and returns its previous size in pages.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        let store = store.as_context_mut().0.opaque();
+        let mut store = store.as_context_mut();
+        let (store, limiter) = store.0.get_mut().opaque_and_limiter();
         let index = store.index(self.0) as u32;
-        match store.grow_memory(index, delta)? {
+        match store.grow_memory(limiter, index, delta)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow memory by `{delta}` pages"),
         }
@@ -107,56 +127,102 @@ pub struct Table(pub(crate) Stored);
 impl Table {
     /// A new table of type `ty` whose elements are all `init`.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Ref) -> Result<Table> {
-        let store = store.as_context_mut().0.opaque();
+        let mut store = store.as_context_mut();
+        let (store, limiter) = store.0.get_mut().opaque_and_limiter();
         init.check(store, ty.element())?;
         let raw = init.to_raw(store);
-        let index = store.create_table(ty, raw)?;
+        let index = store.create_table(limiter, ty, raw)?;
         Ok(Table(store.stored(index as usize)))
     }
 
-    fn get_storage<'a>(&self, store: &'a StoreOpaque) -> &'a TableStorage {
+    fn data<'a>(&self, store: &'a StoreOpaque) -> &'a TableData {
         &store.tables[store.index(self.0)]
     }
 
-    /// The table's type, with its current size as minimum.
+    /// The table's type, as declared (growing it does not change the minimum).
     pub fn ty(&self, store: impl AsContext) -> TableType {
-        let table = self.get_storage(&store.as_context().0.opaque);
-        TableType::new(*table.ty().element(), table.size() as u32, table.ty().maximum())
+        self.data(&store.as_context().0.opaque).ty.clone()
     }
 
     /// Current number of elements.
     pub fn size(&self, store: impl AsContext) -> u64 {
-        self.get_storage(&store.as_context().0.opaque).size()
+        self.data(&store.as_context().0.opaque).storage.size()
     }
 
     /// Element `index`, or `None` if out of bounds.
     pub fn get(&self, mut store: impl AsContextMut, index: u64) -> Option<Ref> {
-        let store = store.as_context_mut().0.opaque();
-        let table = self.get_storage(store);
-        let (raw, ty) = (table.get(index)?, *table.ty().element());
+        let mut store = store.as_context_mut();
+        let store = store.opaque();
+        let table = self.data(store);
+        let (raw, ty) = (table.storage.get(index)?, table.ty.element().clone());
         Ref::from_raw(store, &ty, raw).ok()
     }
 
     /// Sets element `index`.
     pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Ref) -> Result<()> {
-        let store = store.as_context_mut().0.opaque();
+        let mut store = store.as_context_mut();
+        let store = store.opaque();
         let i = store.index(self.0);
-        value.check(store, store.tables[i].ty().element())?;
+        value.check(store, store.tables[i].ty.element())?;
         let raw = value.to_raw(store);
-        ensure!(store.tables[i].set(index, raw), "table element index out of bounds");
+        ensure!(store.tables[i].storage.set(index, raw), "table element index out of bounds");
         Ok(())
     }
 
     /// Grows the table by `delta` elements set to `init`; returns the previous size.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Ref) -> Result<u64> {
-        let store = store.as_context_mut().0.opaque();
+        let mut store = store.as_context_mut();
+        let (store, limiter) = store.0.get_mut().opaque_and_limiter();
         let i = store.index(self.0);
-        init.check(store, store.tables[i].ty().element())?;
+        init.check(store, store.tables[i].ty.element())?;
         let raw = init.to_raw(store);
-        match store.grow_table(i as u32, delta, raw)? {
+        match store.grow_table(limiter, i as u32, delta, raw)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow table by `{delta}`"),
         }
+    }
+
+    /// Sets the `len` elements from `dst_index` to `value`.
+    pub fn fill(&self, mut store: impl AsContextMut, dst_index: u64, value: Ref, len: u64) -> Result<()> {
+        let mut store = store.as_context_mut();
+        let store = store.opaque();
+        let i = store.index(self.0);
+        value.check(store, store.tables[i].ty.element())?;
+        let raw = value.to_raw(store);
+        let elements = store.tables[i].storage.elements_mut();
+        let range = usize::try_from(dst_index).ok().zip(usize::try_from(len).ok());
+        let Some(slots) = range.and_then(|(dst, len)| elements.get_mut(dst..dst.checked_add(len)?)) else {
+            bail!("fill range is out of bounds of the table");
+        };
+        slots.fill(raw);
+        Ok(())
+    }
+
+    /// Copies `len` elements of `src_table` from `src_index` to `dst_table` at `dst_index` (the two may be
+    /// the same table, and the ranges may overlap).
+    pub fn copy(
+        mut store: impl AsContextMut,
+        dst_table: &Table,
+        dst_index: u64,
+        src_table: &Table,
+        src_index: u64,
+        len: u64,
+    ) -> Result<()> {
+        let mut store = store.as_context_mut();
+        let store = store.opaque();
+        let (dst, src) = (store.index(dst_table.0), store.index(src_table.0));
+        ensure!(
+            store.tables[src].ty.element().matches(store.tables[dst].ty.element()),
+            "type mismatch: source table's element type does not match destination table's element type"
+        );
+        let range = |index: u64| usize::try_from(index).ok().zip(usize::try_from(len).ok()).and_then(|(i, n)| Some(i..i.checked_add(n)?));
+        let copied = range(src_index).and_then(|r| store.tables[src].storage.elements().get(r)).map(<[usize]>::to_vec);
+        let target = range(dst_index).and_then(|r| Some(r).filter(|r| r.end <= store.tables[dst].storage.elements().len()));
+        let (Some(copied), Some(target)) = (copied, target) else {
+            bail!("copy range is out of bounds of the table");
+        };
+        store.tables[dst].storage.elements_mut()[target].copy_from_slice(&copied);
+        Ok(())
     }
 }
 
@@ -167,34 +233,39 @@ pub struct Global(pub(crate) Stored);
 impl Global {
     /// A new global of type `ty` holding `value`.
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, value: Val) -> Result<Global> {
-        let store = store.as_context_mut().0.opaque();
-        value.check(store, *ty.content())?;
+        let mut store = store.as_context_mut();
+        let store = store.opaque();
+        value.check(store, ty.content())?;
         let raw = value.to_raw(store);
-        let index = store.create_global(ty, raw);
+        let index = store.add_global(GlobalStorage::Owned(VmBox::new(VMGlobalDefinition(raw))), ty);
         Ok(Global(store.stored(index as usize)))
     }
 
     /// The global's type.
     pub fn ty(&self, store: impl AsContext) -> GlobalType {
         let store = &store.as_context().0.opaque;
-        store.globals[store.index(self.0)].ty
+        store.globals[store.index(self.0)].ty.clone()
     }
 
     /// The current value.
     pub fn get(&self, mut store: impl AsContextMut) -> Val {
-        let store = store.as_context_mut().0.opaque();
+        let mut store = store.as_context_mut();
+        let store = store.opaque();
         let global = &store.globals[store.index(self.0)];
-        let (ty, raw) = (*global.ty.content(), global.def.get());
-        Val::from_raw(store, ty, raw).expect("a global holds a value of its type")
+        let (ty, raw) = (global.ty.content().clone(), global.def.get());
+        // A global holds a value of its type, which converts; a reference to a function of this store
+        // always has a handle.
+        Val::from_raw(store, &ty, raw).unwrap_or_else(|_| Val::zero_of(&ty))
     }
 
     /// Sets the value; errors if the global is immutable or `value` has the wrong type.
     pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<()> {
-        let store = store.as_context_mut().0.opaque();
+        let mut store = store.as_context_mut();
+        let store = store.opaque();
         let i = store.index(self.0);
-        let ty = store.globals[i].ty;
+        let ty = store.globals[i].ty.clone();
         ensure!(ty.mutability() == Mutability::Var, "immutable global cannot be set");
-        value.check(store, *ty.content())?;
+        value.check(store, ty.content())?;
         let raw = value.to_raw(store);
         store.globals[i].def.set(raw);
         Ok(())
@@ -210,7 +281,8 @@ impl Tag {
     /// A new tag of type `ty`, distinct from every other tag.
     pub fn new(mut store: impl AsContextMut, ty: &TagType) -> Result<Tag> {
         ensure!(ty.ty().result_types().is_empty(), "a tag's function type must have no results");
-        let store = store.as_context_mut().0.opaque();
+        let mut store = store.as_context_mut();
+        let store = store.opaque();
         let index = store.create_tag(ty.clone());
         Ok(Tag(store.stored(index as usize)))
     }
@@ -228,10 +300,10 @@ impl StoreOpaque {
         self.tags.len() as u32 - 1
     }
 
-    pub(crate) fn create_memory(&mut self, ty: MemoryType) -> Result<u32> {
+    pub(crate) fn create_memory(&mut self, limiter: Option<&mut dyn ResourceLimiter>, ty: MemoryType) -> Result<u32> {
         let min_bytes = usize::try_from(ty.minimum()).unwrap_or(usize::MAX).saturating_mul(WASM_PAGE_SIZE);
         let max_bytes = ty.maximum().map(|m| usize::try_from(m).unwrap_or(usize::MAX).saturating_mul(WASM_PAGE_SIZE));
-        if let Some(limiter) = self.limiter()
+        if let Some(limiter) = limiter
             && !limiter.memory_growing(0, min_bytes, max_bytes)?
         {
             bail!("memory minimum size of {} pages exceeds memory limits", ty.minimum());
@@ -240,24 +312,22 @@ impl StoreOpaque {
         let guard = config.memory_guard_size as usize;
         let guard_before = if config.guard_before_linear_memory { guard } else { 0 };
         let pool = self.engine.reservations();
-        let memory = LinearMemory::new(ty, config.memory_reservation as usize, guard_before, guard, pool)?;
-        self.memories.push(Box::new(memory));
+        let memory = LinearMemory::new(ty.to_wasm(), config.memory_reservation as usize, guard_before, guard, pool)?;
+        self.memories.push(memory);
         Ok(self.memories.len() as u32 - 1)
     }
 
-    pub(crate) fn create_table(&mut self, ty: TableType, init: usize) -> Result<u32> {
-        let maximum = ty.maximum().map(|m| m as usize);
-        if let Some(limiter) = self.limiter()
-            && !limiter.table_growing(0, ty.minimum() as usize, maximum)?
+    pub(crate) fn create_table(&mut self, limiter: Option<&mut dyn ResourceLimiter>, ty: TableType, init: usize) -> Result<u32> {
+        let maximum = ty.maximum().map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        let minimum = usize::try_from(ty.minimum()).unwrap_or(usize::MAX);
+        if let Some(limiter) = limiter
+            && !limiter.table_growing(0, minimum, maximum)?
         {
             bail!("table minimum size of {} elements exceeds table limits", ty.minimum());
         }
-        self.tables.push(Box::new(TableStorage::new(ty, init)?));
+        let storage = TableStorage::new(ty.minimum(), ty.maximum(), init)?;
+        self.tables.push(TableData { storage, ty });
         Ok(self.tables.len() as u32 - 1)
-    }
-
-    pub(crate) fn create_global(&mut self, ty: GlobalType, value: crate::vm::ValRaw) -> u32 {
-        self.add_global(GlobalStorage::Owned(Box::new(VMGlobalDefinition(value))), ty)
     }
 
     /// Adds a global whose storage already exists (a defined global's slot in its instance's context).
@@ -265,6 +335,7 @@ impl StoreOpaque {
         self.globals.push(GlobalData { def, ty });
         self.globals.len() as u32 - 1
     }
+
 }
 
 /// Anything a module can import or export.
@@ -282,44 +353,28 @@ pub enum Extern {
     Tag(Tag),
 }
 
+macro_rules! extern_accessors {
+    ($($variant:ident($ty:ty) $get:ident;)*) => {$(
+        /// The item, if it is one of this kind.
+        pub fn $get(self) -> Option<$ty> {
+            match self {
+                Extern::$variant(x) => Some(x),
+                _ => None,
+            }
+        }
+    )*};
+}
+
 impl Extern {
-    /// The function, if this is one.
-    pub fn into_func(self) -> Option<Func> {
-        match self {
-            Extern::Func(f) => Some(f),
-            _ => None,
-        }
-    }
-    /// The global, if this is one.
-    pub fn into_global(self) -> Option<Global> {
-        match self {
-            Extern::Global(g) => Some(g),
-            _ => None,
-        }
-    }
-    /// The table, if this is one.
-    pub fn into_table(self) -> Option<Table> {
-        match self {
-            Extern::Table(t) => Some(t),
-            _ => None,
-        }
-    }
-    /// The memory, if this is one.
-    pub fn into_memory(self) -> Option<Memory> {
-        match self {
-            Extern::Memory(m) => Some(m),
-            _ => None,
-        }
-    }
-    /// The tag, if this is one.
-    pub fn into_tag(self) -> Option<Tag> {
-        match self {
-            Extern::Tag(t) => Some(t),
-            _ => None,
-        }
+    extern_accessors! {
+        Func(Func) into_func;
+        Global(Global) into_global;
+        Table(Table) into_table;
+        Memory(Memory) into_memory;
+        Tag(Tag) into_tag;
     }
 
-    /// The item's type (memories and tables report their current size as minimum).
+    /// The item's type (memories and tables report it as declared).
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         let store = store.as_context();
         match self {

@@ -34,6 +34,7 @@ pub struct ReadmeDoctests;
 mod code;
 mod compile;
 mod config;
+mod environ;
 mod engine;
 mod externals;
 mod func;
@@ -47,24 +48,24 @@ mod types;
 mod values;
 mod vm;
 
-pub use code::FrameInfo;
+pub use environ::{FrameInfo, Trap};
 pub use config::{Config, ProfilingStrategy};
 pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table, Tag};
 #[doc(hidden)]
 pub use func::HostFunc;
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
-pub use instance::{Export, Instance};
+pub use instance::{Export, Instance, InstancePre};
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::Linker;
 pub use module::Module;
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
-pub use trap::{Trap, WasmBacktrace};
+pub use trap::WasmBacktrace;
 pub use types::{
-    ConcreteFunc, ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability, RefType,
-    TableType, TagType, ValType,
+    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability, RefType, TableType,
+    TagType, ValType,
 };
-pub use values::{ExternRef, Ref, V128, Val};
+pub use values::{ExternRef, GcRef, Ref, Rooted, V128, Val};
 
 /// Tenon's error type (anyhow's).
 pub type Error = anyhow::Error;

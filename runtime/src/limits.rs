@@ -169,3 +169,11 @@ impl StoreLimitsBuilder {
         self.0
     }
 }
+
+/// Reborrows an optional limiter for a shorter time (so it can be lent again and again).
+pub(crate) fn reborrow<'a>(limiter: &'a mut Option<&mut dyn ResourceLimiter>) -> Option<&'a mut dyn ResourceLimiter> {
+    match limiter {
+        Some(limiter) => Some(&mut **limiter),
+        None => None,
+    }
+}

@@ -1,11 +1,11 @@
 //! Compiled modules.
 
 use crate::Engine;
-use crate::code::CodeImage;
-use crate::compile::{self, module_info::ModuleInfo};
-use crate::types::{ExportType, ImportType};
-use crate::vm::offsets::VMOffsets;
-use anyhow::{Context, Result};
+use crate::code::{CodeBuilder, CodeImage};
+use crate::compile;
+use crate::environ::{FuncKey, ModuleInfo};
+use crate::types::{ExportType, ExternType, FuncType, ImportType};
+use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,10 +15,12 @@ pub struct Module(Arc<ModuleInner>);
 
 struct ModuleInner {
     engine: Engine,
-    info: ModuleInfo,
+    info: Arc<ModuleInfo>,
     /// The machine code `defined_funcs` points into, mapped as long as the module lives.
     _image: CodeImage,
-    offsets: VMOffsets,
+    /// The registered type of each entry of the type section (which keeps them registered).
+    types: Box<[FuncType]>,
+    /// Their ids, which compiled code compares (`call_indirect`).
     type_ids: Box<[u32]>,
     /// Code address and type id of each defined function, in index order: what instantiation copies into
     /// the instance's funcrefs.
@@ -35,22 +37,32 @@ impl Module {
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let compiled = compile::compile_module(engine.isa(), engine.tunables(), binary)?;
-        let offsets = compile::offsets_for(&compiled.info);
-        let type_ids = compiled.info.type_ids.clone().into_boxed_slice();
-        let info = &compiled.info;
-        let defined_funcs = (info.num_imported_funcs..info.funcs.len() as u32)
-            .map(|i| {
-                let code = compiled.image.function(i).expect("every defined function is in the image");
-                (code as usize, type_ids[info.funcs[i as usize] as usize])
-            })
-            .collect();
+        let info = compiled.info;
+        let mut code = CodeBuilder::default();
+        for (key, f) in &compiled.functions {
+            code.append(*key, f);
+        }
+        let image = code.publish(Some(info.names.clone()))?;
+        let mut types: Vec<FuncType> = Vec::with_capacity(info.types.len());
+        for ty in &info.types {
+            let registered = FuncType::from_wasm(ty, &types);
+            types.push(registered);
+        }
+        let type_ids: Box<[u32]> = types.iter().map(|t| t.registered().id()).collect();
+        let mut defined_funcs = Vec::with_capacity(info.funcs.len() - info.num_imported_funcs as usize);
+        for ((key, code), index) in image.functions().zip(info.num_imported_funcs..) {
+            if key != (FuncKey::Wasm { module: 0, index }) {
+                bail!("the image's functions are not the module's defined functions in order");
+            }
+            defined_funcs.push((code as usize, type_ids[info.funcs[index as usize] as usize]));
+        }
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
-            info: compiled.info,
-            _image: compiled.image,
-            offsets,
+            info: Arc::new(info),
+            _image: image,
+            types: types.into(),
             type_ids,
-            defined_funcs,
+            defined_funcs: defined_funcs.into(),
         })))
     }
 
@@ -81,26 +93,31 @@ impl Module {
         self.0.info.imports.iter().map(|i| ImportType {
             module: &i.module,
             name: &i.name,
-            ty: self.0.info.entity_type(i.index),
+            ty: ExternType::from_entity(self.0.info.entity_type(i.index), &self.0.types),
         })
     }
 
     /// The exports, in order.
     pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
-        self.0.info.exports.iter().map(|(name, index)| ExportType { name, ty: self.0.info.entity_type(*index) })
+        self.0.info.exports.iter().map(|(name, index)| ExportType {
+            name,
+            ty: ExternType::from_entity(self.0.info.entity_type(*index), &self.0.types),
+        })
     }
 
-    /// The export named `name`, if any.
-    pub fn get_export(&self, name: &str) -> Option<crate::ExternType> {
-        self.0.info.export_map.get(name).map(|&i| self.0.info.entity_type(i))
+    /// The type of the export named `name`, if any.
+    pub fn get_export(&self, name: &str) -> Option<ExternType> {
+        let index = *self.0.info.export_map.get(name)?;
+        Some(ExternType::from_entity(self.0.info.entity_type(index), &self.0.types))
     }
 
-    pub(crate) fn info(&self) -> &ModuleInfo {
+    pub(crate) fn info(&self) -> &Arc<ModuleInfo> {
         &self.0.info
     }
 
-    pub(crate) fn offsets(&self) -> &VMOffsets {
-        &self.0.offsets
+    /// The registered type of each entry of the type section.
+    pub(crate) fn types(&self) -> &[FuncType] {
+        &self.0.types
     }
 
     pub(crate) fn type_ids(&self) -> &[u32] {

@@ -35,7 +35,7 @@ impl TenonRun {
             return Outcome::Trapped(TrapKind::Other(format!("no function export `{name}`")));
         };
         let args: Vec<Val> = args.iter().map(|&arg| to_val(arg)).collect();
-        let mut results: Vec<Val> = func.ty(&self.store).results().map(Val::default_for_ty).collect();
+        let mut results = vec![Val::I32(0); func.ty(&self.store).results().len()];
         match func.call(&mut self.store, &args, &mut results) {
             Ok(()) => Outcome::Returned(results.iter().filter_map(from_val).collect()),
             Err(err) => Outcome::Trapped(trap_kind(&err)),

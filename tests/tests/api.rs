@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use tenon::{
     Caller, Config, Engine, Extern, ExternRef, Func, FuncType, Global, GlobalType, Instance, Linker, Memory,
     MemoryType, Module, Mutability, Ref, RefType, Result, Store, Table, TableType, Trap, Val, ValType, WasmBacktrace,
-    ConcreteFunc, HeapType, Tag, TagType,
+    HeapType, Rooted, Tag, TagType,
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -42,7 +42,7 @@ fn instance(engine: &Engine, store: &mut Store<State>, wat: &str) -> Instance {
 /// Calls export `name` with `args` through the untyped API, returning its results.
 fn call<T>(store: &mut Store<T>, instance: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
     let func = instance.get_func(&mut *store, name).unwrap_or_else(|| panic!("no export `{name}`"));
-    let mut results: Vec<Val> = func.ty(&*store).results().map(Val::default_for_ty).collect();
+    let mut results = vec![Val::I32(0); func.ty(&*store).results().len()];
     func.call(&mut *store, args, &mut results)?;
     Ok(results)
 }
@@ -99,7 +99,7 @@ fn host_f64(x: f64) -> f64 {
 fn host_funcref(f: Option<Func>) -> Option<Func> {
     f
 }
-fn host_externref(e: Option<ExternRef>) -> Option<ExternRef> {
+fn host_externref(e: Option<Rooted<ExternRef>>) -> Option<Rooted<ExternRef>> {
     e
 }
 
@@ -134,11 +134,11 @@ fn check_all_types(store: &mut Store<State>, instance: Instance) {
 
     // externref: the host value comes back intact.
     let externref_f =
-        instance.get_typed_func::<Option<ExternRef>, Option<ExternRef>>(&mut *store, "externref").unwrap();
+        instance.get_typed_func::<Option<Rooted<ExternRef>>, Option<Rooted<ExternRef>>>(&mut *store, "externref").unwrap();
     let r = ExternRef::new(&mut *store, String::from("hello")).unwrap();
     let back = externref_f.call(&mut *store, Some(r)).unwrap().expect("non-null externref");
     assert_eq!(back, r);
-    assert_eq!(back.data(&*store).unwrap().downcast_ref::<String>().map(String::as_str), Some("hello"));
+    assert_eq!(back.data(&*store).unwrap().unwrap().downcast_ref::<String>().map(String::as_str), Some("hello"));
     assert_eq!(externref_f.call(&mut *store, None).unwrap(), None);
 
     // The same through the untyped API.
@@ -184,7 +184,7 @@ fn host_functions_of_every_value_type_via_func_wrap() {
         Func::wrap(&mut store, host_funcref).into(),
         Func::wrap(&mut store, host_externref).into(),
     ];
-    assert_eq!(imports[1].ty(&store).func().unwrap(), &FuncType::new([ValType::I64], [ValType::I64]));
+    assert_eq!(imports[1].ty(&store).func().unwrap(), &FuncType::new(&engine, [ValType::I64], [ValType::I64]));
     let instance = Instance::new(&mut store, &module(&engine, ALL_TYPES_WAT), &imports).unwrap();
     check_all_types(&mut store, instance);
     // Host functions can also be called directly.
@@ -250,7 +250,7 @@ fn host_function_with_caller_uses_state_and_memory() {
 fn host_functions_with_val_closures() {
     let engine = Engine::default();
     let mut linker = Linker::new(&engine);
-    let ty = FuncType::new([ValType::I32, ValType::I64, ValType::F32, ValType::F64], [ValType::F64, ValType::I32]);
+    let ty = FuncType::new(&engine, [ValType::I32, ValType::I64, ValType::F32, ValType::F64], [ValType::F64, ValType::I32]);
     linker
         .func_new("host", "mix", ty.clone(), |mut caller: Caller<'_, State>, params, results| {
             caller.data_mut().calls += 1;
@@ -272,7 +272,7 @@ fn host_functions_with_val_closures() {
         (func (export "ref") (param externref) (result externref) local.get 0 call $ref))
     "#;
     let mut store = store(&engine);
-    let ref_ty = FuncType::new([ValType::EXTERNREF], [ValType::EXTERNREF]);
+    let ref_ty = FuncType::new(&engine, [ValType::EXTERNREF], [ValType::EXTERNREF]);
     let reference = Func::new(&mut store, ref_ty, |_caller, params, results| {
         results[0] = params[0];
         Ok(())
@@ -306,7 +306,7 @@ fn host_functions_with_val_closures() {
 fn host_function_returning_values_of_the_wrong_type_errors() {
     let engine = Engine::default();
     let mut store = store(&engine);
-    let bad = Func::new(&mut store, FuncType::new([], [ValType::I32]), |_caller, _params, results| {
+    let bad = Func::new(&mut store, FuncType::new(&engine, [], [ValType::I32]), |_caller, _params, results| {
         results[0] = Val::I64(1);
         Ok(())
     });
@@ -417,7 +417,7 @@ fn host_error_comes_out_of_the_call() {
 fn host_error_from_val_closure_comes_out_of_the_call() {
     let engine = Engine::default();
     let mut linker = Linker::new(&engine);
-    let ty = FuncType::new([ValType::I32], [ValType::I32]);
+    let ty = FuncType::new(&engine, [ValType::I32], [ValType::I32]);
     linker
         .func_new("host", "fail", ty, |_caller, params, _results| Err(MyError(params[0].unwrap_i32() as u32).into()))
         .unwrap();
@@ -1154,7 +1154,7 @@ fn host_tables() {
     let engine = Engine::default();
     let mut store = store(&engine);
     let ty = TableType::new(RefType::FUNCREF, 2, Some(5));
-    let table = Table::new(&mut store, ty, Ref::Func(None)).unwrap();
+    let table = Table::new(&mut store, ty.clone(), Ref::Func(None)).unwrap();
     assert_eq!(table.size(&store), 2);
     assert_eq!(table.ty(&store), ty);
     assert_eq!(table.get(&mut store, 0), Some(Ref::Func(None)));
@@ -1213,7 +1213,7 @@ fn host_externref_tables() {
     assert_eq!(table.get(&mut store, 0), Some(Ref::Extern(None)));
     assert!(table.set(&mut store, 0, Ref::Func(None)).is_err());
     let Some(Ref::Extern(Some(back))) = table.get(&mut store, 1) else { panic!("non-null externref") };
-    assert_eq!(back.data(&store).unwrap().downcast_ref::<u32>(), Some(&42));
+    assert_eq!(back.data(&store).unwrap().unwrap().downcast_ref::<u32>(), Some(&42));
     assert_eq!(table.grow(&mut store, 10, Ref::Extern(None)).unwrap(), 3);
     assert_eq!(table.size(&store), 13);
 }
@@ -1226,7 +1226,7 @@ fn host_externref_tables() {
 fn tags_link_by_identity_and_type() {
     let engine = Engine::default();
     let mut store = store(&engine);
-    let ty = TagType::new(FuncType::new([ValType::I32], []));
+    let ty = TagType::new(FuncType::new(&engine, [ValType::I32], []));
     let tag = Tag::new(&mut store, &ty).unwrap();
     assert_eq!(tag.ty(&store), ty);
 
@@ -1247,7 +1247,7 @@ fn tags_link_by_identity_and_type() {
     let err = linker.instantiate(&mut store, &wrong).unwrap_err();
     assert!(format!("{err}").contains("incompatible import type for `host::tag`"), "{err}");
 
-    let results = TagType::new(FuncType::new([], [ValType::I32]));
+    let results = TagType::new(FuncType::new(&engine, [], [ValType::I32]));
     assert!(Tag::new(&mut store, &results).is_err(), "a tag type has no results");
 }
 
@@ -1277,9 +1277,9 @@ fn concrete_function_references() {
                (call_ref $unary (local.get 0) (ref.as_non_null (global.get $g)))))"#,
     );
     let g = instance.get_global(&mut store, "g").unwrap();
-    let unary = FuncType::new([ValType::I32], [ValType::I32]);
-    let expected = RefType::new(true, HeapType::ConcreteFunc(ConcreteFunc::new(&unary)));
-    assert_eq!(*g.ty(&store).content(), ValType::Ref(expected));
+    let unary = FuncType::new(&engine, [ValType::I32], [ValType::I32]);
+    let expected = RefType::new(true, HeapType::ConcreteFunc(unary.clone()));
+    assert_eq!(*g.ty(&store).content(), ValType::Ref(expected.clone()));
     assert_eq!(expected.to_string(), "(ref null (func (i32) -> (i32)))");
 
     let inc = instance.get_typed_func::<(), Option<Func>>(&mut store, "inc").unwrap().call(&mut store, ()).unwrap();

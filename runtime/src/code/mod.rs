@@ -1,106 +1,15 @@
 //! Code images: all functions of a module (or a set of trampolines) linked into one text section and
-//! published to executable memory, with the metadata traps and backtraces need.
+//! published to executable memory, where the trap handler finds them (`vm::code_registry`).
 
 pub mod perf_map;
-pub mod registry;
 
-use crate::Trap;
+use crate::environ::{CompiledFunction, FrameNames, FuncKey, TrapSite};
+use crate::vm::code_registry::{self, CodeInfo, FunctionRange};
+use crate::vm::sys::{self, Access};
 use anyhow::{Result, bail};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// What a trapping instruction means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TrapSite {
-    /// A wasm trap.
-    Trap(Trap),
-    /// A host function failed; its error or panic is stored in the current activation.
-    HostCallFailed,
-}
-
-/// One function compiled to machine code, not yet placed in an image.
-#[derive(Debug, Default)]
-pub struct CompiledFunction {
-    /// The machine code.
-    pub code: Vec<u8>,
-    /// Required alignment of the code, in bytes.
-    pub alignment: u32,
-    /// Direct calls to other functions of the same image: `(offset of the rel32 field, callee, addend)`.
-    pub calls: Vec<(u32, u32, i64)>,
-    /// Trapping instructions: `(offset, meaning)`.
-    pub traps: Vec<(u32, TrapSite)>,
-}
-
-/// The location of one function in an image.
-#[derive(Clone, Copy, Debug)]
-struct FunctionRange {
-    start: u32,
-    end: u32,
-    index: u32,
-}
-
-/// Metadata of a published image, shared with the trap handler.
-#[derive(Debug)]
-pub struct CodeInfo {
-    start: usize,
-    len: usize,
-    functions: Vec<FunctionRange>,
-    traps: Vec<(u32, TrapSite)>,
-    /// The module's name and function names, for backtraces (absent for trampolines).
-    names: Option<Arc<FrameNames>>,
-}
-
-/// Names used when printing a backtrace.
-#[derive(Debug, Default)]
-pub struct FrameNames {
-    /// The module's name from its name section.
-    pub module: Option<String>,
-    /// Function names from the name section, by function index.
-    pub functions: std::collections::HashMap<u32, String>,
-}
-
-/// One frame of a wasm backtrace.
-#[derive(Clone, Debug)]
-pub struct FrameInfo {
-    /// The function's index in its module.
-    pub func_index: u32,
-    /// The function's name, if the module has one for it.
-    pub func_name: Option<String>,
-    /// The module's name, if it has one.
-    pub module_name: Option<String>,
-}
-
-impl CodeInfo {
-    /// First address of the image.
-    pub fn start(&self) -> usize {
-        self.start
-    }
-
-    /// One past the last address of the image.
-    pub fn end(&self) -> usize {
-        self.start + self.len
-    }
-
-    /// The trap recorded at `offset`.
-    pub fn trap_at(&self, offset: usize) -> Option<TrapSite> {
-        let offset = u32::try_from(offset).ok()?;
-        let i = self.traps.binary_search_by_key(&offset, |(o, _)| *o).ok()?;
-        Some(self.traps[i].1)
-    }
-
-    /// The wasm function containing `pc`, for backtraces.
-    pub fn frame_at(&self, pc: usize) -> Option<FrameInfo> {
-        let names = self.names.as_ref()?;
-        let offset = u32::try_from(pc.checked_sub(self.start)?).ok()?;
-        let i = self.functions.partition_point(|f| f.start <= offset).checked_sub(1)?;
-        let f = self.functions[i];
-        (offset < f.end).then(|| FrameInfo {
-            func_index: f.index,
-            func_name: names.functions.get(&f.index).cloned(),
-            module_name: names.module.clone(),
-        })
-    }
-}
 
 /// Lays functions out in one text section.
 #[derive(Default)]
@@ -108,17 +17,17 @@ pub struct CodeBuilder {
     text: Vec<u8>,
     functions: Vec<FunctionRange>,
     traps: Vec<(u32, TrapSite)>,
-    calls: Vec<(u32, u32, i64)>,
+    calls: Vec<(u32, FuncKey, i64)>,
 }
 
 impl CodeBuilder {
-    /// Appends `f` as function `index`; returns its offset in the image.
-    pub fn append(&mut self, index: u32, f: &CompiledFunction) -> u32 {
+    /// Appends `f` as function `key`; returns its offset in the image.
+    pub fn append(&mut self, key: FuncKey, f: &CompiledFunction) -> u32 {
         let align = f.alignment.max(16) as usize;
         self.text.resize(self.text.len().next_multiple_of(align), 0xcc);
         let start = self.text.len() as u32;
         self.text.extend_from_slice(&f.code);
-        self.functions.push(FunctionRange { start, end: self.text.len() as u32, index });
+        self.functions.push(FunctionRange { start, end: self.text.len() as u32, key });
         self.traps.extend(f.traps.iter().map(|&(o, t)| (start + o, t)));
         self.calls.extend(f.calls.iter().map(|&(o, callee, addend)| (start + o, callee, addend)));
         start
@@ -126,10 +35,9 @@ impl CodeBuilder {
 
     /// Resolves the calls between functions and publishes the image.
     pub fn publish(mut self, names: Option<Arc<FrameNames>>) -> Result<CodeImage> {
-        let offsets: std::collections::HashMap<u32, u32> =
-            self.functions.iter().map(|f| (f.index, f.start)).collect();
+        let offsets: HashMap<FuncKey, u32> = self.functions.iter().map(|f| (f.key, f.start)).collect();
         for &(at, callee, addend) in &self.calls {
-            let Some(&target) = offsets.get(&callee) else { bail!("call to function {callee}, which is not in the image") };
+            let Some(&target) = offsets.get(&callee) else { bail!("call to {callee:?}, which is not in the image") };
             let delta = target as i64 - at as i64 + addend;
             let delta = i32::try_from(delta).map_err(|_| anyhow::anyhow!("code image too large for rel32 calls"))?;
             self.text[at as usize..at as usize + 4].copy_from_slice(&delta.to_le_bytes());
@@ -166,7 +74,6 @@ fn address_hint(len: usize) -> usize {
 }
 
 /// Executable memory holding one image; unpublished when dropped.
-#[derive(Debug)]
 pub struct CodeImage {
     mapping: *mut u8,
     mapping_len: usize,
@@ -185,58 +92,44 @@ impl CodeImage {
         traps: Vec<(u32, TrapSite)>,
         names: Option<Arc<FrameNames>>,
     ) -> Result<Self> {
-        let page = 4096;
-        let mapping_len = text.len().max(1).next_multiple_of(page);
-        // SAFETY: an anonymous private mapping; the address is only a hint (no MAP_FIXED), so nothing that is
-        // mapped already is replaced. Checked for failure.
-        let mapping = unsafe {
-            libc::mmap(
-                address_hint(mapping_len) as *mut libc::c_void,
-                mapping_len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if mapping == libc::MAP_FAILED {
-            bail!("failed to allocate {mapping_len} bytes of code memory");
+        if !functions.is_sorted_by_key(|f| f.start) {
+            bail!("functions must be laid out in order");
         }
-        let mapping = mapping.cast::<u8>();
-        // SAFETY: the mapping is writable, at least `text.len()` long, and does not overlap `text`; afterwards
-        // it is made read-execute, which is what the copied machine code needs.
+        let mapping_len = text.len().max(1).next_multiple_of(sys::page_size());
+        let mapping = sys::map(mapping_len, Access::ReadWrite, address_hint(mapping_len))?;
+        // SAFETY: the fresh mapping is writable, at least `text.len()` long, and does not overlap `text`;
+        // afterwards it is made read-execute, which is what the copied machine code needs. On failure it is
+        // unmapped before anything could run it.
         unsafe {
             std::ptr::copy_nonoverlapping(text.as_ptr(), mapping, text.len());
-            if libc::mprotect(mapping.cast(), mapping_len, libc::PROT_READ | libc::PROT_EXEC) != 0 {
-                libc::munmap(mapping.cast(), mapping_len);
-                bail!("failed to make code executable: {}", std::io::Error::last_os_error());
+            if let Err(e) = sys::protect(mapping, mapping_len, Access::ReadExecute) {
+                sys::unmap(mapping, mapping_len);
+                return Err(e.context("failed to make code executable"));
             }
-        }
-        if !functions.is_sorted_by_key(|f| f.index) {
-            bail!("functions must be laid out in index order");
         }
         let info = Arc::new(CodeInfo { start: mapping as usize, len: text.len(), functions, traps, names });
         perf_map::record(&info);
-        registry::register(info.clone());
+        code_registry::register(info.clone());
         Ok(CodeImage { mapping, mapping_len, info })
     }
 
-    /// The address of function `index`.
-    pub fn function(&self, index: u32) -> Option<*const u8> {
-        let functions = &self.info.functions;
-        let start = functions[functions.binary_search_by_key(&index, |f| f.index).ok()?].start;
-        // SAFETY: `start` is an offset inside the mapping.
-        Some(unsafe { self.mapping.add(start as usize) })
+    /// The address of function `key`.
+    pub fn function(&self, key: FuncKey) -> Option<*const u8> {
+        let f = self.info.functions.iter().find(|f| f.key == key)?;
+        Some(self.mapping.wrapping_add(f.start as usize))
+    }
+
+    /// The address of every function, in layout order (the order they were appended).
+    pub fn functions(&self) -> impl Iterator<Item = (FuncKey, *const u8)> + '_ {
+        self.info.functions.iter().map(|f| (f.key, self.mapping.wrapping_add(f.start as usize).cast_const()))
     }
 }
 
 impl Drop for CodeImage {
     fn drop(&mut self) {
-        registry::unregister(self.info.end());
+        code_registry::unregister(self.info.start);
         // SAFETY: the mapping was created in `publish` with this length; no code of it can be running, since
         // every store that could run it holds the module (and so this image) alive.
-        unsafe {
-            libc::munmap(self.mapping.cast(), self.mapping_len);
-        }
+        unsafe { sys::unmap(self.mapping, self.mapping_len) };
     }
 }

@@ -2,7 +2,8 @@
 //! With [`ProfilingStrategy::PerfMap`](crate::ProfilingStrategy), every published image adds a line per
 //! function: its address, size and name.
 
-use super::CodeInfo;
+use crate::environ::FuncKey;
+use crate::vm::code_registry::CodeInfo;
 use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,15 +33,17 @@ pub fn record(info: &CodeInfo) {
     for f in &info.functions {
         let start = info.start + f.start as usize;
         let size = f.end - f.start;
-        let name = match info.names.as_deref() {
-            Some(names) => {
-                let module = names.module.as_deref().unwrap_or("");
-                match names.functions.get(&f.index) {
+        let name = match f.key {
+            FuncKey::Wasm { index, .. } => {
+                let names = info.names.as_deref();
+                let module = names.and_then(|n| n.module.as_deref()).unwrap_or("");
+                match names.and_then(|n| n.functions.get(&index)) {
                     Some(name) => format!("wasm[{module}]::{name}"),
-                    None => format!("wasm[{module}]::function[{}]", f.index),
+                    None => format!("wasm[{module}]::function[{index}]"),
                 }
             }
-            None => format!("tenon::trampoline[{}]", f.index),
+            FuncKey::EntryTrampoline => "tenon::trampoline[entry]".to_string(),
+            FuncKey::ExitTrampoline => "tenon::trampoline[exit]".to_string(),
         };
         // One line per function, whatever the name section says.
         let name: String = name.chars().map(|c| if c.is_control() { '?' } else { c }).collect();

@@ -1,21 +1,16 @@
-//! Compilation: validate a module with wasmparser, translate each function to CLIF, compile it with
-//! Cranelift for the host, and link the results into one code image.
+//! Compilation: validate a module with wasmparser, translate each function to CLIF and compile it with
+//! Cranelift for the host. The result is machine code and metadata (`environ` types); linking it into an
+//! image and running it is for other layers. This layer depends on `environ/` only.
 
-pub mod module_info;
 mod translate;
 pub mod trampolines;
 
-use crate::code::{CodeBuilder, CodeImage, CompiledFunction, TrapSite};
-use crate::types::FuncType;
-use crate::vm::offsets::VMOffsets;
-use crate::Trap;
+use crate::environ::{CompiledFunction, FuncKey, ModuleInfo, Trap, TrapSite, VMOffsets, WasmFuncType, WasmValType};
 use anyhow::{Context as _, Result, anyhow, bail};
 use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, TrapCode, types};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::{Context, FinalizedRelocTarget};
-use module_info::ModuleInfo;
 use rayon::prelude::*;
-use std::sync::Arc;
 use wasmparser::{FuncToValidate, FunctionBody, Parser, Payload, Validator, ValidatorResources, WasmFeatures};
 
 /// Code-generation settings that follow from the engine's configuration.
@@ -54,7 +49,7 @@ pub mod trap_codes {
 }
 
 /// What the trap with code `code` means.
-pub(crate) fn trap_site(code: TrapCode) -> Result<TrapSite> {
+pub fn trap_site(code: TrapCode) -> Result<TrapSite> {
     Ok(TrapSite::Trap(match code {
         TrapCode::STACK_OVERFLOW => Trap::StackOverflow,
         TrapCode::HEAP_OUT_OF_BOUNDS => Trap::MemoryOutOfBounds,
@@ -83,17 +78,29 @@ pub fn features() -> WasmFeatures {
 }
 
 /// The CLIF signature of a wasm function: `(callee_vmctx, caller_vmctx, params...) -> results`.
-pub fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Result<ir::Signature> {
+pub fn wasm_signature(ty: &WasmFuncType, call_conv: CallConv) -> Result<ir::Signature> {
     let mut sig = ir::Signature::new(call_conv);
     sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));
-    for &p in ty.param_types() {
-        sig.params.push(AbiParam::new(translate::clif_type(p)?));
+    for &p in ty.params.iter() {
+        sig.params.push(AbiParam::new(clif_type(p)?));
     }
-    for &r in ty.result_types() {
-        sig.returns.push(AbiParam::new(translate::clif_type(r)?));
+    for &r in ty.results.iter() {
+        sig.returns.push(AbiParam::new(clif_type(r)?));
     }
     Ok(sig)
+}
+
+/// The CLIF type of a wasm value type.
+pub fn clif_type(ty: WasmValType) -> Result<ir::Type> {
+    Ok(match ty {
+        WasmValType::I32 => types::I32,
+        WasmValType::I64 => types::I64,
+        WasmValType::F32 => types::F32,
+        WasmValType::F64 => types::F64,
+        WasmValType::Ref(_) => types::I64,
+        WasmValType::V128 => bail!("SIMD (v128) is not supported yet"),
+    })
 }
 
 /// The ISA Tenon compiles for: the host, with the settings compiled code relies on.
@@ -115,8 +122,8 @@ pub fn host_isa() -> Result<OwnedTargetIsa> {
 pub struct CompiledModule {
     /// What the module declares.
     pub info: ModuleInfo,
-    /// The machine code of its functions.
-    pub image: CodeImage,
+    /// The machine code of its defined functions, in index order.
+    pub functions: Vec<(FuncKey, CompiledFunction)>,
 }
 
 /// Validates and compiles a module binary.
@@ -137,8 +144,8 @@ pub fn compile_module(isa: &dyn TargetIsa, tunables: &Tunables, bytes: &[u8]) ->
             other => info.add_section(other)?,
         }
     }
-    let offsets = offsets_for(&info);
-    let compiled: Vec<(u32, CompiledFunction)> = bodies
+    let offsets = VMOffsets::for_module(&info);
+    let functions: Vec<(FuncKey, CompiledFunction)> = bodies
         .into_par_iter()
         // Each worker reuses its compiler state from function to function, keeping its allocations.
         .map_init(FunctionCompiler::default, |compiler, (func, body)| {
@@ -150,17 +157,10 @@ pub fn compile_module(isa: &dyn TargetIsa, tunables: &Tunables, bytes: &[u8]) ->
                     Err(e) => e,
                 })
                 .with_context(|| format!("failed to compile wasm function {index}"))?;
-            Ok((index, compiled))
+            Ok((FuncKey::Wasm { module: 0, index }, compiled))
         })
         .collect::<Result<_>>()?;
-    let mut code = CodeBuilder::default();
-    for (index, f) in &compiled {
-        code.append(*index, f);
-    }
-    let names = Arc::new(std::mem::take(&mut info.names));
-    let image = code.publish(Some(names.clone()))?;
-    info.names = Arc::try_unwrap(names).unwrap_or_default();
-    Ok(CompiledModule { info, image })
+    Ok(CompiledModule { info, functions })
 }
 
 fn explain_validation(e: wasmparser::BinaryReaderError) -> anyhow::Error {
@@ -170,17 +170,6 @@ fn explain_validation(e: wasmparser::BinaryReaderError) -> anyhow::Error {
     } else {
         anyhow::Error::new(e)
     }
-}
-
-/// The `VMContext` layout of a module's instances.
-pub fn offsets_for(info: &ModuleInfo) -> VMOffsets {
-    VMOffsets::new(
-        info.funcs.len() as u32,
-        info.memories.len() as u32,
-        info.tables.len() as u32,
-        info.globals.len() as u32,
-        info.num_imported_globals,
-    )
 }
 
 /// The state of compiling one function at a time, kept between functions so its buffers are reused.
@@ -238,7 +227,8 @@ impl FunctionCompiler {
 /// Compiles the function in `context` and extracts its code, calls and traps.
 pub fn finish(isa: &dyn TargetIsa, context: &mut Context) -> Result<CompiledFunction> {
     let mut ctrl = cranelift_codegen::control::ControlPlane::default();
-    let callees: Vec<u32> = context.func.params.user_named_funcs().values().map(|n| n.index).collect();
+    let callees: Vec<(u32, u32)> =
+        context.func.params.user_named_funcs().values().map(|n| (n.namespace, n.index)).collect();
     let compiled = context
         .compile(isa, &mut ctrl)
         .map_err(|e| anyhow!("Cranelift failed to compile: {:?}", e.inner))?;
@@ -251,7 +241,9 @@ pub fn finish(isa: &dyn TargetIsa, context: &mut Context) -> Result<CompiledFunc
         if reloc.kind != cranelift_codegen::binemit::Reloc::X86CallPCRel4 {
             bail!("unexpected relocation kind {:?}", reloc.kind);
         }
-        let callee = callees[name.as_u32() as usize];
+        let (namespace, index) = callees[name.as_u32() as usize];
+        let callee = FuncKey::from_parts(namespace, index)
+            .ok_or_else(|| anyhow!("call to an unknown function ({namespace}, {index})"))?;
         calls.push((reloc.offset, callee, reloc.addend));
     }
     let traps = buffer.traps().iter().map(|t| Ok((t.offset, trap_site(t.code)?))).collect::<Result<_>>()?;

@@ -7,10 +7,8 @@
 //!   arguments to a `[ValRaw]` array on its stack, calls the context's shim, raises a trap if the shim
 //!   reports failure, and returns the results the shim wrote into the array.
 
-use super::{finish, translate::clif_type, trap_codes, wasm_signature};
-use crate::code::{CodeBuilder, CodeImage};
-use crate::types::FuncType;
-use crate::vm::offsets;
+use super::{clif_type, finish, trap_codes, trap_site, wasm_signature};
+use crate::environ::{Builtin, CompiledFunction, FuncKey, WasmFuncType, offsets};
 use anyhow::Result;
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, types};
@@ -20,30 +18,25 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 /// Size of one `ValRaw`.
 const VAL_SIZE: u32 = 16;
 
-/// Index of the entry trampoline in a trampoline image.
-pub const ENTRY: u32 = 0;
-/// Index of the exit trampoline in a trampoline image.
-pub const EXIT: u32 = 1;
-
-/// Compiles the entry and exit trampolines of `ty` into one image; without `signals_based_traps`, a failed
-/// host call raises its trap through `raise_trap` instead of a trapping instruction.
-pub fn compile(isa: &dyn TargetIsa, ty: &FuncType, signals_based_traps: bool) -> Result<CodeImage> {
-    let mut code = CodeBuilder::default();
+/// Compiles the entry and exit trampolines of `ty` (as [`FuncKey::EntryTrampoline`] and
+/// [`FuncKey::ExitTrampoline`]); without `signals_based_traps`, a failed host call raises its trap through
+/// the `raise_trap` builtin instead of a trapping instruction.
+pub fn compile(isa: &dyn TargetIsa, ty: &WasmFuncType, signals_based_traps: bool) -> Result<[(FuncKey, CompiledFunction); 2]> {
     let mut context = Context::new();
     let mut builder_ctx = FunctionBuilderContext::new();
     build_entry(isa, ty, &mut context.func, &mut builder_ctx)?;
-    code.append(ENTRY, &finish(isa, &mut context)?);
+    let entry = finish(isa, &mut context)?;
     context.clear();
     build_exit(isa, ty, signals_based_traps, &mut context.func, &mut builder_ctx)?;
-    code.append(EXIT, &finish(isa, &mut context)?);
-    code.publish(None)
+    let exit = finish(isa, &mut context)?;
+    Ok([(FuncKey::EntryTrampoline, entry), (FuncKey::ExitTrampoline, exit)])
 }
 
 fn flags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
-fn build_entry(isa: &dyn TargetIsa, ty: &FuncType, func: &mut ir::Function, ctx: &mut FunctionBuilderContext) -> Result<()> {
+fn build_entry(isa: &dyn TargetIsa, ty: &WasmFuncType, func: &mut ir::Function, ctx: &mut FunctionBuilderContext) -> Result<()> {
     let mut sig = ir::Signature::new(CallConv::SystemV);
     sig.params.extend([AbiParam::new(types::I64); 4]);
     func.signature = sig;
@@ -57,7 +50,7 @@ fn build_entry(isa: &dyn TargetIsa, ty: &FuncType, func: &mut ir::Function, ctx:
     let &[callee_vmctx, func_ptr, arg_values, result_values] = b.block_params(block) else { unreachable!() };
     let no_caller = b.ins().iconst(types::I64, 0);
     let mut args = vec![callee_vmctx, no_caller];
-    for (i, &p) in ty.param_types().iter().enumerate() {
+    for (i, &p) in ty.params.iter().enumerate() {
         args.push(b.ins().load(clif_type(p)?, flags(), arg_values, (i as u32 * VAL_SIZE) as i32));
     }
     let call = b.ins().call_indirect(wasm_sig, func_ptr, &args);
@@ -72,7 +65,7 @@ fn build_entry(isa: &dyn TargetIsa, ty: &FuncType, func: &mut ir::Function, ctx:
 
 fn build_exit(
     isa: &dyn TargetIsa,
-    ty: &FuncType,
+    ty: &WasmFuncType,
     signals_based_traps: bool,
     func: &mut ir::Function,
     ctx: &mut FunctionBuilderContext,
@@ -81,7 +74,7 @@ fn build_exit(
     let mut shim_sig = ir::Signature::new(CallConv::SystemV);
     shim_sig.params.extend([AbiParam::new(types::I64); 4]);
     shim_sig.returns.push(AbiParam::new(types::I8));
-    let slots = ty.param_types().len().max(ty.result_types().len()).max(1) as u32;
+    let slots = ty.params.len().max(ty.results.len()).max(1) as u32;
     let mut b = FunctionBuilder::new(func, ctx);
     let shim_sig = b.import_signature(shim_sig);
     let slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, slots * VAL_SIZE, 4));
@@ -102,7 +95,8 @@ fn build_exit(
     if signals_based_traps {
         b.ins().trapz(ok, trap_codes::HOST_CALL_FAILED);
     } else {
-        // Trampolines are compiled in this process, so the raise function's address can be a constant.
+        // The host function's context holds the builtin table, which holds `raise_trap`: no absolute address
+        // in the code.
         let failed = b.create_block();
         let resume = b.create_block();
         b.set_cold_block(failed);
@@ -112,15 +106,18 @@ fn build_exit(
         let mut raise_sig = ir::Signature::new(CallConv::SystemV);
         raise_sig.params.extend([AbiParam::new(types::I64), AbiParam::new(types::I32)]);
         let raise_sig = b.import_signature(raise_sig);
-        let raise = b.ins().iconst(types::I64, crate::vm::traphandlers::raise_trap as *const () as usize as i64);
-        let code = b.ins().iconst(types::I32, i64::from(trap_codes::HOST_CALL_FAILED.as_raw().get()));
+        let builtins =
+            b.ins().load(types::I64, flags().with_readonly(), host_ctx, offsets::host_func::BUILTINS as i32);
+        let raise = b.ins().load(types::I64, flags().with_readonly(), builtins, Builtin::RaiseTrap.offset() as i32);
+        let site = trap_site(trap_codes::HOST_CALL_FAILED)?;
+        let code = b.ins().iconst(types::I32, i64::from(site.code()));
         b.ins().call_indirect(raise_sig, raise, &[caller_vmctx, code]);
         b.ins().trap(trap_codes::HOST_CALL_FAILED);
         b.switch_to_block(resume);
         b.seal_block(resume);
     }
     let mut results = Vec::new();
-    for (i, &r) in ty.result_types().iter().enumerate() {
+    for (i, &r) in ty.results.iter().enumerate() {
         results.push(b.ins().stack_load(types::I64, clif_type(r)?, slot, (i as u32 * VAL_SIZE) as i32));
     }
     b.ins().return_(&results);

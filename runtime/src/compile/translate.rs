@@ -4,11 +4,9 @@
 //! whose merge points are CLIF blocks with parameters; locals are frontend variables. Code after an
 //! unconditional branch is validated but not translated.
 
-use super::module_info::ModuleInfo;
-use super::{Tunables, trap_codes, wasm_signature};
-use crate::types::ValType;
-use crate::vm::builtins::{Builtin, BuiltinType};
-use crate::vm::offsets::{self, VMOffsets};
+use super::{Tunables, clif_type, trap_codes, trap_site, wasm_signature};
+use crate::environ::builtins::GROW_ERROR;
+use crate::environ::{Builtin, BuiltinType, FuncKey, ModuleInfo, VMOffsets, WasmValType, offsets};
 use anyhow::{Result, bail};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
@@ -20,18 +18,6 @@ use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, Variable};
 use std::collections::HashMap;
 use wasmparser::{BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources};
-
-/// The CLIF type of a wasm value type.
-pub fn clif_type(ty: ValType) -> Result<ir::Type> {
-    Ok(match ty {
-        ValType::I32 => types::I32,
-        ValType::I64 => types::I64,
-        ValType::F32 => types::F32,
-        ValType::F64 => types::F64,
-        ValType::Ref(_) => types::I64,
-        ValType::V128 => bail!("SIMD (v128) is not supported yet"),
-    })
-}
 
 /// What a control frame is.
 #[derive(Clone, Copy, Debug)]
@@ -118,7 +104,8 @@ pub fn translate_function(
     let ty = module.func_type(index);
     let call_conv = CallConv::Tail;
     func.signature = wasm_signature(ty, call_conv)?;
-    func.name = ir::UserFuncName::user(0, index);
+    let (namespace, key_index) = FuncKey::Wasm { module: 0, index }.to_parts();
+    func.name = ir::UserFuncName::user(namespace, key_index);
 
     let vmctx_gv = func.create_global_value(ir::GlobalValueData::VMContext);
     let store_flags = func.dfg.mem_flags.insert_unchecked(readonly());
@@ -176,7 +163,7 @@ pub fn translate_function(
 
     // Parameters, then declared locals (zero-initialised).
     let params: Vec<Value> = t.builder.block_params(entry)[2..].to_vec();
-    for (value, &ty) in params.iter().zip(ty.param_types()) {
+    for (value, &ty) in params.iter().zip(ty.params.iter()) {
         let var = t.builder.declare_var(clif_type(ty)?);
         t.builder.def_var(var, *value);
         t.locals.push(var);
@@ -198,14 +185,14 @@ pub fn translate_function(
 
     // The function body is the outermost block; its end returns.
     let exit = t.builder.create_block();
-    for &r in ty.result_types() {
+    for &r in ty.results.iter() {
         t.builder.append_block_param(exit, clif_type(r)?);
     }
     t.control.push(Frame {
         kind: FrameKind::Block,
         next: exit,
         num_params: 0,
-        num_results: ty.result_types().len(),
+        num_results: ty.results.len(),
         height: 0,
     });
 
@@ -230,14 +217,14 @@ pub fn translate_function(
 }
 
 impl Translator<'_, '_> {
-    fn zero(&mut self, ty: ValType) -> Result<Value> {
+    fn zero(&mut self, ty: WasmValType) -> Result<Value> {
         let ins = self.builder.ins();
         Ok(match ty {
-            ValType::I32 => ins.iconst(types::I32, 0),
-            ValType::I64 | ValType::Ref(_) => ins.iconst(types::I64, 0),
-            ValType::F32 => ins.f32const(Ieee32::with_bits(0)),
-            ValType::F64 => ins.f64const(Ieee64::with_bits(0)),
-            ValType::V128 => bail!("SIMD (v128) is not supported yet"),
+            WasmValType::I32 => ins.iconst(types::I32, 0),
+            WasmValType::I64 | WasmValType::Ref(_) => ins.iconst(types::I64, 0),
+            WasmValType::F32 => ins.f32const(Ieee32::with_bits(0)),
+            WasmValType::F64 => ins.f64const(Ieee64::with_bits(0)),
+            WasmValType::V128 => bail!("SIMD (v128) is not supported yet"),
         })
     }
 
@@ -271,8 +258,8 @@ impl Translator<'_, '_> {
             BlockType::Type(t) => (vec![], vec![clif_type(self.module.val_type(t)?)?]),
             BlockType::FuncType(i) => {
                 let ft = &self.module.types[i as usize];
-                let params = ft.param_types().iter().map(|&t| clif_type(t)).collect::<Result<_>>()?;
-                let results = ft.result_types().iter().map(|&t| clif_type(t)).collect::<Result<_>>()?;
+                let params = ft.params.iter().map(|&t| clif_type(t)).collect::<Result<_>>()?;
+                let results = ft.results.iter().map(|&t| clif_type(t)).collect::<Result<_>>()?;
                 (params, results)
             }
         })
@@ -379,7 +366,8 @@ impl Translator<'_, '_> {
     /// Traps with `code`, ending the block.
     fn trap(&mut self, code: TrapCode) {
         if !self.tunables.signals_based_traps {
-            let code_value = self.i32const(u32::from(code.as_raw().get()));
+            let site = trap_site(code).expect("the translator only raises traps it knows");
+            let code_value = self.i32const(site.code());
             self.call_builtin(Builtin::RaiseTrap, &[code_value]);
         }
         // Never reached after `raise_trap`, which does not return.
@@ -587,7 +575,7 @@ impl Translator<'_, '_> {
 
     fn call(&mut self, func_index: u32) -> Result<()> {
         let type_index = self.module.funcs[func_index as usize];
-        let num_params = self.module.types[type_index as usize].param_types().len();
+        let num_params = self.module.types[type_index as usize].params.len();
         let inst = if func_index < self.module.num_imported_funcs {
             let sig = self.signature(type_index)?;
             let funcref = self.offsets.funcref(func_index);
@@ -602,7 +590,8 @@ impl Translator<'_, '_> {
                 Some(&f) => f,
                 None => {
                     let signature = self.signature(type_index)?;
-                    let name = self.builder.func.declare_imported_user_function(UserExternalName::new(0, func_index));
+                    let (namespace, index) = FuncKey::Wasm { module: 0, index: func_index }.to_parts();
+                    let name = self.builder.func.declare_imported_user_function(UserExternalName::new(namespace, index));
                     let f = self.builder.import_function(ExtFuncData {
                         name: ExternalName::user(name),
                         signature,
@@ -653,7 +642,7 @@ impl Translator<'_, '_> {
         let code = self.load_ptr(funcref, offsets::funcref::FUNC_PTR, trusted());
         let callee_vmctx = self.load_ptr(funcref, offsets::funcref::VMCTX, trusted());
         let sig = self.signature(type_index)?;
-        let num_params = self.module.types[type_index as usize].param_types().len();
+        let num_params = self.module.types[type_index as usize].params.len();
         let args = self.call_args(callee_vmctx, num_params);
         self.save_fuel();
         let inst = self.builder.ins().call_indirect(sig, code, &args);
@@ -680,7 +669,7 @@ impl Translator<'_, '_> {
             }
         };
         let table = self.vmctx_ptr(VMOffsets::BUILTINS);
-        let code = self.load_ptr(table, builtin as u32 * offsets::PTR, readonly());
+        let code = self.load_ptr(table, builtin.offset(), readonly());
         let mut all = vec![self.vmctx];
         all.extend_from_slice(args);
         let inst = self.builder.ins().call_indirect(sig, code, &all);
@@ -697,7 +686,7 @@ impl Translator<'_, '_> {
     /// old size or -1 as an `i32`.
     fn call_grow_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Value {
         let result = self.call_builtin(builtin, args).expect("grow builtins return a size");
-        let failed = self.builder.ins().icmp_imm_s(IntCC::Equal, result, crate::vm::builtins::GROW_ERROR);
+        let failed = self.builder.ins().icmp_imm_s(IntCC::Equal, result, GROW_ERROR);
         self.trap_if(failed, trap_codes::HOST_CALL_FAILED);
         self.builder.ins().ireduce(types::I32, result)
     }
@@ -953,7 +942,7 @@ impl Translator<'_, '_> {
                 self.builder.def_var(self.locals[local_index as usize], v);
             }
             O::GlobalGet { global_index } => {
-                let ty = clif_type(*self.module.globals[global_index as usize].ty.content())?;
+                let ty = clif_type(self.module.globals[global_index as usize].ty.content)?;
                 let addr = self.global_addr(global_index);
                 let v = self.builder.ins().load(ty, trusted(), addr, 0);
                 self.push(v);

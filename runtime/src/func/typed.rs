@@ -1,14 +1,15 @@
 //! Statically typed functions: [`TypedFunc`] for calling wasm, [`IntoFunc`] for defining host functions.
 
-use super::{CallTarget, Caller, Func, HostFunc, invoke_direct, invoke_target, run_native};
-use crate::vm::traphandlers::Returned;
-use std::sync::Arc;
-use crate::store::{AsContextMut, StoreContext, StoreOpaque};
-use crate::types::{FuncType, ValType};
-use crate::vm::ValRaw;
-use crate::{ExternRef, Result};
+use super::{CallTarget, Caller, Func, HostFunc, enter};
+use crate::store::{AsContextMut, StoreInner, StoreOpaque};
+use crate::types::{FuncType, HeapType, RefType, ValType};
+use crate::vm::arch::{self, Returned};
+use crate::vm::host::{HostCall, NativeCall, NativeEntry, native_fits};
+use crate::vm::{StorePtr, ValRaw};
+use crate::{ExternRef, Ref, Result, Rooted};
 use anyhow::bail;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// A Rust type that is a wasm value type.
 pub trait WasmTy: Sized + Send + Sync + 'static {
@@ -30,7 +31,7 @@ pub trait WasmTy: Sized + Send + Sync + 'static {
     fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Result<Self>;
     /// The type compiled code passes the value as, in a register, when it calls a host function directly.
     #[doc(hidden)]
-    type Abi: Copy;
+    type Abi: Copy + 'static;
     /// The value as compiled code passes it.
     #[doc(hidden)]
     fn into_abi(self, store: &StoreOpaque) -> Self::Abi;
@@ -76,54 +77,51 @@ wasm_ty_num! {
     f64 => F64, |v: f64| ValRaw::f64(v.to_bits()), |r: ValRaw| f64::from_bits(r.get_f64());
 }
 
-impl WasmTy for Option<Func> {
-    fn valtype() -> ValType {
-        ValType::FUNCREF
-    }
-    fn check_store(&self, store: &StoreOpaque) -> Result<()> {
-        crate::Ref::Func(*self).check(store, &crate::RefType::FUNCREF)
-    }
-    fn into_raw(self, store: &StoreOpaque) -> ValRaw {
-        ValRaw::reference(crate::Ref::Func(self).to_raw(store))
-    }
-    fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Result<Self> {
-        match crate::Ref::from_raw(store, &crate::RefType::FUNCREF, raw.get_reference())? {
-            crate::Ref::Func(f) => Ok(f),
-            crate::Ref::Extern(_) => unreachable!("a funcref type gives a function reference"),
+/// `WasmTy` for a reference type: `$ty` is the Rust type, `$ref_ty` the wasm reference type, and `$wrap`
+/// and `$unwrap` convert between the Rust value and a [`Ref`].
+macro_rules! wasm_ty_ref {
+    ($($ty:ty => $ref_ty:expr, $wrap:expr, $unwrap:expr;)*) => {$(
+        impl WasmTy for $ty {
+            fn valtype() -> ValType {
+                ValType::Ref($ref_ty)
+            }
+            fn check_store(&self, store: &StoreOpaque) -> Result<()> {
+                ($wrap)(*self).check(store, &$ref_ty)
+            }
+            fn into_raw(self, store: &StoreOpaque) -> ValRaw {
+                ValRaw::reference(($wrap)(self).to_raw(store))
+            }
+            fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Result<Self> {
+                ($unwrap)(Ref::from_raw(store, &$ref_ty, raw.get_reference())?)
+            }
+            type Abi = usize;
+            fn into_abi(self, store: &StoreOpaque) -> usize {
+                self.into_raw(store).get_reference()
+            }
+            fn from_abi(abi: usize, store: &mut StoreOpaque) -> Result<Self> {
+                Self::from_raw(store, ValRaw::reference(abi))
+            }
         }
-    }
-    type Abi = usize;
-    fn into_abi(self, store: &StoreOpaque) -> usize {
-        self.into_raw(store).get_reference()
-    }
-    fn from_abi(abi: usize, store: &mut StoreOpaque) -> Result<Self> {
-        Self::from_raw(store, ValRaw::reference(abi))
+    )*};
+}
+
+/// The reference a `WasmTy` of a reference type expects, or an error naming what came instead.
+fn expect_ref<T>(value: Option<T>, what: &str) -> Result<T> {
+    match value {
+        Some(value) => Ok(value),
+        None => bail!("type mismatch: expected {what}"),
     }
 }
 
-impl WasmTy for Option<ExternRef> {
-    fn valtype() -> ValType {
-        ValType::EXTERNREF
-    }
-    fn check_store(&self, store: &StoreOpaque) -> Result<()> {
-        crate::Ref::Extern(*self).check(store, &crate::RefType::EXTERNREF)
-    }
-    fn into_raw(self, store: &StoreOpaque) -> ValRaw {
-        ValRaw::reference(crate::Ref::Extern(self).to_raw(store))
-    }
-    fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Result<Self> {
-        match crate::Ref::from_raw(store, &crate::RefType::EXTERNREF, raw.get_reference())? {
-            crate::Ref::Extern(e) => Ok(e),
-            crate::Ref::Func(_) => unreachable!("an externref type gives a host reference"),
-        }
-    }
-    type Abi = usize;
-    fn into_abi(self, store: &StoreOpaque) -> usize {
-        self.into_raw(store).get_reference()
-    }
-    fn from_abi(abi: usize, store: &mut StoreOpaque) -> Result<Self> {
-        Self::from_raw(store, ValRaw::reference(abi))
-    }
+wasm_ty_ref! {
+    Option<Func> => RefType::FUNCREF, Ref::Func,
+        |r: Ref| expect_ref(r.as_func().map(|f| f.copied()), "a function reference");
+    Func => RefType::new(false, HeapType::Func), |f| Ref::Func(Some(f)),
+        |r: Ref| expect_ref(r.as_func().and_then(|f| f.copied()), "a non-null function reference");
+    Option<Rooted<ExternRef>> => RefType::EXTERNREF, Ref::Extern,
+        |r: Ref| expect_ref(r.as_extern().map(|e| e.copied()), "a host reference");
+    Rooted<ExternRef> => RefType::new(false, HeapType::Extern), |e| Ref::Extern(Some(e)),
+        |r: Ref| expect_ref(r.as_extern().and_then(|e| e.copied()), "a non-null host reference");
 }
 
 /// A list of wasm values: a single [`WasmTy`], or a tuple of them (`()` for none).
@@ -161,8 +159,6 @@ pub trait WasmParams: Send + Sized {
 #[inline]
 fn to_register<A: WasmTy>(value: A, store: &StoreOpaque, ints: &mut [usize; 2], floats: &mut [f64; 2], counts: &mut (usize, usize)) {
     let raw = value.into_raw(store);
-    debug_assert!(counts.0 < ints.len() || A::FLOAT, "callers check that the values fit in registers");
-    debug_assert!(counts.1 < floats.len() || !A::FLOAT, "callers check that the values fit in registers");
     if A::FLOAT {
         if let Some(slot) = floats.get_mut(counts.1) {
             *slot = f64::from_bits(raw.get_f64());
@@ -216,6 +212,13 @@ impl<A: WasmTy> WasmParams for A {
     }
 }
 
+/// A typed host closure: what both of a host function's entries call. `P` are its wasm parameters and `R`
+/// its result, `T` the store's data.
+struct TypedHostFunc<T, F, P, R> {
+    func: F,
+    _types: PhantomData<fn(T, P) -> R>,
+}
+
 macro_rules! tuples {
     ($($n:literal: ($($t:ident $i:tt),*);)*) => {$(
         impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
@@ -252,12 +255,14 @@ macro_rules! tuples {
             #[inline]
             #[allow(unused_variables)]
             fn from_registers(store: &mut StoreOpaque, returned: Returned) -> Result<Self> {
-                assert!($n <= 1, "at most one result comes back in registers");
+                if $n > 1 {
+                    bail!("at most one result comes back in registers");
+                }
                 Ok(($(from_register::<$t>(store, returned)?,)*))
             }
         }
 
-        impl<T: 'static, F, $($t: WasmTy,)* R: WasmRet> IntoFunc<T, ($($t,)*), R> for F
+        impl<T: 'static, F, $($t: WasmTy,)* R: WasmRet + 'static> IntoFunc<T, ($($t,)*), R> for F
         where
             F: Fn($($t),*) -> R + Send + Sync + 'static,
         {
@@ -269,43 +274,54 @@ macro_rules! tuples {
             }
         }
 
-        impl<T: 'static, F, $($t: WasmTy,)* R: WasmRet> IntoFunc<T, (Caller<'static, T>, $($t,)*), R> for F
+        impl<T: 'static, F, $($t: WasmTy,)* R: WasmRet + 'static> IntoFunc<T, (Caller<'static, T>, $($t,)*), R> for F
         where
             F: Fn(Caller<'_, T>, $($t),*) -> R + Send + Sync + 'static,
         {
             fn into_host_func(self) -> HostFunc<T> {
-                /// Called by compiled code directly, with the wasm values in registers.
-                #[allow(non_snake_case)]
-                unsafe extern "sysv64" fn native<T: 'static, F, $($t: WasmTy,)* R: WasmRet>(
-                    context: *mut u8,
-                    caller_vmctx: *mut u8,
-                    $($t: $t::Abi,)*
-                ) -> R::Abi
-                where
-                    F: Fn(Caller<'_, T>, $($t),*) -> R + Send + Sync + 'static,
-                {
-                    // SAFETY: compiled code calls this shim only through the funcref `HostFunc::into_func` made
-                    // for a closure of type `F` (see `HostFunc::with_native`).
-                    unsafe {
-                        run_native::<T, F, R::Abi>(context, caller_vmctx, |f, mut caller| {
-                            #[allow(unused_variables)]
-                            let store = caller.store.opaque();
-                            $(let $t = $t::from_abi($t, store)?;)*
-                            f(caller.sub_caller(), $($t),*).into_abi(caller.store.opaque())
-                        })
-                    }
-                }
-                let ty = FuncType::new(vec![$($t::valtype()),*], R::types());
-                let f = Arc::new(self);
-                let generic = f.clone();
-                HostFunc::new(ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
-                    #[allow(unused_variables)]
-                    let store = caller.store.opaque();
-                    $(#[allow(non_snake_case)] let $t = $t::from_raw(store, raw[$i])?;)*
-                    let result = generic(caller.sub_caller(), $($t),*);
-                    result.store_results(caller.store.opaque(), raw)
-                })
-                .with_native(R::NATIVE, native::<T, F, $($t,)* R> as *const () as usize, f)
+                let ty = FuncType::from_parts(Box::new([$($t::valtype()),*]), R::types().into());
+                let func = Arc::new(TypedHostFunc::<T, F, ($($t,)*), R> { func: self, _types: PhantomData });
+                let ints = 0 $(+ !$t::FLOAT as usize)*;
+                let floats = 0 $(+ $t::FLOAT as usize)*;
+                let native = (R::NATIVE && native_fits(ints, floats, ty.result_types().len()))
+                    .then(|| NativeEntry::new::<($($t::Abi,)*), _>(func.clone()));
+                HostFunc::with_entries(ty, func, native)
+            }
+        }
+
+        impl<T: 'static, F, $($t: WasmTy,)* R: WasmRet + 'static> HostCall<StoreInner<T>> for TypedHostFunc<T, F, ($($t,)*), R>
+        where
+            F: Fn(Caller<'_, T>, $($t),*) -> R + Send + Sync + 'static,
+        {
+            fn call(&self, store: StorePtr<'_, StoreInner<T>>, caller: Option<u32>, raw: &mut [ValRaw]) -> Result<()> {
+                let mut caller = Caller::new(store, caller);
+                #[allow(unused_variables)]
+                let store = caller.opaque();
+                $(#[allow(non_snake_case)] let $t = $t::from_raw(store, raw[$i])?;)*
+                let result = (self.func)(caller.reborrow(), $($t),*);
+                result.store_results(caller.opaque(), raw)
+            }
+        }
+
+        impl<T: 'static, F, $($t: WasmTy,)* R: WasmRet + 'static> NativeCall<($($t::Abi,)*)> for TypedHostFunc<T, F, ($($t,)*), R>
+        where
+            F: Fn(Caller<'_, T>, $($t),*) -> R + Send + Sync + 'static,
+        {
+            type Store = StoreInner<T>;
+            type Ret = R::Abi;
+            #[inline]
+            #[allow(non_snake_case)]
+            fn call(
+                &self,
+                store: StorePtr<'_, StoreInner<T>>,
+                caller: Option<u32>,
+                ($($t,)*): ($($t::Abi,)*),
+            ) -> Result<R::Abi> {
+                let mut caller = Caller::new(store, caller);
+                #[allow(unused_variables)]
+                let store = caller.opaque();
+                $(let $t = $t::from_abi($t, store)?;)*
+                (self.func)(caller.reborrow(), $($t),*).into_abi(caller.opaque())
             }
         }
 
@@ -314,7 +330,9 @@ macro_rules! tuples {
             const NATIVE: bool = $n == 0;
             type Abi = ();
             fn into_abi(self, _: &mut StoreOpaque) -> Result<()> {
-                assert!(Self::NATIVE, "multiple results never use the native shim");
+                if !Self::NATIVE {
+                    bail!("multiple results never use the native shim");
+                }
                 Ok(())
             }
             fn types() -> Vec<ValType> {
@@ -385,7 +403,7 @@ impl<A: WasmTy> WasmRet for A {
     }
 }
 
-impl<R: WasmRet> WasmRet for Result<R> {
+impl<R: WasmRet + 'static> WasmRet for Result<R> {
     const NATIVE: bool = R::NATIVE;
     type Abi = R::Abi;
     #[inline]
@@ -401,7 +419,7 @@ impl<R: WasmRet> WasmRet for Result<R> {
 }
 
 /// A closure that can become a host function: `Fn(A1, ..., An) -> R` or `Fn(Caller<T>, A1, ..., An) -> R`.
-pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
+pub trait IntoFunc<T: 'static, Params, Results>: Send + Sync + 'static {
     /// The host function.
     #[doc(hidden)]
     fn into_host_func(self) -> HostFunc<T>;
@@ -424,20 +442,16 @@ impl<P, R> Clone for TypedFunc<P, R> {
 impl<P, R> Copy for TypedFunc<P, R> {}
 
 impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
-    pub(crate) fn new<T>(store: StoreContext<'_, T>, func: Func) -> Result<Self> {
-        let store = &store.0.opaque;
+    /// Checks `func`'s type against `Params` and `Results`.
+    pub(crate) fn new(store: &StoreOpaque, func: Func) -> Result<Self> {
         let ty = &store.funcs[store.index(func.0)].ty;
         // Arguments flow into the function and results out of it, so each must fit where it goes.
-        let fits = |from: &[ValType], to: &[ValType]| {
-            from.len() == to.len() && from.iter().zip(to).all(|(f, t)| f.is_subtype_of(t))
-        };
+        let fits = |from: &[ValType], to: &[ValType]| from.len() == to.len() && from.iter().zip(to).all(|(f, t)| f.matches(t));
         if !fits(&Params::types(), ty.param_types()) || !fits(ty.result_types(), &Results::types()) {
-            bail!(
-                "type mismatch with parameters and results: expected {}, found {ty}",
-                FuncType::new(Params::types(), Results::types())
-            );
+            let expected = FuncType::from_parts(Params::types().into(), Results::types().into());
+            bail!("type mismatch with parameters and results: expected {expected}, found {ty}");
         }
-        Ok(TypedFunc { func, target: CallTarget::of(store, func), _marker: PhantomData })
+        Ok(TypedFunc { func, target: CallTarget::of(store, func)?, _marker: PhantomData })
     }
 
     /// The untyped function.
@@ -447,24 +461,35 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
 
     /// Calls the function. Errors if the call traps or a host function it calls fails.
     pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
-        let store = store.as_context_mut().0.opaque();
-        assert!(store.owns(self.func.0), "object used with the wrong store");
-        params.check_store(store)?;
-        if Params::INTS <= 2 && Params::FLOATS <= 2 && Results::LEN <= 1 {
+        let mut store = store.as_context_mut();
+        let opaque = store.opaque();
+        assert!(opaque.owns(self.func.0), "object used with the wrong store");
+        params.check_store(opaque)?;
+        let direct = cfg!(target_arch = "x86_64") && Params::INTS <= 2 && Params::FLOATS <= 2 && Results::LEN <= 1;
+        if direct {
             // Everything fits in registers: call the function directly, without trampoline or arrays.
-            let (mut ints, mut floats) = ([0; 2], [0.0; 2]);
-            params.to_registers(store, &mut ints, &mut floats);
-            // SAFETY: the function's type was checked against `Params` and `Results` when `self` was made,
-            // and `self.target` was resolved in this store (checked above).
-            let returned = unsafe { invoke_direct(store, self.target, ints, floats)? };
-            return Results::from_registers(store, returned);
+            let (mut ints, mut floats) = ([0; 2], [0.0; arch::ENTRY_FLOAT_ARGS]);
+            params.to_registers(opaque, &mut ints, &mut floats);
+            // A wasm function's own context, no caller context, then the arguments.
+            let ints = [self.target.vmctx, 0, ints[0], ints[1]];
+            // SAFETY: the function's type was checked against `Params` and `Results` when `self` was made and
+            // its target resolved in this store (checked above); wasm's calling convention passes such
+            // arguments in the same registers as System V (see `arch::call_with_jmpbuf`).
+            let returned = unsafe { enter(&mut store.0, self.target.func_ptr, ints, floats)? };
+            return Results::from_registers(store.opaque(), returned);
         }
         let mut args = Params::Raw::default();
-        params.store_raw(store, args.as_mut());
+        params.store_raw(opaque, args.as_mut());
         let mut results = Results::Raw::default();
-        // SAFETY: the function's type was checked against `Params` and `Results` when `self` was made, and
-        // `self.target` was resolved in this store (checked above).
-        unsafe { invoke_target(store, self.target, args.as_ref().as_ptr(), results.as_mut().as_mut_ptr())? };
-        Results::load_raw(store, results.as_ref())
+        let ints = [
+            self.target.vmctx,
+            self.target.func_ptr,
+            args.as_ref().as_ptr() as usize,
+            results.as_mut().as_mut_ptr() as usize,
+        ];
+        // SAFETY: the entry trampoline of the function's type takes its context, its code, and arrays that
+        // fit its type, which was checked against `Params` and `Results` when `self` was made.
+        unsafe { enter(&mut store.0, self.target.entry, ints, [0.0; arch::ENTRY_FLOAT_ARGS])? };
+        Results::load_raw(store.opaque(), results.as_ref())
     }
 }

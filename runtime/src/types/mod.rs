@@ -1,58 +1,117 @@
-//! The types of wasm values and of the things a module imports and exports.
+//! The types of wasm values and of the things a module imports and exports, as Wasmtime spells them.
+//!
+//! A [`FuncType`] is registered process-wide while something uses it (a module, a function, a type the host
+//! made), so that two equal function types are the same registered type and compare with one integer; the
+//! registration ends when the last user drops it. Reference types that name a function type hold it, so
+//! these types are `Clone` but not `Copy`.
 
+use crate::Engine;
+use crate::environ::{EntityType, WasmFuncType, WasmGlobalType, WasmHeapType, WasmMemoryType, WasmRefType, WasmTableType, WasmValType};
 use std::fmt;
-use std::sync::Arc;
 
 pub(crate) mod registry;
 
-/// The kind of a reference's referent.
+pub(crate) use registry::RegisteredType;
+
+/// Whether a global can be set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mutability {
+    /// Immutable.
+    Const,
+    /// Mutable.
+    Var,
+}
+
+impl Mutability {
+    /// Whether this is [`Mutability::Const`].
+    pub fn is_const(&self) -> bool {
+        *self == Mutability::Const
+    }
+    /// Whether this is [`Mutability::Var`].
+    pub fn is_var(&self) -> bool {
+        *self == Mutability::Var
+    }
+}
+
+/// The kind of a reference's referent.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum HeapType {
+    /// Host references.
+    Extern,
     /// Any function.
     Func,
     /// Functions of one type (`(ref $t)` of typed function references).
-    ConcreteFunc(ConcreteFunc),
-    /// Host references.
-    Extern,
+    ConcreteFunc(FuncType),
 }
 
 impl HeapType {
-    /// Whether every reference to this heap type also refers to `other`.
-    pub fn is_subtype_of(&self, other: &HeapType) -> bool {
-        match (self, other) {
-            (HeapType::ConcreteFunc(_), HeapType::Func) => true,
-            _ => self == other,
-        }
+    /// Whether this is `extern`.
+    pub fn is_extern(&self) -> bool {
+        matches!(self, HeapType::Extern)
     }
     /// Whether this is `func` or a concrete function type.
     pub fn is_func(&self) -> bool {
         matches!(self, HeapType::Func | HeapType::ConcreteFunc(_))
     }
+    /// Whether this is an abstract heap type (not a concrete function type).
+    pub fn is_abstract(&self) -> bool {
+        !self.is_concrete()
+    }
+    /// Whether this is a concrete function type.
+    pub fn is_concrete(&self) -> bool {
+        self.is_concrete_func()
+    }
+    /// Whether this is a concrete function type.
+    pub fn is_concrete_func(&self) -> bool {
+        matches!(self, HeapType::ConcreteFunc(_))
+    }
+    /// The function type, if this is a concrete one.
+    pub fn as_concrete_func(&self) -> Option<&FuncType> {
+        match self {
+            HeapType::ConcreteFunc(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The function type; panics if this is not a concrete one.
+    pub fn unwrap_concrete_func(&self) -> &FuncType {
+        self.as_concrete_func().expect("a concrete function heap type")
+    }
+    /// The top of this heap type's hierarchy (`func` or `extern`).
+    pub fn top(&self) -> HeapType {
+        if self.is_func() { HeapType::Func } else { HeapType::Extern }
+    }
+    /// Whether every reference to this heap type also refers to `other` (subtyping).
+    pub fn matches(&self, other: &HeapType) -> bool {
+        match (self, other) {
+            (HeapType::ConcreteFunc(_), HeapType::Func) => true,
+            _ => self == other,
+        }
+    }
+    /// Whether `a` and `b` are the same heap type.
+    pub fn eq(a: &HeapType, b: &HeapType) -> bool {
+        a == b
+    }
 }
 
-/// A function type used as a heap type; a cheap handle that compares by the type's structure.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ConcreteFunc(pub(crate) u32);
-
-impl ConcreteFunc {
-    /// The heap type of functions of type `ty`.
-    pub fn new(ty: &FuncType) -> Self {
-        ConcreteFunc(registry::intern(ty))
-    }
-    /// The function type.
-    pub fn func_type(&self) -> FuncType {
-        registry::lookup(self.0)
+impl From<FuncType> for HeapType {
+    fn from(ty: FuncType) -> HeapType {
+        HeapType::ConcreteFunc(ty)
     }
 }
 
-impl fmt::Debug for ConcreteFunc {
+impl fmt::Display for HeapType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ConcreteFunc({})", self.func_type())
+        match self {
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::Func => f.write_str("func"),
+            HeapType::ConcreteFunc(t) => write!(f, "(func {t})"),
+        }
     }
 }
 
 /// A reference type: a heap type, and whether null is allowed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RefType {
     nullable: bool,
     heap_type: HeapType,
@@ -65,8 +124,8 @@ impl RefType {
     pub const EXTERNREF: RefType = RefType { nullable: true, heap_type: HeapType::Extern };
 
     /// A reference type.
-    pub fn new(nullable: bool, heap_type: HeapType) -> Self {
-        RefType { nullable, heap_type }
+    pub fn new(is_nullable: bool, heap_type: HeapType) -> Self {
+        RefType { nullable: is_nullable, heap_type }
     }
     /// Whether null is a value of this type.
     pub fn is_nullable(&self) -> bool {
@@ -76,27 +135,29 @@ impl RefType {
     pub fn heap_type(&self) -> &HeapType {
         &self.heap_type
     }
-    /// Whether every value of this type is also a value of `other`.
-    pub fn is_subtype_of(&self, other: &RefType) -> bool {
-        self.heap_type.is_subtype_of(&other.heap_type) && (other.nullable || !self.nullable)
+    /// Whether every value of this type is also a value of `other` (subtyping).
+    pub fn matches(&self, other: &RefType) -> bool {
+        self.heap_type.matches(&other.heap_type) && (other.nullable || !self.nullable)
+    }
+    /// Whether `a` and `b` are the same reference type.
+    pub fn eq(a: &RefType, b: &RefType) -> bool {
+        a == b
     }
 }
 
 impl fmt::Display for RefType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let null = if self.nullable { "null " } else { "" };
-        match (self.nullable, self.heap_type) {
+        match (self.nullable, &self.heap_type) {
             (true, HeapType::Func) => f.write_str("funcref"),
             (true, HeapType::Extern) => f.write_str("externref"),
-            (_, HeapType::Func) => f.write_str("(ref func)"),
-            (_, HeapType::Extern) => f.write_str("(ref extern)"),
-            (_, HeapType::ConcreteFunc(t)) => write!(f, "(ref {null}(func {}))", t.func_type()),
+            (true, heap_type) => write!(f, "(ref null {heap_type})"),
+            (false, heap_type) => write!(f, "(ref {heap_type})"),
         }
     }
 }
 
 /// The type of a wasm value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ValType {
     /// 32-bit integer.
     I32,
@@ -122,16 +183,100 @@ impl ValType {
     pub fn is_num(&self) -> bool {
         matches!(self, ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64)
     }
+    /// Whether this is `i32`.
+    pub fn is_i32(&self) -> bool {
+        matches!(self, ValType::I32)
+    }
+    /// Whether this is `i64`.
+    pub fn is_i64(&self) -> bool {
+        matches!(self, ValType::I64)
+    }
+    /// Whether this is `f32`.
+    pub fn is_f32(&self) -> bool {
+        matches!(self, ValType::F32)
+    }
+    /// Whether this is `f64`.
+    pub fn is_f64(&self) -> bool {
+        matches!(self, ValType::F64)
+    }
+    /// Whether this is `v128`.
+    pub fn is_v128(&self) -> bool {
+        matches!(self, ValType::V128)
+    }
     /// Whether this is a reference type.
     pub fn is_ref(&self) -> bool {
         matches!(self, ValType::Ref(_))
     }
-    /// Whether this is a reference type.
+    /// Whether this is `funcref` (`(ref null func)`).
+    pub fn is_funcref(&self) -> bool {
+        *self == ValType::FUNCREF
+    }
+    /// Whether this is `externref` (`(ref null extern)`).
+    pub fn is_externref(&self) -> bool {
+        *self == ValType::EXTERNREF
+    }
+    /// The reference type, if this is one.
     pub fn as_ref(&self) -> Option<&RefType> {
         match self {
             ValType::Ref(r) => Some(r),
             _ => None,
         }
+    }
+    /// The reference type; panics if this is not one.
+    pub fn unwrap_ref(&self) -> &RefType {
+        self.as_ref().expect("a reference type")
+    }
+    /// Whether every value of this type is also a value of `other` (subtyping).
+    pub fn matches(&self, other: &ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.matches(b),
+            _ => self == other,
+        }
+    }
+    /// Whether `a` and `b` are the same type.
+    pub fn eq(a: &ValType, b: &ValType) -> bool {
+        a == b
+    }
+
+    /// The type a module declares, with its type indices resolved to the module's registered `types`.
+    pub(crate) fn from_wasm(ty: WasmValType, types: &[FuncType]) -> ValType {
+        match ty {
+            WasmValType::I32 => ValType::I32,
+            WasmValType::I64 => ValType::I64,
+            WasmValType::F32 => ValType::F32,
+            WasmValType::F64 => ValType::F64,
+            WasmValType::V128 => ValType::V128,
+            WasmValType::Ref(r) => ValType::Ref(RefType::from_wasm(r, types)),
+        }
+    }
+
+    /// The register class compiled code passes the value in (reference types all travel alike).
+    pub(crate) fn to_wasm_class(&self) -> WasmValType {
+        match self {
+            ValType::I32 => WasmValType::I32,
+            ValType::I64 => WasmValType::I64,
+            ValType::F32 => WasmValType::F32,
+            ValType::F64 => WasmValType::F64,
+            ValType::V128 => WasmValType::V128,
+            ValType::Ref(_) => WasmValType::Ref(WasmRefType::FUNCREF),
+        }
+    }
+}
+
+impl From<RefType> for ValType {
+    fn from(r: RefType) -> ValType {
+        ValType::Ref(r)
+    }
+}
+
+impl RefType {
+    pub(crate) fn from_wasm(r: WasmRefType, types: &[FuncType]) -> RefType {
+        let heap_type = match r.heap_type {
+            WasmHeapType::Func => HeapType::Func,
+            WasmHeapType::Extern => HeapType::Extern,
+            WasmHeapType::ConcreteFunc(i) => HeapType::ConcreteFunc(types[i as usize].clone()),
+        };
+        RefType { nullable: r.nullable, heap_type }
     }
 }
 
@@ -148,33 +293,74 @@ impl fmt::Display for ValType {
     }
 }
 
-/// The type of a function: its parameters and results.
+/// The type of a function: its parameters and results. Cheap to clone; two function types are equal exactly
+/// when they have the same parameters and results.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct FuncType {
-    params: Arc<[ValType]>,
-    results: Arc<[ValType]>,
-}
+pub struct FuncType(RegisteredType);
 
 impl FuncType {
-    /// A function type with these parameters and results.
-    pub fn new(params: impl IntoIterator<Item = ValType>, results: impl IntoIterator<Item = ValType>) -> Self {
-        FuncType { params: params.into_iter().collect(), results: results.into_iter().collect() }
+    /// A function type with these parameters and results (the engine is accepted for Wasmtime's signature:
+    /// Tenon registers function types process-wide).
+    pub fn new(
+        _engine: &Engine,
+        params: impl IntoIterator<Item = ValType>,
+        results: impl IntoIterator<Item = ValType>,
+    ) -> Self {
+        FuncType::from_parts(params.into_iter().collect(), results.into_iter().collect())
+    }
+
+    pub(crate) fn from_parts(params: Box<[ValType]>, results: Box<[ValType]>) -> Self {
+        FuncType(RegisteredType::register(params, results))
+    }
+
+    /// The type a module declares, with its type indices resolved to the module's registered `types`.
+    pub(crate) fn from_wasm(ty: &WasmFuncType, types: &[FuncType]) -> Self {
+        let convert = |tys: &[WasmValType]| tys.iter().map(|&t| ValType::from_wasm(t, types)).collect();
+        FuncType::from_parts(convert(&ty.params), convert(&ty.results))
+    }
+
+    /// Parameter `i`'s type, if there is one.
+    pub fn param(&self, i: usize) -> Option<ValType> {
+        self.0.params().get(i).cloned()
     }
     /// The parameter types.
     pub fn params(&self) -> impl ExactSizeIterator<Item = ValType> + '_ {
-        self.params.iter().copied()
+        self.0.params().iter().cloned()
+    }
+    /// Result `i`'s type, if there is one.
+    pub fn result(&self, i: usize) -> Option<ValType> {
+        self.0.results().get(i).cloned()
     }
     /// The result types.
     pub fn results(&self) -> impl ExactSizeIterator<Item = ValType> + '_ {
-        self.results.iter().copied()
+        self.0.results().iter().cloned()
     }
     /// The parameter types, as a slice.
     pub fn param_types(&self) -> &[ValType] {
-        &self.params
+        self.0.params()
     }
     /// The result types, as a slice.
     pub fn result_types(&self) -> &[ValType] {
-        &self.results
+        self.0.results()
+    }
+    /// Whether a function of this type may be used where `other` is expected. Without the GC proposal's
+    /// declared subtypes, that is when they are the same type.
+    pub fn matches(&self, other: &FuncType) -> bool {
+        self == other
+    }
+    /// Whether `a` and `b` are the same type.
+    pub fn eq(a: &FuncType, b: &FuncType) -> bool {
+        a == b
+    }
+
+    /// The registration.
+    pub(crate) fn registered(&self) -> &RegisteredType {
+        &self.0
+    }
+
+    /// The registered type with id `id`, if one is registered.
+    pub(crate) fn from_id(id: u32) -> Option<FuncType> {
+        RegisteredType::lookup(id).map(FuncType)
     }
 }
 
@@ -190,9 +376,9 @@ impl fmt::Display for FuncType {
             }
             f.write_str(")")
         };
-        list(f, &self.params)?;
+        list(f, self.param_types())?;
         f.write_str(" -> ")?;
-        list(f, &self.results)
+        list(f, self.result_types())
     }
 }
 
@@ -222,9 +408,32 @@ impl MemoryType {
     pub fn maximum(&self) -> Option<u64> {
         self.maximum
     }
-    /// Whether a memory of this type may be imported where `expected` is declared (size `actual_minimum`).
+    /// Whether this is a 64-bit memory (never: 64-bit memories are not supported yet).
+    pub fn is_64(&self) -> bool {
+        false
+    }
+    /// Whether this is a shared memory (never: shared memories are not supported yet).
+    pub fn is_shared(&self) -> bool {
+        false
+    }
+    /// The page size in bytes.
+    pub fn page_size(&self) -> u64 {
+        1 << self.page_size_log2()
+    }
+    /// The base-2 logarithm of the page size.
+    pub fn page_size_log2(&self) -> u8 {
+        16
+    }
+    /// Whether a memory of this type, currently `actual_minimum` pages large, may be imported where
+    /// `expected` is declared.
     pub(crate) fn matches(&self, actual_minimum: u64, expected: &MemoryType) -> bool {
         limits_match(actual_minimum, self.maximum, expected.minimum, expected.maximum)
+    }
+    pub(crate) fn from_wasm(ty: WasmMemoryType) -> Self {
+        MemoryType { minimum: ty.minimum, maximum: ty.maximum }
+    }
+    pub(crate) fn to_wasm(self) -> WasmMemoryType {
+        WasmMemoryType { minimum: self.minimum, maximum: self.maximum }
     }
 }
 
@@ -239,17 +448,17 @@ impl fmt::Display for MemoryType {
 }
 
 /// The element type and limits of a table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableType {
     element: RefType,
     minimum: u64,
-    maximum: Option<u32>,
+    maximum: Option<u64>,
 }
 
 impl TableType {
-    /// A table of `element` references with at least `minimum` and at most `maximum` elements.
-    pub fn new(element: RefType, minimum: u32, maximum: Option<u32>) -> Self {
-        TableType { element, minimum: minimum.into(), maximum }
+    /// A table of `element` references with at least `min` and at most `max` elements.
+    pub fn new(element: RefType, min: u32, max: Option<u32>) -> Self {
+        TableType { element, minimum: min.into(), maximum: max.map(Into::into) }
     }
     /// The element type.
     pub fn element(&self) -> &RefType {
@@ -260,18 +469,21 @@ impl TableType {
         self.minimum
     }
     /// The maximum number of elements, if any.
-    pub fn maximum(&self) -> Option<u32> {
+    pub fn maximum(&self) -> Option<u64> {
         self.maximum
     }
-    /// Whether a table of this type may be imported where `expected` is declared (size `actual_minimum`).
+    /// Whether this is a 64-bit table (never: 64-bit tables are not supported yet).
+    pub fn is_64(&self) -> bool {
+        false
+    }
+    /// Whether a table of this type, currently `actual_minimum` elements large, may be imported where
+    /// `expected` is declared.
     pub(crate) fn matches(&self, actual_minimum: u64, expected: &TableType) -> bool {
         self.element == expected.element
-            && limits_match(
-                actual_minimum,
-                self.maximum.map(u64::from),
-                expected.minimum,
-                expected.maximum.map(u64::from),
-            )
+            && limits_match(actual_minimum, self.maximum, expected.minimum, expected.maximum)
+    }
+    pub(crate) fn from_wasm(ty: WasmTableType, types: &[FuncType]) -> Self {
+        TableType { element: RefType::from_wasm(ty.element, types), minimum: ty.minimum, maximum: ty.maximum }
     }
 }
 
@@ -293,27 +505,8 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<
         }
 }
 
-impl ValType {
-    /// Whether every value of this type is also a value of `other`.
-    pub fn is_subtype_of(&self, other: &ValType) -> bool {
-        match (self, other) {
-            (ValType::Ref(a), ValType::Ref(b)) => a.is_subtype_of(b),
-            _ => self == other,
-        }
-    }
-}
-
-/// Whether a global can be set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mutability {
-    /// Immutable.
-    Const,
-    /// Mutable.
-    Var,
-}
-
 /// The type of a global.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GlobalType {
     content: ValType,
     mutability: Mutability,
@@ -337,9 +530,13 @@ impl GlobalType {
     pub(crate) fn matches(&self, expected: &GlobalType) -> bool {
         self.mutability == expected.mutability
             && match self.mutability {
-                Mutability::Const => self.content.is_subtype_of(&expected.content),
+                Mutability::Const => self.content.matches(&expected.content),
                 Mutability::Var => self.content == expected.content,
             }
+    }
+    pub(crate) fn from_wasm(ty: WasmGlobalType, types: &[FuncType]) -> Self {
+        let mutability = if ty.mutable { Mutability::Var } else { Mutability::Const };
+        GlobalType { content: ValType::from_wasm(ty.content, types), mutability }
     }
 }
 
@@ -390,41 +587,67 @@ pub enum ExternType {
     Tag(TagType),
 }
 
+macro_rules! extern_type_accessors {
+    ($($variant:ident($ty:ty) $get:ident $unwrap:ident;)*) => {$(
+        /// The type, if this is one of this kind.
+        pub fn $get(&self) -> Option<&$ty> {
+            match self {
+                ExternType::$variant(t) => Some(t),
+                _ => None,
+            }
+        }
+        /// The type; panics if this is not one of this kind.
+        pub fn $unwrap(&self) -> &$ty {
+            self.$get().expect(concat!("expected ", stringify!($ty)))
+        }
+    )*};
+}
+
 impl ExternType {
-    /// The function type, if this is a function.
-    pub fn func(&self) -> Option<&FuncType> {
-        match self {
-            ExternType::Func(t) => Some(t),
-            _ => None,
+    extern_type_accessors! {
+        Func(FuncType) func unwrap_func;
+        Global(GlobalType) global unwrap_global;
+        Table(TableType) table unwrap_table;
+        Memory(MemoryType) memory unwrap_memory;
+        Tag(TagType) tag unwrap_tag;
+    }
+
+    /// The type of an entity a module declares, with its type indices resolved to the module's registered
+    /// `types`.
+    pub(crate) fn from_entity(ty: EntityType, types: &[FuncType]) -> Self {
+        match ty {
+            EntityType::Func(i) => ExternType::Func(types[i as usize].clone()),
+            EntityType::Table(t) => ExternType::Table(TableType::from_wasm(t, types)),
+            EntityType::Memory(m) => ExternType::Memory(MemoryType::from_wasm(m)),
+            EntityType::Global(g) => ExternType::Global(GlobalType::from_wasm(g, types)),
+            EntityType::Tag(i) => ExternType::Tag(TagType::new(types[i as usize].clone())),
         }
     }
-    /// The global type, if this is a global.
-    pub fn global(&self) -> Option<&GlobalType> {
-        match self {
-            ExternType::Global(t) => Some(t),
-            _ => None,
-        }
+}
+
+impl From<FuncType> for ExternType {
+    fn from(t: FuncType) -> Self {
+        ExternType::Func(t)
     }
-    /// The table type, if this is a table.
-    pub fn table(&self) -> Option<&TableType> {
-        match self {
-            ExternType::Table(t) => Some(t),
-            _ => None,
-        }
+}
+impl From<GlobalType> for ExternType {
+    fn from(t: GlobalType) -> Self {
+        ExternType::Global(t)
     }
-    /// The memory type, if this is a memory.
-    pub fn memory(&self) -> Option<&MemoryType> {
-        match self {
-            ExternType::Memory(t) => Some(t),
-            _ => None,
-        }
+}
+impl From<TableType> for ExternType {
+    fn from(t: TableType) -> Self {
+        ExternType::Table(t)
     }
-    /// The tag type, if this is a tag.
-    pub fn tag(&self) -> Option<&TagType> {
-        match self {
-            ExternType::Tag(t) => Some(t),
-            _ => None,
-        }
+}
+impl From<MemoryType> for ExternType {
+    fn from(t: MemoryType) -> Self {
+        ExternType::Memory(t)
+    }
+}
+impl From<TagType> for ExternType {
+    fn from(t: TagType) -> Self {
+        ExternType::Tag(t)
     }
 }
 
@@ -442,19 +665,19 @@ impl fmt::Display for ExternType {
 
 /// One import of a module.
 #[derive(Clone, Debug)]
-pub struct ImportType<'a> {
-    pub(crate) module: &'a str,
-    pub(crate) name: &'a str,
+pub struct ImportType<'module> {
+    pub(crate) module: &'module str,
+    pub(crate) name: &'module str,
     pub(crate) ty: ExternType,
 }
 
-impl<'a> ImportType<'a> {
+impl<'module> ImportType<'module> {
     /// The module name.
-    pub fn module(&self) -> &'a str {
+    pub fn module(&self) -> &'module str {
         self.module
     }
     /// The item name.
-    pub fn name(&self) -> &'a str {
+    pub fn name(&self) -> &'module str {
         self.name
     }
     /// The expected type.
@@ -465,14 +688,14 @@ impl<'a> ImportType<'a> {
 
 /// One export of a module.
 #[derive(Clone, Debug)]
-pub struct ExportType<'a> {
-    pub(crate) name: &'a str,
+pub struct ExportType<'module> {
+    pub(crate) name: &'module str,
     pub(crate) ty: ExternType,
 }
 
-impl<'a> ExportType<'a> {
+impl<'module> ExportType<'module> {
     /// The export's name.
-    pub fn name(&self) -> &'a str {
+    pub fn name(&self) -> &'module str {
         self.name
     }
     /// The exported item's type.

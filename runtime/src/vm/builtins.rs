@@ -1,81 +1,18 @@
-//! Runtime functions that compiled code calls through the builtin table of its `VMContext`.
+//! The runtime functions compiled code calls through the builtin table of its `VMContext` (their slots and
+//! signatures are described by [`crate::environ::Builtin`]).
 //!
-//! Each takes the calling instance's `vmctx` first. Those that can fail return 0 on failure and compiled code
-//! then traps with the code that fits the operation, so no builtin ever unwinds.
+//! Each takes the calling instance's `vmctx` first. A builtin whose operands are out of bounds returns a
+//! failure value and compiled code then traps; one whose store's resource limiter fails records the error
+//! and returns [`GROW_ERROR`]; one that panics (a limiter that panics, say) ends the call into wasm with the
+//! panic, which then resumes in the caller. No builtin unwinds into compiled code.
 
-use super::instance::InstanceData;
-use crate::store::StoreOpaque;
+use super::instance::{InstanceData, instance_of};
+use super::store::VMStore;
+use super::traphandlers::{self, UnwindReason, catch_host_failure};
+use crate::environ::Builtin;
+use crate::environ::builtins::{BULK_OK, BULK_OUT_OF_BOUNDS, GROW_ERROR, GROW_FAILED};
 
-/// A value type in a builtin's signature.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BuiltinType {
-    /// 32-bit integer.
-    I32,
-    /// 64-bit integer (also raw references).
-    I64,
-}
-
-/// A `grow` builtin's result when the memory or table cannot grow (`memory.grow` returns -1).
-pub const GROW_FAILED: i64 = -1;
-/// A `grow` builtin's result when the resource limiter failed: compiled code traps with
-/// `HOST_CALL_FAILED`, raising the recorded error.
-pub const GROW_ERROR: i64 = -2;
-
-/// The builtins, in the order of their slots in the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum Builtin {
-    /// `memory.grow(mem, delta) -> old pages, GROW_FAILED or GROW_ERROR` (as `i64`).
-    MemoryGrow,
-    /// `memory.fill(mem, dst, value, len) -> ok`.
-    MemoryFill,
-    /// `memory.copy(dst_mem, src_mem, dst, src, len) -> ok`.
-    MemoryCopy,
-    /// `memory.init(mem, data, dst, src, len) -> ok`.
-    MemoryInit,
-    /// `data.drop(data)`.
-    DataDrop,
-    /// `table.grow(table, init, delta) -> old size, GROW_FAILED or GROW_ERROR` (as `i64`).
-    TableGrow,
-    /// `table.fill(table, dst, value, len) -> ok`.
-    TableFill,
-    /// `table.copy(dst_table, src_table, dst, src, len) -> ok`.
-    TableCopy,
-    /// `table.init(table, elem, dst, src, len) -> ok`.
-    TableInit,
-    /// `elem.drop(elem)`.
-    ElemDrop,
-    /// `raise_trap(code)`: raises the trap with this Cranelift trap code (explicit-check mode).
-    RaiseTrap,
-}
-
-impl Builtin {
-    /// Parameter types after `vmctx`.
-    pub fn params(self) -> &'static [BuiltinType] {
-        use BuiltinType::{I32, I64};
-        match self {
-            Builtin::MemoryGrow => &[I32, I32],
-            Builtin::MemoryFill => &[I32, I32, I32, I32],
-            Builtin::MemoryCopy | Builtin::MemoryInit | Builtin::TableCopy | Builtin::TableInit => {
-                &[I32, I32, I32, I32, I32]
-            }
-            Builtin::DataDrop | Builtin::ElemDrop | Builtin::RaiseTrap => &[I32],
-            Builtin::TableGrow => &[I32, I64, I32],
-            Builtin::TableFill => &[I32, I32, I64, I32],
-        }
-    }
-
-    /// Result type, if any.
-    pub fn result(self) -> Option<BuiltinType> {
-        match self {
-            Builtin::DataDrop | Builtin::ElemDrop | Builtin::RaiseTrap => None,
-            Builtin::MemoryGrow | Builtin::TableGrow => Some(BuiltinType::I64),
-            _ => Some(BuiltinType::I32),
-        }
-    }
-}
-
-/// The table compiled code indexes by `Builtin as usize`.
+/// The table compiled code indexes by [`Builtin`].
 #[repr(C)]
 pub struct BuiltinTable {
     memory_grow: unsafe extern "sysv64" fn(*mut u8, u32, u32) -> i64,
@@ -91,6 +28,10 @@ pub struct BuiltinTable {
     raise_trap: unsafe extern "sysv64" fn(*mut u8, u32) -> !,
 }
 
+const _: () = assert!(size_of::<BuiltinTable>() == Builtin::COUNT * size_of::<usize>());
+const _: () = assert!(std::mem::offset_of!(BuiltinTable, raise_trap) == Builtin::RaiseTrap as usize * 8);
+const _: () = assert!(std::mem::offset_of!(BuiltinTable, elem_drop) == Builtin::ElemDrop as usize * 8);
+
 static TABLE: BuiltinTable = BuiltinTable {
     memory_grow,
     memory_fill,
@@ -102,7 +43,7 @@ static TABLE: BuiltinTable = BuiltinTable {
     table_copy,
     table_init,
     elem_drop,
-    raise_trap: super::traphandlers::raise_trap,
+    raise_trap: super::arch::raise_trap,
 };
 
 /// The address of the builtin table.
@@ -110,17 +51,23 @@ pub fn table() -> *const BuiltinTable {
     &TABLE
 }
 
-/// The calling instance and its store.
+/// Runs builtin `body` for the instance whose context is `vmctx`, with the instance and its store; a panic
+/// in it ends the call into wasm (see the module documentation).
 ///
 /// # Safety
-/// `vmctx` must be the context of a live instance whose store is running it.
-unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut InstanceData, &'a mut StoreOpaque) {
-    // SAFETY: guaranteed by the caller; the store outlives every call into its instances.
-    unsafe {
-        let instance = InstanceData::from_vmctx(vmctx);
-        let store = &mut *instance.store;
+/// Must be called directly by a builtin that compiled code of a live instance called with its `vmctx`.
+#[inline(always)]
+unsafe fn with_context<R>(vmctx: *mut u8, body: impl FnOnce(&mut InstanceData, &mut dyn VMStore) -> R) -> R {
+    // SAFETY: the caller's contract; the store lends itself to the running code, which holds no reference
+    // into it, and the instance lives in its own allocation, apart from the store's.
+    let (instance, store) = unsafe {
+        let instance = instance_of(vmctx);
+        let store = &mut *instance.store.as_ptr();
         (instance, store)
-    }
+    };
+    // SAFETY: called directly by the builtin that compiled code called; `body` owns nothing when this
+    // returns or resumes.
+    unsafe { catch_host_failure(|| Ok(body(instance, store))) }
 }
 
 /// Whether `[start, start + len)` lies within `size`.
@@ -128,11 +75,17 @@ fn in_bounds(start: u32, len: u32, size: usize) -> bool {
     u64::from(start) + u64::from(len) <= size as u64
 }
 
+/// The status a bulk builtin returns.
+fn bulk_status(ok: bool) -> u32 {
+    if ok { BULK_OK } else { BULK_OUT_OF_BOUNDS }
+}
+
 unsafe extern "sysv64" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> i64 {
+    let body = |instance: &mut InstanceData, store: &mut dyn VMStore| {
+        grow_result(store.grow_memory(instance.memories[mem as usize], u64::from(delta)))
+    };
     // SAFETY: called by compiled code of a live instance.
-    let (instance, store) = unsafe { context(vmctx) };
-    let memory = instance.memories[mem as usize];
-    grow_result(store.grow_memory(memory, u64::from(delta)))
+    unsafe { with_context(vmctx, body) }
 }
 
 /// The result of a `grow` builtin: the old size, [`GROW_FAILED`], or [`GROW_ERROR`] after recording the
@@ -142,106 +95,120 @@ fn grow_result(result: anyhow::Result<Option<u64>>) -> i64 {
         Ok(Some(old)) => old as i64,
         Ok(None) => GROW_FAILED,
         Err(error) => {
-            super::traphandlers::set_pending(super::traphandlers::UnwindReason::HostError(error));
+            traphandlers::set_pending(UnwindReason::HostError(error));
             GROW_ERROR
         }
     }
 }
 
 unsafe extern "sysv64" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, value: u32, len: u32) -> u32 {
+    let body = |instance: &mut InstanceData, store: &mut dyn VMStore| {
+        let data = store.memory(instance.memories[mem as usize]).data_mut();
+        let ok = in_bounds(dst, len, data.len());
+        if ok {
+            data[dst as usize..][..len as usize].fill(value as u8);
+        }
+        bulk_status(ok)
+    };
     // SAFETY: called by compiled code of a live instance.
-    let (instance, store) = unsafe { context(vmctx) };
-    let data = store.memory_mut(instance.memories[mem as usize]).data_mut();
-    if !in_bounds(dst, len, data.len()) {
-        return 0;
-    }
-    data[dst as usize..][..len as usize].fill(value as u8);
-    1
+    unsafe { with_context(vmctx, body) }
 }
 
 unsafe extern "sysv64" fn memory_copy(vmctx: *mut u8, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32) -> u32 {
+    let body = |instance: &mut InstanceData, store: &mut dyn VMStore| {
+        let (dst_mem, src_mem) = (instance.memories[dst_mem as usize], instance.memories[src_mem as usize]);
+        let (src_base, src_size) = (store.memory(src_mem).base(), store.memory(src_mem).byte_size());
+        let (dst_base, dst_size) = (store.memory(dst_mem).base(), store.memory(dst_mem).byte_size());
+        let ok = in_bounds(src, len, src_size) && in_bounds(dst, len, dst_size);
+        if ok {
+            // SAFETY: both ranges were checked against their memories' sizes, which are mapped read-write;
+            // `copy` allows overlap (the two memories may be the same one), and no reference into either is
+            // live.
+            unsafe { std::ptr::copy(src_base.add(src as usize), dst_base.add(dst as usize), len as usize) };
+        }
+        bulk_status(ok)
+    };
     // SAFETY: called by compiled code of a live instance.
-    let (instance, store) = unsafe { context(vmctx) };
-    let (dst_mem, src_mem) = (instance.memories[dst_mem as usize], instance.memories[src_mem as usize]);
-    let src_data = store.memory_mut(src_mem).data_mut();
-    let (src_ptr, src_size) = (src_data.as_mut_ptr(), src_data.len());
-    let dst_data = store.memory_mut(dst_mem).data_mut();
-    if !in_bounds(src, len, src_size) || !in_bounds(dst, len, dst_data.len()) {
-        return 0;
-    }
-    // SAFETY: both ranges were checked against their memories' sizes; `copy` allows overlap.
-    unsafe { std::ptr::copy(src_ptr.add(src as usize), dst_data.as_mut_ptr().add(dst as usize), len as usize) };
-    1
+    unsafe { with_context(vmctx, body) }
 }
 
 unsafe extern "sysv64" fn memory_init(vmctx: *mut u8, mem: u32, data: u32, dst: u32, src: u32, len: u32) -> u32 {
+    let body = |instance: &mut InstanceData, store: &mut dyn VMStore| {
+        let segment: &[u8] =
+            if instance.dropped_data[data as usize] { &[] } else { &instance.info.data[data as usize].bytes };
+        let memory = store.memory(instance.memories[mem as usize]).data_mut();
+        let ok = in_bounds(src, len, segment.len()) && in_bounds(dst, len, memory.len());
+        if ok {
+            memory[dst as usize..][..len as usize].copy_from_slice(&segment[src as usize..][..len as usize]);
+        }
+        bulk_status(ok)
+    };
     // SAFETY: called by compiled code of a live instance.
-    let (instance, store) = unsafe { context(vmctx) };
-    let segment: &[u8] =
-        if instance.dropped_data[data as usize] { &[] } else { &instance.module.info().data[data as usize].bytes };
-    let memory = store.memory_mut(instance.memories[mem as usize]).data_mut();
-    if !in_bounds(src, len, segment.len()) || !in_bounds(dst, len, memory.len()) {
-        return 0;
-    }
-    memory[dst as usize..][..len as usize].copy_from_slice(&segment[src as usize..][..len as usize]);
-    1
+    unsafe { with_context(vmctx, body) }
 }
 
 unsafe extern "sysv64" fn data_drop(vmctx: *mut u8, data: u32) {
+    let body = |instance: &mut InstanceData, _: &mut dyn VMStore| instance.dropped_data[data as usize] = true;
     // SAFETY: called by compiled code of a live instance.
-    let (instance, _) = unsafe { context(vmctx) };
-    instance.dropped_data[data as usize] = true;
+    unsafe { with_context(vmctx, body) }
 }
 
 unsafe extern "sysv64" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u32) -> i64 {
+    let body = |instance: &mut InstanceData, store: &mut dyn VMStore| {
+        grow_result(store.grow_table(instance.tables[table as usize], u64::from(delta), init as usize))
+    };
     // SAFETY: called by compiled code of a live instance.
-    let (instance, store) = unsafe { context(vmctx) };
-    let table = instance.tables[table as usize];
-    grow_result(store.grow_table(table, u64::from(delta), init as usize))
+    unsafe { with_context(vmctx, body) }
 }
 
 unsafe extern "sysv64" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: u64, len: u32) -> u32 {
+    let body = |instance: &mut InstanceData, store: &mut dyn VMStore| {
+        let elements = store.table(instance.tables[table as usize]).elements_mut();
+        let ok = in_bounds(dst, len, elements.len());
+        if ok {
+            elements[dst as usize..][..len as usize].fill(value as usize);
+        }
+        bulk_status(ok)
+    };
     // SAFETY: called by compiled code of a live instance.
-    let (instance, store) = unsafe { context(vmctx) };
-    let elements = store.table_mut(instance.tables[table as usize]).elements_mut();
-    if !in_bounds(dst, len, elements.len()) {
-        return 0;
-    }
-    elements[dst as usize..][..len as usize].fill(value as usize);
-    1
+    unsafe { with_context(vmctx, body) }
 }
 
 unsafe extern "sysv64" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32) -> u32 {
+    let body = |instance: &mut InstanceData, store: &mut dyn VMStore| {
+        let (dst_table, src_table) = (instance.tables[dst_table as usize], instance.tables[src_table as usize]);
+        let src_elements = store.table(src_table).elements();
+        if !in_bounds(src, len, src_elements.len()) {
+            return BULK_OUT_OF_BOUNDS;
+        }
+        let copied = src_elements[src as usize..][..len as usize].to_vec();
+        let dst_elements = store.table(dst_table).elements_mut();
+        let ok = in_bounds(dst, len, dst_elements.len());
+        if ok {
+            dst_elements[dst as usize..][..len as usize].copy_from_slice(&copied);
+        }
+        bulk_status(ok)
+    };
     // SAFETY: called by compiled code of a live instance.
-    let (instance, store) = unsafe { context(vmctx) };
-    let (dst_table, src_table) = (instance.tables[dst_table as usize], instance.tables[src_table as usize]);
-    let src_elements = store.table_mut(src_table).elements();
-    if !in_bounds(src, len, src_elements.len()) {
-        return 0;
-    }
-    let copied = src_elements[src as usize..][..len as usize].to_vec();
-    let dst_elements = store.table_mut(dst_table).elements_mut();
-    if !in_bounds(dst, len, dst_elements.len()) {
-        return 0;
-    }
-    dst_elements[dst as usize..][..len as usize].copy_from_slice(&copied);
-    1
+    unsafe { with_context(vmctx, body) }
 }
 
 unsafe extern "sysv64" fn table_init(vmctx: *mut u8, table: u32, elem: u32, dst: u32, src: u32, len: u32) -> u32 {
+    let body = |instance: &mut InstanceData, store: &mut dyn VMStore| {
+        let segment = instance.passive_elements[elem as usize].as_deref().unwrap_or(&[]);
+        let elements = store.table(instance.tables[table as usize]).elements_mut();
+        let ok = in_bounds(src, len, segment.len()) && in_bounds(dst, len, elements.len());
+        if ok {
+            elements[dst as usize..][..len as usize].copy_from_slice(&segment[src as usize..][..len as usize]);
+        }
+        bulk_status(ok)
+    };
     // SAFETY: called by compiled code of a live instance.
-    let (instance, store) = unsafe { context(vmctx) };
-    let segment = instance.passive_elements[elem as usize].as_deref().unwrap_or(&[]);
-    let elements = store.table_mut(instance.tables[table as usize]).elements_mut();
-    if !in_bounds(src, len, segment.len()) || !in_bounds(dst, len, elements.len()) {
-        return 0;
-    }
-    elements[dst as usize..][..len as usize].copy_from_slice(&segment[src as usize..][..len as usize]);
-    1
+    unsafe { with_context(vmctx, body) }
 }
 
 unsafe extern "sysv64" fn elem_drop(vmctx: *mut u8, elem: u32) {
+    let body = |instance: &mut InstanceData, _: &mut dyn VMStore| instance.passive_elements[elem as usize] = None;
     // SAFETY: called by compiled code of a live instance.
-    let (instance, _) = unsafe { context(vmctx) };
-    instance.passive_elements[elem as usize] = None;
+    unsafe { with_context(vmctx, body) }
 }

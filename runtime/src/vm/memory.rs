@@ -1,7 +1,9 @@
 //! Linear memories: a fixed virtual reservation whose accessible prefix grows in place.
 
+use super::store::VmBox;
+use super::sys::{self, Access};
 use super::vmcontext::VMMemoryDefinition;
-use crate::types::MemoryType;
+use crate::environ::WasmMemoryType;
 use anyhow::{Result, bail};
 use std::sync::{Arc, Mutex};
 
@@ -12,9 +14,9 @@ pub const MAX_PAGES: u64 = 65536;
 
 /// A 32-bit linear memory: `reservation` bytes of address space between an optional guard before it and a
 /// guard after it, of which the first `current_length` bytes are readable and writable. The base never moves.
-#[derive(Debug)]
 pub struct LinearMemory {
-    def: VMMemoryDefinition,
+    /// What compiled code reads (through the box's pointer).
+    def: VmBox<VMMemoryDefinition>,
     mapping: *mut u8,
     mapping_size: usize,
     reservation: usize,
@@ -22,7 +24,7 @@ pub struct LinearMemory {
     /// reused reservation's extra pages are being closed or after a failed `mprotect`. Drop zeroes and
     /// closes up to here, so no page ever leaves with contents or stays open unaccounted for.
     committed: usize,
-    ty: MemoryType,
+    ty: WasmMemoryType,
     /// Where the reservation goes when the memory is dropped.
     pool: Arc<ReservationPool>,
 }
@@ -72,7 +74,8 @@ impl ReservationPool {
             free.push(reservation);
         } else {
             drop(free);
-            unmap(reservation.mapping, reservation.size);
+            // SAFETY: a whole reservation that no memory uses any more.
+            unsafe { sys::unmap(reservation.mapping, reservation.size) };
         }
     }
 }
@@ -80,34 +83,10 @@ impl ReservationPool {
 impl Drop for ReservationPool {
     fn drop(&mut self) {
         for r in self.free.get_mut().unwrap_or_else(|e| e.into_inner()).drain(..) {
-            unmap(r.mapping, r.size);
+            // SAFETY: a whole reservation that no memory uses any more.
+            unsafe { sys::unmap(r.mapping, r.size) };
         }
     }
-}
-
-/// Reserves `size` bytes of address space, inaccessible.
-fn reserve(size: usize) -> Result<*mut u8> {
-    // SAFETY: an anonymous private mapping with no fixed address has no preconditions; the result is checked
-    // for failure before use.
-    let mapping = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            size,
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if mapping == libc::MAP_FAILED {
-        bail!("failed to reserve {size} bytes of address space for a linear memory");
-    }
-    Ok(mapping.cast())
-}
-
-fn unmap(mapping: *mut u8, size: usize) {
-    // SAFETY: callers pass a whole mapping made by `reserve`, which nothing uses any more.
-    unsafe { libc::munmap(mapping.cast(), size) };
 }
 
 impl LinearMemory {
@@ -115,24 +94,31 @@ impl LinearMemory {
     /// `guard` bytes of guard (taken from `pool` if it has one of that shape), with its initial pages
     /// accessible and zero.
     pub fn new(
-        ty: MemoryType,
+        ty: WasmMemoryType,
         reservation: usize,
         guard_before: usize,
         guard: usize,
         pool: &Arc<ReservationPool>,
     ) -> Result<Self> {
-        let min_bytes = ty.minimum() as usize * WASM_PAGE_SIZE;
-        if ty.minimum() > MAX_PAGES || min_bytes > reservation {
-            bail!("memory minimum size of {} pages exceeds memory limits", ty.minimum());
+        let min_bytes = ty.minimum as usize * WASM_PAGE_SIZE;
+        if ty.minimum > MAX_PAGES || min_bytes > reservation {
+            bail!("memory minimum size of {} pages exceeds memory limits", ty.minimum);
         }
         let mapping_size = guard_before + reservation + guard;
         let reserved = match pool.take(mapping_size, guard_before) {
             Some(reserved) => reserved,
-            None => Reservation { mapping: reserve(mapping_size)?, size: mapping_size, guard_before, accessible: 0 },
+            None => Reservation {
+                mapping: sys::map(mapping_size, Access::None, 0)?,
+                size: mapping_size,
+                guard_before,
+                accessible: 0,
+            },
         };
         let mut memory = LinearMemory {
-            // SAFETY: `guard_before` is inside the mapping.
-            def: VMMemoryDefinition { base: unsafe { reserved.mapping.add(guard_before) }, current_length: 0 },
+            def: VmBox::new(VMMemoryDefinition {
+                base: reserved.mapping.wrapping_add(guard_before),
+                current_length: 0,
+            }),
             mapping: reserved.mapping,
             mapping_size,
             reservation,
@@ -145,18 +131,17 @@ impl LinearMemory {
         } else {
             memory.make_inaccessible(min_bytes, reserved.accessible)?;
         }
-        memory.def.current_length = min_bytes;
+        memory.def.get_mut().current_length = min_bytes;
         Ok(memory)
     }
 
     /// Makes `[base + from, base + to)` inaccessible again (a reused reservation larger than needed).
     fn make_inaccessible(&mut self, from: usize, to: usize) -> Result<()> {
         debug_assert!(from < to && to <= self.reservation);
-        // SAFETY: `[base + from, base + to)` lies inside this memory's reservation.
-        let rc = unsafe { libc::mprotect(self.def.base.add(from).cast(), to - from, libc::PROT_NONE) };
-        if rc != 0 {
-            bail!("failed to decommit linear memory pages: {}", std::io::Error::last_os_error());
-        }
+        // SAFETY: `[base + from, base + to)` lies inside this memory's reservation, and the host holds no
+        // reference into it (the memory is exclusively borrowed).
+        unsafe { sys::protect(self.base().add(from), to - from, Access::None) }
+            .map_err(|e| e.context("failed to decommit linear memory pages"))?;
         if to >= self.committed {
             self.committed = from;
         }
@@ -172,35 +157,35 @@ impl LinearMemory {
         self.committed = self.committed.max(to);
 
         // SAFETY: `[base + from, base + to)` lies inside this memory's reservation (`to <= reservation`,
-        // checked above), which is part of its own mapping.
-        let rc = unsafe {
-            libc::mprotect(self.def.base.add(from).cast(), to - from, libc::PROT_READ | libc::PROT_WRITE)
-        };
-        if rc != 0 {
-            bail!("failed to commit linear memory pages: {}", std::io::Error::last_os_error());
-        }
-        Ok(())
+        // checked above), which is part of its own mapping; it only gains access.
+        unsafe { sys::protect(self.base().add(from), to - from, Access::ReadWrite) }
+            .map_err(|e| e.context("failed to commit linear memory pages"))
     }
 
-    /// The memory's type, with its current minimum.
-    pub fn ty(&self) -> MemoryType {
+    /// The base address, which never changes.
+    pub fn base(&self) -> *mut u8 {
+        self.def.get().base
+    }
+
+    /// The memory's type as declared.
+    pub fn ty(&self) -> WasmMemoryType {
         self.ty
     }
 
     /// Current size in pages.
     pub fn pages(&self) -> u64 {
-        (self.def.current_length / WASM_PAGE_SIZE) as u64
+        (self.byte_size() / WASM_PAGE_SIZE) as u64
     }
 
     /// Current size in bytes.
     pub fn byte_size(&self) -> usize {
-        self.def.current_length
+        self.def.get().current_length
     }
 
     /// The largest size in pages this memory may reach.
     pub fn maximum_pages(&self) -> u64 {
         let by_reservation = (self.reservation / WASM_PAGE_SIZE) as u64;
-        self.ty.maximum().unwrap_or(MAX_PAGES).min(MAX_PAGES).min(by_reservation)
+        self.ty.maximum.unwrap_or(MAX_PAGES).min(MAX_PAGES).min(by_reservation)
     }
 
     /// Grows by `delta` pages; returns the old size in pages.
@@ -209,39 +194,38 @@ impl LinearMemory {
         let new = old.checked_add(delta).filter(|&new| new <= self.maximum_pages());
         let Some(new) = new else { bail!("memory maximum size exceeded") };
         let new_bytes = new as usize * WASM_PAGE_SIZE;
-        let base = self.def.base;
-        self.make_accessible(self.def.current_length, new_bytes)?;
-        self.def.current_length = new_bytes;
-        // Instances keep copies of the base (see `VMOffsets::memory_base`): it must never move.
-        debug_assert_eq!(base, self.def.base);
+        // Instances keep copies of the base (see `VMOffsets::memory_base`): growing never moves it.
+        self.make_accessible(self.byte_size(), new_bytes)?;
+        self.def.get_mut().current_length = new_bytes;
         Ok(old)
     }
 
     /// The definition compiled code reads.
-    pub fn definition(&mut self) -> *mut VMMemoryDefinition {
-        &mut self.def
+    pub fn definition(&self) -> *mut VMMemoryDefinition {
+        self.def.as_ptr().as_ptr()
     }
 
     /// The accessible bytes.
     pub fn data(&self) -> &[u8] {
-        // SAFETY: `[base, base + current_length)` is mapped read-write for as long as `self` lives.
-        unsafe { std::slice::from_raw_parts(self.def.base, self.def.current_length) }
+        // SAFETY: `[base, base + current_length)` is mapped read-write for as long as `self` lives, and no
+        // wasm runs while the host holds `&self` (calls into wasm need the store exclusively).
+        unsafe { std::slice::from_raw_parts(self.base(), self.byte_size()) }
     }
 
     /// The accessible bytes, mutably.
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `data`, and `&mut self` makes the access exclusive on the host side.
-        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.current_length) }
+        unsafe { std::slice::from_raw_parts_mut(self.base(), self.byte_size()) }
     }
 }
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
         // Zero what wasm could touch (the pages return to the system) and offer the reservation for reuse.
-        let mut accessible = self.committed.max(self.def.current_length);
+        let mut accessible = self.committed.max(self.byte_size());
         // SAFETY: `[base, base + accessible)` lies inside this memory's own mapping, which nothing reaches
         // once the memory is dropped.
-        let zeroed = unsafe { libc::madvise(self.def.base.cast(), accessible, libc::MADV_DONTNEED) } == 0;
+        let zeroed = unsafe { sys::decommit(self.base(), accessible) };
         // A pooled reservation keeps at most a small accessible prefix: writable pages count against the
         // system's commit limit even when untouched.
         if zeroed && accessible > POOLED_ACCESSIBLE && self.make_inaccessible(POOLED_ACCESSIBLE, accessible).is_ok() {
@@ -251,11 +235,12 @@ impl Drop for LinearMemory {
             self.pool.put(Reservation {
                 mapping: self.mapping,
                 size: self.mapping_size,
-                guard_before: self.def.base as usize - self.mapping as usize,
+                guard_before: self.base() as usize - self.mapping as usize,
                 accessible,
             });
         } else {
-            unmap(self.mapping, self.mapping_size);
+            // SAFETY: the memory's whole mapping, which nothing reaches once the memory is dropped.
+            unsafe { sys::unmap(self.mapping, self.mapping_size) };
         }
     }
 }

@@ -1,17 +1,20 @@
 //! Tables: growable arrays of raw references (`*const VMFuncRef` for funcref, an externref id for externref).
 
+use super::store::VmBox;
 use super::vmcontext::VMTableDefinition;
-use crate::types::TableType;
+use anyhow::{Result, bail};
 
-/// The most elements a table without a declared maximum may grow to.
-const MAX_ELEMENTS: u64 = 10_000_000;
+/// The most elements any table may have, whatever its declared maximum (80 MB of elements): larger tables
+/// fail to instantiate and do not grow, instead of exhausting the host's memory.
+pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 
 /// A table's storage.
-#[derive(Debug)]
 pub struct TableStorage {
-    def: VMTableDefinition,
+    /// What compiled code reads (through the box's pointer).
+    def: VmBox<VMTableDefinition>,
     elements: Vec<usize>,
-    ty: TableType,
+    /// The declared maximum, if any.
+    declared_maximum: Option<u64>,
 }
 
 // SAFETY: `def.base` points into `elements`, which this value owns.
@@ -20,28 +23,29 @@ unsafe impl Send for TableStorage {}
 unsafe impl Sync for TableStorage {}
 
 impl TableStorage {
-    /// A table of type `ty` with `ty.minimum()` elements set to `init`.
-    pub fn new(ty: TableType, init: usize) -> anyhow::Result<Self> {
-        if ty.minimum() > MAX_ELEMENTS.max(ty.maximum().unwrap_or(0) as u64) {
-            anyhow::bail!("table minimum size of {} elements exceeds table limits", ty.minimum());
-        }
+    /// A table of `minimum` elements set to `init`, which may grow to `maximum` elements; fails (instead of
+    /// aborting) when the elements cannot be allocated.
+    pub fn new(minimum: u64, maximum: Option<u64>, init: usize) -> Result<Self> {
         let mut table = TableStorage {
-            def: VMTableDefinition { base: std::ptr::null_mut(), current_elements: 0 },
-            elements: vec![init; ty.minimum() as usize],
-            ty,
+            def: VmBox::new(VMTableDefinition { base: std::ptr::null_mut(), current_elements: 0 }),
+            elements: Vec::new(),
+            declared_maximum: maximum,
         };
-        table.sync();
+        if minimum > table.maximum() || table.resize(minimum, init).is_err() {
+            bail!("table minimum size of {minimum} elements exceeds table limits");
+        }
         Ok(table)
     }
 
-    fn sync(&mut self) {
-        self.def.base = self.elements.as_mut_ptr();
-        self.def.current_elements = self.elements.len();
-    }
-
-    /// The table's type.
-    pub fn ty(&self) -> TableType {
-        self.ty
+    /// Resizes to `len` elements, new ones set to `init`; fails if the memory cannot be allocated.
+    fn resize(&mut self, len: u64, init: usize) -> Result<()> {
+        let len = usize::try_from(len)?;
+        self.elements.try_reserve(len.saturating_sub(self.elements.len()))?;
+        self.elements.resize(len, init);
+        let def = self.def.get_mut();
+        def.base = self.elements.as_mut_ptr();
+        def.current_elements = self.elements.len();
+        Ok(())
     }
 
     /// Current number of elements.
@@ -51,18 +55,15 @@ impl TableStorage {
 
     /// The largest number of elements this table may reach.
     pub fn maximum(&self) -> u64 {
-        self.ty.maximum().map_or(MAX_ELEMENTS, u64::from).min(u32::MAX as u64)
+        self.declared_maximum.unwrap_or(u64::MAX).min(MAX_TABLE_ELEMENTS)
     }
 
-    /// Grows by `delta` elements set to `init`; returns the old size, or `None` if it cannot grow that far.
+    /// Grows by `delta` elements set to `init`; returns the old size, or `None` if it cannot grow that far
+    /// (past its maximum, or out of host memory).
     pub fn grow(&mut self, delta: u64, init: usize) -> Option<u64> {
         let old = self.size();
-        let new = old.checked_add(delta)?;
-        if new > self.maximum() {
-            return None;
-        }
-        self.elements.resize(new as usize, init);
-        self.sync();
+        let new = old.checked_add(delta).filter(|&new| new <= self.maximum())?;
+        self.resize(new, init).ok()?;
         Some(old)
     }
 
@@ -93,7 +94,7 @@ impl TableStorage {
     }
 
     /// The definition compiled code reads.
-    pub fn definition(&mut self) -> *mut VMTableDefinition {
-        &mut self.def
+    pub fn definition(&self) -> *mut VMTableDefinition {
+        self.def.as_ptr().as_ptr()
     }
 }

@@ -1,6 +1,8 @@
-//! The `#[repr(C)]` structures that compiled code reads and writes; their offsets are in [`super::offsets`].
+//! The `#[repr(C)]` structures that compiled code reads and writes; their offsets are in
+//! [`crate::environ::offsets`].
 
-use super::offsets;
+use super::store::VmBox;
+use crate::environ::offsets;
 use std::mem::offset_of;
 
 /// A function as compiled code sees it: what `ref.func`, tables and imports hold a pointer to.
@@ -42,31 +44,28 @@ pub struct VMGlobalDefinition(pub ValRaw);
 
 /// Where a global's value lives: in a box of its own (globals made by the host), or in the context of the
 /// instance that defines it.
-#[derive(Debug)]
 pub enum GlobalStorage {
     /// A global made by the host.
-    Owned(Box<VMGlobalDefinition>),
+    Owned(VmBox<VMGlobalDefinition>),
     /// A global defined by a module: a slot in its instance's context, which lives as long as the store.
     InInstance(*mut VMGlobalDefinition),
 }
 
 impl GlobalStorage {
     /// The definition compiled code reads and writes.
-    pub fn definition(&mut self) -> *mut VMGlobalDefinition {
+    pub fn definition(&self) -> *mut VMGlobalDefinition {
         match self {
-            GlobalStorage::Owned(b) => &mut **b,
+            GlobalStorage::Owned(b) => b.as_ptr().as_ptr(),
             GlobalStorage::InInstance(p) => *p,
         }
     }
 
     /// The current value.
     pub fn get(&self) -> ValRaw {
-        match self {
-            GlobalStorage::Owned(b) => b.0,
-            // SAFETY: the slot lies in the context of an instance of the same store as this global, and
-            // instances live as long as their store; no compiled code runs while the host holds `&self`.
-            GlobalStorage::InInstance(p) => unsafe { (**p).0 },
-        }
+        // SAFETY: the definition is live (a box owned by `self`, or a slot in the context of an instance of
+        // the same store, and instances live as long as their store); no compiled code runs while the host
+        // holds `&self`.
+        unsafe { (*self.definition()).0 }
     }
 
     /// Replaces the value.

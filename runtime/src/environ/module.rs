@@ -1,12 +1,10 @@
 //! What a module declares, read from its sections: everything instantiation needs besides the code.
 
-use crate::code::FrameNames;
-use crate::types::{
-    ConcreteFunc, ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, TagType,
-    ValType, registry,
-};
+use super::FrameNames;
+use super::types::{WasmFuncType, WasmGlobalType, WasmHeapType, WasmMemoryType, WasmRefType, WasmTableType, WasmValType};
 use anyhow::{Result, bail};
 use std::collections::HashMap;
+use std::sync::Arc;
 use wasmparser::{ElementItems, ElementKind, ExternalKind, Operator, TypeRef};
 
 /// One operation of a constant expression.
@@ -86,6 +84,21 @@ pub struct Import {
     pub index: EntityIndex,
 }
 
+/// The type of an item a module imports or exports, as the module declares it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntityType {
+    /// A function of the type with this index.
+    Func(u32),
+    /// A table.
+    Table(WasmTableType),
+    /// A memory.
+    Memory(WasmMemoryType),
+    /// A global.
+    Global(WasmGlobalType),
+    /// An exception tag whose type has this index.
+    Tag(u32),
+}
+
 /// An item of one of the module's index spaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntityIndex {
@@ -105,7 +118,7 @@ pub enum EntityIndex {
 #[derive(Clone, Debug)]
 pub struct TableDecl {
     /// The type.
-    pub ty: TableType,
+    pub ty: WasmTableType,
     /// The initial value of every element (null if absent).
     pub init: Option<ConstExpr>,
 }
@@ -114,7 +127,7 @@ pub struct TableDecl {
 #[derive(Clone, Debug)]
 pub struct GlobalDecl {
     /// The type.
-    pub ty: GlobalType,
+    pub ty: WasmGlobalType,
     /// The initialiser (empty for imported globals).
     pub init: ConstExpr,
 }
@@ -157,9 +170,7 @@ pub struct DataSegment {
 #[derive(Debug, Default)]
 pub struct ModuleInfo {
     /// The function types of the type section.
-    pub types: Vec<FuncType>,
-    /// The process-wide id of each of `types` (see `types::registry`).
-    pub type_ids: Vec<u32>,
+    pub types: Vec<WasmFuncType>,
     /// The type index of every function, imported ones first.
     pub funcs: Vec<u32>,
     /// How many functions are imported.
@@ -169,7 +180,7 @@ pub struct ModuleInfo {
     /// How many tables are imported.
     pub num_imported_tables: u32,
     /// Every memory, imported ones first.
-    pub memories: Vec<MemoryType>,
+    pub memories: Vec<WasmMemoryType>,
     /// How many memories are imported.
     pub num_imported_memories: u32,
     /// Every global, imported ones first.
@@ -193,23 +204,23 @@ pub struct ModuleInfo {
     /// The data segments.
     pub data: Vec<DataSegment>,
     /// Names from the name section.
-    pub names: FrameNames,
+    pub names: Arc<FrameNames>,
 }
 
 impl ModuleInfo {
     /// The type of function `index`.
-    pub fn func_type(&self, index: u32) -> &FuncType {
+    pub fn func_type(&self, index: u32) -> &WasmFuncType {
         &self.types[self.funcs[index as usize] as usize]
     }
 
     /// The type of an entity.
-    pub fn entity_type(&self, index: EntityIndex) -> ExternType {
+    pub fn entity_type(&self, index: EntityIndex) -> EntityType {
         match index {
-            EntityIndex::Func(i) => ExternType::Func(self.func_type(i).clone()),
-            EntityIndex::Table(i) => ExternType::Table(self.tables[i as usize].ty),
-            EntityIndex::Memory(i) => ExternType::Memory(self.memories[i as usize]),
-            EntityIndex::Global(i) => ExternType::Global(self.globals[i as usize].ty),
-            EntityIndex::Tag(i) => ExternType::Tag(TagType::new(self.types[self.tags[i as usize] as usize].clone())),
+            EntityIndex::Func(i) => EntityType::Func(self.funcs[i as usize]),
+            EntityIndex::Table(i) => EntityType::Table(self.tables[i as usize].ty),
+            EntityIndex::Memory(i) => EntityType::Memory(self.memories[i as usize]),
+            EntityIndex::Global(i) => EntityType::Global(self.globals[i as usize].ty),
+            EntityIndex::Tag(i) => EntityType::Tag(self.tags[i as usize]),
         }
     }
 
@@ -230,7 +241,6 @@ impl ModuleInfo {
                         match &sub.composite_type.inner {
                             wasmparser::CompositeInnerType::Func(f) => {
                                 let ty = self.func_type_of(f)?;
-                                self.type_ids.push(registry::intern(&ty));
                                 self.types.push(ty);
                             }
                             _ => bail!("struct and array types (GC proposal) are not supported yet"),
@@ -347,68 +357,69 @@ impl ModuleInfo {
     }
 
     fn read_names(&mut self, reader: wasmparser::NameSectionReader<'_>) -> Result<()> {
+        let mut names = FrameNames::default();
         for name in reader {
             match name? {
-                wasmparser::Name::Module { name, .. } => self.names.module = Some(name.to_string()),
+                wasmparser::Name::Module { name, .. } => names.module = Some(name.to_string()),
                 wasmparser::Name::Function(map) => {
                     for naming in map {
                         let naming = naming?;
-                        self.names.functions.insert(naming.index, naming.name.to_string());
+                        names.functions.insert(naming.index, naming.name.to_string());
                     }
                 }
                 _ => {}
             }
         }
+        self.names = Arc::new(names);
         Ok(())
     }
 }
 
-/// Conversions of wasmparser's types, resolving type indices to process-wide ids.
+/// Conversions of wasmparser's types.
 impl ModuleInfo {
     /// A value type.
-    pub fn val_type(&self, ty: wasmparser::ValType) -> Result<ValType> {
+    pub fn val_type(&self, ty: wasmparser::ValType) -> Result<WasmValType> {
         Ok(match ty {
-            wasmparser::ValType::I32 => ValType::I32,
-            wasmparser::ValType::I64 => ValType::I64,
-            wasmparser::ValType::F32 => ValType::F32,
-            wasmparser::ValType::F64 => ValType::F64,
-            wasmparser::ValType::V128 => ValType::V128,
-            wasmparser::ValType::Ref(r) => ValType::Ref(self.ref_type(r)?),
+            wasmparser::ValType::I32 => WasmValType::I32,
+            wasmparser::ValType::I64 => WasmValType::I64,
+            wasmparser::ValType::F32 => WasmValType::F32,
+            wasmparser::ValType::F64 => WasmValType::F64,
+            wasmparser::ValType::V128 => WasmValType::V128,
+            wasmparser::ValType::Ref(r) => WasmValType::Ref(self.ref_type(r)?),
         })
     }
 
-    /// A reference type.
-    pub fn ref_type(&self, r: wasmparser::RefType) -> Result<RefType> {
+    /// A reference type. A concrete type must be one declared before (recursive types need the GC
+    /// proposal's type groups).
+    pub fn ref_type(&self, r: wasmparser::RefType) -> Result<WasmRefType> {
         use wasmparser::{AbstractHeapType, HeapType as H, UnpackedIndex};
         let heap_type = match r.heap_type() {
-            H::Abstract { shared: false, ty: AbstractHeapType::Func } => HeapType::Func,
-            H::Abstract { shared: false, ty: AbstractHeapType::Extern } => HeapType::Extern,
-            H::Concrete(UnpackedIndex::Module(index)) => match self.type_ids.get(index as usize) {
-                Some(&id) => HeapType::ConcreteFunc(ConcreteFunc(id)),
-                None => bail!("recursive function types are not supported yet"),
-            },
+            H::Abstract { shared: false, ty: AbstractHeapType::Func } => WasmHeapType::Func,
+            H::Abstract { shared: false, ty: AbstractHeapType::Extern } => WasmHeapType::Extern,
+            H::Concrete(UnpackedIndex::Module(index)) if (index as usize) < self.types.len() => {
+                WasmHeapType::ConcreteFunc(index)
+            }
+            H::Concrete(UnpackedIndex::Module(_)) => bail!("recursive function types are not supported yet"),
             _ => bail!("reference type `{r}` is not supported yet"),
         };
-        Ok(RefType::new(r.is_nullable(), heap_type))
+        Ok(WasmRefType { nullable: r.is_nullable(), heap_type })
     }
 
-    fn func_type_of(&self, f: &wasmparser::FuncType) -> Result<FuncType> {
-        let params = f.params().iter().map(|&t| self.val_type(t)).collect::<Result<Vec<_>>>()?;
-        let results = f.results().iter().map(|&t| self.val_type(t)).collect::<Result<Vec<_>>>()?;
-        Ok(FuncType::new(params, results))
+    fn func_type_of(&self, f: &wasmparser::FuncType) -> Result<WasmFuncType> {
+        let params = f.params().iter().map(|&t| self.val_type(t)).collect::<Result<_>>()?;
+        let results = f.results().iter().map(|&t| self.val_type(t)).collect::<Result<_>>()?;
+        Ok(WasmFuncType { params, results })
     }
 
-    fn table_type(&self, t: &wasmparser::TableType) -> Result<TableType> {
+    fn table_type(&self, t: &wasmparser::TableType) -> Result<WasmTableType> {
         if t.table64 {
             bail!("64-bit tables are not supported yet");
         }
-        let max = t.maximum.map(u32::try_from).transpose()?;
-        Ok(TableType::new(self.ref_type(t.element_type)?, u32::try_from(t.initial)?, max))
+        Ok(WasmTableType { element: self.ref_type(t.element_type)?, minimum: t.initial, maximum: t.maximum })
     }
 
-    fn global_type(&self, g: &wasmparser::GlobalType) -> Result<GlobalType> {
-        let mutability = if g.mutable { Mutability::Var } else { Mutability::Const };
-        Ok(GlobalType::new(self.val_type(g.content_type)?, mutability))
+    fn global_type(&self, g: &wasmparser::GlobalType) -> Result<WasmGlobalType> {
+        Ok(WasmGlobalType { content: self.val_type(g.content_type)?, mutable: g.mutable })
     }
 
     fn element_segment(&self, element: wasmparser::Element<'_>) -> Result<ElementSegment> {
@@ -432,7 +443,7 @@ impl ModuleInfo {
     }
 }
 
-fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType> {
+fn memory_type(m: &wasmparser::MemoryType) -> Result<WasmMemoryType> {
     if m.memory64 {
         bail!("64-bit memories are not supported yet");
     }
@@ -442,6 +453,5 @@ fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType> {
     if m.page_size_log2.is_some() {
         bail!("custom page sizes are not supported yet");
     }
-    let max = m.maximum.map(u32::try_from).transpose()?;
-    Ok(MemoryType::new(u32::try_from(m.initial)?, max))
+    Ok(WasmMemoryType { minimum: m.initial, maximum: m.maximum })
 }

@@ -62,10 +62,14 @@ pub mod store {
     pub const EPOCH_COUNTER: u32 = 24;
 }
 
-/// Offsets inside a host function's context (`VMHostFuncContext`).
+/// Offsets inside a host function's context (`vm::host::HostFuncContext`), which exit trampolines receive
+/// as their `vmctx`.
 pub mod host_func {
     /// The Rust shim called by the exit trampoline.
     pub const SHIM: u32 = 8;
+    /// Pointer to the builtin table (the exit trampoline raises failures through `raise_trap` without
+    /// signals).
+    pub const BUILTINS: u32 = 16;
 }
 
 /// Field offsets of the `VMContext` of one module's instances.
@@ -91,10 +95,15 @@ impl VMOffsets {
     /// Size of a `VMGlobalDefinition`, which is also its alignment.
     const GLOBAL_SIZE: u32 = 16;
 
-    /// The layout for a module with these counts (imports included).
-    pub fn new(num_funcs: u32, num_memories: u32, num_tables: u32, num_globals: u32, num_imported_globals: u32) -> Self {
-        debug_assert!(num_imported_globals <= num_globals);
-        VMOffsets { num_funcs, num_memories, num_tables, num_globals, num_imported_globals }
+    /// The layout of the instances of the module `info` describes.
+    pub fn for_module(info: &super::ModuleInfo) -> Self {
+        VMOffsets {
+            num_funcs: info.funcs.len() as u32,
+            num_memories: info.memories.len() as u32,
+            num_tables: info.tables.len() as u32,
+            num_globals: info.globals.len() as u32,
+            num_imported_globals: info.num_imported_globals,
+        }
     }
 
     /// Offset of the storage of global `index`, which the module defines (it is not imported).
