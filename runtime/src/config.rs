@@ -120,7 +120,7 @@ impl Config {
                 self.memory_guard_size
             ),
         }
-        if self.memory_reservation % page != 0 || self.memory_guard_size % page != 0 {
+        if !self.memory_reservation.is_multiple_of(page) || !self.memory_guard_size.is_multiple_of(page) {
             bail!("invalid configuration: memory reservation and guard sizes must be multiples of the page size ({page})");
         }
         if self.max_wasm_stack == 0 {

@@ -22,8 +22,10 @@ pub struct Func(pub(crate) Stored);
 
 /// The data of one function handle.
 pub(crate) struct FuncData {
-    /// The function as compiled code sees it.
+    /// The function as compiled code sees it: where its `VMFuncRef` is (what references to it hold)...
     pub funcref: *const VMFuncRef,
+    /// ... and what it holds, which never changes.
+    pub contents: VMFuncRef,
     /// Its type.
     pub ty: FuncType,
 }
@@ -97,7 +99,7 @@ impl<T: 'static> HostFunc<T> {
     }
 
     /// Places the function in the store `store` lends.
-    pub(crate) fn into_func(&self, store: &mut StorePtr<'_, StoreInner<T>>) -> Result<Func> {
+    pub(crate) fn place_in(&self, store: &mut StorePtr<'_, StoreInner<T>>) -> Result<Func> {
         let root = store.as_raw();
         let opaque = &mut store.get_mut().opaque;
         let exit = self.ty.registered().trampolines(&opaque.engine)?.exit;
@@ -105,7 +107,7 @@ impl<T: 'static> HostFunc<T> {
             HostFuncHandle::new(root, self.call.clone(), self.native.as_ref(), exit as *const u8, self.ty.registered().id());
         let funcref = handle.funcref();
         opaque.host_funcs.push(handle);
-        let index = opaque.add_func(funcref, self.ty.clone())?;
+        let index = opaque.func_from_raw(funcref)?;
         Ok(Func(opaque.stored(index as usize)))
     }
 }
@@ -125,9 +127,7 @@ impl CallTarget {
     pub(crate) fn of(store: &StoreOpaque, func: Func) -> Result<CallTarget> {
         let data = &store.funcs[store.index(func.0)];
         let entry = data.ty.registered().trampolines(&store.engine)?.entry;
-        // SAFETY: the funcref of a function handle stays valid as long as its store.
-        let (func_ptr, vmctx) = unsafe { ((*data.funcref).func_ptr, (*data.funcref).vmctx) };
-        Ok(CallTarget { entry, func_ptr: func_ptr as usize, vmctx: vmctx as usize })
+        Ok(CallTarget { entry, func_ptr: data.contents.func_ptr as usize, vmctx: data.contents.vmctx as usize })
     }
 }
 
@@ -193,7 +193,7 @@ impl Func {
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Func {
         HostFunc::from_vals(ty, func)
-            .into_func(&mut store.as_context_mut().0)
+            .place_in(&mut store.as_context_mut().0)
             .expect("compiling the trampolines of a host function")
     }
 
@@ -206,7 +206,7 @@ impl Func {
         func: impl IntoFunc<T, Params, Results>,
     ) -> Func {
         func.into_host_func()
-            .into_func(&mut store.as_context_mut().0)
+            .place_in(&mut store.as_context_mut().0)
             .expect("compiling the trampolines of a host function")
     }
 

@@ -167,8 +167,7 @@ fn instance_func(store: &mut StoreOpaque, instance: usize, index: u32) -> Result
         return Ok(Func(store.stored(f as usize)));
     }
     let funcref = record.data.get().funcref(index);
-    let ty = record.module.types()[record.module.info().funcs[index as usize] as usize].clone();
-    let f = store.add_func(funcref, ty)?;
+    let f = store.func_from_raw(funcref)?;
     store.instances[instance].data.get_mut().func_handles.insert(index, f);
     Ok(Func(store.stored(f as usize)))
 }
@@ -306,10 +305,9 @@ fn initialize(
     // Functions: imported ones copy the callee's funcref, defined ones point at this image.
     for (i, import) in imports.iter().filter_map(|e| e.into_func()).enumerate() {
         let f = store.index(import.0);
-        // SAFETY: a function handle's funcref is live as long as its store.
-        let funcref = unsafe { &*store.funcs[f].funcref };
+        let contents = store.funcs[f].contents;
         let instance = store.instances[index].data.get_mut();
-        instance.set_funcref(i as u32, funcref);
+        instance.set_funcref(i as u32, &contents);
         instance.func_handles.insert(i as u32, f as u32);
     }
     store.instances[index].data.get_mut().set_defined_funcrefs(info.num_imported_funcs, module.defined_funcs());
@@ -500,7 +498,7 @@ impl<T: 'static> InstancePre<T> {
         for item in self.items.iter() {
             imports.push(match item {
                 PreItem::Extern(e) => *e,
-                PreItem::HostFunc(f) => Extern::Func(f.into_func(&mut store.0)?),
+                PreItem::HostFunc(f) => Extern::Func(f.place_in(&mut store.0)?),
             });
         }
         instantiate(&mut store.0, &self.module, &imports)

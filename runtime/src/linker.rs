@@ -181,7 +181,7 @@ impl<T: 'static> Linker<T> {
         let definition = self.definitions.get(&(module.to_string(), name.to_string()))?;
         match definition {
             Definition::Extern(e, _) => Some(*e),
-            Definition::HostFunc(f) => f.into_func(&mut store.as_context_mut().0).ok().map(Extern::Func),
+            Definition::HostFunc(f) => f.place_in(&mut store.as_context_mut().0).ok().map(Extern::Func),
         }
     }
 
@@ -244,7 +244,7 @@ impl<T: 'static> Linker<T> {
             check_import(import.module(), import.name(), &import.ty(), &actual)?;
             imports.push(match definition {
                 Definition::Extern(e, _) => *e,
-                Definition::HostFunc(f) => Extern::Func(f.into_func(&mut store.0)?),
+                Definition::HostFunc(f) => Extern::Func(f.place_in(&mut store.0)?),
             });
         }
         instantiate(&mut store.0, module, &imports)

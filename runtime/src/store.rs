@@ -328,29 +328,23 @@ impl StoreOpaque {
         Ok(())
     }
 
-    /// Adds a function handle for `funcref`, of type `ty` (or returns the one it already has), compiling
+    /// The function handle of `funcref`, a function of this store (an instance's function, a host function
+    /// placed in it, or a non-null funcref value its compiled code produced), made on first use; compiles
     /// the trampolines of its type if need be.
-    pub(crate) fn add_func(&mut self, funcref: *const VMFuncRef, ty: FuncType) -> anyhow::Result<u32> {
+    pub(crate) fn func_from_raw(&mut self, funcref: *const VMFuncRef) -> anyhow::Result<u32> {
         if let Some(&index) = self.funcref_handles.get(&(funcref as usize)) {
             return Ok(index);
         }
+        // SAFETY: the `VMFuncRef`s of a store's functions live as long as the store (in its instances' contexts
+        // and its host functions' contexts), and compiled code only produces references to them.
+        let contents = unsafe { *funcref };
+        let ty = FuncType::from_id(contents.type_id)
+            .ok_or_else(|| anyhow::anyhow!("a function reference of an unregistered type ({})", contents.type_id))?;
         ty.registered().trampolines(&self.engine)?;
         let index = self.funcs.len() as u32;
-        self.funcs.push(FuncData { funcref, ty });
+        self.funcs.push(FuncData { funcref, contents, ty });
         self.funcref_handles.insert(funcref as usize, index);
         Ok(index)
-    }
-
-    /// The function handle for a raw funcref value produced by this store's compiled code.
-    pub(crate) fn func_from_raw(&mut self, raw: usize) -> anyhow::Result<u32> {
-        if let Some(&index) = self.funcref_handles.get(&raw) {
-            return Ok(index);
-        }
-        // SAFETY: non-null funcref values produced by this store's code point to live `VMFuncRef`s.
-        let type_id = unsafe { (*(raw as *const VMFuncRef)).type_id };
-        let ty = FuncType::from_id(type_id)
-            .ok_or_else(|| anyhow::anyhow!("a function reference of an unregistered type ({type_id})"))?;
-        self.add_func(raw as *const VMFuncRef, ty)
     }
 
     /// The current stack pointer limit, setting it on the first entry into wasm.

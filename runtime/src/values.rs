@@ -2,7 +2,7 @@
 
 use crate::store::{AsContextMut, StoreContext, StoreContextMut, StoreOpaque, Stored};
 use crate::types::{HeapType, RefType, ValType};
-use crate::vm::ValRaw;
+use crate::vm::{VMFuncRef, ValRaw};
 use crate::{AsContext, Func, Result};
 use anyhow::bail;
 use std::any::Any;
@@ -202,7 +202,7 @@ impl Ref {
         Ok(match ty.heap_type() {
             heap_type if raw == 0 => Ref::null(heap_type),
             HeapType::Func | HeapType::ConcreteFunc(_) => {
-                let index = store.func_from_raw(raw)?;
+                let index = store.func_from_raw(raw as *const VMFuncRef)?;
                 Ref::Func(Some(Func(store.stored(index as usize))))
             }
             HeapType::Extern => Ref::Extern(Some(Rooted(ExternRef(store.stored(raw - 1))))),

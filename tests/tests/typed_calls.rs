@@ -101,7 +101,7 @@ fn typed_calls_agree_with_untyped_calls_on_random_values() {
         let f = instance.get_func(&mut store, name).unwrap();
         let mut results = [Val::I32(0)];
         f.call(&mut store, args, &mut results).unwrap();
-        results[0].clone()
+        results[0]
     };
     let untyped_results: Vec<_> = (0..500u64)
         .map(|i| {

@@ -62,7 +62,7 @@ fn address_hint(len: usize) -> usize {
             use std::hash::{BuildHasher, Hasher};
             std::collections::hash_map::RandomState::new().build_hasher().finish() as usize
         };
-        let offset = GIB + (random % (GIB >> 12) << 12);
+        let offset = GIB + ((random % (GIB >> 12)) << 12);
         // Where that would underflow (code in the lowest gigabytes), the kernel places images.
         let start = (own_code & !(GIB - 1)).checked_sub(offset).unwrap_or(usize::MAX);
         // Another thread may have chosen first; its choice stands.

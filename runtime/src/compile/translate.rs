@@ -90,6 +90,7 @@ fn readonly() -> MemFlagsData {
 }
 
 /// Translates function `index` of `module` into `func`.
+#[allow(clippy::too_many_arguments)]
 pub fn translate_function(
     module: &ModuleInfo,
     offsets: &VMOffsets,
@@ -172,7 +173,7 @@ pub fn translate_function(
     for _ in 0..locals.get_count() {
         let offset = locals.original_position();
         let (count, wasm_ty) = locals.read()?;
-        validator.define_locals(offset as u64, count, wasm_ty)?;
+        validator.define_locals(offset, count, wasm_ty)?;
         let ty = module.val_type(wasm_ty)?;
         let clif = clif_type(ty)?;
         for _ in 0..count {
@@ -202,7 +203,7 @@ pub fn translate_function(
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset()?;
-        validator.op(offset as u64, &op)?;
+        validator.op(offset, &op)?;
         if t.reachable {
             t.consume_fuel(&op);
             t.operator(&op)?;

@@ -3,7 +3,8 @@
 //! A [`FuncType`] is registered process-wide while something uses it (a module, a function, a type the host
 //! made), so that two equal function types are the same registered type and compare with one integer; the
 //! registration ends when the last user drops it. Reference types that name a function type hold it, so
-//! these types are `Clone` but not `Copy`.
+//! these types are `Clone` but not `Copy`. Like Wasmtime's, they have `eq` functions beside `PartialEq`.
+#![allow(clippy::should_implement_trait)]
 
 use crate::Engine;
 use crate::environ::{EntityType, WasmFuncType, WasmGlobalType, WasmHeapType, WasmMemoryType, WasmRefType, WasmTableType, WasmValType};

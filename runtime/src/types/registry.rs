@@ -161,8 +161,57 @@ impl Hash for RegisteredType {
     }
 }
 
-/// How many function types are registered (for tests of the registry's reclamation).
 #[cfg(test)]
-pub(crate) fn registered_count() -> usize {
-    registry().by_key.len()
+mod tests {
+    use super::*;
+    use crate::{Func, Instance, Module, Store};
+
+    /// Whether a function type with these parameters and results is registered.
+    fn is_registered(params: &[ValType], results: &[ValType]) -> bool {
+        let key = Key { params: params.into(), results: results.into() };
+        registry().by_key.get(&key).is_some_and(|w| w.strong_count() > 0)
+    }
+
+    /// A module whose one function type is `(param i64 × n) (result i32)`: each `n` is a distinct type.
+    fn module_with_signature(engine: &Engine, n: usize) -> Module {
+        let params = "i64 ".repeat(n);
+        Module::new(engine, format!("(module (func (export \"f\") (param {params}) (result i32) i32.const 7))")).unwrap()
+    }
+
+    /// A host that loads modules forever must not grow forever: a type stays registered while a module, a
+    /// function or an instance uses it, and is freed (id and trampolines too) afterwards.
+    #[test]
+    fn types_are_freed_when_nothing_uses_them() {
+        let engine = Engine::default();
+        let signature = |n: usize| (vec![ValType::I64; n], vec![ValType::I32]);
+        let mut ids = Vec::new();
+        for n in 200..260 {
+            let module = module_with_signature(&engine, n);
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            let f = instance.get_func(&mut store, "f").unwrap();
+            drop(module);
+            let (params, results) = signature(n);
+            // The instance (through its module) and the function handle still use the type.
+            assert!(is_registered(&params, &results));
+            assert_eq!(f.ty(&store).param_types().len(), n);
+            ids.push(f.ty(&store).registered().id());
+            drop(store);
+            assert!(!is_registered(&params, &results), "the type of {n} parameters outlived its last user");
+        }
+        // Freed ids are reused, so loading more modules does not use ever larger ones.
+        assert!(ids.iter().copied().max().unwrap() < 1000, "{ids:?}");
+
+        // A host function keeps its type registered as long as its store.
+        let mut store = Store::new(&engine, ());
+        let (params, results) = signature(300);
+        let ty = crate::FuncType::new(&engine, params.clone(), results.clone());
+        Func::new(&mut store, ty, |_, _, out| {
+            out[0] = crate::Val::I32(1);
+            Ok(())
+        });
+        assert!(is_registered(&params, &results));
+        drop(store);
+        assert!(!is_registered(&params, &results));
+    }
 }

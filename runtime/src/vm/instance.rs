@@ -91,7 +91,7 @@ impl InstanceData {
     }
 
     fn write_usize(&self, offset: u32, value: usize) {
-        assert!(offset % 8 == 0 && offset as usize + 8 <= self.vmctx_layout.size());
+        assert!(offset.is_multiple_of(8) && offset as usize + 8 <= self.vmctx_layout.size());
         // SAFETY: checked above: an 8-aligned word inside the context block, written through the block's
         // own pointer; compiled code of this instance is not running while the host sets it up.
         unsafe { self.vmctx().add(offset as usize).cast::<usize>().write(value) };

@@ -7,7 +7,7 @@ use std::mem::offset_of;
 
 /// A function as compiled code sees it: what `ref.func`, tables and imports hold a pointer to.
 #[repr(C)]
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct VMFuncRef {
     /// Code address, called with the wasm calling convention `(callee_vmctx, caller_vmctx, params...)`.
     pub func_ptr: *const u8,

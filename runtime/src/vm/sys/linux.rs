@@ -134,11 +134,13 @@ impl Drop for AltStack {
 /// (such as the few kilobytes Rust's standard library installs) is replaced for the rest of the thread's
 /// life. Returns whether the thread has one now.
 pub fn ensure_alt_stack(min_size: usize) -> bool {
-    // SAFETY: querying with a null new stack only writes the current setting into a valid local.
-    let mut current: libc::stack_t = unsafe { std::mem::zeroed() };
-    if unsafe { libc::sigaltstack(std::ptr::null(), &mut current) } != 0 {
-        return false;
-    }
+    // SAFETY: `stack_t` is plain data, for which all zeroes is a valid value; querying with a null new
+    // stack only writes the current setting into that local.
+    let queried = unsafe {
+        let mut current: libc::stack_t = std::mem::zeroed();
+        (libc::sigaltstack(std::ptr::null(), &mut current) == 0).then_some(current)
+    };
+    let Some(current) = queried else { return false };
     if current.ss_flags & libc::SS_DISABLE == 0 && current.ss_size >= min_size {
         return true;
     }
