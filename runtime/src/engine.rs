@@ -6,7 +6,7 @@ use crate::vm::memory::ReservationPool;
 use anyhow::Result;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// A compilation environment shared by modules and stores; cheap to clone.
 #[derive(Clone)]
@@ -17,6 +17,8 @@ struct EngineInner {
     isa: OwnedTargetIsa,
     tunables: Tunables,
     epoch: AtomicU64,
+    /// The largest frame of any function compiled for this engine (see `StoreOpaque::enter_wasm`).
+    max_frame_size: AtomicUsize,
     /// Reservations of dropped linear memories, for the next ones.
     reservations: Arc<ReservationPool>,
 }
@@ -44,6 +46,7 @@ impl Engine {
             tunables,
             reservations: Arc::default(),
             epoch: AtomicU64::new(0),
+            max_frame_size: AtomicUsize::new(0),
         })))
     }
 
@@ -62,6 +65,16 @@ impl Engine {
     /// The epoch counter, read by compiled code.
     pub(crate) fn epoch_counter(&self) -> *const AtomicU64 {
         &self.0.epoch
+    }
+
+    /// The largest frame any function compiled for this engine takes.
+    pub(crate) fn max_frame_size(&self) -> usize {
+        self.0.max_frame_size.load(Ordering::Relaxed)
+    }
+
+    /// Records functions whose largest frame takes `size` bytes.
+    pub(crate) fn note_frame_size(&self, size: u32) {
+        self.0.max_frame_size.fetch_max(size as usize, Ordering::Relaxed);
     }
 
     /// Whether two handles refer to the same engine.

@@ -159,7 +159,7 @@ pub(crate) unsafe fn enter<T: 'static>(
     ints: [usize; arch::ENTRY_INT_ARGS],
     floats: [f64; arch::ENTRY_FLOAT_ARGS],
 ) -> Result<Returned> {
-    let first = store.get_mut().opaque.enter_wasm();
+    let first = store.get_mut().opaque.enter_wasm()?;
     // SAFETY: the caller's promise; no reference into the store is live across the call (host functions and
     // builtins reach it through its owning pointer).
     let result = unsafe { traphandlers::enter(code as *const u8, ints, floats) };

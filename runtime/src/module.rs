@@ -41,6 +41,7 @@ impl Module {
         let mut code = CodeBuilder::default();
         for (key, f) in &compiled.functions {
             code.append(*key, f);
+            engine.note_frame_size(f.frame_size);
         }
         let image = code.publish(Some(info.names.clone()))?;
         let mut types: Vec<FuncType> = Vec::with_capacity(info.types.len());

@@ -73,6 +73,9 @@ pub struct StoreOpaque {
     /// Host functions placed in the store; compiled code points into their contexts.
     pub(crate) host_funcs: Vec<HostFuncHandle>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// The stack limit of the current outermost call into wasm, before any room kept for frames (see
+    /// `enter_wasm`).
+    stack_base: usize,
 }
 
 // Moving a whole store to another thread, and sharing `&Store` between threads, is sound:
@@ -119,6 +122,7 @@ impl<T: 'static> Store<T> {
                     tags: Vec::new(),
                     host_funcs: Vec::new(),
                     externrefs: Vec::new(),
+                    stack_base: usize::MAX,
                 },
                 data,
                 limiter: None,
@@ -347,19 +351,35 @@ impl StoreOpaque {
         Ok(index)
     }
 
-    /// The current stack pointer limit, setting it on the first entry into wasm.
+    /// Prepares a call into wasm: sets the stack limit on the outermost entry (returning whether this is
+    /// it), or errors with a stack-overflow trap if there is not enough stack left to enter.
+    ///
+    /// With signal-based traps, every function's prologue checks the limit before it allocates its frame, so
+    /// the limit is where wasm's stack ends: at most `max_wasm_stack` below the outermost entry, and never
+    /// beyond the thread's own stack (minus a reserve for host code). Explicit checks run in the function
+    /// body, after the prologue has allocated the frame, so there the limit also keeps room for the largest
+    /// frame the engine's code has: a function that passed its check can call one more, whose frame still
+    /// fits before its own check traps; and entering from the host needs that much stack too.
     #[inline]
-    pub(crate) fn enter_wasm(&mut self) -> bool {
+    pub(crate) fn enter_wasm(&mut self) -> Result<bool, crate::Trap> {
         let context = self.vm_context.get_mut();
-        if context.stack_limit != usize::MAX {
-            return false;
+        let first = context.stack_limit == usize::MAX;
+        if first {
+            let sp = crate::vm::arch::stack_pointer();
+            // Never beyond the thread's own stack: on a thread with a small stack, deep recursion must end in
+            // a trap, not in a fault on the stack's guard page.
+            self.stack_base = sp.saturating_sub(self.engine.config().max_wasm_stack).max(crate::vm::stack::wasm_floor());
+            context.stack_limit = self.stack_base;
         }
-        let sp = crate::vm::arch::stack_pointer();
-        // Never beyond the thread's own stack: on a thread with a small stack, deep recursion must end in a
-        // trap, not in a fault on the stack's guard page.
-        let limit = sp.saturating_sub(self.engine.config().max_wasm_stack).max(crate::vm::stack::wasm_floor());
-        context.stack_limit = limit;
-        true
+        if !self.engine.config().signals_based_traps {
+            let limit = self.stack_base.saturating_add(self.engine.max_frame_size());
+            context.stack_limit = limit;
+            if crate::vm::arch::stack_pointer() < limit {
+                self.exit_wasm(first);
+                return Err(crate::Trap::StackOverflow);
+            }
+        }
+        Ok(first)
     }
 
     /// Undoes `enter_wasm` when the outermost call returns.

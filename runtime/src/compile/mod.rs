@@ -110,7 +110,10 @@ pub fn host_isa() -> Result<OwnedTargetIsa> {
     let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| anyhow!("cranelift setting {k}: {e}"));
     set(&mut flags, "opt_level", "speed")?;
     set(&mut flags, "preserve_frame_pointers", "true")?;
-    set(&mut flags, "enable_probestack", "false")?;
+    // Frames larger than a page touch each page on the way down, so that no frame can step over a guard
+    // page whatever the stack limit says.
+    set(&mut flags, "enable_probestack", "true")?;
+    set(&mut flags, "probestack_strategy", "inline")?;
     set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     set(&mut flags, "unwind_info", "false")?;
     set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
@@ -150,13 +153,20 @@ pub fn compile_module(isa: &dyn TargetIsa, tunables: &Tunables, bytes: &[u8]) ->
         // Each worker reuses its compiler state from function to function, keeping its allocations.
         .map_init(FunctionCompiler::default, |compiler, (func, body)| {
             let index = func.index;
-            let compiled = compiler
-                .compile(isa, &info, &offsets, tunables, func, &body)
-                .map_err(|e| match e.downcast::<wasmparser::BinaryReaderError>() {
-                    Ok(e) => explain_validation(e),
-                    Err(e) => e,
-                })
-                .with_context(|| format!("failed to compile wasm function {index}"))?;
+            // A panic in the compiler (a Cranelift bug a module happens to trigger) is an error for this
+            // module, not a panic in the embedder; the worker's state is then started afresh.
+            let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                compiler.compile(isa, &info, &offsets, tunables, func, &body)
+            }))
+            .unwrap_or_else(|_| {
+                *compiler = FunctionCompiler::default();
+                Err(anyhow!("the compiler panicked"))
+            })
+            .map_err(|e| match e.downcast::<wasmparser::BinaryReaderError>() {
+                Ok(e) => explain_validation(e),
+                Err(e) => e,
+            })
+            .with_context(|| format!("failed to compile wasm function {index}"))?;
             Ok((FuncKey::Wasm { module: 0, index }, compiled))
         })
         .collect::<Result<_>>()?;
@@ -247,10 +257,8 @@ pub fn finish(isa: &dyn TargetIsa, context: &mut Context) -> Result<CompiledFunc
         calls.push((reloc.offset, callee, reloc.addend));
     }
     let traps = buffer.traps().iter().map(|t| Ok((t.offset, trap_site(t.code)?))).collect::<Result<_>>()?;
-    Ok(CompiledFunction {
-        code: buffer.data().to_vec(),
-        alignment: compiled.buffer.alignment,
-        calls,
-        traps,
-    })
+    // Below the caller's stack pointer: the return address and saved frame pointer, then everything down to
+    // the stack pointer after the prologue.
+    let frame_size = buffer.frame_layout().map_or(0, |layout| layout.frame_to_fp_offset) + 16;
+    Ok(CompiledFunction { code: buffer.data().to_vec(), alignment: compiled.buffer.alignment, calls, traps, frame_size })
 }

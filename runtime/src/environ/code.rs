@@ -54,6 +54,9 @@ pub struct CompiledFunction {
     pub calls: Vec<(u32, FuncKey, i64)>,
     /// Trapping instructions: `(offset, meaning)`.
     pub traps: Vec<(u32, TrapSite)>,
+    /// Bytes of stack the function's frame takes below its caller's stack pointer (return address and saved
+    /// frame pointer included).
+    pub frame_size: u32,
 }
 
 /// Names used when printing a backtrace.

@@ -120,6 +120,7 @@ impl RegisteredType {
         let mut code = CodeBuilder::default();
         for (key, f) in &compiled {
             code.append(*key, f);
+            engine.note_frame_size(f.frame_size);
         }
         let image = code.publish(None)?;
         let address = |key| image.function(key).map(|p| p as usize).context("a trampoline is missing from its image");
