@@ -473,6 +473,12 @@ pub(crate) enum PreItem<T: 'static> {
     HostFunc(Arc<HostFunc<T>>),
 }
 
+impl<T: 'static> std::fmt::Debug for InstancePre<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstancePre").field("module", &self.module).finish_non_exhaustive()
+    }
+}
+
 impl<T: 'static> Clone for InstancePre<T> {
     fn clone(&self) -> Self {
         InstancePre { module: self.module.clone(), items: self.items.clone() }
