@@ -118,6 +118,12 @@ fn main() {
             on_wasmtime::instantiate(&w, &instantiate),
         )
     });
+    suite.run("instantiate from InstancePre", || {
+        Bench::new(
+            on_tenon::instantiate_pre(&t, &instantiate),
+            on_wasmtime::instantiate_pre(&w, &instantiate),
+        )
+    });
     suite.run("call host->wasm typed nop", || {
         Bench::new(
             on_tenon::typed_call_nop(&t),

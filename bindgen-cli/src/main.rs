@@ -52,7 +52,7 @@ fn main() -> ExitCode {
         Err(e) => {
             match e.downcast_ref::<tenon::Trap>() {
                 Some(trap) => {
-                    eprintln!("Error: wasm trap: {trap}");
+                    eprintln!("Error: {trap}");
                     if let Some(backtrace) = e.downcast_ref::<tenon::WasmBacktrace>() {
                         eprint!("{backtrace}");
                     }

@@ -67,6 +67,8 @@ pub use types::{
 };
 pub use values::{ExternRef, GcRef, Ref, Rooted, V128, Val};
 
+pub use anyhow::{Context, anyhow as format_err, bail, ensure};
+
 /// Tenon's error type (anyhow's).
 pub type Error = anyhow::Error;
 /// Tenon's result type (anyhow's).

@@ -4,7 +4,7 @@ use crate::func::HostFunc;
 use crate::instance::{ImportType, InstancePre, PreItem, check_import, instantiate};
 use crate::store::{AsContext, AsContextMut};
 use crate::types::{ExternType, FuncType};
-use crate::{Caller, Engine, Extern, Func, Instance, IntoFunc, Module, Result, Trap, Val};
+use crate::{Caller, Engine, Extern, Func, Instance, IntoFunc, Module, Result, Val};
 use anyhow::bail;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -162,47 +162,95 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Defines each function import of `module` that the linker does not define as a host function that
-    /// traps when called.
+    /// fails when called, with the error instantiation would have reported.
     pub fn define_unknown_imports_as_traps(&mut self, module: &Module) -> Result<()> {
+        self.define_unknown_functions(module, |module, name, _| {
+            let message = format!("unknown import: `{module}::{name}` has not been defined");
+            move |_, _| Err(anyhow::Error::msg(message.clone()))
+        })
+    }
+
+    /// Defines each function import of `module` that the linker does not define as a host function that
+    /// ignores its arguments and returns zeros and nulls (or fails, if a result is a non-nullable reference).
+    pub fn define_unknown_imports_as_default_values(
+        &mut self,
+        _store: impl AsContextMut<Data = T>,
+        module: &Module,
+    ) -> Result<()> {
+        self.define_unknown_functions(module, |module, name, ty| {
+            let no_default = ty.results().find(|t| Val::default_for_ty(t).is_none());
+            let message = no_default.map(|t| format!("`{module}::{name}` has no default result of type {t}"));
+            move |_, raw| match &message {
+                Some(message) => Err(anyhow::Error::msg(message.clone())),
+                // Zero is the raw form of every number's zero and of every null reference.
+                None => {
+                    raw.fill(crate::vm::ValRaw::default());
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    /// Defines each function import of `module` that the linker does not define, with the body `make`
+    /// returns for its module, name and type.
+    fn define_unknown_functions<F>(&mut self, module: &Module, make: impl Fn(&str, &str, &FuncType) -> F) -> Result<()>
+    where
+        F: Fn(Caller<'_, T>, &mut [crate::vm::ValRaw]) -> Result<()> + Send + Sync + 'static,
+    {
         for import in module.imports() {
             let key = (import.module().to_string(), import.name().to_string());
             if let ExternType::Func(ty) = import.ty()
                 && !self.definitions.contains_key(&key)
             {
-                let func = HostFunc::new(ty, |_, _| Err(Trap::UnreachableCodeReached.into()));
+                let body = make(import.module(), import.name(), &ty);
+                let func = HostFunc::new(ty, body);
                 self.insert(import.module(), import.name(), Definition::HostFunc(Arc::new(func)))?;
             }
         }
         Ok(())
     }
 
-    /// The definition of `module::name`, placed in `store` if it is a host function.
-    pub fn get(&self, mut store: impl AsContextMut<Data = T>, module: &str, name: &str) -> Option<Extern> {
-        let definition = self.definitions.get(&(module.to_string(), name.to_string()))?;
-        match definition {
-            Definition::Extern(e, _) => Some(*e),
-            Definition::HostFunc(f) => f.place_in(&mut store.as_context_mut().0).ok().map(Extern::Func),
+    /// The definition of `module::name`, placed in `store` if it is a host function; errors if there is
+    /// none.
+    pub fn get(&self, store: impl AsContextMut<Data = T>, module: &str, name: &str) -> Result<Extern> {
+        match self.try_get(store, module, name)? {
+            Some(item) => Ok(item),
+            None => bail!("no item named `{module}::{name}` in the linker"),
         }
+    }
+
+    fn try_get(&self, mut store: impl AsContextMut<Data = T>, module: &str, name: &str) -> Result<Option<Extern>> {
+        let Some(definition) = self.definitions.get(&(module.to_string(), name.to_string())) else {
+            return Ok(None);
+        };
+        Ok(Some(match definition {
+            Definition::Extern(e, _) => *e,
+            Definition::HostFunc(f) => Extern::Func(f.place_in(&mut store.as_context_mut().0)?),
+        }))
     }
 
     /// The definition that satisfies `import`, placed in `store` if it is a host function.
     pub fn get_by_import(&self, store: impl AsContextMut<Data = T>, import: &crate::ImportType<'_>) -> Option<Extern> {
-        self.get(store, import.module(), import.name())
+        self.try_get_by_import(store, import).ok().flatten()
+    }
+
+    /// As [`get_by_import`](Linker::get_by_import), with an error if the host function cannot be placed.
+    pub fn try_get_by_import(
+        &self,
+        store: impl AsContextMut<Data = T>,
+        import: &crate::ImportType<'_>,
+    ) -> Result<Option<Extern>> {
+        self.try_get(store, import.module(), import.name())
     }
 
     /// The default function of module `module` (its export `""` or `_start`), or one that does nothing.
     pub fn get_default(&self, mut store: impl AsContextMut<Data = T>, module: &str) -> Result<Func> {
         for name in ["", "_start"] {
-            if let Some(Extern::Func(f)) = self.get(&mut store, module, name) {
+            if let Some(Extern::Func(f)) = self.try_get(&mut store, module, name)? {
                 return Ok(f);
             }
         }
         Ok(Func::wrap(store, || {}))
-    }
-
-    /// The function `module::name`, placed in `store`.
-    pub fn get_func(&self, store: impl AsContextMut<Data = T>, module: &str, name: &str) -> Option<Func> {
-        self.get(store, module, name)?.into_func()
     }
 
     /// Resolves and type-checks each import of `module`, once: the result instantiates it quickly in any

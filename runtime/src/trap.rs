@@ -30,12 +30,12 @@ impl fmt::Display for WasmBacktrace {
         writeln!(f, "wasm backtrace:")?;
         for (i, frame) in self.frames.iter().enumerate() {
             write!(f, "  {i:>3}: ")?;
-            if let Some(module) = &frame.module_name {
+            if let Some(module) = frame.module_name() {
                 write!(f, "{module}!")?;
             }
-            match &frame.func_name {
+            match frame.func_name() {
                 Some(name) => writeln!(f, "{name}")?,
-                None => writeln!(f, "<wasm function {}>", frame.func_index)?,
+                None => writeln!(f, "<wasm function {}>", frame.func_index())?,
             }
         }
         Ok(())

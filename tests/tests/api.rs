@@ -241,7 +241,7 @@ fn host_function_with_caller_uses_state_and_memory() {
     assert_eq!(call_i32(&mut store, instance, "poke_and_peek"), 0xab);
 
     // Called from the host rather than from wasm, the caller has no instance and hence no exports.
-    let has_memory = linker.get_func(&mut store, "host", "has_memory").unwrap();
+    let has_memory = linker.get(&mut store, "host", "has_memory").unwrap().into_func().unwrap();
     assert_eq!(has_memory.typed::<(), i32>(&store).unwrap().call(&mut store, ()).unwrap(), 0);
     assert_eq!(call_i32(&mut store, instance, "has_memory"), 1);
 }
@@ -498,13 +498,14 @@ fn assert_trap_with(config: &Config, name: &str, args: &[Val], trap: Trap, messa
     for _ in 0..2 {
         let err = call(&mut store, instance, name, args).unwrap_err();
         assert_eq!(err.downcast_ref::<Trap>(), Some(&trap), "{err:?}");
-        assert_eq!(trap.to_string(), message);
-        assert_eq!(err.root_cause().to_string(), message);
+        assert_eq!(trap.message(), message);
+        assert_eq!(trap.to_string(), format!("wasm trap: {message}"));
+        assert_eq!(err.root_cause().to_string(), format!("wasm trap: {message}"));
         assert!(format!("{err:?}").contains(message), "{err:?}");
         let backtrace = err.downcast_ref::<WasmBacktrace>().unwrap_or_else(|| panic!("no backtrace: {err:?}"));
         let innermost = &backtrace.frames()[0];
-        assert_eq!(innermost.func_name.as_deref(), Some(name), "{backtrace}");
-        assert_eq!(innermost.module_name.as_deref(), Some("traps"), "{backtrace}");
+        assert_eq!(innermost.func_name(), Some(name), "{backtrace}");
+        assert_eq!(innermost.module_name(), Some("traps"), "{backtrace}");
         assert!(backtrace.to_string().contains(&format!("traps!{name}")), "{backtrace}");
         assert_eq!(call_i32(&mut store, instance, "ok"), 7);
     }
@@ -603,7 +604,7 @@ fn trap_backtrace_lists_every_named_frame() {
     let err = call(&mut store, instance, "nested", &[]).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached));
     let backtrace = err.downcast_ref::<WasmBacktrace>().expect("backtrace");
-    let names: Vec<_> = backtrace.frames().iter().map(|f| f.func_name.as_deref()).collect();
+    let names: Vec<_> = backtrace.frames().iter().map(|f| f.func_name()).collect();
     assert_eq!(names, [Some("unreachable"), Some("middle"), Some("outer")], "{backtrace}");
 }
 
@@ -705,7 +706,7 @@ fn instances_share_memory_global_table_and_function() {
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::IndirectCallToNull));
 
     // The exports B imported are the very same objects.
-    assert_eq!(a.get_func(&mut store, "double"), linker.get_func(&mut store, "a", "double"));
+    assert_eq!(a.get_func(&mut store, "double"), linker.get(&mut store, "a", "double").ok().and_then(Extern::into_func));
 }
 
 #[test]

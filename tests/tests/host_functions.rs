@@ -14,7 +14,7 @@ fn instantiate<T: 'static>(store: &mut Store<T>, wat: &str, imports: &[Func]) ->
 /// The function names of an error's wasm backtrace, innermost first.
 fn backtrace_names(error: &anyhow::Error) -> Vec<String> {
     let backtrace = error.downcast_ref::<WasmBacktrace>().unwrap_or_else(|| panic!("no backtrace: {error:?}"));
-    backtrace.frames().iter().map(|f| f.func_name.clone().unwrap_or_default()).collect()
+    backtrace.frames().iter().map(|f| f.func_name().unwrap_or_default().to_string()).collect()
 }
 
 #[test]

@@ -32,6 +32,19 @@ pub fn instantiate<'a>(engine: &'a rt::Engine, bytes: &[u8]) -> Runner<'a> {
     })
 }
 
+/// Creates a store and instantiates `bytes` in it from an `InstancePre` made once (the store's drop
+/// included): the fast path for many short-lived instances.
+pub fn instantiate_pre<'a>(engine: &'a rt::Engine, bytes: &[u8]) -> Runner<'a> {
+    let module = rt::Module::new(engine, bytes).unwrap();
+    let pre = rt::Linker::<()>::new(engine).instantiate_pre(&module).unwrap();
+    Box::new(move |iters| {
+        time(iters, || {
+            let mut store = rt::Store::new(engine, ());
+            black_box(pre.instantiate(&mut store).unwrap());
+        })
+    })
+}
+
 /// An instance of [`wasm::CALLS`] whose import is a host `add`.
 fn calls_instance(engine: &rt::Engine) -> (rt::Store<()>, rt::Instance) {
     let module = rt::Module::new(engine, wat::parse_str(wasm::CALLS).unwrap()).unwrap();

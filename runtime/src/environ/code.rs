@@ -71,10 +71,33 @@ pub struct FrameNames {
 /// One frame of a wasm backtrace.
 #[derive(Clone, Debug)]
 pub struct FrameInfo {
-    /// The function's index in its module.
-    pub func_index: u32,
-    /// The function's name, if the module has one for it.
-    pub func_name: Option<String>,
-    /// The module's name, if it has one.
-    pub module_name: Option<String>,
+    func_index: u32,
+    func_name: Option<String>,
+    module_name: Option<String>,
+}
+
+impl FrameInfo {
+    /// The frame of function `func_index` of a module, with the names `names` gives it.
+    pub fn new(func_index: u32, names: &FrameNames) -> Self {
+        FrameInfo {
+            func_index,
+            func_name: names.functions.get(&func_index).cloned(),
+            module_name: names.module.clone(),
+        }
+    }
+
+    /// The function's index in its module's function index space.
+    pub fn func_index(&self) -> u32 {
+        self.func_index
+    }
+
+    /// The function's name from the module's name section, if it has one.
+    pub fn func_name(&self) -> Option<&str> {
+        self.func_name.as_deref()
+    }
+
+    /// The module's name from its name section, if it has one.
+    pub fn module_name(&self) -> Option<&str> {
+        self.module_name.as_deref()
+    }
 }

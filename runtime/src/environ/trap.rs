@@ -68,9 +68,10 @@ impl Trap {
     }
 }
 
+/// As Wasmtime's: `wasm trap: ` and the message.
 impl fmt::Display for Trap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
+        write!(f, "wasm trap: {}", self.message())
     }
 }
 

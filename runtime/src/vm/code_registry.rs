@@ -46,11 +46,7 @@ impl CodeInfo {
         let i = self.functions.partition_point(|f| f.start <= offset).checked_sub(1)?;
         let f = self.functions[i];
         let FuncKey::Wasm { index, .. } = f.key else { return None };
-        (offset < f.end).then(|| FrameInfo {
-            func_index: index,
-            func_name: names.functions.get(&index).cloned(),
-            module_name: names.module.clone(),
-        })
+        (offset < f.end).then(|| FrameInfo::new(index, names))
     }
 }
 

@@ -1,0 +1,21 @@
+//! The API-compatibility check: `cargo bench -p tenon-benches` runs one embedding program, written once,
+//! against Tenon and against Wasmtime 48, with the same assertions (see `api_compat/embedding.rs`).
+
+mod on_tenon {
+    use tenon as rt;
+    const RUNTIME: &str = "Tenon";
+    include!("api_compat/embedding.rs");
+}
+
+mod on_wasmtime {
+    use wasmtime as rt;
+    const RUNTIME: &str = "Wasmtime";
+    include!("api_compat/embedding.rs");
+}
+
+fn main() {
+    let tenon = on_tenon::run().unwrap_or_else(|e| panic!("api-compat on Tenon: {e:?}"));
+    let wasmtime = on_wasmtime::run().unwrap_or_else(|e| panic!("api-compat on Wasmtime: {e:?}"));
+    assert_eq!(tenon, wasmtime, "both runtimes ran the same checks");
+    println!("api-compat: the same embedding code passed {tenon} checks on Tenon and on Wasmtime 48");
+}
