@@ -1,10 +1,17 @@
 //! Engine configuration.
 
 use anyhow::{Result, bail};
+use wasmparser::WasmFeatures;
 
 /// Settings for an [`Engine`](crate::Engine); the setters mirror Wasmtime's.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The proposals modules may use (validation accepts them; those Tenon does not implement yet are then
+    /// refused with a "not supported yet" error naming them).
+    pub(crate) features: WasmFeatures,
+    pub(crate) opt_level: OptLevel,
+    pub(crate) parallel_compilation: bool,
+    pub(crate) wasm_backtrace: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) signals_based_traps: bool,
     pub(crate) memory_reservation: u64,
@@ -27,9 +34,38 @@ pub enum ProfilingStrategy {
     PerfMap,
 }
 
+/// How hard Cranelift optimizes (see [`Config::cranelift_opt_level`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OptLevel {
+    /// No optimizations.
+    None,
+    /// Optimize for speed (the default).
+    #[default]
+    Speed,
+    /// Optimize for speed and code size.
+    SpeedAndSize,
+}
+
+/// The proposals Tenon enables by default: WebAssembly 2.0 without SIMD, plus multi-memory, extended
+/// constant expressions, typed function references, the relaxed constant expressions of the GC proposal,
+/// and exception tags (defining, importing and exporting them).
+fn default_features() -> WasmFeatures {
+    WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::GC
+        | WasmFeatures::EXCEPTIONS
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
+            features: default_features(),
+            opt_level: OptLevel::Speed,
+            parallel_compilation: true,
+            wasm_backtrace: true,
             max_wasm_stack: 512 * 1024,
             signals_based_traps: true,
             memory_reservation: 1 << 32,
@@ -46,6 +82,99 @@ impl Config {
     /// The default configuration.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn feature(&mut self, feature: WasmFeatures, enable: bool) -> &mut Self {
+        self.features.set(feature, enable);
+        self
+    }
+
+    /// Whether modules may use the tail-call proposal (not supported yet: such modules are refused).
+    pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::TAIL_CALL, enable)
+    }
+    /// Whether modules may use the threads proposal (not supported yet: shared memories are refused).
+    pub fn wasm_threads(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::THREADS, enable)
+    }
+    /// Whether modules may use reference types (default on).
+    pub fn wasm_reference_types(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::REFERENCE_TYPES, enable)
+    }
+    /// Whether modules may use typed function references (default on).
+    pub fn wasm_function_references(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::FUNCTION_REFERENCES, enable)
+    }
+    /// Whether modules may use the GC proposal (default on, for its relaxed constant expressions; struct
+    /// and array types are not supported yet).
+    pub fn wasm_gc(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::GC, enable)
+    }
+    /// Whether modules may use SIMD (default off: not supported yet).
+    pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::SIMD, enable)
+    }
+    /// Whether modules may use relaxed SIMD (not supported yet).
+    pub fn wasm_relaxed_simd(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::RELAXED_SIMD, enable)
+    }
+    /// Whether modules may use bulk memory operations (default on).
+    pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::BULK_MEMORY, enable)
+    }
+    /// Whether functions and blocks may have several results (default on).
+    pub fn wasm_multi_value(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::MULTI_VALUE, enable)
+    }
+    /// Whether modules may have several memories (default on).
+    pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::MULTI_MEMORY, enable)
+    }
+    /// Whether modules may use 64-bit memories and tables (not supported yet: such modules are refused).
+    pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::MEMORY64, enable)
+    }
+    /// Whether constant expressions may use integer arithmetic (default on).
+    pub fn wasm_extended_const(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::EXTENDED_CONST, enable)
+    }
+    /// Whether modules may use exception handling (default on for tags; `throw` and `try_table` are not
+    /// supported yet).
+    pub fn wasm_exceptions(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::EXCEPTIONS, enable)
+    }
+    /// Whether memories may declare a custom page size (not supported yet).
+    pub fn wasm_custom_page_sizes(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::CUSTOM_PAGE_SIZES, enable)
+    }
+    /// Whether modules may use 128-bit wide arithmetic (not supported yet).
+    pub fn wasm_wide_arithmetic(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::WIDE_ARITHMETIC, enable)
+    }
+
+    /// How hard Cranelift optimizes compiled code (default [`OptLevel::Speed`]).
+    pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Self {
+        self.opt_level = level;
+        self
+    }
+
+    /// Whether a module's functions are compiled on several threads (default on).
+    pub fn parallel_compilation(&mut self, enable: bool) -> &mut Self {
+        self.parallel_compilation = enable;
+        self
+    }
+
+    /// Whether traps and host errors carry a [`WasmBacktrace`](crate::WasmBacktrace) (default on).
+    pub fn wasm_backtrace(&mut self, enable: bool) -> &mut Self {
+        self.wasm_backtrace = enable;
+        self
+    }
+
+    /// Accepted for Wasmtime compatibility; Tenon has no async support, so this changes nothing (as in
+    /// Wasmtime 48, where it is deprecated).
+    #[deprecated = "Tenon has no async support; this setting has no effect"]
+    pub fn async_support(&mut self, _enable: bool) -> &mut Self {
+        self
     }
 
     /// The most stack wasm code may use (default 512 KiB); deeper recursion traps with

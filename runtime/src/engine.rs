@@ -35,6 +35,8 @@ impl Engine {
         }
         let elide_checks = config.signals_based_traps && config.memory_reservation >= 1 << 32;
         let tunables = Tunables {
+            features: config.features,
+            parallel: config.parallel_compilation,
             signals_based_traps: config.signals_based_traps,
             guard_size: if elide_checks { config.memory_guard_size } else { 0 },
             consume_fuel: config.consume_fuel,
@@ -42,7 +44,11 @@ impl Engine {
         };
         Ok(Engine(Arc::new(EngineInner {
             config: config.clone(),
-            isa: compile::host_isa()?,
+            isa: compile::host_isa(match config.opt_level {
+                crate::OptLevel::None => "none",
+                crate::OptLevel::Speed => "speed",
+                crate::OptLevel::SpeedAndSize => "speed_and_size",
+            })?,
             tunables,
             reservations: Arc::default(),
             epoch: AtomicU64::new(0),

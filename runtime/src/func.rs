@@ -164,13 +164,14 @@ pub(crate) unsafe fn enter<T: 'static>(
     // builtins reach it through its owning pointer).
     let result = unsafe { traphandlers::enter(code as *const u8, ints, floats) };
     store.get_mut().opaque.exit_wasm(first);
-    result.map_err(|unwind| unwind_error(*unwind))
+    result.map_err(|unwind| unwind_error(*unwind, store.get().opaque.engine.config().wasm_backtrace))
 }
 
-/// The error a call that did not return normally reports (or the panic it resumes).
+/// The error a call that did not return normally reports (or the panic it resumes), with its wasm
+/// backtrace if `with_backtrace`.
 #[cold]
-fn unwind_error(unwind: traphandlers::Unwind) -> anyhow::Error {
-    let backtrace = unwind.backtrace.map(|b| WasmBacktrace::from_pcs(b.pcs()));
+fn unwind_error(unwind: traphandlers::Unwind, with_backtrace: bool) -> anyhow::Error {
+    let backtrace = unwind.backtrace.filter(|_| with_backtrace).map(|b| WasmBacktrace::from_pcs(b.pcs()));
     let error = match unwind.reason {
         UnwindReason::Trap(trap) => anyhow::Error::new(trap),
         UnwindReason::HostError(error) => error,
@@ -327,23 +328,5 @@ impl<T: 'static> AsContext for Caller<'_, T> {
 impl<T: 'static> AsContextMut for Caller<'_, T> {
     fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
         StoreContextMut(self.store.reborrow())
-    }
-}
-
-impl<'a, T: 'static> From<&'a Caller<'_, T>> for StoreContext<'a, T> {
-    fn from(caller: &'a Caller<'_, T>) -> Self {
-        StoreContext(caller.store.get())
-    }
-}
-
-impl<'a, T: 'static> From<&'a mut Caller<'_, T>> for StoreContext<'a, T> {
-    fn from(caller: &'a mut Caller<'_, T>) -> Self {
-        StoreContext(caller.store.get())
-    }
-}
-
-impl<'a, T: 'static> From<&'a mut Caller<'_, T>> for StoreContextMut<'a, T> {
-    fn from(caller: &'a mut Caller<'_, T>) -> Self {
-        StoreContextMut(caller.store.reborrow())
     }
 }

@@ -49,7 +49,7 @@ mod values;
 mod vm;
 
 pub use environ::{FrameInfo, Trap};
-pub use config::{Config, ProfilingStrategy};
+pub use config::{Config, OptLevel, ProfilingStrategy};
 pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table, Tag};
 #[doc(hidden)]

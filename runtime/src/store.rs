@@ -516,32 +516,26 @@ impl<T: std::fmt::Debug + 'static> std::fmt::Debug for Store<T> {
     }
 }
 
-impl<'a, T: 'static> From<&'a Store<T>> for StoreContext<'a, T> {
-    fn from(store: &'a Store<T>) -> Self {
-        StoreContext(store.inner.get())
+impl<'a, C: AsContext> From<&'a C> for StoreContext<'a, C::Data> {
+    fn from(store: &'a C) -> Self {
+        store.as_context()
     }
 }
 
-impl<'a, T: 'static> From<&'a mut Store<T>> for StoreContext<'a, T> {
-    fn from(store: &'a mut Store<T>) -> Self {
-        StoreContext(store.inner.get())
+impl<'a, C: AsContext> From<&'a mut C> for StoreContext<'a, C::Data> {
+    fn from(store: &'a mut C) -> Self {
+        (&*store).as_context()
     }
 }
 
-impl<'a, T: 'static> From<&'a mut Store<T>> for StoreContextMut<'a, T> {
-    fn from(store: &'a mut Store<T>) -> Self {
-        StoreContextMut(store.inner.lend())
+impl<'a, C: AsContextMut> From<&'a mut C> for StoreContextMut<'a, C::Data> {
+    fn from(store: &'a mut C) -> Self {
+        store.as_context_mut()
     }
 }
 
-impl<'a, T: 'static> From<&'a StoreContextMut<'_, T>> for StoreContext<'a, T> {
-    fn from(store: &'a StoreContextMut<'_, T>) -> Self {
-        StoreContext(store.0.get())
-    }
-}
-
-impl<'a, T: 'static> From<&'a mut StoreContextMut<'_, T>> for StoreContextMut<'a, T> {
-    fn from(store: &'a mut StoreContextMut<'_, T>) -> Self {
-        StoreContextMut(store.0.reborrow())
+impl<'a, T: 'static> From<StoreContextMut<'a, T>> for StoreContext<'a, T> {
+    fn from(store: StoreContextMut<'a, T>) -> Self {
+        StoreContext(store.0.into_ref())
     }
 }

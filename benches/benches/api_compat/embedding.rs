@@ -90,6 +90,9 @@ fn engine_and_config(checks: &mut Checks) -> rt::Result<()> {
     let mut config = Config::new();
     config.consume_fuel(true).epoch_interruption(true).max_wasm_stack(1 << 20).signals_based_traps(true);
     config.memory_reservation(1 << 32).memory_guard_size(32 << 20).guard_before_linear_memory(true);
+    config.wasm_multi_value(true).wasm_bulk_memory(true).wasm_reference_types(true).wasm_multi_memory(true);
+    config.wasm_extended_const(true).wasm_function_references(true).wasm_backtrace(true);
+    config.cranelift_opt_level(rt::OptLevel::Speed).parallel_compilation(false);
     let engine = Engine::new(&config)?;
     let same = engine.clone();
     checks.that(Engine::same(&engine, &same), "a cloned engine is the same engine");
@@ -456,7 +459,20 @@ fn limits_and_linking(checks: &mut Checks, engine: &Engine) -> rt::Result<()> {
     checks.that(direct.get_func(&mut store, "f").is_some(), "Instance::new");
     checks.that(Instance::new(&mut store, &user, &[]).is_err(), "Instance::new with missing imports");
 
-    // Contexts.
+    // Contexts, and the conversions that let an `impl AsContextMut` or a `&mut Store` stand for a context.
+    fn first_byte(mut cx: impl AsContextMut, memory: Memory) -> u8 {
+        memory.data_mut(&mut cx)[0] = 5;
+        memory.data(&cx)[0]
+    }
+    let memory = Memory::new(&mut store, MemoryType::new(1, None))?;
+    checks.that(first_byte(&mut store, memory) == 5 && memory.data(&mut store)[0] == 5, "context conversions");
+    let no_backtraces = Engine::new(Config::new().wasm_backtrace(false))?;
+    let module = Module::new(&no_backtraces, "(module (func (export \"f\") unreachable))")?;
+    let mut quiet = Store::new(&no_backtraces, ());
+    let f = Instance::new(&mut quiet, &module, &[])?.get_typed_func::<(), ()>(&mut quiet, "f")?;
+    let err = f.call(&mut quiet, ()).unwrap_err();
+    checks.that(err.downcast_ref::<WasmBacktrace>().is_none(), "wasm_backtrace(false)");
+
     let context: StoreContext<'_, Host> = (&store).into();
     checks.that(context.data().log.is_empty() && Engine::same(context.engine(), engine), "StoreContext");
     let mut context: StoreContextMut<'_, Host> = (&mut store).into();

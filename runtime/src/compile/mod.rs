@@ -16,6 +16,10 @@ use wasmparser::{FuncToValidate, FunctionBody, Parser, Payload, Validator, Valid
 /// Code-generation settings that follow from the engine's configuration.
 #[derive(Clone, Debug)]
 pub struct Tunables {
+    /// The proposals modules may use.
+    pub features: WasmFeatures,
+    /// Whether functions are compiled on several threads.
+    pub parallel: bool,
     /// Whether out-of-bounds memory accesses may be caught by the guard region instead of explicit checks.
     pub signals_based_traps: bool,
     /// Bytes past 4 GiB (the largest 32-bit index) that are guaranteed inaccessible: accesses whose static
@@ -68,15 +72,6 @@ pub fn trap_site(code: TrapCode) -> Result<TrapSite> {
     }))
 }
 
-/// The wasm features Tenon accepts.
-pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2.difference(WasmFeatures::SIMD) | WasmFeatures::EXTENDED_CONST
-        | WasmFeatures::MULTI_MEMORY
-        | WasmFeatures::FUNCTION_REFERENCES
-        | WasmFeatures::GC
-        | WasmFeatures::EXCEPTIONS
-}
-
 /// The CLIF signature of a wasm function: `(callee_vmctx, caller_vmctx, params...) -> results`.
 pub fn wasm_signature(ty: &WasmFuncType, call_conv: CallConv) -> Result<ir::Signature> {
     let mut sig = ir::Signature::new(call_conv);
@@ -103,12 +98,13 @@ pub fn clif_type(ty: WasmValType) -> Result<ir::Type> {
     })
 }
 
-/// The ISA Tenon compiles for: the host, with the settings compiled code relies on.
-pub fn host_isa() -> Result<OwnedTargetIsa> {
+/// The ISA Tenon compiles for: the host, with the settings compiled code relies on, optimizing at
+/// `opt_level` (`none`, `speed` or `speed_and_size`).
+pub fn host_isa(opt_level: &str) -> Result<OwnedTargetIsa> {
     use cranelift_codegen::settings::{self, Configurable};
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| anyhow!("cranelift setting {k}: {e}"));
-    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "opt_level", opt_level)?;
     set(&mut flags, "preserve_frame_pointers", "true")?;
     // Frames larger than a page touch each page on the way down, so that no frame can step over a guard
     // page whatever the stack limit says.
@@ -131,7 +127,7 @@ pub struct CompiledModule {
 
 /// Validates and compiles a module binary.
 pub fn compile_module(isa: &dyn TargetIsa, tunables: &Tunables, bytes: &[u8]) -> Result<CompiledModule> {
-    let mut validator = Validator::new_with_features(features());
+    let mut validator = Validator::new_with_features(tunables.features);
     let mut info = ModuleInfo::default();
     let mut bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
@@ -148,28 +144,31 @@ pub fn compile_module(isa: &dyn TargetIsa, tunables: &Tunables, bytes: &[u8]) ->
         }
     }
     let offsets = VMOffsets::for_module(&info);
-    let functions: Vec<(FuncKey, CompiledFunction)> = bodies
-        .into_par_iter()
-        // Each worker reuses its compiler state from function to function, keeping its allocations.
-        .map_init(FunctionCompiler::default, |compiler, (func, body)| {
-            let index = func.index;
-            // A panic in the compiler (a Cranelift bug a module happens to trigger) is an error for this
-            // module, not a panic in the embedder; the worker's state is then started afresh.
-            let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                compiler.compile(isa, &info, &offsets, tunables, func, &body)
-            }))
-            .unwrap_or_else(|_| {
-                *compiler = FunctionCompiler::default();
-                Err(anyhow!("the compiler panicked"))
-            })
-            .map_err(|e| match e.downcast::<wasmparser::BinaryReaderError>() {
-                Ok(e) => explain_validation(e),
-                Err(e) => e,
-            })
-            .with_context(|| format!("failed to compile wasm function {index}"))?;
-            Ok((FuncKey::Wasm { module: 0, index }, compiled))
+    // Each worker reuses its compiler state from function to function, keeping its allocations.
+    let compile = |compiler: &mut FunctionCompiler, (func, body): (FuncToValidate<ValidatorResources>, FunctionBody<'_>)| {
+        let index = func.index;
+        // A panic in the compiler (a Cranelift bug a module happens to trigger) is an error for this module,
+        // not a panic in the embedder; the worker's state is then started afresh.
+        let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            compiler.compile(isa, &info, &offsets, tunables, func, &body)
+        }))
+        .unwrap_or_else(|_| {
+            *compiler = FunctionCompiler::default();
+            Err(anyhow!("the compiler panicked"))
         })
-        .collect::<Result<_>>()?;
+        .map_err(|e| match e.downcast::<wasmparser::BinaryReaderError>() {
+            Ok(e) => explain_validation(e),
+            Err(e) => e,
+        })
+        .with_context(|| format!("failed to compile wasm function {index}"))?;
+        Ok((FuncKey::Wasm { module: 0, index }, compiled))
+    };
+    let functions: Vec<(FuncKey, CompiledFunction)> = if tunables.parallel {
+        bodies.into_par_iter().map_init(FunctionCompiler::default, compile).collect::<Result<_>>()?
+    } else {
+        let mut compiler = FunctionCompiler::default();
+        bodies.into_iter().map(|b| compile(&mut compiler, b)).collect::<Result<_>>()?
+    };
     Ok(CompiledModule { info, functions })
 }
 

@@ -62,7 +62,7 @@ impl InstanceData {
         let vmctx = NonNull::new(unsafe { std::alloc::alloc_zeroed(vmctx_layout) })
             .ok_or_else(|| anyhow::anyhow!("failed to allocate an instance context of {} bytes", offsets.size()))?;
         let (num_elements, num_data) = (info.elements.len(), info.data.len());
-        let instance = VmBox::new(InstanceData {
+        let mut instance = VmBox::new(InstanceData {
             vmctx,
             vmctx_layout,
             info,
@@ -77,8 +77,9 @@ impl InstanceData {
             store,
             index,
         });
-        let data = instance.get();
-        data.write_usize(VMOffsets::INSTANCE, instance.as_ptr().as_ptr() as usize);
+        let self_ptr = instance.as_ptr().as_ptr();
+        let data = instance.get_mut();
+        data.write_usize(VMOffsets::INSTANCE, self_ptr as usize);
         data.write_usize(VMOffsets::STORE, store_context as usize);
         data.write_usize(VMOffsets::BUILTINS, builtins::table() as usize);
         data.write_usize(VMOffsets::TYPE_IDS, type_ids as usize);
@@ -90,7 +91,7 @@ impl InstanceData {
         self.vmctx.as_ptr()
     }
 
-    fn write_usize(&self, offset: u32, value: usize) {
+    fn write_usize(&mut self, offset: u32, value: usize) {
         assert!(offset.is_multiple_of(8) && offset as usize + 8 <= self.vmctx_layout.size());
         // SAFETY: checked above: an 8-aligned word inside the context block, written through the block's
         // own pointer; compiled code of this instance is not running while the host sets it up.

@@ -119,6 +119,12 @@ impl<'a, T: ?Sized> StorePtr<'a, T> {
         unsafe { &mut *self.ptr.as_ptr() }
     }
 
+    /// Shared access for the rest of `'a`.
+    pub fn into_ref(self) -> &'a T {
+        // SAFETY: as in `into_mut`.
+        unsafe { &*self.ptr.as_ptr() }
+    }
+
     /// Lends the access on for the borrow of `self`.
     pub fn reborrow(&mut self) -> StorePtr<'_, T> {
         StorePtr { ptr: self.ptr, _borrow: PhantomData }
