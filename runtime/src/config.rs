@@ -11,7 +11,7 @@ pub struct Config {
     pub(crate) features: WasmFeatures,
     pub(crate) opt_level: OptLevel,
     pub(crate) parallel_compilation: bool,
-    pub(crate) wasm_backtrace: bool,
+    pub(crate) wasm_backtrace_max_frames: Option<std::num::NonZeroUsize>,
     pub(crate) max_wasm_stack: usize,
     pub(crate) signals_based_traps: bool,
     pub(crate) memory_reservation: u64,
@@ -65,7 +65,7 @@ impl Default for Config {
             features: default_features(),
             opt_level: OptLevel::Speed,
             parallel_compilation: true,
-            wasm_backtrace: true,
+            wasm_backtrace_max_frames: std::num::NonZeroUsize::new(20),
             max_wasm_stack: 512 * 1024,
             signals_based_traps: true,
             memory_reservation: 1 << 32,
@@ -164,9 +164,17 @@ impl Config {
         self
     }
 
+    /// How many wasm frames (the innermost) the [`WasmBacktrace`](crate::WasmBacktrace) attached to traps
+    /// and host errors keeps: 20 by default, at most 64; `None` attaches none.
+    pub fn wasm_backtrace_max_frames(&mut self, limit: Option<std::num::NonZeroUsize>) -> &mut Self {
+        self.wasm_backtrace_max_frames = limit;
+        self
+    }
+
     /// Whether traps and host errors carry a [`WasmBacktrace`](crate::WasmBacktrace) (default on).
+    #[deprecated = "use `wasm_backtrace_max_frames` instead, as in Wasmtime 48"]
     pub fn wasm_backtrace(&mut self, enable: bool) -> &mut Self {
-        self.wasm_backtrace = enable;
+        self.wasm_backtrace_max_frames = if enable { std::num::NonZeroUsize::new(20) } else { None };
         self
     }
 

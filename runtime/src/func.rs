@@ -164,14 +164,17 @@ pub(crate) unsafe fn enter<T: 'static>(
     // builtins reach it through its owning pointer).
     let result = unsafe { traphandlers::enter(code as *const u8, ints, floats) };
     store.get_mut().opaque.exit_wasm(first);
-    result.map_err(|unwind| unwind_error(*unwind, store.get().opaque.engine.config().wasm_backtrace))
+    result.map_err(|unwind| unwind_error(*unwind, store.get().opaque.engine.config().wasm_backtrace_max_frames))
 }
 
-/// The error a call that did not return normally reports (or the panic it resumes), with its wasm
-/// backtrace if `with_backtrace`.
+/// The error a call that did not return normally reports (or the panic it resumes), with the innermost
+/// `max_frames` frames of its wasm backtrace (none for `None`).
 #[cold]
-fn unwind_error(unwind: traphandlers::Unwind, with_backtrace: bool) -> anyhow::Error {
-    let backtrace = unwind.backtrace.filter(|_| with_backtrace).map(|b| WasmBacktrace::from_pcs(b.pcs()));
+fn unwind_error(unwind: traphandlers::Unwind, max_frames: Option<std::num::NonZeroUsize>) -> anyhow::Error {
+    let backtrace = unwind.backtrace.zip(max_frames).map(|(b, max)| {
+        let pcs = b.pcs();
+        WasmBacktrace::from_pcs(&pcs[..pcs.len().min(max.get())])
+    });
     let error = match unwind.reason {
         UnwindReason::Trap(trap) => anyhow::Error::new(trap),
         UnwindReason::HostError(error) => error,

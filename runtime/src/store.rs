@@ -524,7 +524,7 @@ impl<'a, C: AsContext> From<&'a C> for StoreContext<'a, C::Data> {
 
 impl<'a, C: AsContext> From<&'a mut C> for StoreContext<'a, C::Data> {
     fn from(store: &'a mut C) -> Self {
-        (&*store).as_context()
+        (*store).as_context()
     }
 }
 

@@ -238,7 +238,8 @@ fn small_alt_stacks_are_replaced() {
 /// than wrapped around.
 #[test]
 fn overflowing_configurations_are_refused() {
-    let cases: [(&str, fn(&mut Config)); 4] = [
+    type Case = (&'static str, fn(&mut Config));
+    let cases: [Case; 4] = [
         ("reservation", |c| {
             c.memory_reservation(u64::MAX);
         }),

@@ -91,7 +91,8 @@ fn engine_and_config(checks: &mut Checks) -> rt::Result<()> {
     config.consume_fuel(true).epoch_interruption(true).max_wasm_stack(1 << 20).signals_based_traps(true);
     config.memory_reservation(1 << 32).memory_guard_size(32 << 20).guard_before_linear_memory(true);
     config.wasm_multi_value(true).wasm_bulk_memory(true).wasm_reference_types(true).wasm_multi_memory(true);
-    config.wasm_extended_const(true).wasm_function_references(true).wasm_backtrace(true);
+    config.wasm_extended_const(true).wasm_function_references(true);
+    config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(20));
     config.cranelift_opt_level(rt::OptLevel::Speed).parallel_compilation(false);
     let engine = Engine::new(&config)?;
     let same = engine.clone();
@@ -466,12 +467,12 @@ fn limits_and_linking(checks: &mut Checks, engine: &Engine) -> rt::Result<()> {
     }
     let memory = Memory::new(&mut store, MemoryType::new(1, None))?;
     checks.that(first_byte(&mut store, memory) == 5 && memory.data(&mut store)[0] == 5, "context conversions");
-    let no_backtraces = Engine::new(Config::new().wasm_backtrace(false))?;
+    let no_backtraces = Engine::new(Config::new().wasm_backtrace_max_frames(None))?;
     let module = Module::new(&no_backtraces, "(module (func (export \"f\") unreachable))")?;
     let mut quiet = Store::new(&no_backtraces, ());
     let f = Instance::new(&mut quiet, &module, &[])?.get_typed_func::<(), ()>(&mut quiet, "f")?;
     let err = f.call(&mut quiet, ()).unwrap_err();
-    checks.that(err.downcast_ref::<WasmBacktrace>().is_none(), "wasm_backtrace(false)");
+    checks.that(err.downcast_ref::<WasmBacktrace>().is_none(), "wasm_backtrace_max_frames(None)");
 
     let context: StoreContext<'_, Host> = (&store).into();
     checks.that(context.data().log.is_empty() && Engine::same(context.engine(), engine), "StoreContext");
