@@ -397,13 +397,13 @@ pub struct StoreContext<'a, T: 'static>(pub(crate) &'a StoreInner<T>);
 /// Write access to a store, for APIs that create objects or run code.
 pub struct StoreContextMut<'a, T: 'static>(pub(crate) StorePtr<'a, StoreInner<T>>);
 
-impl<T: 'static> StoreContext<'_, T> {
+impl<'a, T: 'static> StoreContext<'a, T> {
     /// The host state.
-    pub fn data(&self) -> &T {
+    pub fn data(&self) -> &'a T {
         &self.0.data
     }
     /// The store's engine.
-    pub fn engine(&self) -> &Engine {
+    pub fn engine(&self) -> &'a Engine {
         &self.0.opaque.engine
     }
     /// The fuel left (see [`Store::get_fuel`]).

@@ -129,7 +129,7 @@ impl From<Option<Rooted<ExternRef>>> for Ref {
 impl Ref {
     /// The null reference of `heap_type`'s hierarchy.
     pub fn null(heap_type: &HeapType) -> Ref {
-        if heap_type.is_func() { Ref::Func(None) } else { Ref::Extern(None) }
+        if heap_type.top().is_func() { Ref::Func(None) } else { Ref::Extern(None) }
     }
     /// Whether this is a null reference.
     pub fn is_null(&self) -> bool {
@@ -221,7 +221,7 @@ impl Ref {
         }
         let fits = match (self, ty.heap_type()) {
             (Ref::Func(Some(f)), HeapType::ConcreteFunc(t)) => store.funcs[store.index(f.0)].ty == *t,
-            (Ref::Func(_), heap_type) => heap_type.is_func(),
+            (Ref::Func(_), heap_type) => heap_type.top().is_func(),
             (Ref::Extern(_), heap_type) => heap_type.is_extern(),
         };
         if !fits {

@@ -51,9 +51,9 @@ impl HeapType {
     pub fn is_extern(&self) -> bool {
         matches!(self, HeapType::Extern)
     }
-    /// Whether this is `func` or a concrete function type.
+    /// Whether this is the abstract `func` (see [`top`](HeapType::top) for the whole function hierarchy).
     pub fn is_func(&self) -> bool {
-        matches!(self, HeapType::Func | HeapType::ConcreteFunc(_))
+        matches!(self, HeapType::Func)
     }
     /// Whether this is an abstract heap type (not a concrete function type).
     pub fn is_abstract(&self) -> bool {
@@ -80,7 +80,10 @@ impl HeapType {
     }
     /// The top of this heap type's hierarchy (`func` or `extern`).
     pub fn top(&self) -> HeapType {
-        if self.is_func() { HeapType::Func } else { HeapType::Extern }
+        match self {
+            HeapType::Extern => HeapType::Extern,
+            HeapType::Func | HeapType::ConcreteFunc(_) => HeapType::Func,
+        }
     }
     /// Whether every reference to this heap type also refers to `other` (subtyping).
     pub fn matches(&self, other: &HeapType) -> bool {
