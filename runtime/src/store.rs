@@ -191,10 +191,6 @@ impl<T: 'static> StoreInner<T> {
 }
 
 impl<T: 'static> VMStore for StoreInner<T> {
-    fn memory(&mut self, index: u32) -> &mut LinearMemory {
-        &mut self.opaque.memories[index as usize]
-    }
-
     fn table(&mut self, index: u32) -> &mut TableStorage {
         &mut self.opaque.tables[index as usize].storage
     }

@@ -102,11 +102,13 @@ fn grow_result(result: anyhow::Result<Option<u64>>) -> i64 {
 }
 
 unsafe extern "sysv64" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, value: u32, len: u32) -> u32 {
-    let body = |instance: &mut InstanceData, store: &mut dyn VMStore| {
-        let data = store.memory(instance.memories[mem as usize]).data_mut();
-        let ok = in_bounds(dst, len, data.len());
+    let body = |instance: &mut InstanceData, _: &mut dyn VMStore| {
+        let (base, size) = instance.memory_bounds(mem);
+        let ok = in_bounds(dst, len, size);
         if ok {
-            data[dst as usize..][..len as usize].fill(value as u8);
+            // SAFETY: the range was checked against the memory's size, which is mapped read-write, and no
+            // reference into it is live.
+            unsafe { base.add(dst as usize).write_bytes(value as u8, len as usize) };
         }
         bulk_status(ok)
     };
@@ -115,10 +117,9 @@ unsafe extern "sysv64" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, value:
 }
 
 unsafe extern "sysv64" fn memory_copy(vmctx: *mut u8, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32) -> u32 {
-    let body = |instance: &mut InstanceData, store: &mut dyn VMStore| {
-        let (dst_mem, src_mem) = (instance.memories[dst_mem as usize], instance.memories[src_mem as usize]);
-        let (src_base, src_size) = (store.memory(src_mem).base(), store.memory(src_mem).byte_size());
-        let (dst_base, dst_size) = (store.memory(dst_mem).base(), store.memory(dst_mem).byte_size());
+    let body = |instance: &mut InstanceData, _: &mut dyn VMStore| {
+        let (src_base, src_size) = instance.memory_bounds(src_mem);
+        let (dst_base, dst_size) = instance.memory_bounds(dst_mem);
         let ok = in_bounds(src, len, src_size) && in_bounds(dst, len, dst_size);
         if ok {
             // SAFETY: both ranges were checked against their memories' sizes, which are mapped read-write;
@@ -133,13 +134,17 @@ unsafe extern "sysv64" fn memory_copy(vmctx: *mut u8, dst_mem: u32, src_mem: u32
 }
 
 unsafe extern "sysv64" fn memory_init(vmctx: *mut u8, mem: u32, data: u32, dst: u32, src: u32, len: u32) -> u32 {
-    let body = |instance: &mut InstanceData, store: &mut dyn VMStore| {
+    let body = |instance: &mut InstanceData, _: &mut dyn VMStore| {
         let segment: &[u8] =
             if instance.dropped_data[data as usize] { &[] } else { &instance.info.data[data as usize].bytes };
-        let memory = store.memory(instance.memories[mem as usize]).data_mut();
-        let ok = in_bounds(src, len, segment.len()) && in_bounds(dst, len, memory.len());
+        let (base, size) = instance.memory_bounds(mem);
+        let ok = in_bounds(src, len, segment.len()) && in_bounds(dst, len, size);
         if ok {
-            memory[dst as usize..][..len as usize].copy_from_slice(&segment[src as usize..][..len as usize]);
+            // SAFETY: the destination range was checked against the memory's size, which is mapped read-write,
+            // and the source lies in the segment (checked); a segment never overlaps linear memory.
+            unsafe {
+                std::ptr::copy_nonoverlapping(segment.as_ptr().add(src as usize), base.add(dst as usize), len as usize)
+            };
         }
         bulk_status(ok)
     };

@@ -148,6 +148,19 @@ impl InstanceData {
         self.write_usize(self.offsets.memory_base(index), base as usize);
     }
 
+    /// Memory `index`'s base address and current size in bytes, as compiled code sees them.
+    pub fn memory_bounds(&self, index: u32) -> (*mut u8, usize) {
+        let offset = self.offsets.memory(index) as usize;
+        assert!(offset + size_of::<usize>() <= self.vmctx_layout.size());
+        // SAFETY: the slot (inside the context, checked above) holds the pointer to the definition of one of
+        // the instance's memories, set at instantiation; memories live as long as the store, which is running
+        // this instance's code.
+        unsafe {
+            let def = *self.vmctx().add(offset).cast::<*const VMMemoryDefinition>();
+            ((*def).base, (*def).current_length)
+        }
+    }
+
     /// Sets the pointer to table `index`'s definition.
     pub fn set_table(&mut self, index: u32, def: *mut VMTableDefinition) {
         self.write_usize(self.offsets.table(index), def as usize);

@@ -8,7 +8,6 @@
 //! [`StorePtr`], which is a raw pointer with a lifetime). Host functions and builtins then make their own
 //! short-lived references from the same raw pointer, which invalidates nothing the caller still uses.
 
-use super::memory::LinearMemory;
 use super::table::TableStorage;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -167,8 +166,6 @@ impl Drop for ErasedBox {
 /// What builtins need of the store that runs them; the root's store implements it. The indices are the
 /// store's own (an instance maps its memory and table indices to the store's).
 pub trait VMStore {
-    /// The store's memory `index`.
-    fn memory(&mut self, index: u32) -> &mut LinearMemory;
     /// The store's table `index`.
     fn table(&mut self, index: u32) -> &mut TableStorage;
     /// Grows memory `index` by `delta` pages, as the store's resource limiter allows: the old size, or
