@@ -264,3 +264,50 @@ fn overflowing_configurations_are_refused() {
     config.memory_reservation(1 << 20).memory_guard_size(1 << 16).guard_before_linear_memory(false);
     Engine::new(&config).unwrap();
 }
+
+/// The address space the process uses now, in bytes (`VmSize` of `/proc/self/status`).
+fn address_space_in_use() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmSize:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+/// When the system refuses memory (here: the address space is limited to what the process already uses),
+/// compiling a module, placing a host function in a store and instantiating are errors, not panics.
+fn out_of_address_space() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, r#"(module (import "host" "f" (func (param f64 i32 f32 i64 f64 f64 i32 i32 f32))))"#)
+        .unwrap();
+    let mut linker: Linker<()> = Linker::new(&engine);
+    linker.func_wrap("host", "f", |_: f64, _: i32, _: f32, _: i64, _: f64, _: f64, _: i32, _: i32, _: f32| {}).unwrap();
+    let mut store = Store::new(&engine, ());
+    let exporter = Module::new(&engine, r#"(module (func (export "g") (param f32 f64 i64 f32 f64 i32 i64)))"#).unwrap();
+    let instance = Instance::new(&mut store, &exporter, &[]).unwrap();
+    // Keep the allocator supplied from memory the process already has: every allocation from the heap (none
+    // mapped apart), 64 MiB of it allocated and freed, and none of it given back.
+    // SAFETY: tuning glibc's allocator before the allocations below; no allocation is in flight.
+    unsafe {
+        assert_eq!(libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30), 1);
+        assert_eq!(libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30), 1);
+    }
+    drop((0..64).map(|_| vec![1u8; 1 << 20]).collect::<Vec<_>>());
+    let rlimit = libc::rlimit { rlim_cur: address_space_in_use(), rlim_max: libc::RLIM_INFINITY };
+    // SAFETY: setting this process's own limit with a valid struct.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &rlimit) }, 0);
+    // A handle to the exported function (whose signature is new) needs its trampolines, in code memory:
+    // refused, so there is no handle (this was a panic).
+    assert!(instance.get_func(&mut store, "g").is_none());
+    // The host function's trampolines (a new signature too): refused.
+    let err = linker.instantiate(&mut store, &module).unwrap_err();
+    assert!(format!("{err:#}").contains("failed to map"), "{err:#}");
+    // So do a new module's functions, and a memory its reservation.
+    let err = Module::new(&engine, "(module (func (export \"f\") (result i32) (i32.const 1)))").unwrap_err();
+    assert!(format!("{err:#}").contains("failed to map"), "{err:#}");
+    let err = tenon::Memory::new(&mut store, tenon::MemoryType::new(1, None)).unwrap_err();
+    assert!(format!("{err:#}").contains("failed to map"), "{err:#}");
+}
+
+#[test]
+fn refused_memory_is_an_error() {
+    in_child("refused_memory_is_an_error", out_of_address_space);
+}
