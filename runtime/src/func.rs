@@ -1,19 +1,15 @@
 //! Functions: handles to wasm or host functions, calling them, and defining host functions.
 
+pub(crate) mod entry;
 mod typed;
 
 pub use typed::{IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 
 use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner, StoreOpaque, Stored};
-use crate::trap::WasmBacktrace;
 use crate::types::FuncType;
-use crate::vm::arch::{self, Returned};
 use crate::vm::host::{HostCall, HostFuncHandle, NativeEntry};
-use crate::vm::traphandlers::{self, UnwindReason};
 use crate::vm::{StorePtr, ValRaw, VMFuncRef};
 use crate::{Extern, Instance, Result, Val};
-use anyhow::bail;
-use std::panic;
 use std::sync::Arc;
 
 /// A WebAssembly or host function in a store.
@@ -112,80 +108,6 @@ impl<T: 'static> HostFunc<T> {
     }
 }
 
-/// Everything a call into a function needs, resolved from its handle once.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct CallTarget {
-    /// The entry trampoline of the function's type.
-    entry: usize,
-    /// The function's code and context.
-    func_ptr: usize,
-    vmctx: usize,
-}
-
-impl CallTarget {
-    /// The target of `func`, which must belong to `store`.
-    pub(crate) fn of(store: &StoreOpaque, func: Func) -> Result<CallTarget> {
-        let data = &store.funcs[store.index(func.0)];
-        let entry = data.ty.registered().trampolines(&store.engine)?.entry;
-        Ok(CallTarget { entry, func_ptr: data.contents.func_ptr as usize, vmctx: data.contents.vmctx as usize })
-    }
-}
-
-/// Calls function `func` of the store `store` lends, with the arguments in `values`, which receives the
-/// results. The arguments must have been checked against the function's type.
-pub(crate) fn invoke<T: 'static>(store: &mut StorePtr<'_, StoreInner<T>>, func: Func, values: &mut [ValRaw]) -> Result<()> {
-    let opaque = &store.get().opaque;
-    let ty = &opaque.funcs[opaque.index(func.0)].ty;
-    assert!(values.len() >= ty.param_types().len().max(ty.result_types().len()));
-    let target = CallTarget::of(opaque, func)?;
-    let values = values.as_mut_ptr();
-    let ints = [target.vmctx, target.func_ptr, values as usize, values as usize];
-    // SAFETY: `entry` is the entry trampoline of the function's type, which takes the function's context and
-    // code and arrays that fit its type: `values` holds the arguments (checked by the caller) and has room
-    // for the results.
-    unsafe { enter(store, target.entry, ints, [0.0; arch::ENTRY_FLOAT_ARGS]).map(drop) }
-}
-
-/// Enters compiled code `code` of the store `store` lends, with the given argument registers, and returns
-/// what it left in the result registers.
-///
-/// # Safety
-/// `code` must be compiled code of the store (or a trampoline of its engine) that takes exactly these
-/// arguments, with values valid for their wasm types.
-#[inline(always)]
-pub(crate) unsafe fn enter<T: 'static>(
-    store: &mut StorePtr<'_, StoreInner<T>>,
-    code: usize,
-    ints: [usize; arch::ENTRY_INT_ARGS],
-    floats: [f64; arch::ENTRY_FLOAT_ARGS],
-) -> Result<Returned> {
-    let first = store.get_mut().opaque.enter_wasm()?;
-    // SAFETY: the caller's promise; no reference into the store is live across the call (host functions and
-    // builtins reach it through its owning pointer).
-    let result = unsafe { traphandlers::enter(code as *const u8, ints, floats) };
-    store.get_mut().opaque.exit_wasm(first);
-    result.map_err(|unwind| unwind_error(*unwind, store.get().opaque.engine.config().wasm_backtrace_max_frames))
-}
-
-/// The error a call that did not return normally reports (or the panic it resumes), with the innermost
-/// `max_frames` frames of its wasm backtrace (none for `None`).
-#[cold]
-fn unwind_error(unwind: traphandlers::Unwind, max_frames: Option<std::num::NonZeroUsize>) -> anyhow::Error {
-    let backtrace = unwind.backtrace.zip(max_frames).map(|(b, max)| {
-        let pcs = b.pcs();
-        WasmBacktrace::from_pcs(&pcs[..pcs.len().min(max.get())])
-    });
-    let error = match unwind.reason {
-        UnwindReason::Trap(trap) => anyhow::Error::new(trap),
-        UnwindReason::HostError(error) => error,
-        UnwindReason::Panic(payload) => panic::resume_unwind(payload),
-    };
-    match backtrace {
-        Some(b) if !b.frames().is_empty() => error.context(b),
-        _ => error,
-    }
-}
-
 impl Func {
     /// Defines a host function of type `ty` whose body works on [`Val`]s.
     ///
@@ -230,26 +152,7 @@ impl Func {
     /// Errors if the arguments do not match the function's type, if `results` has the wrong length, or if the
     /// call traps (the error downcasts to [`Trap`](crate::Trap)) or a host function it calls fails.
     pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
-        let mut store = store.as_context_mut();
-        let opaque = store.opaque();
-        let ty = opaque.funcs[opaque.index(self.0)].ty.clone();
-        if params.len() != ty.param_types().len() {
-            bail!("expected {} arguments, got {}", ty.param_types().len(), params.len());
-        }
-        if results.len() != ty.result_types().len() {
-            bail!("expected {} results, got {}", ty.result_types().len(), results.len());
-        }
-        let mut values = vec![ValRaw::default(); params.len().max(results.len())];
-        for (i, ((param, expected), slot)) in params.iter().zip(ty.params()).zip(&mut values).enumerate() {
-            param.check(opaque, &expected).map_err(|e| e.context(format!("argument {i} of the wrong type")))?;
-            *slot = param.to_raw(opaque);
-        }
-        invoke(&mut store.0, *self, &mut values)?;
-        let opaque = store.opaque();
-        for ((result, ty), raw) in results.iter_mut().zip(ty.results()).zip(&values) {
-            *result = Val::from_raw(opaque, &ty, *raw)?;
-        }
-        Ok(())
+        entry::call_vals(&mut store.as_context_mut().0, *self, params, results)
     }
 
     /// A typed view of the function; errors if `Params` and `Results` do not match its type.

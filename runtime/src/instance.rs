@@ -1,7 +1,7 @@
 //! Instances: instantiation of a module with its imports, and access to its exports.
 
 use crate::environ::module::{BinOp, ConstExpr, ConstOp, EntityIndex, SegmentMode};
-use crate::func::{HostFunc, invoke};
+use crate::func::HostFunc;
 use crate::limits::ResourceLimiter;
 use crate::store::{AsContextMut, InstanceRecord, StoreContextMut, StoreInner, StoreOpaque, Stored};
 use crate::types::{ExternType, GlobalType, MemoryType, TableType, TagType};
@@ -247,7 +247,7 @@ pub(crate) fn instantiate<T: 'static>(
     let (opaque, limiter) = store.get_mut().opaque_and_limiter();
     let (instance, start) = build(opaque, limiter, vm_store, module, imports)?;
     if let Some(start) = start {
-        invoke(store, start, &mut [ValRaw::default()])?;
+        crate::func::entry::call_vals(store, start, &[], &mut [])?;
     }
     Ok(instance)
 }

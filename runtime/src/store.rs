@@ -9,13 +9,13 @@ use crate::engine::Engine;
 use crate::func::FuncData;
 use crate::limits::ResourceLimiter;
 use crate::module::Module;
-use crate::types::{FuncType, GlobalType, TableType, TagType};
+use crate::types::{GlobalType, TableType, TagType};
 use crate::vm::host::HostFuncHandle;
 use crate::vm::instance::InstanceData;
 use crate::vm::memory::{LinearMemory, WASM_PAGE_SIZE};
 use crate::vm::table::TableStorage;
 use crate::vm::vmcontext::GlobalStorage;
-use crate::vm::{StorePtr, VMFuncRef, VMStore, VMStoreContext, VmBox};
+use crate::vm::{StorePtr, VMStore, VMStoreContext, VmBox};
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -326,25 +326,6 @@ impl StoreOpaque {
             anyhow::bail!("resource limit exceeded: memory count too high at {}", counts.2 + memories);
         }
         Ok(())
-    }
-
-    /// The function handle of `funcref`, a function of this store (an instance's function, a host function
-    /// placed in it, or a non-null funcref value its compiled code produced), made on first use; compiles
-    /// the trampolines of its type if need be.
-    pub(crate) fn func_from_raw(&mut self, funcref: *const VMFuncRef) -> anyhow::Result<u32> {
-        if let Some(&index) = self.funcref_handles.get(&(funcref as usize)) {
-            return Ok(index);
-        }
-        // SAFETY: the `VMFuncRef`s of a store's functions live as long as the store (in its instances' contexts
-        // and its host functions' contexts), and compiled code only produces references to them.
-        let contents = unsafe { *funcref };
-        let ty = FuncType::from_id(contents.type_id)
-            .ok_or_else(|| anyhow::anyhow!("a function reference of an unregistered type ({})", contents.type_id))?;
-        ty.registered().trampolines(&self.engine)?;
-        let index = self.funcs.len() as u32;
-        self.funcs.push(FuncData { funcref, contents, ty });
-        self.funcref_handles.insert(funcref as usize, index);
-        Ok(index)
     }
 
     /// Prepares a call into wasm: sets the stack limit on the outermost entry (returning whether this is

@@ -1,9 +1,10 @@
 //! Statically typed functions: [`TypedFunc`] for calling wasm, [`IntoFunc`] for defining host functions.
 
-use super::{CallTarget, Caller, Func, HostFunc, enter};
+use super::entry::{self, TypedTarget};
+use super::{Caller, Func, HostFunc};
 use crate::store::{AsContextMut, StoreInner, StoreOpaque};
 use crate::types::{FuncType, HeapType, RefType, ValType};
-use crate::vm::arch::{self, Returned};
+use crate::vm::arch::Returned;
 use crate::vm::host::{HostCall, NativeCall, NativeEntry, native_fits};
 use crate::vm::{StorePtr, ValRaw};
 use crate::{ExternRef, Ref, Result, Rooted};
@@ -428,10 +429,9 @@ pub trait IntoFunc<T: 'static, Params, Results>: Send + Sync + 'static {
 /// A function whose type was checked once, when the `TypedFunc` was made, so calls skip all checks.
 pub struct TypedFunc<Params, Results> {
     func: Func,
-    /// Resolved when the `TypedFunc` is made; valid while the function's store lives, and only used with
-    /// that store (checked on every call).
-    target: CallTarget,
-    _marker: PhantomData<fn(Params) -> Results>,
+    /// Resolved and checked against `Params` and `Results` when the `TypedFunc` is made; valid while the
+    /// function's store lives, and only used with that store (checked on every call).
+    target: TypedTarget<Params, Results>,
 }
 
 impl<P, R> Clone for TypedFunc<P, R> {
@@ -444,14 +444,7 @@ impl<P, R> Copy for TypedFunc<P, R> {}
 impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
     /// Checks `func`'s type against `Params` and `Results`.
     pub(crate) fn new(store: &StoreOpaque, func: Func) -> Result<Self> {
-        let ty = &store.funcs[store.index(func.0)].ty;
-        // Arguments flow into the function and results out of it, so each must fit where it goes.
-        let fits = |from: &[ValType], to: &[ValType]| from.len() == to.len() && from.iter().zip(to).all(|(f, t)| f.matches(t));
-        if !fits(&Params::types(), ty.param_types()) || !fits(ty.result_types(), &Results::types()) {
-            let expected = FuncType::from_parts(Params::types().into(), Results::types().into());
-            bail!("type mismatch with parameters and results: expected {expected}, found {ty}");
-        }
-        Ok(TypedFunc { func, target: CallTarget::of(store, func)?, _marker: PhantomData })
+        Ok(TypedFunc { func, target: TypedTarget::new(store, func)? })
     }
 
     /// The untyped function.
@@ -461,35 +454,6 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
 
     /// Calls the function. Errors if the call traps or a host function it calls fails.
     pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
-        let mut store = store.as_context_mut();
-        let opaque = store.opaque();
-        assert!(opaque.owns(self.func.0), "object used with the wrong store");
-        params.check_store(opaque)?;
-        let direct = cfg!(target_arch = "x86_64") && Params::INTS <= 2 && Params::FLOATS <= 2 && Results::LEN <= 1;
-        if direct {
-            // Everything fits in registers: call the function directly, without trampoline or arrays.
-            let (mut ints, mut floats) = ([0; 2], [0.0; arch::ENTRY_FLOAT_ARGS]);
-            params.to_registers(opaque, &mut ints, &mut floats);
-            // A wasm function's own context, no caller context, then the arguments.
-            let ints = [self.target.vmctx, 0, ints[0], ints[1]];
-            // SAFETY: the function's type was checked against `Params` and `Results` when `self` was made and
-            // its target resolved in this store (checked above); wasm's calling convention passes such
-            // arguments in the same registers as System V (see `arch::call_with_jmpbuf`).
-            let returned = unsafe { enter(&mut store.0, self.target.func_ptr, ints, floats)? };
-            return Results::from_registers(store.opaque(), returned);
-        }
-        let mut args = Params::Raw::default();
-        params.store_raw(opaque, args.as_mut());
-        let mut results = Results::Raw::default();
-        let ints = [
-            self.target.vmctx,
-            self.target.func_ptr,
-            args.as_ref().as_ptr() as usize,
-            results.as_mut().as_mut_ptr() as usize,
-        ];
-        // SAFETY: the entry trampoline of the function's type takes its context, its code, and arrays that
-        // fit its type, which was checked against `Params` and `Results` when `self` was made.
-        unsafe { enter(&mut store.0, self.target.entry, ints, [0.0; arch::ENTRY_FLOAT_ARGS])? };
-        Results::load_raw(store.opaque(), results.as_ref())
+        entry::call_typed(&mut store.as_context_mut().0, &self.target, params)
     }
 }
