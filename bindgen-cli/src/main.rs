@@ -98,14 +98,16 @@ fn execute(command: Command) -> Result<ExitCode> {
                 for failure in &summary.failures {
                     eprintln!("{failure}");
                 }
-                println!(
-                    "{}: {} passed, {} failed, {} skipped",
-                    file.display(),
-                    summary.passed,
-                    summary.failed,
-                    summary.skipped
-                );
-                failed |= summary.failed > 0;
+                for revived in &summary.revived {
+                    eprintln!("{revived}: this skipped module compiles now: remove its skip-list entry");
+                }
+                let name = file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                let unused = skips.unused(&name, &summary.skips_used);
+                for entry in &unused {
+                    eprintln!("{entry}: this skip-list entry names no module of the script");
+                }
+                println!("{}: {}", file.display(), summary.counts());
+                failed |= summary.failed > 0 || !summary.revived.is_empty() || !unused.is_empty();
             }
             Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }

@@ -1,11 +1,15 @@
-//! The wasm2 spec-suite runner shared by the spec tests of both memory modes.
+//! The spec-suite runner shared by the spec tests of both memory modes.
 //!
 //! The files are read from `../shared/testsuite` (next to the project root); when that directory is absent
-//! the test says so and passes. Two checked-in lists keep the suite honest:
-//! - `spec/skips.txt`: modules that need a proposal newer than WebAssembly 2.0, each with its reason; they and
-//!   the commands using them are counted as skipped, never as passed.
-//! - `spec/failing-wasm2.txt`: files that do not pass yet. The test fails if a file not on the list fails, and
-//!   also if a listed file passes (remove it from the list then): the list only shrinks.
+//! the test says so and passes. Checked-in lists keep the suite honest, each enforced both ways:
+//! - `spec/skips.txt`: modules that need a proposal Tenon does not implement, each with its reason; they and
+//!   the commands using them are counted as skipped, never as passed. Every entry must name a module of a
+//!   file that runs, and a listed module that starts compiling fails the test until its entry goes.
+//! - `spec/failing-TIER.txt`: files of a tier that do not pass yet (a file passes when it ran at least one
+//!   command and none failed). The test fails if a file not listed does not pass, and if a listed file
+//!   passes: the lists only shrink.
+//!
+//! Commands Tenon refuses as using something not supported yet are counted apart, never as passed.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -18,7 +22,8 @@ fn testsuite() -> Option<PathBuf> {
 }
 
 fn list(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("spec").join(name)).unwrap()
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The file names of one tier of `TIERS.md`.
@@ -29,29 +34,84 @@ fn tier(suite: &Path, name: &str) -> Vec<String> {
     section.lines().skip(1).flat_map(str::split_whitespace).filter(|w| w.ends_with(".wast")).map(String::from).collect()
 }
 
-/// Runs every wasm2 file of `TIERS.md` with an engine made from `config`, enforcing both lists.
-pub fn run_wasm2(mode: &str, config: &tenon::Config) {
+/// Runs every file of `tiers` with an engine made from `config` and prints a line per tier; returns the
+/// problems found (empty when everything is as the lists say). Without `../shared`, prints why it skipped.
+pub fn run_tiers(mode: &str, config: &tenon::Config, tiers: &[&str]) -> Vec<String> {
     let Some(suite) = testsuite() else {
-        println!("skipped: ../shared/testsuite is not present");
-        return;
+        println!("spec suite ({mode}): skipped: ../shared/testsuite not found");
+        return Vec::new();
     };
-    let files = tier(&suite, "wasm2");
-    assert_eq!(files.len(), 94, "TIERS.md lists 94 wasm2 files");
     let skips = SkipList::parse(&list("skips.txt")).expect("spec/skips.txt");
-    let known_failing: BTreeSet<String> = list("failing-wasm2.txt")
-        .lines()
-        .map(|l| l.split('#').next().unwrap().trim().to_string())
-        .filter(|l| !l.is_empty())
-        .collect();
-
     let engine = tenon::Engine::new(config).unwrap();
-    let queue = Mutex::new(files.clone());
+    let mut problems = Vec::new();
+    let mut all_files = Vec::new();
+    let mut skips_used = Vec::new();
+    for &name in tiers {
+        let files = tier(&suite, name);
+        let known_failing: BTreeSet<String> = list(&format!("failing-{name}.txt"))
+            .lines()
+            .map(|l| l.split('#').next().unwrap().trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        for listed in &known_failing {
+            if !files.contains(listed) {
+                problems.push(format!("tests/spec/failing-{name}.txt names `{listed}`, which is not a {name} file"));
+            }
+        }
+        let results = run_files(&engine, &suite, &files, &skips);
+        let mut total = Summary::default();
+        for (file, summary) in &results {
+            total.passed += summary.passed;
+            total.failed += summary.failed;
+            total.unsupported += summary.unsupported;
+            total.skipped += summary.skipped;
+            skips_used.push((file.clone(), summary.skips_used.clone()));
+            let listed = known_failing.contains(file);
+            if !summary.passes() && !listed {
+                let mut why = format!("{file} does not pass ({})", summary.counts());
+                for line in summary.failures.iter().chain(&summary.revived) {
+                    why += &format!("\n  {line}");
+                }
+                problems.push(why);
+            }
+            if summary.passes() && listed {
+                problems.push(format!("{file} passes now: remove it from tests/spec/failing-{name}.txt"));
+            }
+            for revived in &summary.revived {
+                problems.push(format!("{revived}: this skipped module compiles now: remove its entry from tests/spec/skips.txt"));
+            }
+        }
+        let passing = results.iter().filter(|(_, s)| s.passes()).count();
+        println!(
+            "spec suite ({mode}), {name}: {passing}/{} files pass ({} listed as failing); commands: {}",
+            results.len(),
+            known_failing.len(),
+            total.counts()
+        );
+        all_files.extend(files);
+    }
+    for (file, used) in &skips_used {
+        for entry in skips.unused(file, used) {
+            problems.push(format!("{entry}: this entry of tests/spec/skips.txt names no module"));
+        }
+    }
+    for entry in skips.files() {
+        if !all_files.contains(&entry) {
+            problems.push(format!("tests/spec/skips.txt names `{entry}`, which is not a file of these tiers"));
+        }
+    }
+    problems
+}
+
+/// Runs `files` on two threads; the summaries in file order.
+fn run_files(engine: &tenon::Engine, suite: &Path, files: &[String], skips: &SkipList) -> Vec<(String, Summary)> {
+    let queue = Mutex::new(files.to_vec());
     let results = Mutex::new(Vec::<(String, Summary)>::new());
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| {
                 while let Some(file) = queue.lock().unwrap().pop() {
-                    let summary = run_file(&engine, &suite.join("core").join(&file), &skips)
+                    let summary = run_file(engine, &suite.join("core").join(&file), skips)
                         .unwrap_or_else(|e| panic!("{file}: {e:#}"));
                     results.lock().unwrap().push((file, summary));
                 }
@@ -60,29 +120,16 @@ pub fn run_wasm2(mode: &str, config: &tenon::Config) {
     });
     let mut results = results.into_inner().unwrap();
     results.sort_by(|a, b| a.0.cmp(&b.0));
+    results
+}
 
-    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
-    let mut problems = Vec::new();
-    for (file, summary) in &results {
-        passed += summary.passed;
-        failed += summary.failed;
-        skipped += summary.skipped;
-        let listed = known_failing.contains(file);
-        if summary.failed > 0 && !listed {
-            problems.push(format!("{file}: {} failed:\n  {}", summary.failed, summary.failures.join("\n  ")));
+/// Prints `problems` and exits with failure if there are any (for `harness = false` test targets).
+pub fn finish(problems: Vec<String>) {
+    if !problems.is_empty() {
+        for problem in &problems {
+            eprintln!("{problem}");
         }
-        if summary.failed == 0 && listed {
-            problems.push(format!("{file} passes now: remove it from tests/spec/failing-wasm2.txt"));
-        }
+        eprintln!("{} problem(s)", problems.len());
+        std::process::exit(1);
     }
-    for listed in &known_failing {
-        assert!(files.contains(listed), "tests/spec/failing-wasm2.txt names `{listed}`, which is not a wasm2 file");
-    }
-    let files_passing = results.iter().filter(|(_, s)| s.failed == 0).count();
-    println!(
-        "wasm2 spec suite ({mode}): {files_passing}/{} files pass ({} listed as failing); commands: {passed} passed, {failed} failed, {skipped} skipped",
-        results.len(),
-        known_failing.len()
-    );
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
