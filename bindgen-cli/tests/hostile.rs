@@ -2,20 +2,39 @@
 //! never by a signal.
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// Writes `wat` to a temporary file and runs `tenon run` on it with `args` before the file name.
 fn tenon_run(name: &str, wat: &str, args: &[&str]) -> Output {
     tenon_run_with(name, wat, args, &[])
 }
 
-/// Like `tenon_run`, with `after` following the file name (arguments of the invoked export).
+/// Like `tenon_run`, with `after` following the file name (arguments of the invoked export). A run that takes
+/// longer than a minute (a broken fuel or timeout limit) is killed, and fails.
 fn tenon_run_with(name: &str, wat: &str, args: &[&str], after: &[&str]) -> Output {
     let dir = std::env::temp_dir().join(format!("tenon-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.wat"));
     std::fs::write(&path, wat).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_tenon")).arg("run").args(args).arg(&path).args(after).output().unwrap()
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenon"))
+        .arg("run")
+        .args(args)
+        .arg(&path)
+        .args(after)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("`tenon run {name}` was still running after a minute");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
 }
 
 /// Checks that the run failed with an exit status (not a signal) and that stderr says `message`.

@@ -23,6 +23,7 @@ fn trap_of(result: tenon::Result<()>) -> Trap {
 
 #[test]
 fn fuel_stops_loops_and_recursion() {
+    let _watchdog = Watchdog::new(Duration::from_secs(60), "fuel_stops_loops_and_recursion");
     let engine = Engine::new(Config::new().consume_fuel(true)).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = instance(&engine, &mut store, LOOP_AND_RECURSION);
@@ -84,8 +85,38 @@ fn host_functions_see_and_refill_fuel() {
     assert!(store.data()[1..].iter().all(|&left| left < 1_000 && left > 980), "{:?}", store.data());
 }
 
+/// Aborts the test process with `what` if it is still alive after `limit` (when dropped, it stops watching):
+/// a broken interrupt then fails the run instead of hanging it.
+struct Watchdog(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Watchdog {
+    fn new(limit: Duration, what: &'static str) -> Self {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watching = done.clone();
+        std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            while start.elapsed() < limit {
+                if watching.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            eprintln!("{what}: still running after {limit:?}; aborting");
+            std::process::abort();
+        });
+        Watchdog(done)
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 #[test]
 fn epochs_stop_loops_and_recursion() {
+    let _watchdog = Watchdog::new(Duration::from_secs(60), "epochs_stop_loops_and_recursion");
     let engine = Engine::new(Config::new().epoch_interruption(true)).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = instance(&engine, &mut store, LOOP_AND_RECURSION);
