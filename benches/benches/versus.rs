@@ -62,6 +62,18 @@ mod native {
     }
 }
 
+/// Wasmtime with its pooling instance allocator (default pool sizes except the number of memories and
+/// tables, kept small so the reservation fits any machine): its fastest instantiation path.
+fn wasmtime_pooling_engine() -> wasmtime::Engine {
+    let mut pool = wasmtime::PoolingAllocationConfig::default();
+    pool.total_memories(100)
+        .total_tables(100)
+        .total_core_instances(100);
+    let mut config = wasmtime::Config::new();
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    wasmtime::Engine::new(&config).expect("Wasmtime's pooling allocator")
+}
+
 /// What the table is measured on: CPU model, core count, kernel.
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -96,7 +108,10 @@ fn main() {
     let t_guest = LazyCell::new(|| tenon::Module::new(&t, &guest).unwrap());
     let w_guest = LazyCell::new(|| wasmtime::Module::new(&w, &guest).unwrap());
 
-    suite.run("compile small module", || Bench {
+    // Tenon compiles a function type's host-to-wasm trampoline on first use, Wasmtime compiles those of the
+    // exported functions with the module: the "compile" rows favour Tenon by that much, the "compile + first
+    // calls" rows include it.
+    suite.run("compile small module (no trampolines)", || Bench {
         bytes_per_iter: Some(small.len() as u64),
         samples: 21,
         ..Bench::new(
@@ -104,12 +119,26 @@ fn main() {
             on_wasmtime::compile(&w, &small),
         )
     });
-    suite.run("compile guest (Rust, regex+json)", || Bench {
+    suite.run("compile small + instantiate + calls", || Bench {
+        samples: 21,
+        ..Bench::new(
+            on_tenon::compile_and_call(&t, &small),
+            on_wasmtime::compile_and_call(&w, &small),
+        )
+    });
+    suite.run("compile guest (no trampolines)", || Bench {
         bytes_per_iter: Some(guest.len() as u64),
         samples: 7,
         ..Bench::new(
             on_tenon::compile(&t, &guest),
             on_wasmtime::compile(&w, &guest),
+        )
+    });
+    suite.run("compile guest + instantiate + call", || Bench {
+        samples: 7,
+        ..Bench::new(
+            on_tenon::compile_and_call_guest(&t, &guest),
+            on_wasmtime::compile_and_call_guest(&w, &guest),
         )
     });
     suite.run("instantiate (300 funcs)", || {
@@ -122,6 +151,19 @@ fn main() {
         Bench::new(
             on_tenon::instantiate_pre(&t, &instantiate),
             on_wasmtime::instantiate_pre(&w, &instantiate),
+        )
+    });
+    let w_pooling = LazyCell::new(wasmtime_pooling_engine);
+    suite.run("instantiate vs Wasmtime pooling", || {
+        Bench::new(
+            on_tenon::instantiate(&t, &instantiate),
+            on_wasmtime::instantiate(&w_pooling, &instantiate),
+        )
+    });
+    suite.run("InstancePre vs Wasmtime pooling", || {
+        Bench::new(
+            on_tenon::instantiate_pre(&t, &instantiate),
+            on_wasmtime::instantiate_pre(&w_pooling, &instantiate),
         )
     });
     suite.run("call host->wasm typed nop", || {
@@ -179,6 +221,12 @@ fn main() {
         ..Bench::new(
             on_tenon::Guest::new(&t, &t_guest).quicksort(),
             on_wasmtime::Guest::new(&w, &w_guest).quicksort(),
+        )
+    });
+    suite.run("compute JSON parse + regex 1 MB", || {
+        Bench::new(
+            on_tenon::Guest::new(&t, &t_guest).count_emails(),
+            on_wasmtime::Guest::new(&w, &w_guest).count_emails(),
         )
     });
     suite.run("memory.grow 1 page", || {

@@ -49,21 +49,26 @@ pub struct Report {
 const SAMPLE_TARGET: Duration = Duration::from_millis(20);
 
 impl Bench<'_> {
-    /// Calibrates the batch size on Tenon, warms every contestant up, then takes `samples` samples of each,
+    /// Calibrates the batch size of each contestant on its own (so each sample lasts about the same time on
+    /// the faster and the slower one), warms every contestant up, then takes `samples` samples of each,
     /// rotating which contestant goes first so drift in the machine's state favours none.
     pub fn run(mut self, name: &'static str) -> Report {
-        let iters = calibrate(&mut self.tenon);
         let mut contestants: Vec<&mut Runner<'_>> = vec![&mut self.tenon, &mut self.wasmtime];
         if let Some(native) = self.native.as_mut() {
             contestants.push(native);
         }
-        for runner in contestants.iter_mut() {
+        let batches: Vec<u64> = contestants
+            .iter_mut()
+            .map(|runner| calibrate(runner))
+            .collect();
+        for (runner, &iters) in contestants.iter_mut().zip(&batches) {
             runner(iters);
         }
         let mut samples = vec![Vec::with_capacity(self.samples); contestants.len()];
         for round in 0..self.samples {
             for k in 0..contestants.len() {
                 let who = (round + k) % contestants.len();
+                let iters = batches[who];
                 let elapsed = contestants[who](iters);
                 samples[who].push(elapsed.as_secs_f64() / iters as f64);
             }

@@ -22,7 +22,12 @@ pub const CALLS: &str = r#"
 /// Host calls per `call_host` invocation in the wasm → host benchmark.
 pub const HOST_CALLS_PER_LOOP: u64 = 1_000_000;
 
-/// Memory instructions: `grow` grows by one page `n` times; `copy` and `fill` move one MiB `n` times.
+/// What `call_host(n)` returns: the wrapping i32 sum of `n, n-1, ..., 1`.
+pub fn host_calls_result(n: u64) -> i32 {
+    (n * (n + 1) / 2) as i32
+}
+
+/// Memory instructions: `grow` grows by one page `n` times (trapping if a grow fails); `copy` and `fill` move one MiB `n` times.
 pub const MEMORY: &str = r#"
 (module
   (memory (export "memory") 33 65536)
@@ -30,7 +35,7 @@ pub const MEMORY: &str = r#"
     (block $done
       (loop $next
         (br_if $done (i32.eqz (local.get $n)))
-        (drop (memory.grow (i32.const 1)))
+        (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1)) (then unreachable))
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $next))))
   (func (export "copy") (param $n i32)
@@ -107,4 +112,64 @@ pub fn matmul_inputs() -> (Vec<f64>, Vec<f64>) {
     let a = (0..n * n).map(|i| (i % 17) as f64 * 0.25 - 1.0).collect();
     let b = (0..n * n).map(|i| (i % 13) as f64 * 0.5 + 0.125).collect();
     (a, b)
+}
+
+/// Records in the JSON document of the `count_emails` benchmark.
+pub const EMAIL_RECORDS: usize = 4000;
+
+/// The `count_emails` benchmark's input: a JSON array of [`EMAIL_RECORDS`] people with nested contact
+/// details, about 1 MB, and how many of its string values are e-mail addresses. A deterministic mix of
+/// valid addresses (some with non-ASCII letters) and near misses (no `@`, no dot in the domain, a one-letter
+/// top-level domain, a space).
+pub fn emails_json() -> (String, i32) {
+    let mut json = String::from("[");
+    let mut expected = 0;
+    let mut state = 0x2545_f491_u32;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    for i in 0..EMAIL_RECORDS {
+        let user = [
+            "ana",
+            "bo",
+            "chloé",
+            "dmitri",
+            "eun.ji",
+            "fatima_k",
+            "günter",
+            "hiro+news",
+        ][next() as usize % 8];
+        let domain =
+            ["example.com", "mail.example.org", "société.fr", "uni-x.edu"][next() as usize % 4];
+        let (email, valid) = match next() % 6 {
+            0 => (format!("{user}{i}.example.com"), false),
+            1 => (format!("{user}{i}@localhost"), false),
+            2 => (format!("{user}{i}@{domain}.x"), false),
+            3 => (format!("{user} {i}@{domain}"), false),
+            _ => (format!("{user}{i}@{domain}"), true),
+        };
+        let (backup, backup_valid) = if next() % 3 == 0 {
+            (format!("backup{i}@{domain}"), true)
+        } else {
+            (String::from("none"), false)
+        };
+        expected += valid as i32 + backup_valid as i32;
+        if i > 0 {
+            json.push(',');
+        }
+        json += &format!(
+            r#"{{"id":{i},"name":"{user} {i}","active":{},"score":{}.{},"contact":{{"email":"{email}","phones":["+1-555-{:04}"],"backup":"{backup}"}},"tags":["t{}","t{}"],"notes":"lorem ipsum dolor sit amet, consectetur adipiscing elit @ {i}"}}"#,
+            next() % 2 == 0,
+            next() % 1000,
+            next() % 100,
+            next() % 10000,
+            next() % 50,
+            next() % 50,
+        );
+    }
+    json.push(']');
+    (json, expected)
 }

@@ -21,6 +21,37 @@ pub fn compile<'a>(engine: &'a rt::Engine, bytes: &'a [u8]) -> Runner<'a> {
     })
 }
 
+/// Compiles [`wasm::CALLS`], instantiates it with its host `add`, and calls each export once, per iteration:
+/// compilation with everything a first call needs (Tenon makes the host-to-wasm trampoline of a function
+/// type when it is first needed, Wasmtime makes those of exported functions while compiling).
+pub fn compile_and_call<'a>(engine: &'a rt::Engine, bytes: &'a [u8]) -> Runner<'a> {
+    Box::new(move |iters| {
+        time(iters, || {
+            let module = rt::Module::new(engine, bytes).unwrap();
+            let (mut store, instance) = calls_instance_of(engine, &module);
+            let nop = instance.get_typed_func::<(), ()>(&mut store, "nop").unwrap();
+            let add = instance.get_typed_func::<(i32, i32), i32>(&mut store, "add").unwrap();
+            let call_host = instance.get_typed_func::<i32, i32>(&mut store, "call_host").unwrap();
+            nop.call(&mut store, ()).unwrap();
+            assert_eq!(add.call(&mut store, (2, 3)).unwrap(), 5);
+            assert_eq!(call_host.call(&mut store, 3).unwrap(), 6);
+        })
+    })
+}
+
+/// Compiles the guest program, instantiates it and calls `fib(1)`, per iteration: the large-module
+/// counterpart of [`compile_and_call`].
+pub fn compile_and_call_guest<'a>(engine: &'a rt::Engine, bytes: &'a [u8]) -> Runner<'a> {
+    Box::new(move |iters| {
+        time(iters, || {
+            let module = rt::Module::new(engine, bytes).unwrap();
+            let mut guest = Guest::new(engine, &module);
+            let fib = guest.func::<i32, i32>("fib");
+            assert_eq!(fib.call(&mut guest.store, 1).unwrap(), 1);
+        })
+    })
+}
+
 /// Creates a store and instantiates `bytes` in it once per iteration (the store's drop included).
 pub fn instantiate<'a>(engine: &'a rt::Engine, bytes: &[u8]) -> Runner<'a> {
     let module = rt::Module::new(engine, bytes).unwrap();
@@ -48,9 +79,14 @@ pub fn instantiate_pre<'a>(engine: &'a rt::Engine, bytes: &[u8]) -> Runner<'a> {
 /// An instance of [`wasm::CALLS`] whose import is a host `add`.
 fn calls_instance(engine: &rt::Engine) -> (rt::Store<()>, rt::Instance) {
     let module = rt::Module::new(engine, wat::parse_str(wasm::CALLS).unwrap()).unwrap();
+    calls_instance_of(engine, &module)
+}
+
+/// A new store with an instance of `module` (compiled from [`wasm::CALLS`]) importing a host `add`.
+fn calls_instance_of(engine: &rt::Engine, module: &rt::Module) -> (rt::Store<()>, rt::Instance) {
     let mut store = rt::Store::new(engine, ());
     let add = rt::Func::wrap(&mut store, |a: i32, b: i32| a.wrapping_add(b));
-    let instance = rt::Instance::new(&mut store, &module, &[add.into()]).unwrap();
+    let instance = rt::Instance::new(&mut store, module, &[add.into()]).unwrap();
     (store, instance)
 }
 
@@ -65,10 +101,9 @@ pub fn typed_call_nop(engine: &rt::Engine) -> Runner<'static> {
 pub fn typed_call_add(engine: &rt::Engine) -> Runner<'static> {
     let (mut store, instance) = calls_instance(engine);
     let add = instance.get_typed_func::<(i32, i32), i32>(&mut store, "add").unwrap();
-    assert_eq!(add.call(&mut store, (2, 3)).unwrap(), 5);
     Box::new(move |iters| {
         time(iters, || {
-            black_box(add.call(&mut store, (black_box(1), black_box(2))).unwrap());
+            assert_eq!(add.call(&mut store, (black_box(1), black_box(2))).unwrap(), 3);
         })
     })
 }
@@ -89,7 +124,7 @@ pub fn dynamic_call_add(engine: &rt::Engine) -> Runner<'static> {
         time(iters, || {
             let args = [rt::Val::I32(black_box(1)), rt::Val::I32(black_box(2))];
             add.call(&mut store, &args, &mut results).unwrap();
-            black_box(&results);
+            assert_eq!(results[0].i32(), Some(3));
         })
     })
 }
@@ -99,9 +134,10 @@ pub fn host_calls(engine: &rt::Engine) -> Runner<'static> {
     let (mut store, instance) = calls_instance(engine);
     let call_host = instance.get_typed_func::<i32, i32>(&mut store, "call_host").unwrap();
     let n = wasm::HOST_CALLS_PER_LOOP as i32;
+    let expected = wasm::host_calls_result(wasm::HOST_CALLS_PER_LOOP);
     Box::new(move |iters| {
         time(iters, || {
-            black_box(call_host.call(&mut store, n).unwrap());
+            assert_eq!(call_host.call(&mut store, black_box(n)).unwrap(), expected);
         })
     })
 }
@@ -192,18 +228,34 @@ impl Guest {
             })
         })
     }
+
+    /// Parses the JSON document of [`wasm::emails_json`] and counts the e-mail addresses in it with a regex
+    /// (compiled on each call, as the guest does), the count checked against the generator's.
+    pub fn count_emails(mut self) -> Runner<'static> {
+        let (json, expected) = wasm::emails_json();
+        let text = self.put(json.as_bytes());
+        let len = json.len() as i32;
+        let count_emails = self.func::<(i32, i32), i32>("count_emails");
+        Box::new(move |iters| {
+            time(iters, || assert_eq!(count_emails.call(&mut self.store, (text, len)).unwrap(), expected))
+        })
+    }
 }
 
 /// An instance of [`wasm::MEMORY`] and one of its exports taking a count.
-fn memory_func(engine: &rt::Engine, module: &rt::Module, name: &str) -> (rt::Store<()>, rt::TypedFunc<i32, ()>) {
+fn memory_func(
+    engine: &rt::Engine,
+    module: &rt::Module,
+    name: &str,
+) -> (rt::Store<()>, rt::Instance, rt::TypedFunc<i32, ()>) {
     let mut store = rt::Store::new(engine, ());
     let instance = rt::Instance::new(&mut store, module, &[]).unwrap();
     let func = instance.get_typed_func::<i32, ()>(&mut store, name).unwrap();
-    (store, func)
+    (store, instance, func)
 }
 
-/// `memory.grow` by one page, repeated inside wasm; a fresh instance (not timed) whenever the memory nears
-/// its maximum.
+/// `memory.grow` by one page, repeated inside wasm, which traps if a grow fails; a fresh instance (not timed)
+/// whenever the memory nears its maximum, and its size checked (not timed) after each run.
 pub fn memory_grow(engine: &rt::Engine) -> Runner<'_> {
     let module = rt::Module::new(engine, wat::parse_str(wasm::MEMORY).unwrap()).unwrap();
     let room = 65536 - wasm::MEMORY_INITIAL_PAGES - 1;
@@ -212,23 +264,44 @@ pub fn memory_grow(engine: &rt::Engine) -> Runner<'_> {
         let mut left = iters;
         while left > 0 {
             let chunk = left.min(room);
-            let (mut store, grow) = memory_func(engine, &module, "grow");
+            let (mut store, instance, grow) = memory_func(engine, &module, "grow");
             let start = Instant::now();
             grow.call(&mut store, chunk as i32).unwrap();
             timed += start.elapsed();
+            let memory = instance.get_memory(&mut store, "memory").unwrap();
+            assert_eq!(memory.size(&store), wasm::MEMORY_INITIAL_PAGES + chunk);
             left -= chunk;
         }
         timed
     })
 }
 
-/// `memory.copy` or `memory.fill` (as `name` says) of one MiB, repeated inside wasm.
+/// `memory.copy` or `memory.fill` (as `name` says) of one MiB, repeated inside wasm. Before each run (not
+/// timed) the source holds a byte pattern and the destination zeros; after it, the destination is checked.
 pub fn memory_bulk<'a>(engine: &'a rt::Engine, name: &str) -> Runner<'a> {
     let module = rt::Module::new(engine, wat::parse_str(wasm::MEMORY).unwrap()).unwrap();
-    let (mut store, func) = memory_func(engine, &module, name);
+    let (mut store, instance, func) = memory_func(engine, &module, name);
+    let memory = instance.get_memory(&mut store, "memory").unwrap();
+    let copy = name == "copy";
+    let mib = 1 << 20;
+    let pattern: Vec<u8> = (0..mib).map(|i| (i * 7 % 253) as u8).collect();
+    let zeros = vec![0u8; mib];
     Box::new(move |iters| {
+        let destination = if copy { mib } else { 0 };
+        if copy {
+            memory.write(&mut store, 0, &pattern).unwrap();
+        }
+        memory.write(&mut store, destination, &zeros).unwrap();
         let start = Instant::now();
         func.call(&mut store, i32::try_from(iters).unwrap()).unwrap();
-        start.elapsed()
+        let elapsed = start.elapsed();
+        let written = &memory.data(&store)[destination..destination + mib];
+        if copy {
+            assert!(written == &pattern[..], "memory.copy left the wrong bytes");
+        } else {
+            // The last fill (count 1) writes byte 1.
+            assert!(written.iter().all(|&b| b == 1), "memory.fill left the wrong bytes");
+        }
+        elapsed
     })
 }
