@@ -7,6 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use tenon_tests::differential::{Oracle, wat};
 use tenon_tests::generate;
+use tenon_tests::run::Setup;
 
 /// The engines, shared by all runs.
 fn oracle() -> &'static Oracle {
@@ -16,7 +17,7 @@ fn oracle() -> &'static Oracle {
 
 fuzz_target!(|data: &[u8]| {
     let Some(module) = generate::from_data(data) else { return };
-    let report = oracle().check(&module);
+    let report = oracle().check(&module, Setup::for_seed(data.len() as u64));
     if let Some(mismatch) = report.mismatches.first() {
         panic!("Tenon and wasmi disagree: {mismatch}\n{}", wat(&module.wasm));
     }

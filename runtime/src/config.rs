@@ -15,6 +15,8 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) signals_based_traps: bool,
     pub(crate) memory_reservation: u64,
+    pub(crate) memory_reservation_for_growth: u64,
+    pub(crate) memory_may_move: bool,
     pub(crate) memory_guard_size: u64,
     pub(crate) guard_before_linear_memory: bool,
     pub(crate) consume_fuel: bool,
@@ -69,6 +71,8 @@ impl Default for Config {
             max_wasm_stack: 512 * 1024,
             signals_based_traps: true,
             memory_reservation: 1 << 32,
+            memory_reservation_for_growth: 2 << 30,
+            memory_may_move: true,
             memory_guard_size: 32 << 20,
             guard_before_linear_memory: true,
             consume_fuel: false,
@@ -199,9 +203,30 @@ impl Config {
         self
     }
 
-    /// Address space reserved for each linear memory (default 4 GiB); a memory cannot grow past it.
+    /// Address space reserved for each linear memory (default 4 GiB, all a 32-bit memory can use, so that
+    /// with the guard region no access needs a bounds check and no memory ever moves). A memory whose
+    /// largest size does not fit is bounds-checked explicitly and, as in Wasmtime, allocated at its initial
+    /// size plus [`memory_reservation_for_growth`](Self::memory_reservation_for_growth) and copied to a
+    /// larger allocation when it outgrows that (unless [`memory_may_move`](Self::memory_may_move) is off).
+    /// `memory_reservation(0)` therefore gives explicitly checked memories that take no more address space
+    /// than they need.
     pub fn memory_reservation(&mut self, bytes: u64) -> &mut Self {
         self.memory_reservation = bytes;
+        self
+    }
+
+    /// Room reserved after a memory that may move, when it is allocated or moved, for it to grow into
+    /// without moving (default 2 GiB of address space, no memory).
+    pub fn memory_reservation_for_growth(&mut self, bytes: u64) -> &mut Self {
+        self.memory_reservation_for_growth = bytes;
+        self
+    }
+
+    /// Whether a memory may move to a new allocation when it grows past its reservation (default on). Off,
+    /// a memory cannot grow past [`memory_reservation`](Self::memory_reservation), and one whose minimum
+    /// does not fit fails to instantiate.
+    pub fn memory_may_move(&mut self, enable: bool) -> &mut Self {
+        self.memory_may_move = enable;
         self
     }
 
@@ -220,7 +245,9 @@ impl Config {
     }
 
     /// Whether wasm consumes fuel as it runs (default off): each instruction costs one unit (`nop`, `drop`
-    /// and block structure are free), and running out traps with [`Trap::OutOfFuel`](crate::Trap::OutOfFuel).
+    /// and block structure are free), bulk memory and table instructions (`memory.copy`, `memory.fill`,
+    /// `memory.init`, `table.copy`, `table.fill`, `table.init`, `table.grow`) one more per byte or element
+    /// they are asked to process, as in Wasmtime 48, and running out traps with [`Trap::OutOfFuel`](crate::Trap::OutOfFuel).
     /// A store starts with no fuel; give it some with [`Store::set_fuel`](crate::Store::set_fuel).
     pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
         self.consume_fuel = enable;
@@ -257,8 +284,12 @@ impl Config {
                 self.memory_guard_size
             ),
         }
-        if !self.memory_reservation.is_multiple_of(page) || !self.memory_guard_size.is_multiple_of(page) {
-            bail!("invalid configuration: memory reservation and guard sizes must be multiples of the page size ({page})");
+        let sizes = [self.memory_reservation, self.memory_reservation_for_growth, self.memory_guard_size];
+        if sizes.iter().any(|size| !size.is_multiple_of(page)) {
+            bail!(
+                "invalid configuration: memory reservation, reservation for growth and guard sizes must be \
+                 multiples of the page size ({page})"
+            );
         }
         if self.max_wasm_stack == 0 {
             bail!("invalid configuration: `max_wasm_stack` must be greater than zero");

@@ -2,7 +2,7 @@
 
 use crate::Config;
 use crate::compile::{self, Tunables};
-use crate::vm::memory::ReservationPool;
+use crate::vm::memory::{MemoryLayout, ReservationPool};
 use anyhow::Result;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use std::sync::Arc;
@@ -19,6 +19,8 @@ struct EngineInner {
     epoch: AtomicU64,
     /// The largest frame of any function compiled for this engine (see `StoreOpaque::enter_wasm`).
     max_frame_size: AtomicUsize,
+    /// How linear memories are laid out.
+    memory_layout: MemoryLayout,
     /// Reservations of dropped linear memories, for the next ones.
     reservations: Arc<ReservationPool>,
 }
@@ -39,6 +41,8 @@ impl Engine {
             parallel: config.parallel_compilation,
             signals_based_traps: config.signals_based_traps,
             guard_size: if elide_checks { config.memory_guard_size } else { 0 },
+            memory_reservation: config.memory_reservation,
+            memory_may_move: config.memory_may_move,
             consume_fuel: config.consume_fuel,
             epoch_interruption: config.epoch_interruption,
         };
@@ -50,6 +54,13 @@ impl Engine {
                 crate::OptLevel::SpeedAndSize => "speed_and_size",
             })?,
             tunables,
+            memory_layout: MemoryLayout {
+                reservation: config.memory_reservation as usize,
+                growth: usize::try_from(config.memory_reservation_for_growth).unwrap_or(usize::MAX),
+                may_move: config.memory_may_move,
+                guard_before: if config.guard_before_linear_memory { config.memory_guard_size as usize } else { 0 },
+                guard: config.memory_guard_size as usize,
+            },
             reservations: Arc::default(),
             epoch: AtomicU64::new(0),
             max_frame_size: AtomicUsize::new(0),
@@ -99,6 +110,11 @@ impl Engine {
 
     pub(crate) fn tunables(&self) -> &Tunables {
         &self.0.tunables
+    }
+
+    /// How this engine lays out linear memories.
+    pub(crate) fn memory_layout(&self) -> &MemoryLayout {
+        &self.0.memory_layout
     }
 
     /// Where this engine's linear memories come from and go back to.

@@ -308,11 +308,7 @@ impl StoreOpaque {
         {
             bail!("memory minimum size of {} pages exceeds memory limits", ty.minimum());
         }
-        let config = self.engine.config();
-        let guard = config.memory_guard_size as usize;
-        let guard_before = if config.guard_before_linear_memory { guard } else { 0 };
-        let pool = self.engine.reservations();
-        let memory = LinearMemory::new(ty.to_wasm(), config.memory_reservation as usize, guard_before, guard, pool)?;
+        let memory = LinearMemory::new(ty.to_wasm(), self.engine.memory_layout(), self.engine.reservations())?;
         self.memories.push(memory);
         Ok(self.memories.len() as u32 - 1)
     }

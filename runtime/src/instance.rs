@@ -364,7 +364,10 @@ fn initialize(
     }
     for i in 0..info.memories.len() {
         let m = store.instances[index].data.get().memories[i];
-        let (def, base) = (store.memories[m as usize].definition(), store.memories[m as usize].base());
+        let memory = &store.memories[m as usize];
+        // Code never reads the cached base of a memory that may move (nor one whose type says it may).
+        let base = if memory.may_move() { std::ptr::null_mut() } else { memory.base() };
+        let def = memory.definition();
         store.instances[index].data.get_mut().set_memory(i as u32, def, base);
     }
 

@@ -6,9 +6,10 @@ use arbitrary::Unstructured;
 use std::convert::Infallible;
 use wasm_encoder::reencode::{self, Reencode};
 
-/// Fuel given to a module's functions before each call: function entries and loop iterations each use one
-/// unit, bulk memory and table operations one per element. A call that runs out traps as `unreachable`.
-pub const FUEL: u32 = 1000;
+/// Fuel given to a module's functions before each call (wasm-smith's, a global the module counts down, not
+/// the engine's): function entries and loop iterations each use one unit. A call that runs out traps as
+/// `unreachable`.
+pub const FUEL: u32 = 3_000;
 
 /// Bytes of pseudo-random input drawn for a seed; more input gives larger modules.
 const SEED_INPUT_LEN: usize = 4096;
@@ -58,7 +59,7 @@ pub fn config() -> wasm_smith::Config {
         max_globals: 10,
         max_instructions: 100,
         max_memories: 2,
-        max_memory32_bytes: 4 * 65536,
+        max_memory32_bytes: 16 * 65536,
         memory_max_size_required: true,
         max_tables: 2,
         max_table_elements: 64,

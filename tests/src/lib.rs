@@ -5,5 +5,6 @@ pub mod differential;
 pub mod generate;
 pub mod outcome;
 pub mod rng;
+pub mod run;
 pub mod run_tenon;
 pub mod run_wasmi;

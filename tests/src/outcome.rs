@@ -31,8 +31,9 @@ pub struct Signature {
     pub results: Vec<ValKind>,
 }
 
-/// A value. Floats are kept as bits; references only as whether they are null, since reference identity
-/// cannot be compared across engines.
+/// A value. Floats are kept as bits. References are kept as what they identify, which two engines can
+/// compare: a function by its position among the module's function exports ([`UNEXPORTED_FUNC`] for one
+/// that is not exported), an external reference by the number the host stored in it.
 #[derive(Clone, Copy, Debug)]
 pub enum Value {
     /// An `i32`.
@@ -43,34 +44,42 @@ pub enum Value {
     F32(u32),
     /// An `f64`'s bits.
     F64(u64),
-    /// A `funcref`: whether it is null.
-    FuncRef { null: bool },
-    /// An `externref`: whether it is null.
-    ExternRef { null: bool },
+    /// A `funcref`: null, or the position of the function among the function exports.
+    FuncRef(Option<u32>),
+    /// An `externref`: null, or the number its host data holds.
+    ExternRef(Option<u32>),
 }
+
+/// The identity of a non-null `funcref` to a function that no export names.
+pub const UNEXPORTED_FUNC: u32 = u32::MAX;
 
 impl Value {
     /// The argument of type `kind` used for parameter `index` in call variant `variant`: a few interesting
-    /// values, cycling with `index + variant`, and null for references. `None` for unsupported types.
-    pub fn argument(kind: ValKind, index: usize, variant: usize) -> Option<Value> {
+    /// values, cycling with `index + variant`; for references, null or (every other time) one of the
+    /// module's `funcs` function exports or a host reference numbered after the cycle. `None` for
+    /// unsupported types.
+    pub fn argument(kind: ValKind, index: usize, variant: usize, funcs: usize) -> Option<Value> {
         const I32S: [i32; 6] = [0, 1, -1, 0x7fff_ffff, i32::MIN, 0x1234_5678];
         const I64S: [i64; 6] = [0, 1, -1, i64::MAX, i64::MIN, 0x0123_4567_89ab_cdef];
         const F32S: [f32; 6] = [0.0, 1.5, -1.0, f32::INFINITY, -0.0, f32::NAN];
         const F64S: [f64; 6] = [0.0, 1.5, -1.0, f64::NEG_INFINITY, -0.0, f64::NAN];
         let i = (index + variant) % I32S.len();
+        let non_null = (index + variant) % 2 == 1;
         Some(match kind {
             ValKind::I32 => Value::I32(I32S[i]),
             ValKind::I64 => Value::I64(I64S[i]),
             ValKind::F32 => Value::F32(F32S[i].to_bits()),
             ValKind::F64 => Value::F64(F64S[i].to_bits()),
-            ValKind::FuncRef => Value::FuncRef { null: true },
-            ValKind::ExternRef => Value::ExternRef { null: true },
+            ValKind::FuncRef if non_null && funcs > 0 => Value::FuncRef(Some(((index + variant) % funcs) as u32)),
+            ValKind::ExternRef if non_null => Value::ExternRef(Some(i as u32)),
+            ValKind::FuncRef => Value::FuncRef(None),
+            ValKind::ExternRef => Value::ExternRef(None),
             ValKind::Unsupported => return None,
         })
     }
 
     /// Whether two values agree: same type and bits, except that canonical NaNs agree whatever their signs
-    /// (wasm leaves the sign of a canonical NaN result nondeterministic).
+    /// (wasm leaves the sign of a canonical NaN result nondeterministic); references must be identical.
     pub fn agrees_with(&self, other: &Value) -> bool {
         const F32_CANONICAL_NAN: u32 = 0x7fc0_0000;
         const F64_CANONICAL_NAN: u64 = 0x7ff8_0000_0000_0000;
@@ -79,8 +88,8 @@ impl Value {
             (Value::I64(a), Value::I64(b)) => a == b,
             (Value::F32(a), Value::F32(b)) => a == b || (a << 1 == F32_CANONICAL_NAN << 1 && b << 1 == a << 1),
             (Value::F64(a), Value::F64(b)) => a == b || (a << 1 == F64_CANONICAL_NAN << 1 && b << 1 == a << 1),
-            (Value::FuncRef { null: a }, Value::FuncRef { null: b }) => a == b,
-            (Value::ExternRef { null: a }, Value::ExternRef { null: b }) => a == b,
+            (Value::FuncRef(a), Value::FuncRef(b)) => a == b,
+            (Value::ExternRef(a), Value::ExternRef(b)) => a == b,
             _ => false,
         }
     }
@@ -93,8 +102,11 @@ impl fmt::Display for Value {
             Value::I64(v) => write!(f, "i64:{v}"),
             Value::F32(bits) => write!(f, "f32:{:?}({bits:#010x})", f32::from_bits(bits)),
             Value::F64(bits) => write!(f, "f64:{:?}({bits:#018x})", f64::from_bits(bits)),
-            Value::FuncRef { null } => f.write_str(if null { "funcref:null" } else { "funcref:non-null" }),
-            Value::ExternRef { null } => f.write_str(if null { "externref:null" } else { "externref:non-null" }),
+            Value::FuncRef(None) => f.write_str("funcref:null"),
+            Value::FuncRef(Some(UNEXPORTED_FUNC)) => f.write_str("funcref:(unexported function)"),
+            Value::FuncRef(Some(k)) => write!(f, "funcref:(function export #{k})"),
+            Value::ExternRef(None) => f.write_str("externref:null"),
+            Value::ExternRef(Some(k)) => write!(f, "externref:{k}"),
         }
     }
 }

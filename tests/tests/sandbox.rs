@@ -48,6 +48,62 @@ fn fuel_stops_loops_and_recursion() {
     assert_eq!(store.get_fuel().unwrap(), 97);
 }
 
+/// Bulk instructions cost one unit of fuel per byte or element on top of their own, charged before they
+/// run (as in Wasmtime 48): one huge `memory.fill` cannot outrun the fuel, and is not done when the fuel
+/// does not cover it. An epoch deadline reached before a bulk instruction stops it the same way.
+#[test]
+fn bulk_instructions_cost_fuel_by_size_and_check_epochs() {
+    let wat = r#"(module
+      (import "host" "tick" (func $tick))
+      (memory (export "memory") 16)
+      (table 10 funcref)
+      (data $d "0123456789")
+      (func (export "fill") (param $len i32) (memory.fill (i32.const 0) (i32.const 0x61) (local.get $len)))
+      (func (export "copy") (param $len i32) (memory.copy (i32.const 0x80000) (i32.const 0) (local.get $len)))
+      (func (export "init") (param $len i32) (memory.init $d (i32.const 0) (i32.const 0) (local.get $len)))
+      (func (export "table_grow") (param $n i32) (result i32) (table.grow 0 (ref.null func) (local.get $n)))
+      (func (export "table_fill") (param $n i32) (table.fill 0 (i32.const 0) (ref.null func) (local.get $n)))
+      (func (export "tick_then_fill") (call $tick) (memory.fill (i32.const 0) (i32.const 0x62) (i32.const 100))))"#;
+    let engine = Engine::new(Config::new().consume_fuel(true).epoch_interruption(true)).unwrap();
+    let mut store = Store::new(&engine, ());
+    store.set_epoch_deadline(1_000_000);
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("host", "tick", |caller: tenon::Caller<'_, ()>| caller.engine().increment_epoch()).unwrap();
+    let instance = linker.instantiate(&mut store, &Module::new(&engine, wat).unwrap()).unwrap();
+    let memory = instance.get_memory(&mut store, "memory").unwrap();
+    let func = |store: &mut Store<()>, name| instance.get_typed_func::<i32, ()>(store, name).unwrap();
+    let (fill, copy, init, table_fill) =
+        (func(&mut store, "fill"), func(&mut store, "copy"), func(&mut store, "init"), func(&mut store, "table_fill"));
+    let table_grow = instance.get_typed_func::<i32, i32>(&mut store, "table_grow").unwrap();
+
+    // Not enough for a 64 KiB fill: it traps before writing anything.
+    store.set_fuel(1_000).unwrap();
+    assert_eq!(trap_of(fill.call(&mut store, 65536)), Trap::OutOfFuel);
+    assert_eq!(memory.data(&store)[0], 0);
+    // Four instructions plus one unit per byte, element or page of work.
+    let cost = |store: &mut Store<()>, run: &mut dyn FnMut(&mut Store<()>)| {
+        store.set_fuel(100_000).unwrap();
+        run(store);
+        100_000 - store.get_fuel().unwrap()
+    };
+    assert_eq!(cost(&mut store, &mut |s| fill.call(s, 1000).unwrap()), 4 + 1000);
+    assert_eq!(memory.data(&store)[999], 0x61);
+    assert_eq!(cost(&mut store, &mut |s| copy.call(s, 5000).unwrap()), 4 + 5000);
+    assert_eq!(cost(&mut store, &mut |s| init.call(s, 10).unwrap()), 4 + 10);
+    assert_eq!(cost(&mut store, &mut |s| table_fill.call(s, 7).unwrap()), 4 + 7);
+    assert_eq!(cost(&mut store, &mut |s| assert_eq!(table_grow.call(s, 5).unwrap(), 10)), 3 + 5);
+    // Asking for four billion elements costs four billion units, even though the growth would fail.
+    store.set_fuel(1_000_000).unwrap();
+    assert_eq!(trap_of(table_grow.call(&mut store, -1).map(drop)), Trap::OutOfFuel);
+
+    // The epoch passes the deadline inside the host call: the fill after it does not run.
+    store.set_fuel(1_000_000).unwrap();
+    store.set_epoch_deadline(1);
+    let tick_then_fill = instance.get_typed_func::<(), ()>(&mut store, "tick_then_fill").unwrap();
+    assert_eq!(trap_of(tick_then_fill.call(&mut store, ())), Trap::Interrupt);
+    assert_eq!(memory.data(&store)[0], b'0', "the fill ran after the deadline"); // as `init` left it
+}
+
 #[test]
 fn fuel_needs_configuration() {
     let mut store = Store::new(&Engine::default(), ());
@@ -379,4 +435,104 @@ fn reused_memory_reservations_of_every_shape_start_zeroed() {
             }
         }
     }
+}
+
+/// A memory of one page that the exports read, write and grow; `grow_and_touch(n)` grows by one page and
+/// writes the new page's number at its start `n` times in one call, returning the sum of what it reads back.
+const GROWING_MEMORY: &str = r#"(module
+  (memory (export "memory") 1)
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+  (func (export "grow_and_touch") (param $n i32) (result i32)
+    (local $at i32) (local $sum i32)
+    (block $done (loop $next
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $at (i32.mul (memory.grow (i32.const 1)) (i32.const 65536)))
+      (i32.store (local.get $at) (i32.div_u (local.get $at) (i32.const 65536)))
+      (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $at))))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $next)))
+    (local.get $sum)))"#;
+
+/// As in Wasmtime, a memory whose largest size does not fit in `memory_reservation` is allocated at its
+/// size (plus `memory_reservation_for_growth`) and moves when it outgrows that: its contents survive, code
+/// uses the new base (in the function that grew it too, and in another instance importing the memory),
+/// and bounds stay exact.
+#[test]
+fn memories_that_outgrow_their_reservation_move() {
+    let importer = r#"(module
+      (import "probe" "memory" (memory 1))
+      (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+    let moving = |signals: bool| {
+        let mut config = Config::new();
+        config.memory_reservation(0).memory_reservation_for_growth(0).memory_guard_size(0).signals_based_traps(signals);
+        config
+    };
+    let mut small_reservation = Config::new();
+    small_reservation.memory_reservation(1 << 20).memory_reservation_for_growth(1 << 20);
+    for config in [moving(true), moving(false), small_reservation] {
+        let engine = Engine::new(&config).unwrap();
+        let mut store = Store::new(&engine, ());
+        let probe = instance(&engine, &mut store, GROWING_MEMORY);
+        let memory = probe.get_memory(&mut store, "memory").unwrap();
+        let mut linker = Linker::new(&engine);
+        linker.define(&store, "probe", "memory", memory).unwrap();
+        let other = linker.instantiate(&mut store, &Module::new(&engine, importer).unwrap()).unwrap();
+        let write = probe.get_typed_func::<(i32, i32), ()>(&mut store, "store").unwrap();
+        let load = probe.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+        let touch = probe.get_typed_func::<i32, i32>(&mut store, "grow_and_touch").unwrap();
+        let other_load = other.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+        let other_grow = other.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+
+        write.call(&mut store, (100, 0x1234_5678)).unwrap();
+        let base = memory.data_ptr(&store) as usize;
+        assert_eq!(touch.call(&mut store, 40).unwrap(), (1..=40).sum::<i32>());
+        assert_eq!(memory.size(&store), 41);
+        assert_ne!(memory.data_ptr(&store) as usize, base, "41 pages do not fit where 1 was");
+        assert_eq!(load.call(&mut store, 100).unwrap(), 0x1234_5678);
+        assert_eq!(other_load.call(&mut store, 100).unwrap(), 0x1234_5678);
+        assert_eq!(other_load.call(&mut store, 40 * 65536).unwrap(), 40);
+        // Grown by the importer, used by the exporter.
+        assert_eq!(other_grow.call(&mut store, 10).unwrap(), 41);
+        write.call(&mut store, (50 * 65536, 7)).unwrap();
+        assert_eq!(load.call(&mut store, 50 * 65536).unwrap(), 7);
+        assert_eq!(memory.data(&store)[50 * 65536], 7);
+        let end = 51 * 65536;
+        assert_eq!(load.call(&mut store, end - 4).unwrap(), 0);
+        for (who, f) in [("exporter", load), ("importer", other_load)] {
+            let err = f.call(&mut store, end - 2).unwrap_err();
+            assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds), "{who}: {err:#}");
+        }
+        // A host-side grow moves it too.
+        memory.grow(&mut store, 100).unwrap();
+        assert_eq!(other_load.call(&mut store, 50 * 65536).unwrap(), 7);
+    }
+}
+
+/// With `memory_may_move(false)` the reservation is a hard limit: growth past it fails, and a memory whose
+/// minimum does not fit fails to instantiate. Memories of no pages need no address space at all.
+#[test]
+fn memories_that_may_not_move_stay_within_their_reservation() {
+    let mut config = Config::new();
+    config.memory_reservation(1 << 20).memory_may_move(false);
+    let engine = Engine::new(&config).unwrap();
+    let mut store = Store::new(&engine, ());
+    let probe = instance(&engine, &mut store, &memory_probe(1));
+    let grow = probe.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+    assert_eq!(grow.call(&mut store, 15).unwrap(), 1);
+    assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
+    let module = Module::new(&engine, memory_probe(17)).unwrap();
+    let err = Linker::new(&engine).instantiate(&mut store, &module).unwrap_err();
+    assert!(err.to_string().contains("exceeds memory limits"), "{err:#}");
+
+    let mut config = Config::new();
+    config.memory_reservation(0).memory_guard_size(0);
+    let engine = Engine::new(&config).unwrap();
+    let mut store = Store::new(&engine, ());
+    let empty = instance(&engine, &mut store, r#"(module (memory (export "m") 0 0))"#);
+    assert_eq!(empty.get_memory(&mut store, "m").unwrap().size(&store), 0);
+    let probe = instance(&engine, &mut store, &memory_probe(0));
+    let grow = probe.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+    assert_eq!(grow.call(&mut store, 2).unwrap(), 0);
 }

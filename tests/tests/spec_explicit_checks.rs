@@ -1,5 +1,6 @@
 //! The spec suite with `Config::signals_based_traps(false)`: explicit bounds checks everywhere and every
-//! trap raised without a signal. This file is its own test process (a `harness = false` target, whose
+//! trap raised without a signal; then again with memories that have no room to grow and move whenever they
+//! do (`memory_reservation(0)`, `memory_reservation_for_growth(0)`). This file is its own test process (a `harness = false` target, whose
 //! summary `cargo test` prints) and creates no engine that installs signal handlers, so a trap that still
 //! relied on one would kill the process; it also checks at the end that no handler for SIGILL or SIGFPE
 //! (the signals of trapping instructions) was installed.
@@ -9,8 +10,13 @@ mod common;
 fn main() {
     every_trap_kind_without_signals();
     println!("every trap kind without signals: ok");
+    let tiers = ["wasm2", "multi-memory", "function-references"];
     let config = tenon::Config::new().signals_based_traps(false).clone();
-    let problems = common::run_tiers("explicit checks", &config, &["wasm2", "multi-memory", "function-references"]);
+    let mut problems = common::run_tiers("explicit checks", &config, &tiers);
+    // Memories with no reservation beyond their size, which move whenever they grow.
+    let mut moving = config.clone();
+    moving.memory_reservation(0).memory_reservation_for_growth(0).memory_guard_size(0);
+    problems.extend(common::run_tiers("explicit checks, moving memories", &moving, &tiers));
     no_trap_signal_handlers();
     common::finish(problems);
 }

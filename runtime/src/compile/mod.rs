@@ -25,6 +25,11 @@ pub struct Tunables {
     /// Bytes past 4 GiB (the largest 32-bit index) that are guaranteed inaccessible: accesses whose static
     /// offset plus size fit need no bounds check. Zero when memories are not reserved 4 GiB plus guard.
     pub guard_size: u64,
+    /// Address space reserved per memory: with [`memory_may_move`](Self::memory_may_move), a memory whose
+    /// largest size exceeds it may move when it grows (see `WasmMemoryType::may_move`).
+    pub memory_reservation: u64,
+    /// Whether memories may move when they grow past their reservation.
+    pub memory_may_move: bool,
     /// Whether code counts fuel.
     pub consume_fuel: bool,
     /// Whether code checks the epoch deadline.

@@ -83,7 +83,7 @@ fn trusted() -> MemFlagsData {
 }
 
 /// Flags for loads of data that never changes while an instance lives (its context's fields, including
-/// memory bases, which never move; the type-id and builtin tables; the store context's epoch-counter
+/// the cached bases of memories that never move; the type-id and builtin tables; the store context's epoch-counter
 /// pointer): such loads may be merged and hoisted out of loops, and never trap.
 fn readonly() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
@@ -497,6 +497,20 @@ impl Translator<'_, '_> {
         }
     }
 
+    /// Before a bulk memory or table instruction: charges one unit of fuel per byte or element it is about
+    /// to process (`units`), then checks for interrupts as at a loop header, so that neither fuel nor an epoch
+    /// deadline can be outrun by one huge instruction (Wasmtime 48 charges the same).
+    fn charge_bulk(&mut self, units: Value) {
+        if let Some(fuel) = self.fuel {
+            let units = self.builder.ins().uextend(types::I64, units);
+            let consumed = self.builder.use_var(fuel);
+            let consumed = self.builder.ins().iadd(consumed, units);
+            let consumed = self.builder.ins().iadd_imm_s(consumed, std::mem::take(&mut self.fuel_pending));
+            self.builder.def_var(fuel, consumed);
+        }
+        self.check_interrupts();
+    }
+
     /// Writes the fuel variable back to the store, before calls (which may read or set it) and returns.
     fn save_fuel(&mut self) {
         if let Some(fuel) = self.fuel {
@@ -516,7 +530,8 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// At function entry and loop headers: traps if no fuel is left or the epoch deadline has been reached.
+    /// At function entry, loop headers and bulk instructions: traps if no fuel is left or the epoch deadline has
+    /// been reached.
     fn check_interrupts(&mut self) {
         if let Some(fuel) = self.fuel {
             let consumed = self.builder.use_var(fuel);
@@ -704,7 +719,14 @@ impl Translator<'_, '_> {
             wasmparser::MemArgTarget::Memory(m) => m,
             wasmparser::MemArgTarget::Array(_) => unreachable!("GC arrays are rejected by validation"),
         };
-        let base = self.vmctx_ptr(self.offsets.memory_base(memory));
+        let ty = self.module.memories[memory as usize];
+        let base = if ty.may_move(self.tunables.memory_reservation, self.tunables.memory_may_move) {
+            // Growing (in any call) may move it: read the base from the definition, not a cached copy.
+            let def = self.vmctx_ptr(self.offsets.memory(memory));
+            self.load_ptr(def, offsets::memory::BASE, trusted())
+        } else {
+            self.vmctx_ptr(self.offsets.memory_base(memory))
+        };
         let index = self.builder.ins().uextend(types::I64, index);
         let end = memarg.offset + size;
         if !self.tunables.signals_based_traps || end > self.tunables.guard_size {
@@ -989,11 +1011,13 @@ impl Translator<'_, '_> {
             }
             O::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
+                self.charge_bulk(len);
                 let mem = self.i32const(mem);
                 self.call_checked_builtin(Builtin::MemoryFill, &[mem, dst, val, len], TrapCode::HEAP_OUT_OF_BOUNDS);
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
+                self.charge_bulk(len);
                 let dst_mem = self.i32const(dst_mem);
                 let src_mem = self.i32const(src_mem);
                 self.call_checked_builtin(
@@ -1004,6 +1028,7 @@ impl Translator<'_, '_> {
             }
             O::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
+                self.charge_bulk(len);
                 let mem = self.i32const(mem);
                 let data = self.i32const(data_index);
                 self.call_checked_builtin(
@@ -1037,12 +1062,14 @@ impl Translator<'_, '_> {
             }
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
+                self.charge_bulk(delta);
                 let table = self.i32const(table);
                 let v = self.call_grow_builtin(Builtin::TableGrow, &[table, init, delta]);
                 self.push(v);
             }
             O::TableFill { table } => {
                 let (dst, val, len) = self.pop3();
+                self.charge_bulk(len);
                 let table = self.i32const(table);
                 self.call_checked_builtin(
                     Builtin::TableFill,
@@ -1052,6 +1079,7 @@ impl Translator<'_, '_> {
             }
             O::TableCopy { dst_table, src_table } => {
                 let (dst, src, len) = self.pop3();
+                self.charge_bulk(len);
                 let dst_table = self.i32const(dst_table);
                 let src_table = self.i32const(src_table);
                 self.call_checked_builtin(
@@ -1062,6 +1090,7 @@ impl Translator<'_, '_> {
             }
             O::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
+                self.charge_bulk(len);
                 let table = self.i32const(table);
                 let elem = self.i32const(elem_index);
                 self.call_checked_builtin(

@@ -15,4 +15,7 @@ pub use code::{CompiledFunction, FrameInfo, FrameNames, FuncKey};
 pub use module::{EntityType, ModuleInfo};
 pub use offsets::VMOffsets;
 pub use trap::{Trap, TrapSite};
-pub use types::{WasmFuncType, WasmGlobalType, WasmHeapType, WasmMemoryType, WasmRefType, WasmTableType, WasmValType};
+pub use types::{
+    MAX_PAGES, WASM_PAGE_SIZE, WasmFuncType, WasmGlobalType, WasmHeapType, WasmMemoryType, WasmRefType, WasmTableType,
+    WasmValType,
+};

@@ -36,7 +36,7 @@ pub mod funcref {
 
 /// Offsets inside a `VMMemoryDefinition`: `{ base, current_length }`.
 pub mod memory {
-    /// Base address of the linear memory; it never moves.
+    /// Base address of the linear memory; it changes only when a memory that may move grows.
     pub const BASE: u32 = 0;
     /// Current size in bytes.
     pub const LENGTH: u32 = 8;
@@ -116,7 +116,8 @@ impl VMOffsets {
         Self::DEFINED_GLOBALS + (self.num_globals - self.num_imported_globals) * Self::GLOBAL_SIZE
     }
 
-    /// Offset of memory `index`'s base address (a copy of its definition's, which never changes).
+    /// Offset of memory `index`'s base address: a copy of its definition's for a memory that never moves,
+    /// null for one that may (code reads that one's base from the definition).
     pub fn memory_base(&self, index: u32) -> u32 {
         debug_assert!(index < self.num_memories);
         self.memory_bases_start() + index * PTR

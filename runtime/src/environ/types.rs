@@ -52,6 +52,11 @@ pub struct WasmFuncType {
     pub results: Box<[WasmValType]>,
 }
 
+/// Size of a wasm page.
+pub const WASM_PAGE_SIZE: usize = 65536;
+/// Largest number of pages a 32-bit memory may have.
+pub const MAX_PAGES: u64 = 65536;
+
 /// Limits of a 32-bit memory, in 64 KiB pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct WasmMemoryType {
@@ -59,6 +64,21 @@ pub struct WasmMemoryType {
     pub minimum: u64,
     /// The maximum size, if any.
     pub maximum: Option<u64>,
+}
+
+impl WasmMemoryType {
+    /// The largest size in bytes a memory of this type may reach (4 GiB without a declared maximum).
+    pub fn maximum_bytes(&self) -> u64 {
+        self.maximum.unwrap_or(MAX_PAGES).min(MAX_PAGES) * WASM_PAGE_SIZE as u64
+    }
+
+    /// Whether a memory of this type may move when it grows, in an engine that reserves `reservation` bytes
+    /// of address space per memory and lets memories move (`moving_allowed`): when its largest size does not
+    /// fit in the reservation. Compiled code caches the base of a memory that never moves, and reloads it
+    /// from the memory's definition where one may move; the runtime allocates by the same rule.
+    pub fn may_move(&self, reservation: u64, moving_allowed: bool) -> bool {
+        moving_allowed && self.maximum_bytes() > reservation
+    }
 }
 
 /// The element type and limits of a table.
