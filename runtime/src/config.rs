@@ -244,8 +244,8 @@ impl Config {
         self
     }
 
-    /// Whether wasm consumes fuel as it runs (default off): each instruction costs one unit (`nop`, `drop`
-    /// and block structure are free), bulk memory and table instructions (`memory.copy`, `memory.fill`,
+    /// Whether wasm consumes fuel as it runs (default off): entering a function costs one unit, and so does
+    /// each instruction (`nop`, `drop`, block structure, `unreachable` and `return` are free), bulk memory and table instructions (`memory.copy`, `memory.fill`,
     /// `memory.init`, `table.copy`, `table.fill`, `table.init`, `table.grow`) one more per byte or element
     /// they are asked to process, as in Wasmtime 48, and running out traps with [`Trap::OutOfFuel`](crate::Trap::OutOfFuel).
     /// A store starts with no fuel; give it some with [`Store::set_fuel`](crate::Store::set_fuel).

@@ -35,6 +35,8 @@ pub struct Report {
     pub typed: usize,
     /// Table elements compared (after instantiation and after each call).
     pub table_elements: usize,
+    /// Calls after which the fuel each engine consumed was compared (both count fuel and both returned).
+    pub fuel_compared: usize,
     /// The compared calls by [`Outcome::label`].
     pub outcomes: BTreeMap<&'static str, usize>,
     /// Calls that could not be compared, after which the module was abandoned.
@@ -153,6 +155,7 @@ fn call_exports<A: Run, B: Run>(
                 report.mismatch("refuelling", names, format!("{:?}", refuelled.0), format!("{:?}", refuelled.1));
                 return;
             }
+            let fuel_before = (a.fuel(), b.fuel());
             let typed = if call == TYPED_CALL { a.call_typed(name, &args) } else { None };
             report.typed += usize::from(typed.is_some());
             let (outcome_a, outcome_b) = (typed.unwrap_or_else(|| a.call(name, &args)), b.call(name, &args));
@@ -166,6 +169,15 @@ fn call_exports<A: Run, B: Run>(
             if !outcome_a.agrees_with(&outcome_b) {
                 report.mismatch(call, names, outcome_a.to_string(), outcome_b.to_string());
                 return;
+            }
+            if let ((Some(a_before), Some(b_before)), Outcome::Returned(_)) = (fuel_before, &outcome_a) {
+                let consumed = |before: u64, after: Option<u64>| before.saturating_sub(after.unwrap_or(0));
+                let (a_used, b_used) = (consumed(a_before, a.fuel()), consumed(b_before, b.fuel()));
+                report.fuel_compared += 1;
+                if a_used != b_used {
+                    report.mismatch(format!("fuel consumed by {call}"), names, a_used.to_string(), b_used.to_string());
+                    return;
+                }
             }
             if !compare_state(report, names, a, b, &exports, &call) {
                 return;

@@ -29,6 +29,11 @@ pub trait Run {
 
     /// The elements of the exported table `name`, if there is one of a comparable type.
     fn table(&mut self, name: &str) -> Option<Vec<Value>>;
+
+    /// The fuel left in the store, where the engine counts fuel in this setup.
+    fn fuel(&mut self) -> Option<u64> {
+        None
+    }
 }
 
 /// The names of the module's function exports, in the binary's export order: a non-null `funcref` is

@@ -262,6 +262,10 @@ impl Run for EngineRun {
         Some(memory.data(&self.store))
     }
 
+    fn fuel(&mut self) -> Option<u64> {
+        self.store.get_fuel().ok()
+    }
+
     fn table(&mut self, name: &str) -> Option<Vec<Value>> {
         let table = self.instance.get_table(&mut self.store, name)?;
         let size = table.size(&self.store);

@@ -42,10 +42,10 @@ fn fuel_stops_loops_and_recursion() {
     store.set_fuel(1_000).unwrap();
     assert_eq!(trap_of(recurse.call(&mut store, ())), Trap::OutOfFuel);
 
-    // Three instructions (two `local.get`s and an `i32.add`; `end` is free).
+    // The call, and three instructions (two `local.get`s and an `i32.add`; `end` is free).
     store.set_fuel(100).unwrap();
     assert_eq!(add.call(&mut store, (20, 22)).unwrap(), 42);
-    assert_eq!(store.get_fuel().unwrap(), 97);
+    assert_eq!(store.get_fuel().unwrap(), 96);
 }
 
 /// Bulk instructions cost one unit of fuel per byte or element on top of their own, charged before they
@@ -80,18 +80,18 @@ fn bulk_instructions_cost_fuel_by_size_and_check_epochs() {
     store.set_fuel(1_000).unwrap();
     assert_eq!(trap_of(fill.call(&mut store, 65536)), Trap::OutOfFuel);
     assert_eq!(memory.data(&store)[0], 0);
-    // Four instructions plus one unit per byte, element or page of work.
+    // The call and four instructions, plus one unit per byte or element of work.
     let cost = |store: &mut Store<()>, run: &mut dyn FnMut(&mut Store<()>)| {
         store.set_fuel(100_000).unwrap();
         run(store);
         100_000 - store.get_fuel().unwrap()
     };
-    assert_eq!(cost(&mut store, &mut |s| fill.call(s, 1000).unwrap()), 4 + 1000);
+    assert_eq!(cost(&mut store, &mut |s| fill.call(s, 1000).unwrap()), 5 + 1000);
     assert_eq!(memory.data(&store)[999], 0x61);
-    assert_eq!(cost(&mut store, &mut |s| copy.call(s, 5000).unwrap()), 4 + 5000);
-    assert_eq!(cost(&mut store, &mut |s| init.call(s, 10).unwrap()), 4 + 10);
-    assert_eq!(cost(&mut store, &mut |s| table_fill.call(s, 7).unwrap()), 4 + 7);
-    assert_eq!(cost(&mut store, &mut |s| assert_eq!(table_grow.call(s, 5).unwrap(), 10)), 3 + 5);
+    assert_eq!(cost(&mut store, &mut |s| copy.call(s, 5000).unwrap()), 5 + 5000);
+    assert_eq!(cost(&mut store, &mut |s| init.call(s, 10).unwrap()), 5 + 10);
+    assert_eq!(cost(&mut store, &mut |s| table_fill.call(s, 7).unwrap()), 5 + 7);
+    assert_eq!(cost(&mut store, &mut |s| assert_eq!(table_grow.call(s, 5).unwrap(), 10)), 4 + 5);
     // Asking for four billion elements costs four billion units, even though the growth would fail.
     store.set_fuel(1_000_000).unwrap();
     assert_eq!(trap_of(table_grow.call(&mut store, -1).map(drop)), Trap::OutOfFuel);

@@ -65,9 +65,9 @@ impl Engines {
         }
     }
 
-    /// Runs the three pairwise comparisons of `module` under `setup`; returns the verdict and, unless all
-    /// agree, a description of each disagreement.
-    fn triage(&self, module: &TestModule, setup: Setup) -> (Verdict, Vec<String>) {
+    /// Runs the three pairwise comparisons of `module` under `setup`; returns the verdict, a description of
+    /// each disagreement, and the calls after which Tenon's and Wasmtime's fuel consumption was compared.
+    fn triage(&self, module: &TestModule, setup: Setup) -> (Verdict, Vec<String>, usize) {
         let tenon = &self.tenon.iter().find(|(s, _)| *s == setup).unwrap().1;
         let wasmtime = &self.wasmtime.iter().find(|(s, _)| *s == setup).unwrap().1;
         let wasm = &module.wasm;
@@ -86,9 +86,10 @@ impl Engines {
             (false, false, false) => Verdict::AllDiffer,
             (true, true, false) => Verdict::Inconclusive,
         };
+        let fuel_compared = tenon_wasmtime.fuel_compared;
         let reports = [tenon_wasmi, tenon_wasmtime, wasmtime_wasmi];
         let found = reports.iter().flat_map(|report| report.mismatches.first()).map(|m| m.to_string()).collect();
-        (verdict, found)
+        (verdict, found, fuel_compared)
     }
 }
 
@@ -124,13 +125,14 @@ fn main() -> ExitCode {
     let print_wat = args.iter().any(|a| a == "--wat");
     let engines = Engines::new();
     let mut counts: BTreeMap<Verdict, usize> = BTreeMap::new();
-    let mut runs = 0;
+    let (mut runs, mut fuel_compared) = (0, 0);
     for seed in seeds.clone() {
         let Some(module) = generate::from_seed(seed) else { continue };
         let setups = only.map_or_else(|| setups(seed, all), |setup| vec![setup]);
         for setup in setups {
             runs += 1;
-            let (verdict, found) = engines.triage(&module, setup);
+            let (verdict, found, fuel) = engines.triage(&module, setup);
+            fuel_compared += fuel;
             *counts.entry(verdict).or_default() += 1;
             if verdict != Verdict::Agree {
                 println!("seed {seed} ({setup:?}): {verdict:?}");
@@ -143,6 +145,9 @@ fn main() -> ExitCode {
             }
         }
     }
-    println!("fuzz-triage: seeds {}..{}, {runs} runs: {counts:?}", seeds.start, seeds.end);
+    println!(
+        "fuzz-triage: seeds {}..{}, {runs} runs: {counts:?}; Tenon's and Wasmtime's fuel use compared after {fuel_compared} calls",
+        seeds.start, seeds.end
+    );
     if counts.contains_key(&Verdict::TenonOutvoted) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }

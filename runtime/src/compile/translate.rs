@@ -153,7 +153,8 @@ pub fn translate_function(
         builtin_signatures: HashMap::new(),
         store_ctx,
         fuel: None,
-        fuel_pending: 0,
+        // Every call costs one unit, even of an empty function (as in Wasmtime).
+        fuel_pending: 1,
     };
     if tunables.consume_fuel {
         let fuel = t.builder.declare_var(types::I64);
@@ -463,12 +464,17 @@ impl Translator<'_, '_> {
         self.reachable = false;
     }
 
-    /// Charges `op`'s cost (one unit, except for `nop`, `drop` and block structure, which are free). The
-    /// charge is applied to the fuel variable at every point where control leaves straight-line code.
+    /// Charges `op`'s cost: one unit, except for `nop`, `drop`, block structure, `unreachable` and `return`,
+    /// which are free (Wasmtime 48's default costs, with one unit per function entered). The charge is applied to the fuel variable at every
+    /// point where control leaves straight-line code.
     fn consume_fuel(&mut self, op: &Operator<'_>) {
         use Operator as O;
         let Some(fuel) = self.fuel else { return };
-        if !matches!(op, O::Nop | O::Drop | O::Block { .. } | O::Loop { .. } | O::End | O::Else) {
+        let free = matches!(
+            op,
+            O::Nop | O::Drop | O::Block { .. } | O::Loop { .. } | O::End | O::Else | O::Unreachable | O::Return
+        );
+        if !free {
             self.fuel_pending += 1;
         }
         let leaves_block = matches!(
