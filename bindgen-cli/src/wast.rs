@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
-use tenon::{Engine, ExternRef, Instance, Linker, Module, Store, Trap, Val};
+use tenon::{Engine, ExternRef, Func, Instance, Linker, Module, Store, Trap, Val};
 use wast::core::{NanPattern, WastArgCore, WastRetCore};
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
@@ -217,12 +217,30 @@ fn expect_ok(result: Result<()>) -> Outcome {
     }
 }
 
+/// A module's function exports: the function index each names, and its name.
+type FuncExports = Vec<(u32, String)>;
+
+/// The function exports of a module binary (none if it does not parse: it then does not compile either).
+fn func_exports(binary: &[u8]) -> FuncExports {
+    let mut exports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(binary) {
+        if let Ok(wasmparser::Payload::ExportSection(section)) = payload {
+            let funcs = section.into_iter().flatten().filter(|e| e.kind == wasmparser::ExternalKind::Func);
+            exports.extend(funcs.map(|e| (e.index, e.name.to_string())));
+        }
+    }
+    exports
+}
+
 struct Runner {
     store: Store<()>,
     linker: Linker<()>,
     current: Option<Instance>,
     instances: HashMap<String, Instance>,
-    definitions: HashMap<String, Module>,
+    /// Module definitions by name, with the function indices their exports name.
+    definitions: HashMap<String, (Module, FuncExports)>,
+    /// Each instance's exported functions by function index, to check `(ref.func N)` results.
+    exported_funcs: HashMap<Instance, Vec<(u32, Func)>>,
     /// Whether the current module is one the skip list skipped.
     current_skipped: bool,
     /// Names of skipped modules (and of module definitions), whose commands are skipped too.
@@ -243,6 +261,7 @@ impl Runner {
             current: None,
             instances: HashMap::new(),
             definitions: HashMap::new(),
+            exported_funcs: HashMap::new(),
             current_skipped: false,
             skipped_modules: HashSet::new(),
             skipped_registrations: HashSet::new(),
@@ -288,7 +307,7 @@ impl Runner {
         match directive {
             WastDirective::Module(mut module) => {
                 let name = module.name().map(|id| id.name().to_string());
-                let compiled = match module.encode().map_err(anyhow::Error::from).and_then(|b| Module::from_binary(self.engine(), &b)) {
+                let (compiled, func_exports) = match self.compile(&mut module) {
                     Ok(compiled) => compiled,
                     Err(e) => return Outcome::Failed(format!("{e:#}")),
                 };
@@ -299,6 +318,7 @@ impl Runner {
                 }
                 match self.linker.instantiate(&mut self.store, &compiled) {
                     Ok(instance) => {
+                        self.record_func_exports(instance, &func_exports);
                         self.current = Some(instance);
                         self.current_skipped = false;
                         if let Some(name) = name {
@@ -312,7 +332,7 @@ impl Runner {
             }
             WastDirective::ModuleDefinition(mut module) => {
                 let name = module.name().map(|id| id.name().to_string());
-                match module.encode().map_err(anyhow::Error::from).and_then(|b| Module::from_binary(self.engine(), &b)) {
+                match self.compile(&mut module) {
                     Ok(compiled) => {
                         if let Some(name) = name {
                             self.skipped_modules.remove(&name);
@@ -330,11 +350,12 @@ impl Runner {
                     self.skipped_modules.extend(instance.map(|i| i.name().to_string()));
                     return Outcome::Skipped;
                 }
-                let Some(compiled) = self.definitions.get(module.name()).cloned() else {
+                let Some((compiled, func_exports)) = self.definitions.get(module.name()).cloned() else {
                     return Outcome::Failed(format!("unknown module definition `{}`", module.name()));
                 };
                 match self.linker.instantiate(&mut self.store, &compiled) {
                     Ok(created) => {
+                        self.record_func_exports(created, &func_exports);
                         self.current = Some(created);
                         self.current_skipped = false;
                         if let Some(name) = instance {
@@ -366,8 +387,13 @@ impl Runner {
                 if self.execution_uses_skipped(&exec) {
                     return Outcome::Skipped;
                 }
+                let instance = match &exec {
+                    WastExecute::Invoke(invoke) => self.instance(invoke.module.map(|m| m.name())).ok(),
+                    WastExecute::Get { module, .. } => self.instance(module.map(|m| m.name())).ok(),
+                    WastExecute::Wat(_) => None,
+                };
                 match self.execute(exec) {
-                    Ok(actual) => self.check_results(&actual, &results),
+                    Ok(actual) => self.check_results(instance, &actual, &results),
                     Err(e) => Outcome::Failed(format!("{e:#}")),
                 }
             }
@@ -421,6 +447,22 @@ impl Runner {
             WastExecute::Get { module, .. } => self.uses_skipped(module.map(|m| m.name())),
             WastExecute::Wat(_) => false,
         }
+    }
+
+    /// Compiles a script module, and lists the function indices its exports name.
+    fn compile(&self, module: &mut QuoteWat<'_>) -> Result<(Module, FuncExports)> {
+        let binary = module.encode()?;
+        let compiled = Module::from_binary(self.engine(), &binary)?;
+        Ok((compiled, func_exports(&binary)))
+    }
+
+    /// Remembers `instance`'s exported functions by index.
+    fn record_func_exports(&mut self, instance: Instance, exports: &FuncExports) {
+        let funcs = exports
+            .iter()
+            .filter_map(|(index, name)| Some((*index, instance.get_func(&mut self.store, name)?)))
+            .collect();
+        self.exported_funcs.insert(instance, funcs);
     }
 
     fn compile_quoted(&mut self, mut module: QuoteWat<'_>) -> Result<()> {
@@ -482,13 +524,14 @@ impl Runner {
         })
     }
 
-    fn check_results(&self, actual: &[Val], expected: &[WastRet<'_>]) -> Outcome {
+    /// Checks `actual` against `expected`, for a command on `instance` (which `(ref.func N)` refers to).
+    fn check_results(&self, instance: Option<Instance>, actual: &[Val], expected: &[WastRet<'_>]) -> Outcome {
         if actual.len() != expected.len() {
             return Outcome::Failed(format!("expected {} results, got {}", expected.len(), actual.len()));
         }
         for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
             let WastRet::Core(e) = e else { return Outcome::Unsupported("component results".into()) };
-            match self.matches(a, e) {
+            match self.matches(instance, a, e) {
                 Ok(true) => {}
                 Ok(false) => return Outcome::Failed(format!("result {i}: expected {e:?}, got {a:?}")),
                 Err(why) => return Outcome::Unsupported(format!("result {i}: {why:#}")),
@@ -497,7 +540,7 @@ impl Runner {
         Outcome::Passed
     }
 
-    fn matches(&self, actual: &Val, expected: &WastRetCore<'_>) -> Result<bool> {
+    fn matches(&self, instance: Option<Instance>, actual: &Val, expected: &WastRetCore<'_>) -> Result<bool> {
         Ok(match (actual, expected) {
             (Val::I32(a), WastRetCore::I32(e)) => a == e,
             (Val::I64(a), WastRetCore::I64(e)) => a == e,
@@ -515,8 +558,19 @@ impl Runner {
             (Val::FuncRef(f), WastRetCore::RefNull(ty)) => f.is_none() && null_of(ty.as_ref(), "func")?,
             (Val::ExternRef(e), WastRetCore::RefNull(ty)) => e.is_none() && null_of(ty.as_ref(), "extern")?,
             (Val::FuncRef(f), WastRetCore::RefFunc(None)) => f.is_some(),
-            (Val::FuncRef(_), WastRetCore::RefFunc(Some(index))) => {
-                bail!("checking which function `(ref.func {index:?})` names is not supported yet")
+            (Val::FuncRef(f), WastRetCore::RefFunc(Some(index))) => {
+                let expected = match index {
+                    wast::token::Index::Num(n, _) => instance
+                        .and_then(|instance| self.exported_funcs.get(&instance))
+                        .and_then(|funcs| funcs.iter().find(|(i, _)| i == n))
+                        .map(|&(_, func)| func),
+                    wast::token::Index::Id(_) => None,
+                };
+                // Only exported functions have handles the runner can compare with.
+                let Some(expected) = expected else {
+                    bail!("checking `(ref.func {index:?})` needs the function to be exported: not supported yet")
+                };
+                *f == Some(expected)
             }
             (Val::ExternRef(e), WastRetCore::RefExtern(expected)) => match (e, expected) {
                 (None, _) => false,
@@ -525,7 +579,7 @@ impl Runner {
             },
             (_, WastRetCore::Either(options)) => {
                 for option in options {
-                    if self.matches(actual, option)? {
+                    if self.matches(instance, actual, option)? {
                         return Ok(true);
                     }
                 }

@@ -65,6 +65,9 @@ fn scripts_that_must_fail_fail() {
         ("accepted.wast", r#"(assert_invalid (module (func)) "type mismatch")"#, "but it succeeded"),
         ("wrong-null.wast", r#"(module (func (export "f") (result externref) (ref.null extern)))
             (assert_return (invoke "f") (ref.null func))"#, "result 0: expected"),
+        ("wrong-function.wast", r#"(module (func (export "a")) (func (export "b"))
+              (func (export "f") (result funcref) (ref.func 0)) (elem declare func 0))
+            (assert_return (invoke "f") (ref.func 1))"#, "result 0: expected"),
     ];
     for (name, script, message) in cases {
         let files = write("fail", &[(name, script)]);
@@ -86,6 +89,26 @@ fn unsupported_refusals_are_not_passes() {
     let (stdout, stderr, ok) = outcome(&tenon_wast(&files, None));
     assert!(ok, "{stdout}{stderr}");
     assert!(stdout.contains("1 passed, 0 failed, 1 unsupported, 0 skipped"), "{stdout}");
+}
+
+/// `(ref.func N)` results name a function of the invoked module: the runner checks which, where an export
+/// gives it a handle to compare with, and counts the rest as unsupported.
+#[test]
+fn ref_func_results_are_checked_by_identity() {
+    let files = write("ref-func", &[("ref-func.wast", r#"
+        (module $m
+          (func (export "a")) (func (export "b")) (func $hidden)
+          (func (export "f") (param i32) (result funcref)
+            (select (result funcref) (ref.func 1) (ref.func 2) (local.get 0)))
+          (elem declare func 1 2))
+        (assert_return (invoke "f" (i32.const 1)) (ref.func 1))
+        (assert_return (invoke $m "f" (i32.const 1)) (ref.func 1))
+        (assert_return (invoke "f" (i32.const 1)) (ref.func))
+        (assert_return (invoke "f" (i32.const 0)) (ref.func 2))
+    "#)]);
+    let (stdout, stderr, ok) = outcome(&tenon_wast(&files, None));
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("4 passed, 0 failed, 1 unsupported, 0 skipped"), "{stdout}");
 }
 
 /// A script whose first module needs an unsupported proposal, then commands that use it and commands that
