@@ -93,8 +93,11 @@ fn execute(command: Command) -> Result<ExitCode> {
             };
             let engine = tenon::Engine::default();
             let mut failed = false;
+            let (mut total, mut files_passing) = (wast::Summary::default(), 0);
             for file in &files {
                 let summary = wast::run_file(&engine, file, &skips)?;
+                total.add_counts(&summary);
+                files_passing += usize::from(summary.passes());
                 for failure in &summary.failures {
                     eprintln!("{failure}");
                 }
@@ -108,6 +111,9 @@ fn execute(command: Command) -> Result<ExitCode> {
                 }
                 println!("{}: {}", file.display(), summary.counts());
                 failed |= summary.failed > 0 || !summary.revived.is_empty() || !unused.is_empty();
+            }
+            if files.len() > 1 {
+                println!("total: {files_passing} of {} files pass; {}", files.len(), total.counts());
             }
             Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }

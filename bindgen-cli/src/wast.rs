@@ -99,6 +99,14 @@ impl Summary {
         self.passed > 0 && self.failed == 0 && self.revived.is_empty()
     }
 
+    /// Adds `other`'s command counts to these (for a total over several scripts).
+    pub fn add_counts(&mut self, other: &Summary) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.unsupported += other.unsupported;
+        self.skipped += other.skipped;
+    }
+
     /// `N passed, N failed, N unsupported, N skipped`.
     pub fn counts(&self) -> String {
         format!("{} passed, {} failed, {} unsupported, {} skipped", self.passed, self.failed, self.unsupported, self.skipped)

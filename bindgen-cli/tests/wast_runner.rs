@@ -52,6 +52,20 @@ fn a_passing_script_passes() {
 }
 
 #[test]
+fn several_scripts_get_a_total() {
+    let files = write("total", &[
+        ("good.wast", r#"(module (func (export "f") (result i32) (i32.const 1)))
+            (assert_return (invoke "f") (i32.const 1))"#),
+        ("bad.wast", r#"(module (func (export "f") (result i32) (i32.const 1)))
+            (assert_return (invoke "f") (i32.const 2))
+            (assert_invalid (module (func (result v128) (i32.const 0))) "type mismatch")"#),
+    ]);
+    let (stdout, stderr, ok) = outcome(&tenon_wast(&files, None));
+    assert!(!ok, "{stdout}{stderr}");
+    assert!(stdout.contains("total: 1 of 2 files pass; 3 passed, 1 failed, 1 unsupported, 0 skipped"), "{stdout}");
+}
+
+#[test]
 fn scripts_that_must_fail_fail() {
     let cases = [
         ("wrong-return.wast", r#"(module (func (export "f") (result i32) (i32.const 1)))
