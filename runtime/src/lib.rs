@@ -32,6 +32,7 @@
 pub struct ReadmeDoctests;
 
 mod code;
+pub mod component;
 mod compile;
 mod config;
 mod environ;

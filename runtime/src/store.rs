@@ -73,6 +73,8 @@ pub struct StoreOpaque {
     /// Host functions placed in the store; compiled code points into their contexts.
     pub(crate) host_funcs: Vec<HostFuncHandle>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Component instances and functions.
+    pub(crate) components: crate::component::store::ComponentStore,
     /// The stack limit of the current outermost call into wasm, before any room kept for frames (see
     /// `enter_wasm`).
     stack_base: usize,
@@ -122,6 +124,7 @@ impl<T: 'static> Store<T> {
                     tags: Vec::new(),
                     host_funcs: Vec::new(),
                     externrefs: Vec::new(),
+                    components: Default::default(),
                     stack_base: usize::MAX,
                 },
                 data,

@@ -1,6 +1,7 @@
 //! Support code for Tenon's integration tests (which live in `tests/`): generating wasm modules from seeds
 //! and comparing Tenon with the wasmi interpreter on them, shared with the cargo-fuzz target in `fuzz/`.
 
+pub mod component;
 pub mod differential;
 pub mod generate;
 pub mod outcome;

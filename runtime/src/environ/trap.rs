@@ -30,10 +30,25 @@ pub enum Trap {
     OutOfFuel,
     /// A null reference was dereferenced.
     NullReference,
+    /// A component instance was entered when it may not be: after a trap, or while it is running.
+    CannotEnterComponent,
+    /// A component instance called an import when it may not (from `post-return` or `realloc`).
+    CannotLeaveComponent,
+    /// A `char` lifted from wasm was a surrogate or above `0x10FFFF`.
+    InvalidChar,
+    /// A string's bytes lie outside the guest's memory.
+    StringOutOfBounds,
+    /// A list's elements lie outside the guest's memory.
+    ListOutOfBounds,
+    /// A variant, enum, option or result had a discriminant beyond its cases.
+    InvalidDiscriminant,
+    /// A pointer into the guest's memory was not aligned for what it points to.
+    UnalignedPointer,
 }
 
 impl Trap {
-    /// Every trap, in the order of their codes (see [`TrapSite::code`]).
+    /// Every trap compiled code can raise, in the order of their codes (see [`TrapSite::code`]); the
+    /// component traps are raised by the component runtime only.
     const ALL: [Trap; 12] = [
         Trap::StackOverflow,
         Trap::MemoryOutOfBounds,
@@ -64,6 +79,13 @@ impl Trap {
             Trap::Interrupt => "interrupt",
             Trap::OutOfFuel => "all fuel consumed by WebAssembly",
             Trap::NullReference => "null reference",
+            Trap::CannotEnterComponent => "cannot enter component instance",
+            Trap::CannotLeaveComponent => "cannot leave component instance",
+            Trap::InvalidChar => "invalid `char` bit pattern",
+            Trap::StringOutOfBounds => "string content out-of-bounds",
+            Trap::ListOutOfBounds => "list content out-of-bounds",
+            Trap::InvalidDiscriminant => "invalid variant discriminant",
+            Trap::UnalignedPointer => "unaligned pointer",
         }
     }
 }

@@ -1,0 +1,262 @@
+//! [`Func`]: a component function the host calls; the call path that lowers arguments into the guest,
+//! calls the lifted core function, lifts its results and runs `post-return`, locking the instance down if
+//! anything traps.
+
+use super::abi::layout::field_offsets;
+use super::abi::lift::{FlatValues, LiftContext, offset};
+use super::abi::lower::{GuestMemory, LowerContext, typecheck};
+use super::abi::{AbiError, AbiResult, FlatType, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use super::store::{FuncData, Options};
+use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex};
+use super::types::ComponentFunc;
+use super::values::Val;
+use crate::store::Stored;
+use crate::{AsContext, AsContextMut, StoreContextMut, Trap};
+use anyhow::{Result, bail};
+use std::sync::Arc;
+
+/// A function a component instance exports, called with [`Val`]s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Func(pub(crate) Stored);
+
+impl Func {
+    /// The function's type.
+    pub fn ty(&self, store: impl AsContext) -> ComponentFunc {
+        let store = &store.as_context().0.opaque;
+        let data = store.components.funcs[store.index(self.0)];
+        ComponentFunc::new(store.components.instances[data.instance].component.types(), data.ty)
+    }
+
+    /// Calls the function with `params`, writing its results (none or one) to `results`. Arguments are
+    /// checked against the function's type first; then they are lowered into the guest (through its
+    /// `realloc` where they need memory), the core function runs, the results are lifted, and the guest's
+    /// `post-return` runs, all inside this call: there is no `post_return` to call afterwards.
+    ///
+    /// If the guest traps at any point (or produces a value it may not, such as an invalid `char`), the
+    /// error is returned and the instance is locked down: every later call into it fails with
+    /// [`Trap::CannotEnterComponent`].
+    pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
+        let mut store = store.as_context_mut();
+        let opaque = &store.0.get().opaque;
+        let data = opaque.components.funcs[opaque.index(self.0)];
+        call_lifted(&mut store, data, params, results)
+    }
+
+    /// Does nothing: Tenon runs `post-return` inside [`call`](Self::call). Kept so that code written for
+    /// Wasmtime, where this is required (Wasmtime 48 deprecates it too), compiles unchanged.
+    #[deprecated = "post-return runs inside `call`; this does nothing"]
+    pub fn post_return(&self, _store: impl AsContextMut) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Calls a lifted function with `Val`s: the host calling an export, or another instance calling it through
+/// a lowered import.
+pub(crate) fn call_lifted<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    func: FuncData,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<()> {
+    let types = store.0.get().opaque.components.instances[func.instance].component.types().clone();
+    let ty = types.func(func.ty);
+    if params.len() != ty.params.len() {
+        bail!("expected {} arguments, got {}", ty.params.len(), params.len());
+    }
+    let expected_results = ty.result.iter().count();
+    if results.len() != expected_results {
+        bail!("expected {expected_results} result slots, got {}", results.len());
+    }
+    for ((name, param_ty), value) in ty.params.iter().zip(params) {
+        typecheck(&types, *param_ty, value).map_err(|e| e.into_error(&format!("argument `{name}`")))?;
+    }
+    enter(store, func)?;
+    let result = run_lifted(store, &types, func, params, results);
+    let instance = &mut store.0.get_mut().opaque.components.instances[func.instance];
+    instance.nested[func.options.nested].entered = false;
+    if result.is_err() {
+        instance.poisoned = true;
+    }
+    result
+}
+
+/// Marks the (nested) instance `func` belongs to as running, or refuses with
+/// [`Trap::CannotEnterComponent`] if it may not be entered: after a trap, or while it runs already.
+fn enter<T: 'static>(store: &mut StoreContextMut<'_, T>, func: FuncData) -> Result<()> {
+    let instance = &mut store.0.get_mut().opaque.components.instances[func.instance];
+    let nested = &mut instance.nested[func.options.nested];
+    if instance.poisoned || nested.entered {
+        return Err(Trap::CannotEnterComponent.into());
+    }
+    nested.entered = true;
+    Ok(())
+}
+
+/// Sets whether the (nested) instance of `options` may call its imports.
+pub(crate) fn set_may_leave<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, options: Options, may: bool) {
+    store.0.get_mut().opaque.components.instances[instance].nested[options.nested].may_leave = may;
+}
+
+/// Lowers, calls, lifts and runs `post-return`; any error here locks the instance down.
+fn run_lifted<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    types: &Arc<ComponentTypes>,
+    func: FuncData,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<()> {
+    let ty = types.func(func.ty);
+    let mut flat = Vec::new();
+    {
+        let mut guest = StoreGuest { store: &mut *store, options: func.options, instance: func.instance };
+        let mut cx = LowerContext { types, guest: &mut guest, encoding: func.options.encoding };
+        match ty.params_abi.flat_count {
+            Some(_) => {
+                for ((name, param_ty), value) in ty.params.iter().zip(params) {
+                    cx.lower_flat(*param_ty, value, &mut flat).map_err(|e| e.into_error(&format!("argument `{name}`")))?;
+                }
+            }
+            None => {
+                let ptr = store_tuple(&mut cx, ty.params.iter().map(|(_, ty)| *ty), params, ty.params_abi.align, ty.params_abi.size)
+                    .map_err(|e| e.into_error("arguments"))?;
+                flat.push(ptr as u64);
+            }
+        }
+    }
+    let core_ty = func.core.ty(&*store);
+    let args: Vec<crate::Val> = core_ty.params().zip(&flat).map(|(ty, raw)| core_val(&ty, *raw)).collect();
+    let mut core_results: Vec<crate::Val> = core_ty.results().map(|ty| core_val(&ty, 0)).collect();
+    func.core.call(&mut *store, &args, &mut core_results)?;
+    let raw: Vec<u64> = core_results.iter().map(raw_bits).collect();
+    if let (Some(result_ty), Some(slot)) = (ty.result, results.first_mut()) {
+        *slot = lift_result(store, types, func.options, result_ty, &raw).map_err(|e| e.into_error("result"))?;
+    }
+    if let Some(post_return) = func.options.post_return {
+        set_may_leave(store, func.instance, func.options, false);
+        let result = post_return.call(&mut *store, &core_results, &mut []);
+        set_may_leave(store, func.instance, func.options, true);
+        result?;
+    }
+    Ok(())
+}
+
+/// Lifts a function's result from its flat core results: the value itself, or a pointer to it.
+fn lift_result<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    types: &ComponentTypes,
+    options: Options,
+    ty: InterfaceType,
+    raw: &[u64],
+) -> AbiResult<Val> {
+    let memory = options.memory.map_or(&[][..], |m| m.data(&*store));
+    let cx = LiftContext { types, memory, encoding: options.encoding };
+    if types.flat(ty, MAX_FLAT_RESULTS).is_some() {
+        return cx.lift_flat(ty, &mut FlatValues::new(raw));
+    }
+    let ptr = raw.first().copied().unwrap_or(0) as u32;
+    let abi = types.abi(ty);
+    check_pointer(ptr, abi.align, abi.size, memory.len())?;
+    cx.load(ty, ptr)
+}
+
+/// Allocates room for a tuple of `values` of types `tys` in the guest and stores them there; its address.
+pub(crate) fn store_tuple(
+    cx: &mut LowerContext<'_>,
+    tys: impl Iterator<Item = InterfaceType>,
+    values: &[Val],
+    align: u32,
+    size: u32,
+) -> AbiResult<u32> {
+    let ptr = cx.allocate(align, size)?;
+    let types = cx.types;
+    for (n, ((ty, at), value)) in field_offsets(types, tys).zip(values).enumerate() {
+        cx.store(ty, value, offset(ptr, at)?).map_err(|e| e.at_index(n))?;
+    }
+    Ok(ptr)
+}
+
+/// Checks that `size` bytes at `ptr` are aligned to `align` and inside a memory of `memory_len` bytes.
+pub(crate) fn check_pointer(ptr: u32, align: u32, size: u32, memory_len: usize) -> AbiResult<()> {
+    if !ptr.is_multiple_of(align) {
+        return Err(AbiError::trap(Trap::UnalignedPointer, format!("{ptr:#x} for alignment {align}")));
+    }
+    if ptr as u64 + size as u64 > memory_len as u64 {
+        return Err(AbiError::trap(Trap::MemoryOutOfBounds, format!("{size} bytes at {ptr:#x}, memory of {memory_len} bytes")));
+    }
+    Ok(())
+}
+
+/// A core value of type `ty` from raw bits.
+pub(crate) fn core_val(ty: &crate::ValType, raw: u64) -> crate::Val {
+    match ty {
+        crate::ValType::I64 => crate::Val::I64(raw as i64),
+        crate::ValType::F32 => crate::Val::F32(raw as u32),
+        crate::ValType::F64 => crate::Val::F64(raw),
+        _ => crate::Val::I32(raw as u32 as i32),
+    }
+}
+
+/// The raw bits of a core value (`i32` and `f32` zero-extended).
+pub(crate) fn raw_bits(val: &crate::Val) -> u64 {
+    match val {
+        crate::Val::I32(v) => *v as u32 as u64,
+        crate::Val::I64(v) => *v as u64,
+        crate::Val::F32(bits) => *bits as u64,
+        crate::Val::F64(bits) => *bits,
+        _ => 0,
+    }
+}
+
+/// The core value type of a flat type.
+pub(crate) fn core_type(ty: FlatType) -> crate::ValType {
+    match ty {
+        FlatType::I32 => crate::ValType::I32,
+        FlatType::I64 => crate::ValType::I64,
+        FlatType::F32 => crate::ValType::F32,
+        FlatType::F64 => crate::ValType::F64,
+    }
+}
+
+/// The core signature of function type `ty` as `canon lower` makes it: flat parameters (or one pointer
+/// beyond [`MAX_FLAT_PARAMS`]), then a return pointer if the result does not fit in [`MAX_FLAT_RESULTS`].
+pub(crate) fn lowered_signature(types: &ComponentTypes, ty: TypeFuncIndex) -> (Vec<crate::ValType>, Vec<crate::ValType>) {
+    let func = types.func(ty);
+    let mut params = super::abi::FlatTypes::new(MAX_FLAT_PARAMS);
+    let fits = func.params.iter().all(|(_, ty)| params.push_type(types, *ty));
+    let mut core_params: Vec<_> =
+        if fits { params.as_slice().iter().map(|t| core_type(*t)).collect() } else { vec![crate::ValType::I32] };
+    let mut core_results = Vec::new();
+    if let Some(result) = func.result {
+        match types.flat(result, MAX_FLAT_RESULTS) {
+            Some(flat) => core_results.extend(flat.as_slice().iter().map(|t| core_type(*t))),
+            None => core_params.push(crate::ValType::I32),
+        }
+    }
+    (core_params, core_results)
+}
+
+/// A guest's memory and `realloc` as a lowering sees them, through the store.
+pub(crate) struct StoreGuest<'a, 'b, T: 'static> {
+    pub store: &'a mut StoreContextMut<'b, T>,
+    pub options: Options,
+    /// The instance whose `realloc` this is (it may not call imports while `realloc` runs).
+    pub instance: usize,
+}
+
+impl<T: 'static> GuestMemory for StoreGuest<'_, '_, T> {
+    fn memory(&mut self) -> AbiResult<&mut [u8]> {
+        let memory = self.options.memory.ok_or_else(|| AbiError::msg("the function has no `memory` option"))?;
+        Ok(memory.data_mut(&mut *self.store))
+    }
+
+    fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> AbiResult<u32> {
+        let realloc = self.options.realloc.ok_or_else(|| AbiError::msg("the function has no `realloc` option"))?;
+        let args = [old_ptr, old_size, align, new_size].map(|v| crate::Val::I32(v as i32));
+        let mut result = [crate::Val::I32(0)];
+        set_may_leave(self.store, self.instance, self.options, false);
+        let called = realloc.call(&mut *self.store, &args, &mut result);
+        set_may_leave(self.store, self.instance, self.options, true);
+        called.map_err(|e| AbiError::guest(e, "in `realloc`"))?;
+        Ok(raw_bits(&result[0]) as u32)
+    }
+}

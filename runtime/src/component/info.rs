@@ -1,0 +1,102 @@
+//! The flattened description of a component that instantiation runs: its root imports, one list of
+//! initializers for everything it instantiates however deeply nested, its canonical options and its exports.
+
+use super::translate::StringEncoding;
+use super::type_table::{ItemType, TypeFuncIndex};
+
+/// A core item at run time: an export of a core instance created by an [`Initializer`], or a lowered
+/// function.
+#[derive(Clone, Debug)]
+pub enum CoreDef {
+    /// Export `name` of runtime core instance `instance`.
+    Export { instance: usize, name: String },
+    /// Lowered function number `n` (made by the `n`th [`Initializer::Lower`]).
+    Lowered(usize),
+}
+
+/// Where an imported item comes from: a root import, then export names into nested instances.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportPath {
+    /// The root import.
+    pub import: usize,
+    /// Export names, outermost first.
+    pub path: Vec<String>,
+}
+
+/// A component function at run time.
+#[derive(Clone, Debug)]
+pub enum FuncDef {
+    /// A function the host provides (through an import).
+    Import { path: ImportPath, ty: TypeFuncIndex },
+    /// A core function lifted with canonical options.
+    Lifted { ty: TypeFuncIndex, func: CoreDef, options: usize },
+}
+
+impl FuncDef {
+    /// The function's type.
+    pub fn ty(&self) -> TypeFuncIndex {
+        match self {
+            FuncDef::Import { ty, .. } | FuncDef::Lifted { ty, .. } => *ty,
+        }
+    }
+}
+
+/// Canonical options with their core items resolved to run-time definitions.
+#[derive(Clone, Debug, Default)]
+pub struct CanonOptions {
+    /// The component instance (of those flattening found, see [`ComponentInfo::num_component_instances`])
+    /// whose canonical function these options belong to: the callee of a lifted function, the caller of a
+    /// lowered one.
+    pub instance: usize,
+    /// The string encoding.
+    pub string_encoding: StringEncoding,
+    /// The memory values are read from and written to.
+    pub memory: Option<CoreDef>,
+    /// `realloc`, for lowering strings and lists into the memory.
+    pub realloc: Option<CoreDef>,
+    /// `post-return`, run after a lifted call's results are read.
+    pub post_return: Option<CoreDef>,
+}
+
+/// One step of instantiation.
+#[derive(Debug)]
+pub enum Initializer {
+    /// Instantiate static module `module` with these imports (in its import order); the next runtime core
+    /// instance.
+    InstantiateModule { module: usize, args: Vec<CoreDef> },
+    /// Make the next lowered function: a core function calling `callee` with options `options`.
+    Lower { callee: FuncDef, options: usize },
+}
+
+/// An export of the component.
+#[derive(Clone, Debug)]
+pub enum Export {
+    /// A function.
+    Func(FuncDef),
+    /// An instance, with its exports.
+    Instance(Vec<(String, Export)>),
+    /// A core module (a static one).
+    Module(usize),
+    /// A type.
+    Type,
+}
+
+/// A component, flattened.
+#[derive(Debug, Default)]
+pub struct ComponentInfo {
+    /// The root imports: names and types.
+    pub imports: Vec<(String, ItemType)>,
+    /// Instantiation, step by step.
+    pub initializers: Vec<Initializer>,
+    /// Canonical options, referred to by index.
+    pub options: Vec<CanonOptions>,
+    /// The exports, in order.
+    pub exports: Vec<(String, Export)>,
+    /// How many core instances instantiation creates.
+    pub num_instances: usize,
+    /// How many lowered functions instantiation creates.
+    pub num_lowered: usize,
+    /// How many component instances (the root and each nested instantiation) the flattened component holds;
+    /// each has its own re-entrance and `may_leave` state.
+    pub num_component_instances: usize,
+}

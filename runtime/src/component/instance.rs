@@ -1,0 +1,263 @@
+//! [`Instance`] and [`InstancePre`]: running a component's flattened initializers in a store, and finding
+//! its exports.
+
+use super::Component;
+use super::func::Func;
+use super::host::{Callee, lower};
+use super::info::{CoreDef, Export, FuncDef, ImportPath, Initializer};
+use super::linker::Definition;
+use super::store::{FuncData, InstanceData, Options};
+use crate::store::Stored;
+use crate::{AsContextMut, Extern, StoreContextMut};
+use anyhow::{Context, Result, bail};
+use std::sync::Arc;
+
+/// An instance of a component in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Instance(pub(crate) Stored);
+
+/// A component with its imports resolved and checked: instantiating it does no lookups and no checks.
+pub struct InstancePre<T: 'static> {
+    component: Component,
+    /// The definition of each root import (`None` for types).
+    imports: Arc<[Option<Definition<T>>]>,
+}
+
+impl<T: 'static> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        InstancePre { component: self.component.clone(), imports: self.imports.clone() }
+    }
+}
+
+/// The position of an export, found once with [`Instance::get_export_index`] and valid for every instance
+/// of the same component.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ComponentExportIndex {
+    component: usize,
+    path: Vec<usize>,
+}
+
+/// A way to name an export: by name, or by a [`ComponentExportIndex`].
+pub trait InstanceExportLookup {
+    /// The export's position in `exports` (of `component`), if there is one.
+    #[doc(hidden)]
+    fn lookup(&self, component: &Component) -> Option<Vec<usize>>;
+}
+
+impl InstanceExportLookup for str {
+    fn lookup(&self, component: &Component) -> Option<Vec<usize>> {
+        component.info().exports.iter().position(|(name, _)| name == self).map(|i| vec![i])
+    }
+}
+
+impl InstanceExportLookup for String {
+    fn lookup(&self, component: &Component) -> Option<Vec<usize>> {
+        self.as_str().lookup(component)
+    }
+}
+
+impl<L: InstanceExportLookup + ?Sized> InstanceExportLookup for &L {
+    fn lookup(&self, component: &Component) -> Option<Vec<usize>> {
+        (**self).lookup(component)
+    }
+}
+
+impl InstanceExportLookup for ComponentExportIndex {
+    fn lookup(&self, component: &Component) -> Option<Vec<usize>> {
+        (self.component == component_id(component)).then(|| self.path.clone())
+    }
+}
+
+/// An identity of a compiled component, for export indices.
+fn component_id(component: &Component) -> usize {
+    component.info() as *const _ as usize
+}
+
+impl<T: 'static> InstancePre<T> {
+    pub(crate) fn new(component: Component, imports: Vec<Option<Definition<T>>>) -> Self {
+        InstancePre { component, imports: imports.into() }
+    }
+
+    /// The component.
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// Instantiates the component in `store`.
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
+        let mut store = store.as_context_mut();
+        if !crate::Engine::same(store.engine(), self.component.engine()) {
+            bail!("the store and the component belong to different engines");
+        }
+        let instances = &mut store.0.get_mut().opaque.components.instances;
+        instances.push(InstanceData::new(self.component.clone()));
+        let index = instances.len() - 1;
+        for initializer in &self.component.info().initializers {
+            self.run(&mut store, index, initializer)?;
+        }
+        Ok(Instance(store.0.get().opaque.stored(index)))
+    }
+
+    fn run(&self, store: &mut StoreContextMut<'_, T>, index: usize, initializer: &Initializer) -> Result<()> {
+        match initializer {
+            Initializer::InstantiateModule { module, args } => {
+                let externs = args.iter().map(|def| core_item(store, index, def)).collect::<Result<Vec<_>>>()?;
+                let module = self.component.module(*module);
+                let core = crate::Instance::new(&mut *store, module, &externs)?;
+                store.0.get_mut().opaque.components.instances[index].core_instances.push(core);
+            }
+            Initializer::Lower { callee, options } => {
+                let types = self.component.types().clone();
+                let resolved = resolve_options(store, index, *options)?;
+                let callee_fn = match callee {
+                    FuncDef::Import { path, .. } => match self.import(path)? {
+                        Definition::Func(host) => Callee::Host(host.clone()),
+                        _ => bail!("import `{}` is not a function", self.path_name(path)),
+                    },
+                    FuncDef::Lifted { ty, func, options } => Callee::Lifted(lifted(store, index, *ty, func, *options)?),
+                };
+                let func = lower(store, index, &types, callee.ty(), resolved, callee_fn);
+                store.0.get_mut().opaque.components.instances[index].lowered.push(func);
+            }
+        }
+        Ok(())
+    }
+
+    /// The definition at an import path.
+    fn import(&self, path: &ImportPath) -> Result<&Definition<T>> {
+        let mut definition = self.imports[path.import].as_ref().context("a type import used as a value")?;
+        for name in &path.path {
+            definition = match definition {
+                Definition::Instance(items) => items.get(name).with_context(|| format!("no definition of `{name}`"))?,
+                _ => bail!("`{}` is not an instance", self.path_name(path)),
+            };
+        }
+        Ok(definition)
+    }
+
+    fn path_name(&self, path: &ImportPath) -> String {
+        let mut name = self.component.info().imports[path.import].0.clone();
+        for part in &path.path {
+            name = format!("{name}#{part}");
+        }
+        name
+    }
+}
+
+/// The core item `def` names in instance `index`.
+fn core_item<T: 'static>(store: &mut StoreContextMut<'_, T>, index: usize, def: &CoreDef) -> Result<Extern> {
+    let instance = &store.0.get().opaque.components.instances[index];
+    match def {
+        CoreDef::Lowered(n) => Ok(Extern::Func(instance.lowered[*n])),
+        CoreDef::Export { instance: core, name } => {
+            let core = instance.core_instances[*core];
+            core.get_export(&mut *store, name).with_context(|| format!("core instance has no export `{name}`"))
+        }
+    }
+}
+
+/// Canonical options `options` of instance `index`, resolved to handles (once).
+fn resolve_options<T: 'static>(store: &mut StoreContextMut<'_, T>, index: usize, options: usize) -> Result<Options> {
+    if let Some(resolved) = store.0.get().opaque.components.instances[index].options[options] {
+        return Ok(resolved);
+    }
+    let info = store.0.get().opaque.components.instances[index].component.clone();
+    let canon = &info.info().options[options];
+    let func = |store: &mut StoreContextMut<'_, T>, def: &Option<CoreDef>| -> Result<Option<crate::Func>> {
+        def.as_ref().map(|def| core_item(store, index, def)?.into_func().context("not a function")).transpose()
+    };
+    let memory = match &canon.memory {
+        Some(def) => Some(core_item(store, index, def)?.into_memory().context("not a memory")?),
+        None => None,
+    };
+    let resolved = Options {
+        nested: canon.instance,
+        encoding: canon.string_encoding,
+        memory,
+        realloc: func(store, &canon.realloc)?,
+        post_return: func(store, &canon.post_return)?,
+    };
+    store.0.get_mut().opaque.components.instances[index].options[options] = Some(resolved);
+    Ok(resolved)
+}
+
+/// A lifted function of instance `index`.
+fn lifted<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    index: usize,
+    ty: super::type_table::TypeFuncIndex,
+    func: &CoreDef,
+    options: usize,
+) -> Result<FuncData> {
+    let core = core_item(store, index, func)?.into_func().context("a lifted item that is not a function")?;
+    let options = resolve_options(store, index, options)?;
+    Ok(FuncData { instance: index, ty, core, options })
+}
+
+impl Instance {
+    /// The exported function `name` (or at a [`ComponentExportIndex`]), if there is one.
+    pub fn get_func(&self, mut store: impl AsContextMut, name: impl InstanceExportLookup) -> Option<Func> {
+        let mut store = store.as_context_mut();
+        let index = store.0.get().opaque.index(self.0);
+        let component = store.0.get().opaque.components.instances[index].component.clone();
+        let path = name.lookup(&component)?;
+        if let Some(&func) = store.0.get().opaque.components.instances[index].exported_funcs.get(&path) {
+            return Some(Func(store.0.get().opaque.stored(func)));
+        }
+        let Export::Func(FuncDef::Lifted { ty, func, options }) = export_at(&component, &path)? else { return None };
+        let data = lifted(&mut store, index, *ty, func, *options).ok()?;
+        let components = &mut store.0.get_mut().opaque.components;
+        components.funcs.push(data);
+        let func = components.funcs.len() - 1;
+        components.instances[index].exported_funcs.insert(path, func);
+        Some(Func(store.0.get().opaque.stored(func)))
+    }
+
+    /// The exported core module `name` (or at a [`ComponentExportIndex`]), if there is one.
+    pub fn get_module(&self, store: impl crate::AsContext, name: impl InstanceExportLookup) -> Option<crate::Module> {
+        let store = store.as_context();
+        let component = &store.0.opaque.components.instances[store.0.opaque.index(self.0)].component;
+        match export_at(component, &name.lookup(component)?)? {
+            Export::Module(index) => Some(component.module(*index).clone()),
+            _ => None,
+        }
+    }
+
+    /// The index of export `name`, at the top level (`instance` is `None`) or inside the exported instance
+    /// at `instance`.
+    pub fn get_export_index(
+        &self,
+        store: impl crate::AsContext,
+        instance: Option<&ComponentExportIndex>,
+        name: &str,
+    ) -> Option<ComponentExportIndex> {
+        let store = store.as_context();
+        let component = &store.0.opaque.components.instances[store.0.opaque.index(self.0)].component;
+        let mut path = match instance {
+            Some(index) => index.lookup(component)?,
+            None => Vec::new(),
+        };
+        let exports = match path.is_empty() {
+            true => &component.info().exports,
+            false => match export_at(component, &path)? {
+                Export::Instance(items) => items,
+                _ => return None,
+            },
+        };
+        path.push(exports.iter().position(|(n, _)| n == name)?);
+        Some(ComponentExportIndex { component: component_id(component), path })
+    }
+}
+
+/// The export at `path` (positions, outermost first).
+fn export_at<'a>(component: &'a Component, path: &[usize]) -> Option<&'a Export> {
+    let (first, rest) = path.split_first()?;
+    let mut export = &component.info().exports.get(*first)?.1;
+    for &i in rest {
+        export = match export {
+            Export::Instance(items) => &items.get(i)?.1,
+            _ => return None,
+        };
+    }
+    Some(export)
+}

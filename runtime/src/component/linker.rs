@@ -1,0 +1,202 @@
+//! [`Linker`]: the host's definitions of a component's imports, by name, checked against the component's
+//! import types when an instance is prepared.
+
+use super::Component;
+use super::host::HostFn;
+use super::instance::{Instance, InstancePre};
+use super::type_table::{ComponentTypes, ItemType};
+use super::types::ComponentFunc;
+use super::values::Val;
+use crate::{AsContextMut, Engine, Module, StoreContextMut};
+use anyhow::{Result, bail};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Definitions of a component's imports: host functions, instances of them (nested by interface name), and
+/// core modules.
+pub struct Linker<T: 'static> {
+    engine: Engine,
+    root: Namespace<T>,
+    allow_shadowing: bool,
+}
+
+/// The definitions of one instance (or the root), by name.
+pub(crate) type Namespace<T> = HashMap<String, Definition<T>>;
+
+/// One definition.
+pub(crate) enum Definition<T: 'static> {
+    Func(Arc<HostFn<T>>),
+    Instance(Namespace<T>),
+    Module(Module),
+}
+
+impl<T: 'static> Clone for Definition<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Definition::Func(f) => Definition::Func(f.clone()),
+            Definition::Instance(items) => Definition::Instance(items.clone()),
+            Definition::Module(m) => Definition::Module(m.clone()),
+        }
+    }
+}
+
+impl<T: 'static> Definition<T> {
+    fn kind(&self) -> &'static str {
+        match self {
+            Definition::Func(_) => "function",
+            Definition::Instance(_) => "instance",
+            Definition::Module(_) => "module",
+        }
+    }
+}
+
+/// The definitions of one instance of a [`Linker`] (or its root), to add to.
+pub struct LinkerInstance<'a, T: 'static> {
+    map: &'a mut Namespace<T>,
+    path: String,
+    allow_shadowing: bool,
+}
+
+impl<T: 'static> Linker<T> {
+    /// An empty linker for components of `engine`.
+    pub fn new(engine: &Engine) -> Self {
+        Linker { engine: engine.clone(), root: HashMap::new(), allow_shadowing: false }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether a definition may replace an earlier one of the same name (default: an error).
+    pub fn allow_shadowing(&mut self, allow: bool) -> &mut Self {
+        self.allow_shadowing = allow;
+        self
+    }
+
+    /// The root's definitions: imports named without an instance.
+    pub fn root(&mut self) -> LinkerInstance<'_, T> {
+        LinkerInstance { map: &mut self.root, path: String::new(), allow_shadowing: self.allow_shadowing }
+    }
+
+    /// The definitions of the instance imported as `name` (e.g. `wasi:cli/stdout@0.2.0`), made if new.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        self.root().into_instance(name)
+    }
+
+    /// Checks the component's imports against the definitions and resolves them, once: the result
+    /// instantiates quickly, any number of times.
+    pub fn instantiate_pre(&self, component: &Component) -> Result<InstancePre<T>> {
+        if !Engine::same(&self.engine, component.engine()) {
+            bail!("cross-`Engine` instantiation is not supported");
+        }
+        let types = component.types();
+        let imports = component
+            .info()
+            .imports
+            .iter()
+            .map(|(name, ty)| {
+                // Types are checked by validation; only their values need definitions.
+                if matches!(ty, ItemType::Type) {
+                    return Ok(None);
+                }
+                let definition = self.root.get(name).ok_or_else(|| {
+                    anyhow::anyhow!("component imports {} `{name}`, but a matching implementation was not found in the linker", describe(ty))
+                })?;
+                check(types, name, ty, definition)?;
+                Ok(Some(definition.clone()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(InstancePre::new(component.clone(), imports))
+    }
+
+    /// Instantiates `component` in `store` with these definitions.
+    pub fn instantiate(&self, store: impl AsContextMut<Data = T>, component: &Component) -> Result<Instance> {
+        self.instantiate_pre(component)?.instantiate(store)
+    }
+}
+
+impl<'a, T: 'static> LinkerInstance<'a, T> {
+    /// Defines a host function taking and returning [`Val`]s; it receives the import's type, and its
+    /// results are checked against it.
+    pub fn func_new(
+        &mut self,
+        name: &str,
+        func: impl Fn(StoreContextMut<'_, T>, ComponentFunc, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<()> {
+        self.insert(name, Definition::Func(Arc::new(func)))
+    }
+
+    /// Defines a core module import.
+    pub fn module(&mut self, name: &str, module: &Module) -> Result<()> {
+        self.insert(name, Definition::Module(module.clone()))
+    }
+
+    /// The definitions of the nested instance `name`, made if new.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        let path = self.child_path(name);
+        let entry = self.map.entry(name.to_string()).or_insert_with(|| Definition::Instance(HashMap::new()));
+        match entry {
+            Definition::Instance(map) => Ok(LinkerInstance { map, path, allow_shadowing: self.allow_shadowing }),
+            other => bail!("`{path}` is already defined as a {}", other.kind()),
+        }
+    }
+
+    /// Like [`instance`](Self::instance), consuming this one.
+    pub fn into_instance(self, name: &str) -> Result<LinkerInstance<'a, T>> {
+        let path = self.child_path(name);
+        let allow_shadowing = self.allow_shadowing;
+        let entry = self.map.entry(name.to_string()).or_insert_with(|| Definition::Instance(HashMap::new()));
+        match entry {
+            Definition::Instance(map) => Ok(LinkerInstance { map, path, allow_shadowing }),
+            other => bail!("`{path}` is already defined as a {}", other.kind()),
+        }
+    }
+
+    fn child_path(&self, name: &str) -> String {
+        if self.path.is_empty() { name.to_string() } else { format!("{}#{name}", self.path) }
+    }
+
+    fn insert(&mut self, name: &str, definition: Definition<T>) -> Result<()> {
+        if !self.allow_shadowing && self.map.contains_key(name) {
+            bail!("import `{}` is defined more than once", self.child_path(name));
+        }
+        self.map.insert(name.to_string(), definition);
+        Ok(())
+    }
+}
+
+/// Checks that `definition` can satisfy an import `name` of type `ty`.
+fn check<T: 'static>(types: &ComponentTypes, name: &str, ty: &ItemType, definition: &Definition<T>) -> Result<()> {
+    match (ty, definition) {
+        // Host functions taking `Val`s accept any type; their results are checked at each call.
+        (ItemType::Func(_), Definition::Func(_)) => Ok(()),
+        (ItemType::Instance(instance), Definition::Instance(items)) => {
+            for (export, export_ty) in types.instance(*instance).exports.iter() {
+                let path = format!("{name}#{export}");
+                match items.get(export) {
+                    Some(definition) => check(types, &path, export_ty, definition)?,
+                    None if matches!(export_ty, ItemType::Type) => {}
+                    None => bail!("component imports {} `{path}`, but a matching implementation was not found in the linker", describe(export_ty)),
+                }
+            }
+            Ok(())
+        }
+        (ItemType::Module, Definition::Module(_)) => Ok(()),
+        (ItemType::Type, _) => Ok(()),
+        (ty, definition) => {
+            bail!("import `{name}` has the wrong type: expected {}, found a {}", describe(ty), definition.kind())
+        }
+    }
+}
+
+/// "a function", "an instance", ...
+fn describe(ty: &ItemType) -> &'static str {
+    match ty {
+        ItemType::Func(_) => "a function",
+        ItemType::Instance(_) => "an instance",
+        ItemType::Module => "a module",
+        ItemType::Component => "a component",
+        ItemType::Type => "a type",
+    }
+}

@@ -1,0 +1,82 @@
+//! What a store keeps for components: each component instance's core instances, lowered functions,
+//! resolved canonical options and state, and the component functions handed out.
+
+use super::Component;
+use super::translate::StringEncoding;
+use super::type_table::TypeFuncIndex;
+use crate::{Func, Instance, Memory};
+use std::collections::HashMap;
+
+/// The component state of a store.
+#[derive(Default)]
+pub(crate) struct ComponentStore {
+    pub instances: Vec<InstanceData>,
+    pub funcs: Vec<FuncData>,
+}
+
+/// One component instance.
+pub(crate) struct InstanceData {
+    pub component: Component,
+    /// The core instances instantiation created, in order.
+    pub core_instances: Vec<Instance>,
+    /// The lowered functions instantiation created, in order.
+    pub lowered: Vec<Func>,
+    /// Canonical options resolved to the store's objects, once resolved.
+    pub options: Vec<Option<Options>>,
+    /// The component functions made for its exports, by export path.
+    pub exported_funcs: HashMap<Vec<usize>, usize>,
+    /// Whether anything trapped in it: then nothing may call into it any more.
+    pub poisoned: bool,
+    /// The state of each component instance it holds (the root and the nested ones).
+    pub nested: Vec<NestedState>,
+}
+
+/// The call state of one (possibly nested) component instance.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NestedState {
+    /// Whether it is running a call now: a call into it meanwhile is refused (no re-entrance).
+    pub entered: bool,
+    /// Whether it may call its imports: false while its `realloc` or `post-return` runs.
+    pub may_leave: bool,
+}
+
+/// Canonical options with their items as handles in the store.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Options {
+    /// The (nested) component instance they belong to.
+    pub nested: usize,
+    pub encoding: StringEncoding,
+    pub memory: Option<Memory>,
+    pub realloc: Option<Func>,
+    pub post_return: Option<Func>,
+}
+
+/// A component function: a core function lifted with options, in an instance.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FuncData {
+    /// The instance it belongs to.
+    pub instance: usize,
+    /// Its type.
+    pub ty: TypeFuncIndex,
+    /// The core function.
+    pub core: Func,
+    /// Its canonical options.
+    pub options: Options,
+}
+
+impl InstanceData {
+    /// A new, empty instance of `component`.
+    pub fn new(component: Component) -> Self {
+        let options = component.info().options.len();
+        let nested = vec![NestedState { entered: false, may_leave: true }; component.info().num_component_instances];
+        InstanceData {
+            component,
+            core_instances: Vec::new(),
+            lowered: Vec::new(),
+            options: vec![None; options],
+            exported_funcs: HashMap::new(),
+            poisoned: false,
+            nested,
+        }
+    }
+}

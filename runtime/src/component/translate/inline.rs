@@ -1,0 +1,331 @@
+//! Flattening: runs the root component's definitions at compile time, instantiating nested components in
+//! place with their arguments, so that what is left for run time is one list of core instantiations and
+//! lowerings ([`ComponentInfo`]). Nesting costs nothing when the component is instantiated.
+
+use super::{LocalCanonOptions, LocalInitializer, StaticComponent, StaticModule};
+use crate::component::info::{CanonOptions, ComponentInfo, CoreDef, Export, FuncDef, ImportPath, Initializer};
+use crate::component::type_table::{ComponentTypes, ItemType, TypeInstanceIndex};
+use anyhow::{Context, Result, bail};
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasmparser::{ComponentExternalKind, ComponentOuterAliasKind, ExternalKind};
+
+/// An item of a component's index spaces, as flattening sees it.
+#[derive(Clone)]
+enum ItemDef {
+    Func(FuncDef),
+    Instance(InstanceDef),
+    Module(ModuleDef),
+    Component(ComponentDef),
+    Type,
+}
+
+/// A component instance: imported, or made here (by instantiation or from items).
+#[derive(Clone)]
+enum InstanceDef {
+    Import { path: ImportPath, ty: TypeInstanceIndex },
+    Items(Rc<Vec<(String, ItemDef)>>),
+}
+
+/// A core module.
+#[derive(Clone)]
+enum ModuleDef {
+    Static(usize),
+    Import,
+}
+
+/// A component that can be instantiated: its definitions, and the index spaces of the components it is
+/// nested in (as they were where it was defined), for its outer aliases.
+#[derive(Clone)]
+struct ComponentDef {
+    index: usize,
+    outer: Option<Rc<Scope>>,
+}
+
+/// The module and component index spaces of an enclosing component.
+struct Scope {
+    modules: Vec<ModuleDef>,
+    components: Vec<ComponentDef>,
+    outer: Option<Rc<Scope>>,
+}
+
+/// A core instance: one created at run time, or one made of other core items.
+#[derive(Clone)]
+enum CoreInstanceDef {
+    Runtime(usize),
+    Items(Rc<Vec<(String, CoreDef)>>),
+}
+
+/// The index spaces of one component being run.
+#[derive(Default)]
+struct Frame {
+    /// Which component instance this is (see [`ComponentInfo::num_component_instances`]).
+    id: usize,
+    core_funcs: Vec<CoreDef>,
+    core_memories: Vec<CoreDef>,
+    core_tables: Vec<CoreDef>,
+    core_globals: Vec<CoreDef>,
+    core_tags: Vec<CoreDef>,
+    core_instances: Vec<CoreInstanceDef>,
+    modules: Vec<ModuleDef>,
+    funcs: Vec<FuncDef>,
+    instances: Vec<InstanceDef>,
+    components: Vec<ComponentDef>,
+    exports: Vec<(String, ItemDef)>,
+}
+
+/// What flattening builds.
+struct Inliner<'a, 'data> {
+    modules: &'a [StaticModule<'data>],
+    components: &'a [StaticComponent<'data>],
+    types: &'a ComponentTypes,
+    info: ComponentInfo,
+}
+
+/// Flattens the root component (the last of `components`).
+pub fn inline(modules: &[StaticModule<'_>], components: &[StaticComponent<'_>], types: &ComponentTypes) -> Result<ComponentInfo> {
+    let mut inliner = Inliner { modules, components, types, info: ComponentInfo::default() };
+    let root = components.len().checked_sub(1).context("no component")?;
+    let exports = inliner.run(root, None, None)?;
+    inliner.info.exports = exports.iter().map(|(name, item)| Ok((name.clone(), inliner.export(item)?))).collect::<Result<_>>()?;
+    Ok(inliner.info)
+}
+
+impl Inliner<'_, '_> {
+    /// Runs component `index` with `args` for its imports (`None`: it is the root, whose imports are the
+    /// component's imports); returns its exports.
+    fn run(
+        &mut self,
+        index: usize,
+        args: Option<&HashMap<&str, ItemDef>>,
+        outer: Option<Rc<Scope>>,
+    ) -> Result<Vec<(String, ItemDef)>> {
+        let mut frame = Frame { id: self.info.num_component_instances, ..Frame::default() };
+        self.info.num_component_instances += 1;
+        for initializer in &self.components[index].initializers {
+            self.step(&mut frame, initializer, args, &outer)?;
+        }
+        Ok(frame.exports)
+    }
+
+    fn step(
+        &mut self,
+        frame: &mut Frame,
+        initializer: &LocalInitializer<'_>,
+        args: Option<&HashMap<&str, ItemDef>>,
+        outer: &Option<Rc<Scope>>,
+    ) -> Result<()> {
+        match initializer {
+            LocalInitializer::Import { name, kind, ty } => {
+                let item = match args {
+                    Some(args) => args.get(name).cloned().with_context(|| format!("no argument for import `{name}`"))?,
+                    None => self.root_import(name, *kind, ty)?,
+                };
+                push_item(frame, item);
+            }
+            LocalInitializer::Lower { func, options } => {
+                let callee = frame.funcs[*func as usize].clone();
+                let options = self.options(frame, options);
+                self.info.initializers.push(Initializer::Lower { callee, options });
+                frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
+                self.info.num_lowered += 1;
+            }
+            LocalInitializer::Lift { ty, func, options } => {
+                let func = frame.core_funcs[*func as usize].clone();
+                let options = self.options(frame, options);
+                frame.funcs.push(FuncDef::Lifted { ty: *ty, func, options });
+            }
+            LocalInitializer::ModuleStatic(index) => frame.modules.push(ModuleDef::Static(*index)),
+            LocalInitializer::ModuleInstantiate { module, args } => {
+                let ModuleDef::Static(module) = frame.modules[*module as usize] else {
+                    bail!("instantiating an imported core module is not supported yet")
+                };
+                let given: HashMap<&str, &CoreInstanceDef> =
+                    args.iter().map(|(name, instance)| (*name, &frame.core_instances[*instance as usize])).collect();
+                let imports = &self.modules[module].imports;
+                let args = imports
+                    .iter()
+                    .map(|(module_name, name)| {
+                        let instance = given.get(module_name).with_context(|| format!("no instance for `{module_name}`"))?;
+                        core_export(instance, name)
+                    })
+                    .collect::<Result<_>>()?;
+                self.info.initializers.push(Initializer::InstantiateModule { module, args });
+                frame.core_instances.push(CoreInstanceDef::Runtime(self.info.num_instances));
+                self.info.num_instances += 1;
+            }
+            LocalInitializer::ModuleSynthetic(items) => {
+                let items = items.iter().map(|(name, kind, index)| (name.to_string(), core_item(frame, *kind, *index).clone())).collect();
+                frame.core_instances.push(CoreInstanceDef::Items(Rc::new(items)));
+            }
+            LocalInitializer::ComponentStatic(index) => {
+                let scope = Scope { modules: frame.modules.clone(), components: frame.components.clone(), outer: outer.clone() };
+                frame.components.push(ComponentDef { index: *index, outer: Some(Rc::new(scope)) });
+            }
+            LocalInitializer::ComponentInstantiate { component, args } => {
+                let component = frame.components[*component as usize].clone();
+                let args: HashMap<&str, ItemDef> =
+                    args.iter().map(|(name, kind, index)| Ok((*name, item(frame, *kind, *index)?))).collect::<Result<_>>()?;
+                let exports = self.run(component.index, Some(&args), component.outer)?;
+                frame.instances.push(InstanceDef::Items(Rc::new(exports)));
+            }
+            LocalInitializer::ComponentSynthetic(items) => {
+                let items = items.iter().map(|(name, kind, index)| Ok((name.to_string(), item(frame, *kind, *index)?)));
+                frame.instances.push(InstanceDef::Items(Rc::new(items.collect::<Result<_>>()?)));
+            }
+            LocalInitializer::AliasExport { instance, name } => {
+                let item = self.instance_export(&frame.instances[*instance as usize], name)?;
+                push_item(frame, item);
+            }
+            LocalInitializer::AliasCoreExport { instance, name, kind } => {
+                let def = core_export(&frame.core_instances[*instance as usize], name)?;
+                core_space(frame, *kind).push(def);
+            }
+            LocalInitializer::AliasOuter { kind, count, index } => {
+                let mut scope = outer.as_ref();
+                for _ in 1..*count {
+                    scope = scope.and_then(|s| s.outer.as_ref());
+                }
+                let scope = scope.context("an outer alias beyond the outermost component")?;
+                match kind {
+                    ComponentOuterAliasKind::CoreModule => frame.modules.push(scope.modules[*index as usize].clone()),
+                    ComponentOuterAliasKind::Component => frame.components.push(scope.components[*index as usize].clone()),
+                    // Types are the validator's business.
+                    ComponentOuterAliasKind::CoreType | ComponentOuterAliasKind::Type => {}
+                }
+            }
+            LocalInitializer::Export { name, kind, index } => {
+                let item = item(frame, *kind, *index)?;
+                frame.exports.push((name.to_string(), item.clone()));
+                push_item(frame, item);
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers a root import; the item it puts in the component's index space.
+    fn root_import(&mut self, name: &str, kind: ComponentExternalKind, ty: &ItemType) -> Result<ItemDef> {
+        self.info.imports.push((name.to_string(), ty.clone()));
+        let path = ImportPath { import: self.info.imports.len() - 1, path: Vec::new() };
+        imported_item(path, ty).with_context(|| format!("import `{name}` of kind {kind:?}"))
+    }
+
+    /// Export `name` of a component instance.
+    fn instance_export(&self, instance: &InstanceDef, name: &str) -> Result<ItemDef> {
+        match instance {
+            InstanceDef::Items(items) => {
+                items.iter().find(|(n, _)| n == name).map(|(_, item)| item.clone()).with_context(|| format!("no export `{name}`"))
+            }
+            InstanceDef::Import { path, ty } => {
+                let (_, ty) = self.types.instance(*ty).exports.iter().find(|(n, _)| n == name).context("no such export")?;
+                let mut path = path.clone();
+                path.path.push(name.to_string());
+                imported_item(path, ty)
+            }
+        }
+    }
+
+    /// Resolves canonical options to run-time definitions; their index.
+    fn options(&mut self, frame: &Frame, options: &LocalCanonOptions) -> usize {
+        let resolved = CanonOptions {
+            instance: frame.id,
+            string_encoding: options.string_encoding,
+            memory: options.memory.map(|i| frame.core_memories[i as usize].clone()),
+            realloc: options.realloc.map(|i| frame.core_funcs[i as usize].clone()),
+            post_return: options.post_return.map(|i| frame.core_funcs[i as usize].clone()),
+        };
+        self.info.options.push(resolved);
+        self.info.options.len() - 1
+    }
+
+    /// The component export of `item`.
+    fn export(&self, item: &ItemDef) -> Result<Export> {
+        Ok(match item {
+            ItemDef::Func(def) => Export::Func(def.clone()),
+            ItemDef::Instance(InstanceDef::Items(items)) => {
+                Export::Instance(items.iter().map(|(name, item)| Ok((name.clone(), self.export(item)?))).collect::<Result<_>>()?)
+            }
+            ItemDef::Instance(instance @ InstanceDef::Import { ty, .. }) => Export::Instance(
+                self.types
+                    .instance(*ty)
+                    .exports
+                    .iter()
+                    .map(|(name, _)| Ok((name.clone(), self.export(&self.instance_export(instance, name)?)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            ItemDef::Module(ModuleDef::Static(index)) => Export::Module(*index),
+            ItemDef::Module(ModuleDef::Import) => bail!("exporting an imported core module is not supported yet"),
+            ItemDef::Component(_) => bail!("exporting a component is not supported yet"),
+            ItemDef::Type => Export::Type,
+        })
+    }
+}
+
+/// The item an import of type `ty` at `path` puts in an index space.
+fn imported_item(path: ImportPath, ty: &ItemType) -> Result<ItemDef> {
+    Ok(match ty {
+        ItemType::Func(ty) => ItemDef::Func(FuncDef::Import { path, ty: *ty }),
+        ItemType::Instance(ty) => ItemDef::Instance(InstanceDef::Import { path, ty: *ty }),
+        ItemType::Module => ItemDef::Module(ModuleDef::Import),
+        ItemType::Component => bail!("importing components is not supported yet"),
+        ItemType::Type => ItemDef::Type,
+    })
+}
+
+/// Adds `item` to the index space of its kind.
+fn push_item(frame: &mut Frame, item: ItemDef) {
+    match item {
+        ItemDef::Func(def) => frame.funcs.push(def),
+        ItemDef::Instance(def) => frame.instances.push(def),
+        ItemDef::Module(def) => frame.modules.push(def),
+        ItemDef::Component(def) => frame.components.push(def),
+        // The type index space is the validator's; nothing at run time refers to it.
+        ItemDef::Type => {}
+    }
+}
+
+/// Item `index` of the index space for `kind`.
+fn item(frame: &Frame, kind: ComponentExternalKind, index: u32) -> Result<ItemDef> {
+    let index = index as usize;
+    Ok(match kind {
+        ComponentExternalKind::Func => ItemDef::Func(frame.funcs[index].clone()),
+        ComponentExternalKind::Instance => ItemDef::Instance(frame.instances[index].clone()),
+        ComponentExternalKind::Module => ItemDef::Module(frame.modules[index].clone()),
+        ComponentExternalKind::Component => ItemDef::Component(frame.components[index].clone()),
+        ComponentExternalKind::Type => ItemDef::Type,
+        ComponentExternalKind::Value => bail!("component values are not supported yet"),
+    })
+}
+
+/// The core index space for `kind`.
+fn core_space(frame: &mut Frame, kind: ExternalKind) -> &mut Vec<CoreDef> {
+    match kind {
+        ExternalKind::Func | ExternalKind::FuncExact => &mut frame.core_funcs,
+        ExternalKind::Memory => &mut frame.core_memories,
+        ExternalKind::Table => &mut frame.core_tables,
+        ExternalKind::Global => &mut frame.core_globals,
+        ExternalKind::Tag => &mut frame.core_tags,
+    }
+}
+
+/// Core item `index` of the space for `kind`.
+fn core_item(frame: &Frame, kind: ExternalKind, index: u32) -> &CoreDef {
+    let space = match kind {
+        ExternalKind::Func | ExternalKind::FuncExact => &frame.core_funcs,
+        ExternalKind::Memory => &frame.core_memories,
+        ExternalKind::Table => &frame.core_tables,
+        ExternalKind::Global => &frame.core_globals,
+        ExternalKind::Tag => &frame.core_tags,
+    };
+    &space[index as usize]
+}
+
+/// Export `name` of a core instance.
+fn core_export(instance: &CoreInstanceDef, name: &str) -> Result<CoreDef> {
+    match instance {
+        CoreInstanceDef::Runtime(instance) => Ok(CoreDef::Export { instance: *instance, name: name.to_string() }),
+        CoreInstanceDef::Items(items) => {
+            items.iter().find(|(n, _)| n == name).map(|(_, def)| def.clone()).with_context(|| format!("no core export `{name}`"))
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Translation of a component binary: validation, then one pass that records what each component (the root
+//! and every nested one) does, in order, as [`LocalInitializer`]s over its own index spaces. [`inline`]
+//! then flattens the root and everything it instantiates into one list of runtime initializers.
+
+pub mod inline;
+
+use super::type_table::{ComponentTypesBuilder, ItemType, TypeFuncIndex};
+use anyhow::{Context, Result, bail};
+use wasmparser::component_types::ComponentAnyTypeId;
+use wasmparser::{
+    CanonicalFunction, CanonicalOption, ComponentAlias, ComponentExternalKind, ComponentInstance,
+    ComponentOuterAliasKind, ExternalKind, Instance, Parser, Payload, Validator, WasmFeatures,
+};
+
+/// A core module defined inside the component: its bytes and the imports it declares.
+pub struct StaticModule<'data> {
+    /// The module's binary.
+    pub bytes: &'data [u8],
+    /// Its imports, `(module, name)`, in order.
+    pub imports: Vec<(&'data str, &'data str)>,
+}
+
+/// What one component does, in order.
+#[derive(Default)]
+pub struct StaticComponent<'data> {
+    /// The component's definitions, in order.
+    pub initializers: Vec<LocalInitializer<'data>>,
+}
+
+/// How a string is encoded in a canonical function's memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StringEncoding {
+    /// UTF-8 (the default).
+    #[default]
+    Utf8,
+    /// UTF-16, little-endian.
+    Utf16,
+    /// Latin-1 where possible, otherwise UTF-16 (`latin1+utf16`).
+    CompactUtf16,
+}
+
+/// A canonical function's options, as indices into its component's core index spaces.
+#[derive(Clone, Debug, Default)]
+pub struct LocalCanonOptions {
+    /// The string encoding.
+    pub string_encoding: StringEncoding,
+    /// The core memory.
+    pub memory: Option<u32>,
+    /// The core `realloc` function.
+    pub realloc: Option<u32>,
+    /// The core `post-return` function.
+    pub post_return: Option<u32>,
+}
+
+/// One definition of a component, over its own index spaces.
+pub enum LocalInitializer<'data> {
+    /// An import: the next item of its kind's index space.
+    Import { name: &'data str, kind: ComponentExternalKind, ty: ItemType },
+    /// `canon lower`: a core function calling component function `func`.
+    Lower { func: u32, options: LocalCanonOptions },
+    /// `canon lift`: a component function of type `ty` calling core function `func`.
+    Lift { ty: TypeFuncIndex, func: u32, options: LocalCanonOptions },
+    /// A core module defined here (an index into the static modules).
+    ModuleStatic(usize),
+    /// A core instance of module `module`, with core instances as its arguments.
+    ModuleInstantiate { module: u32, args: Vec<(&'data str, u32)> },
+    /// A core instance made of other core items: `(name, kind, index)`.
+    ModuleSynthetic(Vec<(&'data str, ExternalKind, u32)>),
+    /// A component defined here (an index into the static components).
+    ComponentStatic(usize),
+    /// An instance of component `component`, with these arguments: `(name, kind, index)`.
+    ComponentInstantiate { component: u32, args: Vec<(&'data str, ComponentExternalKind, u32)> },
+    /// An instance made of other items: `(name, kind, index)`.
+    ComponentSynthetic(Vec<(&'data str, ComponentExternalKind, u32)>),
+    /// An export of a component instance, aliased into this component's index space for its kind.
+    AliasExport { instance: u32, name: &'data str },
+    /// An export of a core instance, aliased into this component's core index space for `kind`.
+    AliasCoreExport { instance: u32, name: &'data str, kind: ExternalKind },
+    /// A module or component of an enclosing component, `count` levels out.
+    AliasOuter { kind: ComponentOuterAliasKind, count: u32, index: u32 },
+    /// An export of this component; it is also the next item of its kind's index space.
+    Export { name: &'data str, kind: ComponentExternalKind, index: u32 },
+}
+
+/// The result of translating a component binary.
+pub struct Translation<'data> {
+    /// The core modules defined anywhere in it.
+    pub modules: Vec<StaticModule<'data>>,
+    /// The components defined in it, the root last.
+    pub components: Vec<StaticComponent<'data>>,
+    /// Its types.
+    pub types: ComponentTypesBuilder,
+}
+
+/// The wasm features a component is validated with: the engine's, with the component model.
+pub fn features(core: WasmFeatures) -> WasmFeatures {
+    core | WasmFeatures::COMPONENT_MODEL
+}
+
+/// Validates `bytes` and records what each component in it does.
+pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Translation<'data>> {
+    let mut validator = Validator::new_with_features(features);
+    let mut translation = Translation { modules: Vec::new(), components: Vec::new(), types: Default::default() };
+    // The components being translated, innermost last; `None` marks a core module being skipped.
+    let mut open: Vec<Option<StaticComponent<'data>>> = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload?;
+        // The validator sees every payload first, so its types describe what this payload defines. Function
+        // bodies are not validated here: each core module is validated in full when it is compiled.
+        validator.payload(&payload)?;
+        let in_module = matches!(open.last(), Some(None));
+        match payload {
+            Payload::Version { encoding, .. } => match encoding {
+                wasmparser::Encoding::Component => open.push(Some(StaticComponent::default())),
+                wasmparser::Encoding::Module if open.is_empty() => bail!("expected a component, found a core module"),
+                wasmparser::Encoding::Module => open.push(None),
+            },
+            Payload::End(_) => {
+                if let Some(Some(component)) = open.pop() {
+                    translation.components.push(component);
+                    let index = translation.components.len() - 1;
+                    if let Some(Some(parent)) = open.last_mut() {
+                        parent.initializers.push(LocalInitializer::ComponentStatic(index));
+                    }
+                }
+            }
+            Payload::ModuleSection { unchecked_range, .. } => {
+                let module = &bytes[unchecked_range.start as usize..unchecked_range.end as usize];
+                translation.modules.push(StaticModule { bytes: module, imports: module_imports(module)? });
+                let index = translation.modules.len() - 1;
+                current(&mut open)?.initializers.push(LocalInitializer::ModuleStatic(index));
+            }
+            _ if in_module => {}
+            Payload::ComponentImportSection(section) => {
+                let types = validator.types(0).context("component types")?;
+                for import in section {
+                    let import = import?;
+                    let item = types.component_item_for_import(import.name.name).context("import type")?;
+                    let ty = translation.types.item_type(types, &item.ty)?;
+                    let kind = entity_kind(&item.ty);
+                    current(&mut open)?.initializers.push(LocalInitializer::Import { name: import.name.name, kind, ty });
+                }
+            }
+            Payload::ComponentCanonicalSection(section) => {
+                let types = validator.types(0).context("component types")?;
+                for canon in section {
+                    let initializer = match canon? {
+                        CanonicalFunction::Lift { core_func_index, type_index, options } => {
+                            let ComponentAnyTypeId::Func(id) = types.component_any_type_at(type_index) else {
+                                bail!("`canon lift` of a type that is not a function type")
+                            };
+                            let ty = translation.types.func_type(types, id)?;
+                            LocalInitializer::Lift { ty, func: core_func_index, options: canon_options(&options)? }
+                        }
+                        CanonicalFunction::Lower { func_index, options } => {
+                            LocalInitializer::Lower { func: func_index, options: canon_options(&options)? }
+                        }
+                        other => bail!("the canonical built-in `{}` is not supported yet", canon_name(&other)),
+                    };
+                    current(&mut open)?.initializers.push(initializer);
+                }
+            }
+            Payload::InstanceSection(section) => {
+                for instance in section {
+                    let initializer = match instance? {
+                        Instance::Instantiate { module_index, args } => LocalInitializer::ModuleInstantiate {
+                            module: module_index,
+                            args: args.iter().map(|arg| (arg.name, arg.index)).collect(),
+                        },
+                        Instance::FromExports(exports) => LocalInitializer::ModuleSynthetic(
+                            exports.iter().map(|export| (export.name, export.kind, export.index)).collect(),
+                        ),
+                    };
+                    current(&mut open)?.initializers.push(initializer);
+                }
+            }
+            Payload::ComponentInstanceSection(section) => {
+                for instance in section {
+                    let initializer = match instance? {
+                        ComponentInstance::Instantiate { component_index, args } => {
+                            LocalInitializer::ComponentInstantiate {
+                                component: component_index,
+                                args: args.iter().map(|arg| (arg.name, arg.kind, arg.index)).collect(),
+                            }
+                        }
+                        ComponentInstance::FromExports(exports) => LocalInitializer::ComponentSynthetic(
+                            exports.iter().map(|export| (export.name.name, export.kind, export.index)).collect(),
+                        ),
+                    };
+                    current(&mut open)?.initializers.push(initializer);
+                }
+            }
+            Payload::ComponentAliasSection(section) => {
+                for alias in section {
+                    let initializer = match alias? {
+                        ComponentAlias::InstanceExport { instance_index, name, .. } => {
+                            LocalInitializer::AliasExport { instance: instance_index, name }
+                        }
+                        ComponentAlias::CoreInstanceExport { kind, instance_index, name } => {
+                            LocalInitializer::AliasCoreExport { instance: instance_index, name, kind }
+                        }
+                        ComponentAlias::Outer { kind, count, index } => LocalInitializer::AliasOuter { kind, count, index },
+                    };
+                    current(&mut open)?.initializers.push(initializer);
+                }
+            }
+            Payload::ComponentExportSection(section) => {
+                for export in section {
+                    let export = export?;
+                    let initializer =
+                        LocalInitializer::Export { name: export.name.name, kind: export.kind, index: export.index };
+                    current(&mut open)?.initializers.push(initializer);
+                }
+            }
+            Payload::ComponentStartSection { .. } => bail!("component start functions are not supported yet"),
+            // Types are the validator's; custom sections carry nothing to run.
+            _ => {}
+        }
+    }
+    Ok(translation)
+}
+
+/// The component being translated.
+fn current<'a, 'data>(open: &'a mut [Option<StaticComponent<'data>>]) -> Result<&'a mut StaticComponent<'data>> {
+    open.last_mut().and_then(Option::as_mut).context("a component section outside a component")
+}
+
+/// The kind of index space an imported or exported item of type `ty` goes into.
+fn entity_kind(ty: &wasmparser::component_types::ComponentEntityType) -> ComponentExternalKind {
+    use wasmparser::component_types::ComponentEntityType as E;
+    match ty {
+        E::Module(_) => ComponentExternalKind::Module,
+        E::Func(_) => ComponentExternalKind::Func,
+        E::Value(_) => ComponentExternalKind::Value,
+        E::Type { .. } => ComponentExternalKind::Type,
+        E::Instance(_) => ComponentExternalKind::Instance,
+        E::Component(_) => ComponentExternalKind::Component,
+    }
+}
+
+/// The imports a core module declares, `(module, name)` in order.
+fn module_imports(bytes: &[u8]) -> Result<Vec<(&str, &str)>> {
+    let mut imports = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::ImportSection(section) => {
+                for import in section.into_imports() {
+                    let import = import?;
+                    imports.push((import.module, import.name));
+                }
+            }
+            Payload::CodeSectionStart { .. } => break,
+            _ => {}
+        }
+    }
+    Ok(imports)
+}
+
+fn canon_options(options: &[CanonicalOption]) -> Result<LocalCanonOptions> {
+    let mut result = LocalCanonOptions::default();
+    for option in options {
+        match *option {
+            CanonicalOption::UTF8 => result.string_encoding = StringEncoding::Utf8,
+            CanonicalOption::UTF16 => result.string_encoding = StringEncoding::Utf16,
+            CanonicalOption::CompactUTF16 => result.string_encoding = StringEncoding::CompactUtf16,
+            CanonicalOption::Memory(index) => result.memory = Some(index),
+            CanonicalOption::Realloc(index) => result.realloc = Some(index),
+            CanonicalOption::PostReturn(index) => result.post_return = Some(index),
+            CanonicalOption::Async | CanonicalOption::Callback(_) => bail!("`async` functions are not supported yet"),
+            CanonicalOption::CoreType(_) | CanonicalOption::Gc => bail!("GC-based canonical ABI options are not supported yet"),
+        }
+    }
+    Ok(result)
+}
+
+/// The name of a canonical built-in, for errors (its variant name in wasmparser, e.g. `ResourceNew`).
+fn canon_name(canon: &CanonicalFunction) -> String {
+    let debug = format!("{canon:?}");
+    debug.split([' ', '{', '(']).next().unwrap_or_default().to_string()
+}

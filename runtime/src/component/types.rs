@@ -1,0 +1,227 @@
+//! Component types as the embedder sees them (Wasmtime's `component::types`): views into a component's
+//! interned type table, cheap to clone.
+
+use super::type_table::{self as table, ComponentTypes, InterfaceType};
+use std::fmt;
+use std::sync::Arc;
+
+/// A component value type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Type {
+    Bool,
+    S8,
+    U8,
+    S16,
+    U16,
+    S32,
+    U32,
+    S64,
+    U64,
+    Float32,
+    Float64,
+    Char,
+    String,
+    List(List),
+    Record(Record),
+    Tuple(Tuple),
+    Variant(Variant),
+    Enum(Enum),
+    Option(OptionType),
+    Result(ResultType),
+    Flags(Flags),
+}
+
+/// A handle to one entry of a component's type table.
+#[derive(Clone)]
+struct Handle<I> {
+    types: Arc<ComponentTypes>,
+    index: I,
+}
+
+impl<I: PartialEq> PartialEq for Handle<I> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.types, &other.types) && self.index == other.index
+    }
+}
+
+impl<I: Eq> Eq for Handle<I> {}
+
+impl<I: fmt::Debug> fmt::Debug for Handle<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.index.fmt(f)
+    }
+}
+
+macro_rules! views {
+    ($($(#[$doc:meta])* $name:ident($index:ident);)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name(Handle<table::$index>);
+    )*};
+}
+
+views! {
+    /// `list<T>` (also fixed-length `list<T, N>`).
+    List(ListIndex);
+    /// `record { ... }`.
+    Record(TypeRecordIndex);
+    /// `tuple<...>`.
+    Tuple(TypeTupleIndex);
+    /// `variant { ... }`.
+    Variant(TypeVariantIndex);
+    /// `enum { ... }`.
+    Enum(TypeEnumIndex);
+    /// `option<T>`.
+    OptionType(TypeOptionIndex);
+    /// `result<T, E>`.
+    ResultType(TypeResultIndex);
+    /// `flags { ... }`.
+    Flags(TypeFlagsIndex);
+    /// A component function's type.
+    ComponentFunc(TypeFuncIndex);
+}
+
+impl Type {
+    /// The view of `ty` in `types`.
+    pub(crate) fn from(types: &Arc<ComponentTypes>, ty: InterfaceType) -> Type {
+        let handle = |index| Handle { types: types.clone(), index };
+        use InterfaceType as I;
+        match ty {
+            I::Bool => Type::Bool,
+            I::S8 => Type::S8,
+            I::U8 => Type::U8,
+            I::S16 => Type::S16,
+            I::U16 => Type::U16,
+            I::S32 => Type::S32,
+            I::U32 => Type::U32,
+            I::S64 => Type::S64,
+            I::U64 => Type::U64,
+            I::Float32 => Type::Float32,
+            I::Float64 => Type::Float64,
+            I::Char => Type::Char,
+            I::String => Type::String,
+            I::List(i) => Type::List(List(Handle { types: types.clone(), index: table::ListIndex::Variable(i) })),
+            I::FixedList(i) => Type::List(List(Handle { types: types.clone(), index: table::ListIndex::Fixed(i) })),
+            I::Record(i) => Type::Record(Record(handle(i))),
+            I::Tuple(i) => Type::Tuple(Tuple(Handle { types: types.clone(), index: i })),
+            I::Variant(i) => Type::Variant(Variant(Handle { types: types.clone(), index: i })),
+            I::Enum(i) => Type::Enum(Enum(Handle { types: types.clone(), index: i })),
+            I::Option(i) => Type::Option(OptionType(Handle { types: types.clone(), index: i })),
+            I::Result(i) => Type::Result(ResultType(Handle { types: types.clone(), index: i })),
+            I::Flags(i) => Type::Flags(Flags(Handle { types: types.clone(), index: i })),
+        }
+    }
+}
+
+/// A field of a [`Record`].
+#[derive(Clone, Debug)]
+pub struct Field<'a> {
+    /// The field's name.
+    pub name: &'a str,
+    /// Its type.
+    pub ty: Type,
+}
+
+/// A case of a [`Variant`].
+#[derive(Clone, Debug)]
+pub struct Case<'a> {
+    /// The case's name.
+    pub name: &'a str,
+    /// Its payload type, if it has one.
+    pub ty: Option<Type>,
+}
+
+impl List {
+    /// The element type.
+    pub fn ty(&self) -> Type {
+        let element = match self.0.index {
+            table::ListIndex::Variable(i) => self.0.types.list(i).element,
+            table::ListIndex::Fixed(i) => self.0.types.fixed_list(i).element,
+        };
+        Type::from(&self.0.types, element)
+    }
+
+    /// The number of elements of a fixed-length list.
+    pub fn fixed_len(&self) -> Option<u32> {
+        match self.0.index {
+            table::ListIndex::Variable(_) => None,
+            table::ListIndex::Fixed(i) => Some(self.0.types.fixed_list(i).len),
+        }
+    }
+}
+
+impl Record {
+    /// The fields, in order.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = Field<'_>> {
+        let types = &self.0.types;
+        types.record(self.0.index).fields.iter().map(move |(name, ty)| Field { name, ty: Type::from(types, *ty) })
+    }
+}
+
+impl Tuple {
+    /// The element types, in order.
+    pub fn types(&self) -> impl ExactSizeIterator<Item = Type> + '_ {
+        let types = &self.0.types;
+        types.tuple(self.0.index).types.iter().map(move |ty| Type::from(types, *ty))
+    }
+}
+
+impl Variant {
+    /// The cases, in order.
+    pub fn cases(&self) -> impl ExactSizeIterator<Item = Case<'_>> {
+        let types = &self.0.types;
+        types.variant(self.0.index).cases.iter().map(move |(name, ty)| Case { name, ty: ty.map(|ty| Type::from(types, ty)) })
+    }
+}
+
+impl Enum {
+    /// The case names, in order.
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.0.types.enum_(self.0.index).names.iter().map(String::as_str)
+    }
+}
+
+impl OptionType {
+    /// The payload type.
+    pub fn ty(&self) -> Type {
+        Type::from(&self.0.types, self.0.types.option(self.0.index).ty)
+    }
+}
+
+impl ResultType {
+    /// The `ok` payload type, if any.
+    pub fn ok(&self) -> Option<Type> {
+        self.0.types.result(self.0.index).ok.map(|ty| Type::from(&self.0.types, ty))
+    }
+
+    /// The `error` payload type, if any.
+    pub fn err(&self) -> Option<Type> {
+        self.0.types.result(self.0.index).err.map(|ty| Type::from(&self.0.types, ty))
+    }
+}
+
+impl Flags {
+    /// The flag names, in bit order.
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.0.types.flags(self.0.index).names.iter().map(String::as_str)
+    }
+}
+
+impl ComponentFunc {
+    /// The view of function type `index` in `types`.
+    pub(crate) fn new(types: &Arc<ComponentTypes>, index: table::TypeFuncIndex) -> Self {
+        ComponentFunc(Handle { types: types.clone(), index })
+    }
+
+    /// The parameters: names and types.
+    pub fn params(&self) -> impl ExactSizeIterator<Item = (&str, Type)> {
+        let types = &self.0.types;
+        types.func(self.0.index).params.iter().map(move |(name, ty)| (name.as_str(), Type::from(types, *ty)))
+    }
+
+    /// The results (none or one).
+    pub fn results(&self) -> impl ExactSizeIterator<Item = Type> + '_ {
+        let types = &self.0.types;
+        types.func(self.0.index).result.iter().map(move |ty| Type::from(types, *ty))
+    }
+}

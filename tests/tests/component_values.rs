@@ -1,0 +1,153 @@
+//! Component values through the canonical ABI, with `Val`s: every value type round-trips host → guest →
+//! host → guest → host, in each string encoding; guest mistakes are errors with their path.
+
+use tenon::component::{Component, Linker, Val};
+use tenon::{Engine, Store};
+use tenon_tests::component::{LIBC, OPTIONS};
+
+
+/// A component that exports `echo: func(x: T) -> T`, implemented by calling the imported `host-echo` of the
+/// same type with the same core arguments: the value goes host → guest (flat), guest → host (lifted from
+/// the flat arguments), host → guest (the result, lowered into memory or flat) and back (lifted again).
+/// `types` declares `$t`; `params` are its core parameter types, `result` its core result type if it fits
+/// one, `None` if results go through memory.
+fn echo_component(types: &str, params: &[&str], result: Option<&str>, encoding: &str) -> String {
+    let locals: String = (0..params.len()).map(|i| format!("(local.get {i})")).collect();
+    let core_params = params.join(" ");
+    let (import_sig, export_sig, body) = match result {
+        Some(r) => (format!("(param {core_params}) (result {r})"), format!("(param {core_params}) (result {r})"), format!("(call $host {locals})")),
+        None => (
+            format!("(param {core_params} i32)"),
+            format!("(param {core_params}) (result i32)"),
+            format!("(call $host {locals} (i32.const 64)) (i32.const 64)"),
+        ),
+    };
+    let options = format!("{OPTIONS} {encoding}");
+    format!(
+        r#"(component
+          {types}
+          (import "host-echo" (func $host (param "x" $t) (result $t)))
+          {LIBC}
+          (core func $host-lowered (canon lower (func $host) {options}))
+          (core module $m
+            (import "libc" "memory" (memory 1))
+            (import "" "host" (func $host {import_sig}))
+            (func (export "echo") {export_sig} {body}))
+          (core instance $i (instantiate $m (with "libc" (instance $libc))
+                                            (with "" (instance (export "host" (func $host-lowered))))))
+          (func (export "echo") (param "x" $t) (result $t) (canon lift (core func $i "echo") {options})))"#
+    )
+}
+
+/// Round-trips `values` through [`echo_component`] in every string encoding and checks they come back.
+fn round_trip(types: &str, params: &[&str], result: Option<&str>, values: &[Val]) {
+    let engine = Engine::default();
+    for encoding in ["string-encoding=utf8", "string-encoding=utf16", "string-encoding=latin1+utf16"] {
+        let wat = echo_component(types, params, result, encoding);
+        let component = Component::new(&engine, &wat).unwrap_or_else(|e| panic!("{e:#}\n{wat}"));
+        let mut linker = Linker::new(&engine);
+        linker
+            .root()
+            .func_new("host-echo", |_, _, params, results| {
+                results[0] = params[0].clone();
+                Ok(())
+            })
+            .unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = linker.instantiate(&mut store, &component).unwrap();
+        let echo = instance.get_func(&mut store, "echo").unwrap();
+        for value in values {
+            let mut results = [Val::Bool(false)];
+            echo.call(&mut store, std::slice::from_ref(value), &mut results)
+                .unwrap_or_else(|e| panic!("{encoding}: echo {value:?}: {e:?}"));
+            assert_eq!(&results[0], value, "{encoding}");
+        }
+    }
+}
+
+#[test]
+fn scalars_round_trip() {
+    round_trip("(type $t u8)", &["i32"], Some("i32"), &[Val::U8(0), Val::U8(255)]);
+    round_trip("(type $t s8)", &["i32"], Some("i32"), &[Val::S8(-128), Val::S8(127), Val::S8(-1)]);
+    round_trip("(type $t u16)", &["i32"], Some("i32"), &[Val::U16(65535)]);
+    round_trip("(type $t s16)", &["i32"], Some("i32"), &[Val::S16(-32768)]);
+    round_trip("(type $t u32)", &["i32"], Some("i32"), &[Val::U32(u32::MAX)]);
+    round_trip("(type $t s32)", &["i32"], Some("i32"), &[Val::S32(i32::MIN)]);
+    round_trip("(type $t u64)", &["i64"], Some("i64"), &[Val::U64(u64::MAX)]);
+    round_trip("(type $t s64)", &["i64"], Some("i64"), &[Val::S64(i64::MIN)]);
+    round_trip("(type $t bool)", &["i32"], Some("i32"), &[Val::Bool(true), Val::Bool(false)]);
+    round_trip("(type $t char)", &["i32"], Some("i32"), &[Val::Char('a'), Val::Char('\u{10FFFF}'), Val::Char('😀')]);
+    round_trip("(type $t f32)", &["f32"], Some("f32"), &[Val::Float32(1.5), Val::Float32(f32::INFINITY), Val::Float32(-0.0)]);
+    round_trip("(type $t f64)", &["f64"], Some("f64"), &[Val::Float64(-2.25), Val::Float64(f64::MIN_POSITIVE)]);
+}
+
+#[test]
+fn strings_round_trip_in_every_encoding() {
+    let strings = ["", "hello", "héllo wörld", "ÿ", "日本語", "emoji 😀 and more", &"long ".repeat(1000)];
+    round_trip("(type $t string)", &["i32", "i32"], None, &strings.map(|s| Val::String(s.to_string())));
+}
+
+#[test]
+fn compound_values_round_trip() {
+    let list = |items: Vec<Val>| Val::List(items);
+    round_trip("(type $t (list u8))", &["i32", "i32"], None, &[list(vec![]), list((0..=255).map(Val::U8).collect())]);
+    round_trip(
+        "(type $t (list string))",
+        &["i32", "i32"],
+        None,
+        &[list(vec![Val::String("a".into()), Val::String("bcd".into()), Val::String(String::new())])],
+    );
+    round_trip(
+        "(type $t (list (list u16)))",
+        &["i32", "i32"],
+        None,
+        &[list(vec![list(vec![Val::U16(1), Val::U16(2)]), list(vec![]), list(vec![Val::U16(3)])])],
+    );
+    round_trip(
+        "(type $t (tuple u8 u64 string))",
+        &["i32", "i64", "i32", "i32"],
+        None,
+        &[Val::Tuple(vec![Val::U8(7), Val::U64(1 << 40), Val::String("x".into())])],
+    );
+    round_trip("(type $t (option u32))", &["i32", "i32"], None, &[Val::Option(None), Val::Option(Some(Box::new(Val::U32(5))))]);
+    round_trip(
+        "(type $t (result string (error u8)))",
+        &["i32", "i32", "i32"],
+        None,
+        &[Val::Result(Ok(Some(Box::new(Val::String("ok".into()))))), Val::Result(Err(Some(Box::new(Val::U8(3)))))],
+    );
+    round_trip("(type $t (result))", &["i32"], Some("i32"), &[Val::Result(Ok(None)), Val::Result(Err(None))]);
+    // A variant whose payloads join: f32 and u64 share an i64 slot.
+    round_trip(
+        r#"(type $v (variant (case "a" f32) (case "b" u64) (case "c")))
+           (import "v" (type $t (eq $v)))"#,
+        &["i32", "i64"],
+        None,
+        &[
+            Val::Variant("a".into(), Some(Box::new(Val::Float32(2.5)))),
+            Val::Variant("b".into(), Some(Box::new(Val::U64(u64::MAX)))),
+            Val::Variant("c".into(), None),
+        ],
+    );
+    round_trip(
+        r#"(type $r (record (field "id" u32) (field "name" string) (field "tags" (list string))))
+           (import "r" (type $t (eq $r)))"#,
+        &["i32", "i32", "i32", "i32", "i32"],
+        None,
+        &[Val::Record(vec![
+            ("id".into(), Val::U32(42)),
+            ("name".into(), Val::String("tenon".into())),
+            ("tags".into(), Val::List(vec![Val::String("a".into()), Val::String("b".into())])),
+        ])],
+    );
+    round_trip(
+        r#"(type $e (enum "red" "green" "blue"))
+           (import "e" (type $t (eq $e)))"#,
+        &["i32"],
+        Some("i32"),
+        &[Val::Enum("red".into()), Val::Enum("blue".into())],
+    );
+    let names: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
+    let flags = format!("(type $f (flags {}))(import \"f\" (type $t (eq $f)))", names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(" "));
+    round_trip(&flags, &["i32"], Some("i32"), &[Val::Flags(vec![]), Val::Flags(vec!["f0".into(), "f9".into(), "f19".into()])]);
+}
