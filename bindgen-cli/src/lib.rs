@@ -3,3 +3,4 @@
 pub mod run;
 pub mod spectest;
 pub mod wast;
+mod wast_component;

@@ -91,7 +91,7 @@ fn execute(command: Command) -> Result<ExitCode> {
                 Some(path) => wast::SkipList::parse(&std::fs::read_to_string(&path)?)?,
                 None => wast::SkipList::default(),
             };
-            let engine = tenon::Engine::default();
+            let engine = tenon::Engine::new(&wast::config())?;
             let mut failed = false;
             let (mut total, mut files_passing) = (wast::Summary::default(), 0);
             for file in &files {

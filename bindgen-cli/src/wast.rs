@@ -1,8 +1,10 @@
 //! Running WebAssembly spec test scripts (`.wast`): the code behind `tenon wast` and the spec-suite tests.
 
 use anyhow::{Context, Result, anyhow, bail};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use crate::wast_component::{Components, is_component};
+use tenon::component::Component;
 use tenon::{Engine, ExternRef, Func, Instance, Linker, Module, Store, Trap, Val};
 use wast::core::{NanPattern, WastArgCore, WastRetCore};
 use wast::parser::{self, ParseBuffer};
@@ -113,6 +115,22 @@ impl Summary {
     }
 }
 
+/// The configuration scripts run with: the default, plus the component-model features the Component Model
+/// reference tests are written for (as Wasmtime's runner enables them); what Tenon does not implement of
+/// them is validated, then refused as not supported yet.
+pub fn config() -> tenon::Config {
+    let mut config = tenon::Config::new();
+    config
+        .wasm_component_model_async(true)
+        .wasm_component_model_more_async_builtins(true)
+        .wasm_component_model_async_stackful(true)
+        .wasm_component_model_threading(true)
+        .wasm_component_model_implements(true)
+        .wasm_component_model_fixed_length_lists(true)
+        .wasm_component_model_map(true);
+    config
+}
+
 /// Runs the script at `path`, skipping what `skips` lists.
 pub fn run_file(engine: &Engine, path: &Path, skips: &SkipList) -> Result<Summary> {
     let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
@@ -170,7 +188,7 @@ fn with_text(mut e: wast::Error, file: &str, text: &str) -> anyhow::Error {
 /// own "not supported yet", or the validator's refusal of a proposal the engine does not enable.
 fn is_unsupported(error: &anyhow::Error) -> bool {
     let message = format!("{error:#}");
-    ["not supported yet", "support is not enabled", "must be enabled", "proposal not enabled"]
+    ["not supported yet", "support is not enabled", "must be enabled", "proposal not enabled", "requires the component model"]
         .iter()
         .any(|m| message.contains(m))
 }
@@ -228,6 +246,27 @@ fn expect_ok(result: Result<()>) -> Outcome {
 /// A module's function exports: the function index each names, and its name.
 type FuncExports = Vec<(u32, String)>;
 
+/// A compiled script module.
+enum Compiled {
+    Module(Module, FuncExports),
+    Component(Component),
+}
+
+/// The outcome of comparing a component invocation's results with what the script expects.
+fn check_component_results(actual: &[tenon::component::Val], expected: &[WastRet<'_>]) -> Outcome {
+    if actual.len() != expected.len() {
+        return Outcome::Failed(format!("expected {} results, got {}", expected.len(), actual.len()));
+    }
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        match crate::wast_component::matches(a, e) {
+            Some(true) => {}
+            Some(false) => return Outcome::Failed(format!("result {i}: expected {e:?}, got {a:?}")),
+            None => return Outcome::Failed(format!("result {i}: a core value expected from a component")),
+        }
+    }
+    Outcome::Passed
+}
+
 /// The function exports of a module binary (none if it does not parse: it then does not compile either).
 fn func_exports(binary: &[u8]) -> FuncExports {
     let mut exports = Vec::new();
@@ -249,12 +288,35 @@ struct Runner {
     definitions: HashMap<String, (Module, FuncExports)>,
     /// Each instance's exported functions by function index, to check `(ref.func N)` results.
     exported_funcs: HashMap<Instance, Vec<(u32, Func)>>,
-    /// Whether the current module is one the skip list skipped.
-    current_skipped: bool,
-    /// Names of skipped modules (and of module definitions), whose commands are skipped too.
-    skipped_modules: HashSet<String>,
-    /// Names under which skipped modules were registered: a module importing from one is skipped too.
-    skipped_registrations: HashSet<String>,
+    /// The script's components and their instances.
+    components: Components,
+    /// Whether the latest module instantiated is a component (unnamed commands then go to it).
+    current_is_component: bool,
+    /// Whether the current module is unavailable (skipped by the list, or refused as not supported yet).
+    current_unavailable: Option<Unavailable>,
+    /// Names of unavailable modules (and module definitions), whose commands are unavailable too.
+    unavailable_modules: HashMap<String, Unavailable>,
+    /// Names under which unavailable modules were registered: a module importing from one is too.
+    unavailable_registrations: HashMap<String, Unavailable>,
+}
+
+/// Why a module is unavailable to the commands that use it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unavailable {
+    /// The skip list names it.
+    Skipped,
+    /// It was refused as using something not supported yet.
+    Unsupported,
+}
+
+impl Unavailable {
+    /// The outcome of a command using such a module.
+    fn outcome(self) -> Outcome {
+        match self {
+            Unavailable::Skipped => Outcome::Skipped,
+            Unavailable::Unsupported => Outcome::Unsupported("uses a module that is not supported yet".into()),
+        }
+    }
 }
 
 impl Runner {
@@ -270,9 +332,11 @@ impl Runner {
             instances: HashMap::new(),
             definitions: HashMap::new(),
             exported_funcs: HashMap::new(),
-            current_skipped: false,
-            skipped_modules: HashSet::new(),
-            skipped_registrations: HashSet::new(),
+            components: Components::new(engine),
+            current_is_component: false,
+            current_unavailable: None,
+            unavailable_modules: HashMap::new(),
+            unavailable_registrations: HashMap::new(),
         })
     }
 
@@ -291,24 +355,47 @@ impl Runner {
             }
             _ => (None, false),
         };
-        self.current_skipped = true;
-        if let Some(name) = name {
-            self.skipped_modules.insert(name);
-        }
+        self.mark_unavailable(name, Unavailable::Skipped);
         compiles
     }
 
-    /// Whether a command on the module named `name` (the current one for `None`) uses a skipped module.
-    fn uses_skipped(&self, name: Option<&str>) -> bool {
-        match name {
-            Some(name) => self.skipped_modules.contains(name),
-            None => self.current_skipped,
+    /// Makes the current module, and `name` if given, unavailable for `why`.
+    fn mark_unavailable(&mut self, name: Option<String>, why: Unavailable) {
+        self.current_unavailable = Some(why);
+        if let Some(name) = name {
+            self.unavailable_modules.insert(name, why);
         }
     }
 
-    /// Whether `module` imports from a module registered from a skipped one.
-    fn imports_skipped(&self, module: &Module) -> bool {
-        module.imports().any(|import| self.skipped_registrations.contains(import.module()))
+    /// Makes the current module, and `name` if given, available.
+    fn mark_available(&mut self, name: Option<&str>) {
+        self.current_unavailable = None;
+        if let Some(name) = name {
+            self.unavailable_modules.remove(name);
+        }
+    }
+
+    /// Whether a command on the module named `name` (the current one for `None`) uses an unavailable one.
+    fn unavailable(&self, name: Option<&str>) -> Option<Unavailable> {
+        match name {
+            Some(name) => self.unavailable_modules.get(name).copied(),
+            None => self.current_unavailable,
+        }
+    }
+
+    /// Whether `module` imports from a module registered from an unavailable one.
+    fn imports_unavailable(&self, module: &Module) -> Option<Unavailable> {
+        module.imports().find_map(|import| self.unavailable_registrations.get(import.module()).copied())
+    }
+
+    /// The outcome of a failure to compile a script module: unsupported (and the module unavailable to the
+    /// commands that use it) if it uses something not supported yet, else a failure.
+    fn compile_failure(&mut self, name: Option<String>, error: anyhow::Error) -> Outcome {
+        if is_unsupported(&error) {
+            self.mark_unavailable(name, Unavailable::Unsupported);
+            return Outcome::Unsupported(format!("{error:#}"));
+        }
+        Outcome::Failed(format!("{error:#}"))
     }
 
     fn directive(&mut self, directive: WastDirective<'_>) -> Outcome {
@@ -316,21 +403,25 @@ impl Runner {
             WastDirective::Module(mut module) => {
                 let name = module.name().map(|id| id.name().to_string());
                 let (compiled, func_exports) = match self.compile(&mut module) {
-                    Ok(compiled) => compiled,
-                    Err(e) => return Outcome::Failed(format!("{e:#}")),
+                    Ok(Compiled::Module(compiled, func_exports)) => (compiled, func_exports),
+                    Ok(Compiled::Component(component)) => {
+                        self.current_is_component = true;
+                        self.mark_available(name.as_deref());
+                        return expect_ok(self.components.instantiate(&mut self.store, &component, name));
+                    }
+                    Err(e) => return self.compile_failure(name, e),
                 };
-                if self.imports_skipped(&compiled) {
-                    self.current_skipped = true;
-                    self.skipped_modules.extend(name);
-                    return Outcome::Skipped;
+                self.current_is_component = false;
+                if let Some(why) = self.imports_unavailable(&compiled) {
+                    self.mark_unavailable(name, why);
+                    return why.outcome();
                 }
                 match self.linker.instantiate(&mut self.store, &compiled) {
                     Ok(instance) => {
                         self.record_func_exports(instance, &func_exports);
                         self.current = Some(instance);
-                        self.current_skipped = false;
+                        self.mark_available(name.as_deref());
                         if let Some(name) = name {
-                            self.skipped_modules.remove(&name);
                             self.instances.insert(name, instance);
                         }
                         Outcome::Passed
@@ -341,31 +432,50 @@ impl Runner {
             WastDirective::ModuleDefinition(mut module) => {
                 let name = module.name().map(|id| id.name().to_string());
                 match self.compile(&mut module) {
-                    Ok(compiled) => {
+                    Ok(Compiled::Module(compiled, func_exports)) => {
                         if let Some(name) = name {
-                            self.skipped_modules.remove(&name);
-                            self.definitions.insert(name, compiled);
+                            self.unavailable_modules.remove(&name);
+                            self.definitions.insert(name, (compiled, func_exports));
                         }
                         Outcome::Passed
                     }
-                    Err(e) => Outcome::Failed(format!("{e:#}")),
+                    Ok(Compiled::Component(component)) => {
+                        if let Some(name) = name {
+                            self.unavailable_modules.remove(&name);
+                            self.components.define(name, component);
+                        }
+                        Outcome::Passed
+                    }
+                    Err(e) => {
+                        // A definition does not become the current module.
+                        let current = self.current_unavailable;
+                        let outcome = self.compile_failure(name, e);
+                        self.current_unavailable = current;
+                        outcome
+                    }
                 }
             }
             WastDirective::ModuleInstance { instance, module, .. } => {
                 let Some(module) = module else { return Outcome::Failed("a module instance needs a module name".into()) };
-                if self.skipped_modules.contains(module.name()) {
-                    self.current_skipped = true;
-                    self.skipped_modules.extend(instance.map(|i| i.name().to_string()));
-                    return Outcome::Skipped;
+                if let Some(why) = self.unavailable(Some(module.name())) {
+                    self.mark_unavailable(instance.map(|i| i.name().to_string()), why);
+                    return why.outcome();
+                }
+                if let Some(component) = self.components.definition(module.name()) {
+                    self.current_is_component = true;
+                    let name = instance.map(|i| i.name().to_string());
+                    self.mark_available(name.as_deref());
+                    return expect_ok(self.components.instantiate(&mut self.store, &component, name));
                 }
                 let Some((compiled, func_exports)) = self.definitions.get(module.name()).cloned() else {
                     return Outcome::Failed(format!("unknown module definition `{}`", module.name()));
                 };
+                self.current_is_component = false;
                 match self.linker.instantiate(&mut self.store, &compiled) {
                     Ok(created) => {
                         self.record_func_exports(created, &func_exports);
                         self.current = Some(created);
-                        self.current_skipped = false;
+                        self.current_unavailable = None;
                         if let Some(name) = instance {
                             self.instances.insert(name.name().to_string(), created);
                         }
@@ -375,25 +485,36 @@ impl Runner {
                 }
             }
             WastDirective::Register { name, module, .. } => {
-                if self.uses_skipped(module.map(|m| m.name())) {
-                    self.skipped_registrations.insert(name.to_string());
-                    return Outcome::Skipped;
+                if let Some(why) = self.unavailable(module.map(|m| m.name())) {
+                    self.unavailable_registrations.insert(name.to_string(), why);
+                    return why.outcome();
                 }
-                self.skipped_registrations.remove(name);
+                self.unavailable_registrations.remove(name);
                 expect_ok(self.instance(module.map(|m| m.name())).and_then(|instance| {
                     self.linker.instance(&mut self.store, name, instance)?;
                     Ok(())
                 }))
             }
             WastDirective::Invoke(invoke) => {
-                if self.uses_skipped(invoke.module.map(|m| m.name())) {
-                    return Outcome::Skipped;
+                if let Some(why) = self.unavailable(invoke.module.map(|m| m.name())) {
+                    return why.outcome();
+                }
+                if self.targets_component(invoke.module.map(|m| m.name())) {
+                    return expect_ok(self.invoke_component(&invoke).map(drop));
                 }
                 expect_ok(self.invoke(&invoke).map(drop))
             }
             WastDirective::AssertReturn { exec, results, .. } => {
-                if self.execution_uses_skipped(&exec) {
-                    return Outcome::Skipped;
+                if let Some(why) = self.execution_unavailable(&exec) {
+                    return why.outcome();
+                }
+                if let WastExecute::Invoke(invoke) = &exec
+                    && self.targets_component(invoke.module.map(|m| m.name()))
+                {
+                    return match self.invoke_component(invoke) {
+                        Ok(actual) => check_component_results(&actual, &results),
+                        Err(e) => Outcome::Failed(format!("{e:#}")),
+                    };
                 }
                 let instance = match &exec {
                     WastExecute::Invoke(invoke) => self.instance(invoke.module.map(|m| m.name())).ok(),
@@ -406,15 +527,20 @@ impl Runner {
                 }
             }
             WastDirective::AssertTrap { exec, message, .. } => {
-                if self.execution_uses_skipped(&exec) {
-                    return Outcome::Skipped;
+                if let Some(why) = self.execution_unavailable(&exec) {
+                    return why.outcome();
+                }
+                if let WastExecute::Invoke(invoke) = &exec
+                    && self.targets_component(invoke.module.map(|m| m.name()))
+                {
+                    return expect_error(self.invoke_component(invoke), message, "trap");
                 }
                 let result = self.execute(exec);
                 expect_error(result, message, "trap")
             }
             WastDirective::AssertExhaustion { call, message, .. } => {
-                if self.uses_skipped(call.module.map(|m| m.name())) {
-                    return Outcome::Skipped;
+                if let Some(why) = self.unavailable(call.module.map(|m| m.name())) {
+                    return why.outcome();
                 }
                 match self.invoke(&call) {
                     Ok(values) => Outcome::Failed(format!("expected stack exhaustion `{message}`, got {values:?}")),
@@ -433,13 +559,17 @@ impl Runner {
                 expect_error(result, message, "rejection")
             }
             WastDirective::AssertUnlinkable { module, message, .. } => {
-                let compiled = match QuoteWat::Wat(module).encode().map_err(anyhow::Error::from).and_then(|b| Module::from_binary(self.engine(), &b)) {
-                    Ok(compiled) => compiled,
+                let compiled = match self.compile(&mut QuoteWat::Wat(module)) {
+                    Ok(Compiled::Module(compiled, _)) => compiled,
+                    Ok(Compiled::Component(component)) => {
+                        let result = self.components.instantiate(&mut self.store, &component, None);
+                        return expect_error(result, message, "link error");
+                    }
                     Err(e) if is_unsupported(&e) => return Outcome::Unsupported(format!("{e:#}")),
                     Err(e) => return Outcome::Failed(format!("the module should compile: {e:#}")),
                 };
-                if self.imports_skipped(&compiled) {
-                    return Outcome::Skipped;
+                if let Some(why) = self.imports_unavailable(&compiled) {
+                    return why.outcome();
                 }
                 let result = self.linker.instantiate(&mut self.store, &compiled);
                 expect_error(result, message, "link error")
@@ -448,20 +578,36 @@ impl Runner {
         }
     }
 
-    /// Whether an action uses a skipped module (a module action: one importing from a skipped module).
-    fn execution_uses_skipped(&mut self, exec: &WastExecute<'_>) -> bool {
+    /// Whether an action uses an unavailable module.
+    fn execution_unavailable(&mut self, exec: &WastExecute<'_>) -> Option<Unavailable> {
         match exec {
-            WastExecute::Invoke(invoke) => self.uses_skipped(invoke.module.map(|m| m.name())),
-            WastExecute::Get { module, .. } => self.uses_skipped(module.map(|m| m.name())),
-            WastExecute::Wat(_) => false,
+            WastExecute::Invoke(invoke) => self.unavailable(invoke.module.map(|m| m.name())),
+            WastExecute::Get { module, .. } => self.unavailable(module.map(|m| m.name())),
+            WastExecute::Wat(_) => None,
         }
     }
 
-    /// Compiles a script module, and lists the function indices its exports name.
-    fn compile(&self, module: &mut QuoteWat<'_>) -> Result<(Module, FuncExports)> {
+    /// Compiles a script module or component (with, for a module, the function indices its exports name).
+    fn compile(&self, module: &mut QuoteWat<'_>) -> Result<Compiled> {
         let binary = module.encode()?;
+        if is_component(&binary) {
+            return Ok(Compiled::Component(Component::from_binary(self.engine(), &binary)?));
+        }
         let compiled = Module::from_binary(self.engine(), &binary)?;
-        Ok((compiled, func_exports(&binary)))
+        Ok(Compiled::Module(compiled, func_exports(&binary)))
+    }
+
+    /// Whether a command on `module` (the current one for `None`) goes to a component instance.
+    fn targets_component(&self, module: Option<&str>) -> bool {
+        match module {
+            Some(name) => self.components.has_instance(name),
+            None => self.current_is_component,
+        }
+    }
+
+    /// Invokes a component instance's export.
+    fn invoke_component(&mut self, invoke: &WastInvoke<'_>) -> Result<Vec<tenon::component::Val>> {
+        self.components.invoke(&mut self.store, invoke.module.map(|m| m.name()), invoke.name, &invoke.args)
     }
 
     /// Remembers `instance`'s exported functions by index.
@@ -474,9 +620,7 @@ impl Runner {
     }
 
     fn compile_quoted(&mut self, mut module: QuoteWat<'_>) -> Result<()> {
-        let binary = module.encode()?;
-        Module::from_binary(self.engine(), &binary)?;
-        Ok(())
+        self.compile(&mut module).map(drop)
     }
 
     fn instance(&self, name: Option<&str>) -> Result<Instance> {

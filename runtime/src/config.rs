@@ -22,6 +22,7 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) profiler: ProfilingStrategy,
+    pub(crate) concurrency_support: bool,
 }
 
 /// How compiled code is made visible to profilers (see [`Config::profiler`]).
@@ -51,7 +52,8 @@ pub enum OptLevel {
 
 /// The proposals Tenon enables by default: WebAssembly 2.0 without SIMD, plus multi-memory, extended
 /// constant expressions, typed function references, the relaxed constant expressions of the GC proposal,
-/// and exception tags (defining, importing and exporting them).
+/// and exception tags (defining, importing and exporting them); and the component model, with `map` types
+/// and `implements` names as wasmparser enables them (maps are then refused as not supported yet).
 fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
         | WasmFeatures::EXTENDED_CONST
@@ -59,6 +61,9 @@ fn default_features() -> WasmFeatures {
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::GC
         | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::COMPONENT_MODEL
+        | WasmFeatures::CM_MAP
+        | WasmFeatures::CM_IMPLEMENTS
 }
 
 impl Default for Config {
@@ -78,6 +83,7 @@ impl Default for Config {
             consume_fuel: false,
             epoch_interruption: false,
             profiler: ProfilingStrategy::None,
+            concurrency_support: false,
         }
     }
 }
@@ -154,6 +160,54 @@ impl Config {
     /// Whether modules may use 128-bit wide arithmetic (not supported yet).
     pub fn wasm_wide_arithmetic(&mut self, enable: bool) -> &mut Self {
         self.feature(WasmFeatures::WIDE_ARITHMETIC, enable)
+    }
+
+    /// Whether components may be compiled (default on).
+    pub fn wasm_component_model(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::COMPONENT_MODEL, enable)
+    }
+    /// Whether components may use the async ABI, `stream` and `future` (default off, as concurrency
+    /// support is; validated, then refused as not supported yet).
+    pub fn wasm_component_model_async(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::CM_ASYNC, enable)
+    }
+    /// Whether components may use the further async built-ins (not supported yet).
+    pub fn wasm_component_model_more_async_builtins(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::CM_MORE_ASYNC_BUILTINS, enable)
+    }
+    /// Whether components may use stackful async (not supported yet).
+    pub fn wasm_component_model_async_stackful(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::CM_ASYNC_STACKFUL, enable)
+    }
+    /// Whether components may use threading built-ins (not supported yet).
+    pub fn wasm_component_model_threading(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::CM_THREADING, enable)
+    }
+    /// Whether components may use `error-context` (not supported yet).
+    pub fn wasm_component_model_error_context(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::CM_ERROR_CONTEXT, enable)
+    }
+    /// Whether components may use the GC-based canonical ABI (not supported yet).
+    pub fn wasm_component_model_gc(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::CM_GC, enable)
+    }
+    /// Whether components may use `map<K, V>` types (default on; not supported yet).
+    pub fn wasm_component_model_map(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::CM_MAP, enable)
+    }
+    /// Whether components may use fixed-length lists `list<T, N>` (default off).
+    pub fn wasm_component_model_fixed_length_lists(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::CM_FIXED_LENGTH_LISTS, enable)
+    }
+    /// Whether component imports and exports may carry `implements` names (default on).
+    pub fn wasm_component_model_implements(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::CM_IMPLEMENTS, enable)
+    }
+    /// Whether components may run concurrently (async): only `false`, the default, is supported for now;
+    /// `Engine::new` refuses `true`.
+    pub fn concurrency_support(&mut self, enable: bool) -> &mut Self {
+        self.concurrency_support = enable;
+        self
     }
 
     /// How hard Cranelift optimizes compiled code (default [`OptLevel::Speed`]).
@@ -290,6 +344,9 @@ impl Config {
                 "invalid configuration: memory reservation, reservation for growth and guard sizes must be \
                  multiples of the page size ({page})"
             );
+        }
+        if self.concurrency_support {
+            bail!("concurrency support (async components) is not supported yet");
         }
         if self.max_wasm_stack == 0 {
             bail!("invalid configuration: `max_wasm_stack` must be greater than zero");

@@ -138,7 +138,7 @@ fn bad_values() -> String {
 #[test]
 fn bad_values_from_the_guest_are_errors_that_say_where() {
     let cases: [(&str, Option<Trap>, &str); 7] = [
-        ("records", None, "result: [1].name: invalid utf-8 at offset 1"),
+        ("records", None, "result: [1].name: invalid utf-8 sequence of 1 bytes from index 1"),
         ("surrogate", Some(Trap::InvalidChar), "invalid `char` bit pattern (0xd800)"),
         ("too-big", Some(Trap::InvalidChar), "0x110000"),
         ("enum", Some(Trap::InvalidDiscriminant), "3 of 3 cases"),

@@ -38,7 +38,10 @@ impl Component {
 
     /// Compiles a component from its binary form.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Component> {
-        let features = translate::features(engine.config().features);
+        let features = engine.config().features;
+        if !features.contains(wasmparser::WasmFeatures::COMPONENT_MODEL) {
+            anyhow::bail!("support for the component model is not enabled (`Config::wasm_component_model`)");
+        }
         let translation = translate::translate(features, bytes)?;
         let modules = translation
             .modules

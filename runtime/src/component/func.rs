@@ -4,7 +4,7 @@
 
 use super::abi::layout::field_offsets;
 use super::abi::lift::{FlatValues, LiftContext, offset};
-use super::abi::lower::{GuestMemory, LowerContext, typecheck};
+use super::abi::lower::{Allocation, GuestMemory, LowerContext, typecheck};
 use super::abi::{AbiError, AbiResult, FlatType, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use super::store::{FuncData, Options};
 use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex};
@@ -39,7 +39,7 @@ impl Func {
         let mut store = store.as_context_mut();
         let opaque = &store.0.get().opaque;
         let data = opaque.components.funcs[opaque.index(self.0)];
-        call_lifted(&mut store, data, params, results)
+        call_lifted(&mut store, data, params, results, false)
     }
 
     /// Does nothing: Tenon runs `post-return` inside [`call`](Self::call). Kept so that code written for
@@ -50,13 +50,14 @@ impl Func {
     }
 }
 
-/// Calls a lifted function with `Val`s: the host calling an export, or another instance calling it through
-/// a lowered import.
+/// Calls a lifted function with `Val`s: the host calling an export, or (`between_components`) another
+/// instance calling it through a lowered import.
 pub(crate) fn call_lifted<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     func: FuncData,
     params: &[Val],
     results: &mut [Val],
+    between_components: bool,
 ) -> Result<()> {
     let types = store.0.get().opaque.components.instances[func.instance].component.types().clone();
     let ty = types.func(func.ty);
@@ -71,7 +72,7 @@ pub(crate) fn call_lifted<T: 'static>(
         typecheck(&types, *param_ty, value).map_err(|e| e.into_error(&format!("argument `{name}`")))?;
     }
     enter(store, func)?;
-    let result = run_lifted(store, &types, func, params, results);
+    let result = run_lifted(store, &types, func, params, results, between_components);
     let instance = &mut store.0.get_mut().opaque.components.instances[func.instance];
     instance.nested[func.options.nested].entered = false;
     if result.is_err() {
@@ -104,12 +105,13 @@ fn run_lifted<T: 'static>(
     func: FuncData,
     params: &[Val],
     results: &mut [Val],
+    between_components: bool,
 ) -> Result<()> {
     let ty = types.func(func.ty);
     let mut flat = Vec::new();
     {
         let mut guest = StoreGuest { store: &mut *store, options: func.options, instance: func.instance };
-        let mut cx = LowerContext { types, guest: &mut guest, encoding: func.options.encoding };
+        let mut cx = LowerContext { types, guest: &mut guest, encoding: func.options.encoding, between_components };
         match ty.params_abi.flat_count {
             Some(_) => {
                 for ((name, param_ty), value) in ty.params.iter().zip(params) {
@@ -167,7 +169,7 @@ pub(crate) fn store_tuple(
     align: u32,
     size: u32,
 ) -> AbiResult<u32> {
-    let ptr = cx.allocate(align, size)?;
+    let ptr = cx.allocate(Allocation::Params, align, size)?;
     let types = cx.types;
     for (n, ((ty, at), value)) in field_offsets(types, tys).zip(values).enumerate() {
         cx.store(ty, value, offset(ptr, at)?).map_err(|e| e.at_index(n))?;

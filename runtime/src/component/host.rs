@@ -81,11 +81,12 @@ fn call_lowered<T: 'static>(
                 typecheck(types, ty, value).map_err(|e| e.into_error("the host function's result"))?;
             }
         }
-        Callee::Lifted(lifted) => call_lifted(&mut store, *lifted, &params, &mut results)?,
+        Callee::Lifted(lifted) => call_lifted(&mut store, *lifted, &params, &mut results, true)?,
     }
     let Some(result_ty) = func.result else { return Ok(()) };
     let mut guest = StoreGuest { store: &mut store, options, instance };
-    let mut cx = LowerContext { types, guest: &mut guest, encoding: options.encoding };
+    let between_components = matches!(callee, Callee::Lifted(_));
+    let mut cx = LowerContext { types, guest: &mut guest, encoding: options.encoding, between_components };
     lower_result(&mut cx, result_ty, &results[0], &raw, core_result.clone(), core_results).map_err(|e| e.into_error("result"))
 }
 

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // Each test target uses part of this module.
 //! The spec-suite runner shared by the spec tests of both memory modes.
 //!
 //! The files are read from `../shared/testsuite` (next to the project root); when that directory is absent
@@ -48,46 +49,14 @@ pub fn run_tiers(mode: &str, config: &tenon::Config, tiers: &[&str]) -> Vec<Stri
     let mut skips_used = Vec::new();
     for &name in tiers {
         let files = tier(&suite, name);
-        let known_failing: BTreeSet<String> = list(&format!("failing-{name}.txt"))
-            .lines()
-            .map(|l| l.split('#').next().unwrap().trim().to_string())
-            .filter(|l| !l.is_empty())
-            .collect();
-        for listed in &known_failing {
-            if !files.contains(listed) {
-                problems.push(format!("tests/spec/failing-{name}.txt names `{listed}`, which is not a {name} file"));
-            }
-        }
-        let results = run_files(&engine, &suite, &files, &skips);
-        let mut total = Summary::default();
+        let results = run_files(&engine, &suite.join("core"), &files, &skips);
         for (file, summary) in &results {
-            total.passed += summary.passed;
-            total.failed += summary.failed;
-            total.unsupported += summary.unsupported;
-            total.skipped += summary.skipped;
             skips_used.push((file.clone(), summary.skips_used.clone()));
-            let listed = known_failing.contains(file);
-            if !summary.passes() && !listed {
-                let mut why = format!("{file} does not pass ({})", summary.counts());
-                for line in summary.failures.iter().chain(&summary.revived) {
-                    why += &format!("\n  {line}");
-                }
-                problems.push(why);
-            }
-            if summary.passes() && listed {
-                problems.push(format!("{file} passes now: remove it from tests/spec/failing-{name}.txt"));
-            }
             for revived in &summary.revived {
                 problems.push(format!("{revived}: this skipped module compiles now: remove its entry from tests/spec/skips.txt"));
             }
         }
-        let passing = results.iter().filter(|(_, s)| s.passes()).count();
-        println!(
-            "spec suite ({mode}), {name}: {passing}/{} files pass ({} listed as failing); commands: {}",
-            results.len(),
-            known_failing.len(),
-            total.counts()
-        );
+        problems.extend(ratchet(&format!("spec suite ({mode}), {name}"), &format!("failing-{name}.txt"), &files, &results, Summary::passes));
         all_files.extend(files);
     }
     for (file, used) in &skips_used {
@@ -103,16 +72,87 @@ pub fn run_tiers(mode: &str, config: &tenon::Config, tiers: &[&str]) -> Vec<Stri
     problems
 }
 
-/// Runs `files` on two threads; the summaries in file order.
-fn run_files(engine: &tenon::Engine, suite: &Path, files: &[String], skips: &SkipList) -> Vec<(String, Summary)> {
+/// Runs the Component Model reference tests of each of `dirs` (except those `nyi.txt` lists) with an
+/// engine made from `config`; a file is clean when it passes with nothing refused as unsupported, and the
+/// others are listed, with why, in `tests/spec/failing-component-DIR.txt`.
+pub fn run_component_dirs(config: &tenon::Config, dirs: &[&str]) -> Vec<String> {
+    let Some(suite) = testsuite() else {
+        println!("component reference tests: skipped: ../shared/testsuite not found");
+        return Vec::new();
+    };
+    let root = suite.join("component-model");
+    let nyi = std::fs::read_to_string(root.join("nyi.txt")).expect("nyi.txt");
+    let nyi: BTreeSet<&str> = nyi.lines().filter(|l| !l.starts_with('#')).map(|l| l.trim().trim_start_matches("./")).collect();
+    let engine = tenon::Engine::new(config).unwrap();
+    let mut problems = Vec::new();
+    for &dir in dirs {
+        let mut files: Vec<String> = std::fs::read_dir(root.join(dir))
+            .expect("a component test directory")
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|f| f.ends_with(".wast") && !nyi.contains(format!("{dir}/{f}").as_str()))
+            .collect();
+        files.sort();
+        let results = run_files(&engine, &root.join(dir), &files, &SkipList::default());
+        let clean = |s: &Summary| s.passes() && s.unsupported == 0;
+        problems.extend(ratchet(&format!("component reference tests, {dir}"), &format!("failing-component-{dir}.txt"), &files, &results, clean));
+    }
+    problems
+}
+
+/// Checks `results` (of `files`) against the ratchet list `list_name`: a file not listed must be `clean`,
+/// a listed one must not be, and every listed name must be one of `files`. Prints the line for `what`.
+fn ratchet(
+    what: &str,
+    list_name: &str,
+    files: &[String],
+    results: &[(String, Summary)],
+    clean: impl Fn(&Summary) -> bool,
+) -> Vec<String> {
+    let known_failing: BTreeSet<String> = list(list_name)
+        .lines()
+        .map(|l| l.split('#').next().unwrap().trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut problems = Vec::new();
+    for listed in &known_failing {
+        if !files.contains(listed) {
+            problems.push(format!("tests/spec/{list_name} names `{listed}`, which is not a file here"));
+        }
+    }
+    let mut total = Summary::default();
+    for (file, summary) in results {
+        total.add_counts(summary);
+        let listed = known_failing.contains(file);
+        if !clean(summary) && !listed {
+            let mut why = format!("{file} does not pass ({})", summary.counts());
+            for line in summary.failures.iter().chain(&summary.revived).chain(&summary.unsupported_reasons).take(20) {
+                why += &format!("\n  {line}");
+            }
+            problems.push(why);
+        }
+        if clean(summary) && listed {
+            problems.push(format!("{file} passes now: remove it from tests/spec/{list_name}"));
+        }
+    }
+    let passing = results.iter().filter(|(_, s)| clean(s)).count();
+    println!(
+        "{what}: {passing}/{} files pass ({} listed as failing); commands: {}",
+        results.len(),
+        known_failing.len(),
+        total.counts()
+    );
+    problems
+}
+
+/// Runs `files` of directory `dir` on two threads; the summaries in file order.
+fn run_files(engine: &tenon::Engine, dir: &Path, files: &[String], skips: &SkipList) -> Vec<(String, Summary)> {
     let queue = Mutex::new(files.to_vec());
     let results = Mutex::new(Vec::<(String, Summary)>::new());
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| {
                 while let Some(file) = queue.lock().unwrap().pop() {
-                    let summary = run_file(engine, &suite.join("core").join(&file), skips)
-                        .unwrap_or_else(|e| panic!("{file}: {e:#}"));
+                    let summary = run_file(engine, &dir.join(&file), skips).unwrap_or_else(|e| panic!("{file}: {e:#}"));
                     results.lock().unwrap().push((file, summary));
                 }
             });

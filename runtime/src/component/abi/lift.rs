@@ -246,11 +246,13 @@ impl LiftContext<'_> {
         if !ptr.is_multiple_of(align) {
             return Err(AbiError::trap(Trap::UnalignedPointer, format!("string at {ptr:#x}")));
         }
-        let bytes = self.bytes(ptr, byte_len as u32, Trap::StringOutOfBounds)?;
+        let bytes = self
+            .bytes(ptr, byte_len as u32, Trap::StringOutOfBounds)
+            .map_err(|e| AbiError::trap(Trap::StringOutOfBounds, format!("string pointer/length out of bounds of memory: {}", e.message)))?;
         match (self.encoding, utf16) {
             (StringEncoding::Utf8, _) => match std::str::from_utf8(bytes) {
                 Ok(s) => Ok(s.to_string()),
-                Err(e) => Err(AbiError::msg(format!("invalid utf-8 at offset {}", e.valid_up_to()))),
+                Err(e) => Err(AbiError::msg(e.to_string())),
             },
             (_, true) => {
                 let units = bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]]));
@@ -273,7 +275,8 @@ impl LiftContext<'_> {
         if !ptr.is_multiple_of(abi.align) {
             return Err(AbiError::trap(Trap::UnalignedPointer, format!("list at {ptr:#x}")));
         }
-        self.bytes(ptr, byte_len as u32, Trap::ListOutOfBounds)?;
+        self.bytes(ptr, byte_len as u32, Trap::ListOutOfBounds)
+            .map_err(|e| AbiError::trap(Trap::ListOutOfBounds, format!("list pointer/length out of bounds of memory: {}", e.message)))?;
         self.elements(element, ptr, len)
     }
 

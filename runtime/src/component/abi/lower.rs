@@ -23,6 +23,21 @@ pub struct LowerContext<'a> {
     pub types: &'a ComponentTypes,
     pub guest: &'a mut dyn GuestMemory,
     pub encoding: StringEncoding,
+    /// Whether the values come from another component (through an adapter) rather than from the host:
+    /// a bad `realloc` result is then a trap of what was being copied, as Wasmtime's fused adapters raise
+    /// it, instead of the host's error.
+    pub between_components: bool,
+}
+
+/// What an allocation is for, which decides how a bad `realloc` result is reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Allocation {
+    /// A string's contents.
+    String,
+    /// A list's elements.
+    List,
+    /// Parameters passed in memory.
+    Params,
 }
 
 impl LowerContext<'_> {
@@ -172,39 +187,39 @@ impl LowerContext<'_> {
         let src_units = u32::try_from(s.len()).map_err(|_| AbiError::msg("string too long"))?;
         match self.encoding {
             StringEncoding::Utf8 => {
-                let ptr = self.allocate(1, src_units)?;
+                let ptr = self.allocate(Allocation::String, 1, src_units)?;
                 self.write(ptr, s.as_bytes())?;
                 Ok((ptr, src_units))
             }
             StringEncoding::Utf16 => {
                 let worst = src_units.checked_mul(2).ok_or_else(|| AbiError::msg("string too long"))?;
-                let mut ptr = self.allocate(2, worst)?;
+                let mut ptr = self.allocate(Allocation::String, 2, worst)?;
                 let encoded: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
                 self.write(ptr, &encoded)?;
                 let len = encoded.len() as u32;
                 if len < worst {
-                    ptr = self.reallocate(ptr, worst, 2, len)?;
+                    ptr = self.reallocate(Allocation::String, ptr, worst, 2, len)?;
                 }
                 Ok((ptr, len / 2))
             }
             StringEncoding::CompactUtf16 => {
-                let mut ptr = self.allocate(2, src_units)?;
+                let mut ptr = self.allocate(Allocation::String, 2, src_units)?;
                 if s.chars().all(|c| (c as u32) < 0x100) {
                     let latin1: Vec<u8> = s.chars().map(|c| c as u8).collect();
                     self.write(ptr, &latin1)?;
                     let len = latin1.len() as u32;
                     if len < src_units {
-                        ptr = self.reallocate(ptr, src_units, 2, len)?;
+                        ptr = self.reallocate(Allocation::String, ptr, src_units, 2, len)?;
                     }
                     return Ok((ptr, len));
                 }
                 let worst = src_units.checked_mul(2).ok_or_else(|| AbiError::msg("string too long"))?;
-                ptr = self.reallocate(ptr, src_units, 2, worst)?;
+                ptr = self.reallocate(Allocation::String, ptr, src_units, 2, worst)?;
                 let encoded: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
                 self.write(ptr, &encoded)?;
                 let len = encoded.len() as u32;
                 if len < worst {
-                    ptr = self.reallocate(ptr, worst, 2, len)?;
+                    ptr = self.reallocate(Allocation::String, ptr, worst, 2, len)?;
                 }
                 Ok((ptr, (len / 2) | UTF16_TAG))
             }
@@ -216,7 +231,7 @@ impl LowerContext<'_> {
         let abi = self.types.abi(element);
         let len = u32::try_from(items.len()).map_err(|_| AbiError::msg("list too long"))?;
         let bytes = len.checked_mul(abi.size).ok_or_else(|| AbiError::msg("list too long"))?;
-        let ptr = self.allocate(abi.align, bytes)?;
+        let ptr = self.allocate(Allocation::List, abi.align, bytes)?;
         self.elements(element, items, ptr)?;
         Ok((ptr, len))
     }
@@ -242,21 +257,29 @@ impl LowerContext<'_> {
         Ok(())
     }
 
-    /// `realloc(0, 0, align, size)`, checked.
-    pub fn allocate(&mut self, align: u32, size: u32) -> AbiResult<u32> {
-        self.reallocate(0, 0, align, size)
+    /// `realloc(0, 0, align, size)` for `purpose`, checked.
+    pub fn allocate(&mut self, purpose: Allocation, align: u32, size: u32) -> AbiResult<u32> {
+        self.reallocate(purpose, 0, 0, align, size)
     }
 
     /// `realloc(old_ptr, old_size, align, size)`; the result must be aligned and leave `size` bytes in bounds.
-    fn reallocate(&mut self, old_ptr: u32, old_size: u32, align: u32, size: u32) -> AbiResult<u32> {
+    fn reallocate(&mut self, purpose: Allocation, old_ptr: u32, old_size: u32, align: u32, size: u32) -> AbiResult<u32> {
         let ptr = self.guest.realloc(old_ptr, old_size, align, size)?;
-        if !ptr.is_multiple_of(align) {
-            return Err(AbiError::trap(Trap::UnalignedPointer, format!("`realloc` returned {ptr:#x} for alignment {align}")));
-        }
         let memory = self.guest.memory()?.len() as u64;
+        let details = format!("`realloc` returned {ptr:#x} for {size} bytes aligned to {align}, memory of {memory} bytes");
+        if !ptr.is_multiple_of(align) {
+            return Err(match self.between_components {
+                true => AbiError::trap(Trap::UnalignedPointer, details),
+                false => AbiError::msg(format!("realloc return: result not aligned ({details})")),
+            });
+        }
         if ptr as u64 + size as u64 > memory {
-            let details = format!("`realloc` returned {ptr:#x} for {size} bytes, beyond the memory's {memory}");
-            return Err(AbiError::trap(Trap::MemoryOutOfBounds, details));
+            return Err(match (self.between_components, purpose) {
+                (true, Allocation::String) => AbiError::trap(Trap::StringOutOfBounds, details),
+                (true, Allocation::List) => AbiError::trap(Trap::ListOutOfBounds, details),
+                (true, Allocation::Params) => AbiError::trap(Trap::MemoryOutOfBounds, details),
+                (false, _) => AbiError::msg(format!("realloc return: beyond end of memory ({details})")),
+            });
         }
         Ok(ptr)
     }

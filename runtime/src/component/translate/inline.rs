@@ -182,14 +182,27 @@ impl Inliner<'_, '_> {
                 core_space(frame, *kind).push(def);
             }
             LocalInitializer::AliasOuter { kind, count, index } => {
-                let mut scope = outer.as_ref();
-                for _ in 1..*count {
-                    scope = scope.and_then(|s| s.outer.as_ref());
-                }
-                let scope = scope.context("an outer alias beyond the outermost component")?;
+                // Count 0 is this component; count n, the component n levels out from where it was defined.
+                let (modules, components) = match count {
+                    0 => (&frame.modules, &frame.components),
+                    _ => {
+                        let mut scope = outer.as_ref();
+                        for _ in 1..*count {
+                            scope = scope.and_then(|s| s.outer.as_ref());
+                        }
+                        let scope = scope.context("an outer alias beyond the outermost component")?;
+                        (&scope.modules, &scope.components)
+                    }
+                };
                 match kind {
-                    ComponentOuterAliasKind::CoreModule => frame.modules.push(scope.modules[*index as usize].clone()),
-                    ComponentOuterAliasKind::Component => frame.components.push(scope.components[*index as usize].clone()),
+                    ComponentOuterAliasKind::CoreModule => {
+                        let module = modules[*index as usize].clone();
+                        frame.modules.push(module);
+                    }
+                    ComponentOuterAliasKind::Component => {
+                        let component = components[*index as usize].clone();
+                        frame.components.push(component);
+                    }
                     // Types are the validator's business.
                     ComponentOuterAliasKind::CoreType | ComponentOuterAliasKind::Type => {}
                 }

@@ -92,11 +92,6 @@ pub struct Translation<'data> {
     pub types: ComponentTypesBuilder,
 }
 
-/// The wasm features a component is validated with: the engine's, with the component model.
-pub fn features(core: WasmFeatures) -> WasmFeatures {
-    core | WasmFeatures::COMPONENT_MODEL
-}
-
 /// Validates `bytes` and records what each component in it does.
 pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Translation<'data>> {
     let mut validator = Validator::new_with_features(features);
