@@ -27,3 +27,37 @@ pub const LIBC: &str = r#"
 
 /// Canonical options using [`LIBC`]'s memory and `realloc`.
 pub const OPTIONS: &str = r#"(memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))"#;
+
+/// A component exporting `echo: func(x: $t) -> $t` implemented by calling the imported `host-echo` of the
+/// same type with the same core arguments, so a value crosses the boundary four times: host → guest (flat),
+/// guest → host (lifted from the flat arguments), host → guest (the result, lowered into memory or flat)
+/// and back (lifted again). `types` declares `$t`; `params` are its core parameter types, `result` its core
+/// result type if it fits in one, `None` if results go through memory; `options` are extra canonical
+/// options (a string encoding, say).
+pub fn echo_component(types: &str, params: &[&str], result: Option<&str>, options: &str) -> String {
+    let locals: String = (0..params.len()).map(|i| format!("(local.get {i})")).collect();
+    let core_params = params.join(" ");
+    let (import_sig, export_sig, body) = match result {
+        Some(r) => (format!("(param {core_params}) (result {r})"), format!("(param {core_params}) (result {r})"), format!("(call $host {locals})")),
+        None => (
+            format!("(param {core_params} i32)"),
+            format!("(param {core_params}) (result i32)"),
+            format!("(call $host {locals} (i32.const 64)) (i32.const 64)"),
+        ),
+    };
+    let options = format!("{OPTIONS} {options}");
+    format!(
+        r#"(component
+          {types}
+          (import "host-echo" (func $host (param "x" $t) (result $t)))
+          {LIBC}
+          (core func $host-lowered (canon lower (func $host) {options}))
+          (core module $m
+            (import "libc" "memory" (memory 1))
+            (import "" "host" (func $host {import_sig}))
+            (func (export "echo") {export_sig} {body}))
+          (core instance $i (instantiate $m (with "libc" (instance $libc))
+                                            (with "" (instance (export "host" (func $host-lowered))))))
+          (func (export "echo") (param "x" $t) (result $t) (canon lift (core func $i "echo") {options})))"#
+    )
+}

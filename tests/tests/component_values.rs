@@ -3,41 +3,9 @@
 
 use tenon::component::{Component, Linker, Val};
 use tenon::{Engine, Store};
-use tenon_tests::component::{LIBC, OPTIONS};
+use tenon_tests::component::echo_component;
 
 
-/// A component that exports `echo: func(x: T) -> T`, implemented by calling the imported `host-echo` of the
-/// same type with the same core arguments: the value goes host → guest (flat), guest → host (lifted from
-/// the flat arguments), host → guest (the result, lowered into memory or flat) and back (lifted again).
-/// `types` declares `$t`; `params` are its core parameter types, `result` its core result type if it fits
-/// one, `None` if results go through memory.
-fn echo_component(types: &str, params: &[&str], result: Option<&str>, encoding: &str) -> String {
-    let locals: String = (0..params.len()).map(|i| format!("(local.get {i})")).collect();
-    let core_params = params.join(" ");
-    let (import_sig, export_sig, body) = match result {
-        Some(r) => (format!("(param {core_params}) (result {r})"), format!("(param {core_params}) (result {r})"), format!("(call $host {locals})")),
-        None => (
-            format!("(param {core_params} i32)"),
-            format!("(param {core_params}) (result i32)"),
-            format!("(call $host {locals} (i32.const 64)) (i32.const 64)"),
-        ),
-    };
-    let options = format!("{OPTIONS} {encoding}");
-    format!(
-        r#"(component
-          {types}
-          (import "host-echo" (func $host (param "x" $t) (result $t)))
-          {LIBC}
-          (core func $host-lowered (canon lower (func $host) {options}))
-          (core module $m
-            (import "libc" "memory" (memory 1))
-            (import "" "host" (func $host {import_sig}))
-            (func (export "echo") {export_sig} {body}))
-          (core instance $i (instantiate $m (with "libc" (instance $libc))
-                                            (with "" (instance (export "host" (func $host-lowered))))))
-          (func (export "echo") (param "x" $t) (result $t) (canon lift (core func $i "echo") {options})))"#
-    )
-}
 
 /// Round-trips `values` through [`echo_component`] in every string encoding and checks they come back.
 fn round_trip(types: &str, params: &[&str], result: Option<&str>, values: &[Val]) {

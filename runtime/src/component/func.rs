@@ -4,7 +4,7 @@
 
 use super::abi::layout::field_offsets;
 use super::abi::lift::{FlatValues, LiftContext, offset};
-use super::abi::lower::{Allocation, GuestMemory, LowerContext, typecheck};
+use super::abi::lower::{Allocation, FlatBuf, GuestMemory, LowerContext, typecheck};
 use super::abi::{AbiError, AbiResult, FlatType, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use super::store::{FuncData, Options};
 use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex};
@@ -71,26 +71,30 @@ pub(crate) fn call_lifted<T: 'static>(
     for ((name, param_ty), value) in ty.params.iter().zip(params) {
         typecheck(&types, *param_ty, value).map_err(|e| e.into_error(&format!("argument `{name}`")))?;
     }
-    enter(store, func)?;
-    let result = run_lifted(store, &types, func, params, results, between_components);
-    let instance = &mut store.0.get_mut().opaque.components.instances[func.instance];
-    instance.nested[func.options.nested].entered = false;
-    if result.is_err() {
-        instance.poisoned = true;
-    }
-    result
+    entered(store, func, |store| run_lifted(store, &types, func, params, results, between_components))
 }
 
-/// Marks the (nested) instance `func` belongs to as running, or refuses with
-/// [`Trap::CannotEnterComponent`] if it may not be entered: after a trap, or while it runs already.
-fn enter<T: 'static>(store: &mut StoreContextMut<'_, T>, func: FuncData) -> Result<()> {
+/// Runs `call` with the (nested) instance `func` belongs to marked as running; refuses with
+/// [`Trap::CannotEnterComponent`] if it may not be entered (after a trap, or while it runs already), and
+/// locks the instance down if `call` fails.
+pub(crate) fn entered<T: 'static, R>(
+    store: &mut StoreContextMut<'_, T>,
+    func: FuncData,
+    call: impl FnOnce(&mut StoreContextMut<'_, T>) -> Result<R>,
+) -> Result<R> {
     let instance = &mut store.0.get_mut().opaque.components.instances[func.instance];
     let nested = &mut instance.nested[func.options.nested];
     if instance.poisoned || nested.entered {
         return Err(Trap::CannotEnterComponent.into());
     }
     nested.entered = true;
-    Ok(())
+    let result = call(store);
+    let instance = &mut store.0.get_mut().opaque.components.instances[func.instance];
+    instance.nested[func.options.nested].entered = false;
+    if result.is_err() {
+        instance.poisoned = true;
+    }
+    result
 }
 
 /// Sets whether the (nested) instance of `options` may call its imports.
@@ -108,7 +112,7 @@ fn run_lifted<T: 'static>(
     between_components: bool,
 ) -> Result<()> {
     let ty = types.func(func.ty);
-    let mut flat = Vec::new();
+    let mut flat = FlatBuf::default();
     {
         let mut guest = StoreGuest { store: &mut *store, options: func.options, instance: func.instance };
         let mut cx = LowerContext { types, guest: &mut guest, encoding: func.options.encoding, between_components };
@@ -119,14 +123,14 @@ fn run_lifted<T: 'static>(
                 }
             }
             None => {
-                let ptr = store_tuple(&mut cx, ty.params.iter().map(|(_, ty)| *ty), params, ty.params_abi.align, ty.params_abi.size)
+                store_tuple(&mut cx, ty.params.iter().map(|(_, ty)| *ty), params, ty.params_abi.align, ty.params_abi.size)
+                    .and_then(|ptr| flat.push(ptr as u64))
                     .map_err(|e| e.into_error("arguments"))?;
-                flat.push(ptr as u64);
             }
         }
     }
     let core_ty = func.core.ty(&*store);
-    let args: Vec<crate::Val> = core_ty.params().zip(&flat).map(|(ty, raw)| core_val(&ty, *raw)).collect();
+    let args: Vec<crate::Val> = core_ty.params().zip(flat.as_slice()).map(|(ty, raw)| core_val(&ty, *raw)).collect();
     let mut core_results: Vec<crate::Val> = core_ty.results().map(|ty| core_val(&ty, 0)).collect();
     func.core.call(&mut *store, &args, &mut core_results)?;
     let raw: Vec<u64> = core_results.iter().map(raw_bits).collect();

@@ -4,7 +4,7 @@
 
 use super::abi::layout::field_offsets;
 use super::abi::lift::{FlatValues, LiftContext, offset};
-use super::abi::lower::{LowerContext, typecheck};
+use super::abi::lower::{FlatBuf, LowerContext, typecheck};
 use super::abi::{AbiResult, MAX_FLAT_PARAMS};
 use super::func::{StoreGuest, call_lifted, check_pointer, core_val, lowered_signature, raw_bits};
 use super::store::{FuncData, Options};
@@ -12,16 +12,111 @@ use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex};
 use super::types::ComponentFunc;
 use super::values::Val;
 use crate::{AsContextMut, Caller, Func, FuncType, StoreContextMut, Trap};
-use anyhow::Result;
+use super::typed::{ComponentNamedList, Lift, Lower};
+use anyhow::{Context, Result};
 use std::sync::Arc;
 
-/// A host function given to a component [`Linker`](super::Linker), called with [`Val`]s.
-pub(crate) type HostFn<T> = dyn Fn(StoreContextMut<'_, T>, ComponentFunc, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
+/// A host function taking and returning [`Val`]s.
+pub(crate) type DynamicFn<T> = dyn Fn(StoreContextMut<'_, T>, ComponentFunc, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
+
+/// A host function given to a component [`Linker`](super::Linker).
+pub(crate) enum HostFunc<T: 'static> {
+    /// Called with [`Val`]s (`func_new`).
+    Dynamic(Arc<DynamicFn<T>>),
+    /// Called with Rust values (`func_wrap`).
+    Typed(Arc<dyn TypedHostFunc<T>>),
+}
+
+impl<T: 'static> Clone for HostFunc<T> {
+    fn clone(&self) -> Self {
+        match self {
+            HostFunc::Dynamic(f) => HostFunc::Dynamic(f.clone()),
+            HostFunc::Typed(f) => HostFunc::Typed(f.clone()),
+        }
+    }
+}
+
+impl<T: 'static> HostFunc<T> {
+    /// Checks that the function can be an import of type `ty`.
+    pub(crate) fn typecheck(&self, types: &ComponentTypes, ty: TypeFuncIndex) -> Result<()> {
+        match self {
+            // Checked at each call: its results against the type.
+            HostFunc::Dynamic(_) => Ok(()),
+            HostFunc::Typed(f) => f.typecheck(types, ty),
+        }
+    }
+}
+
+/// A typed host function, its Rust parameter and result types erased.
+pub(crate) trait TypedHostFunc<T: 'static>: Send + Sync {
+    /// Checks its Rust types against the import's function type `ty`.
+    fn typecheck(&self, types: &ComponentTypes, ty: TypeFuncIndex) -> Result<()>;
+    /// Lifts the arguments from the guest's core arguments `raw_args`, calls the function, and lowers its
+    /// result (into `core_results`, or through the return pointer).
+    fn call(&self, store: &mut StoreContextMut<'_, T>, types: &ComponentTypes, target: &Target, raw_args: &[u64], core_results: &mut [crate::Val]) -> Result<()>;
+}
+
+/// A closure with Rust parameters `P` and results `R`.
+pub(crate) struct TypedHost<F, P, R> {
+    pub func: F,
+    pub _types: std::marker::PhantomData<fn(P) -> R>,
+}
+
+impl<T: 'static, F, P, R> TypedHostFunc<T> for TypedHost<F, P, R>
+where
+    F: Fn(StoreContextMut<'_, T>, P) -> Result<R> + Send + Sync,
+    P: ComponentNamedList + Lift,
+    R: ComponentNamedList + Lower,
+{
+    fn typecheck(&self, types: &ComponentTypes, ty: TypeFuncIndex) -> Result<()> {
+        let func = types.func(ty);
+        P::typecheck_list(&func.param_types, types).context("the parameters do not match")?;
+        R::typecheck_list(func.result.as_slice(), types).context("the results do not match")
+    }
+
+    fn call(&self, store: &mut StoreContextMut<'_, T>, types: &ComponentTypes, target: &Target, raw_args: &[u64], core_results: &mut [crate::Val]) -> Result<()> {
+        let func = types.func(target.ty);
+        let params = {
+            let memory = target.options.memory.map_or(&[][..], |m| m.data(&*store));
+            let cx = LiftContext { types, memory, encoding: target.options.encoding };
+            let lifted = match func.params_abi.flat_count {
+                Some(_) => P::lift_list_flat(&cx, &func.param_types, &mut FlatValues::new(raw_args)),
+                None => {
+                    let ptr = raw_args.first().copied().unwrap_or(0) as u32;
+                    check_pointer(ptr, func.params_abi.align, func.params_abi.size, memory.len())
+                        .and_then(|()| P::load_fields(&cx, &func.param_types, ptr))
+                }
+            };
+            lifted.map_err(|e| e.into_error("arguments"))?
+        };
+        let result = (self.func)(store.as_context_mut(), params)?;
+        let Some(result_ty) = func.result else { return Ok(()) };
+        let mut guest = StoreGuest { store, options: target.options, instance: target.instance };
+        let mut cx = LowerContext { types, guest: &mut guest, encoding: target.options.encoding, between_components: false };
+        let lowered = match (&target.core_result, core_results.first_mut()) {
+            (Some(core_ty), Some(slot)) => {
+                let mut flat = FlatBuf::default();
+                result.lower_list_flat(&mut cx, &[result_ty], &mut flat).map(|()| {
+                    *slot = core_val(core_ty, flat.as_slice().first().copied().unwrap_or(0));
+                })
+            }
+            _ => {
+                let ptr = raw_args.last().copied().unwrap_or(0) as u32;
+                let abi = types.abi(result_ty);
+                cx.guest
+                    .memory()
+                    .and_then(|memory| check_pointer(ptr, abi.align, abi.size, memory.len()))
+                    .and_then(|()| result.store_fields(&mut cx, &[result_ty], ptr))
+            }
+        };
+        lowered.map_err(|e| e.into_error("result"))
+    }
+}
 
 /// What a lowered import calls.
 pub(crate) enum Callee<T: 'static> {
     /// A host function.
-    Host(Arc<HostFn<T>>),
+    Host(HostFunc<T>),
     /// A function another part of the component lifted (a component-to-component call, adapted through the
     /// host).
     Lifted(FuncData),
@@ -49,7 +144,7 @@ pub(crate) fn lower<T: 'static>(
 
 /// What a lowered function lowers: for instance `instance`, a function of type `ty` with options
 /// `options`, whose core signature returns `core_result` (if anything).
-struct Target {
+pub(crate) struct Target {
     instance: usize,
     ty: TypeFuncIndex,
     options: Options,
@@ -72,10 +167,14 @@ fn call_lowered<T: 'static>(
     }
     let func = types.func(ty);
     let raw: Vec<u64> = core_args.iter().map(raw_bits).collect();
+    if let Callee::Host(HostFunc::Typed(host)) = callee {
+        return host.call(&mut store, types, target, &raw, core_results);
+    }
     let params = lift_params(&mut store, types, ty, options, &raw).map_err(|e| e.into_error("arguments"))?;
     let mut results = vec![Val::Bool(false); func.result.iter().count()];
     match callee {
-        Callee::Host(host) => {
+        Callee::Host(HostFunc::Typed(_)) => unreachable!("typed host functions are called above"),
+        Callee::Host(HostFunc::Dynamic(host)) => {
             host(store.as_context_mut(), ComponentFunc::new(types, ty), &params, &mut results)?;
             if let (Some(ty), Some(value)) = (func.result, results.first()) {
                 typecheck(types, ty, value).map_err(|e| e.into_error("the host function's result"))?;
@@ -102,9 +201,9 @@ fn lower_result(
 ) -> AbiResult<()> {
     match (core_result, core_results.first_mut()) {
         (Some(core_ty), Some(slot)) => {
-            let mut flat = Vec::new();
+            let mut flat = FlatBuf::default();
             cx.lower_flat(ty, value, &mut flat)?;
-            *slot = core_val(&core_ty, flat.first().copied().unwrap_or(0));
+            *slot = core_val(&core_ty, flat.as_slice().first().copied().unwrap_or(0));
             Ok(())
         }
         _ => {

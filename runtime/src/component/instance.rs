@@ -3,6 +3,8 @@
 
 use super::Component;
 use super::func::Func;
+use super::typed::{ComponentNamedList, Lift, Lower};
+use super::typed_func::TypedFunc;
 use super::host::{Callee, lower};
 use super::info::{CoreDef, Export, FuncDef, ImportPath, Initializer};
 use super::linker::Definition;
@@ -211,6 +213,21 @@ impl Instance {
         let func = components.funcs.len() - 1;
         components.instances[index].exported_funcs.insert(path, func);
         Some(Func(store.0.get().opaque.stored(func)))
+    }
+
+    /// The exported function `name` (or at a [`ComponentExportIndex`]) as a [`TypedFunc`] with parameters
+    /// `Params` and results `Return`; errors if there is no such function or the types do not match.
+    pub fn get_typed_func<Params, Return>(
+        &self,
+        mut store: impl AsContextMut,
+        name: impl InstanceExportLookup,
+    ) -> Result<TypedFunc<Params, Return>>
+    where
+        Params: ComponentNamedList + Lower,
+        Return: ComponentNamedList + Lift,
+    {
+        let func = self.get_func(&mut store, name).context("failed to find function export")?;
+        func.typed(store)
     }
 
     /// The exported core module `name` (or at a [`ComponentExportIndex`]), if there is one.

@@ -2,13 +2,14 @@
 //! import types when an instance is prepared.
 
 use super::Component;
-use super::host::HostFn;
+use super::host::{HostFunc, TypedHost};
+use super::typed::{ComponentNamedList, Lift, Lower};
 use super::instance::{Instance, InstancePre};
 use super::type_table::{ComponentTypes, ItemType};
 use super::types::ComponentFunc;
 use super::values::Val;
 use crate::{AsContextMut, Engine, Module, StoreContextMut};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ pub(crate) type Namespace<T> = HashMap<String, Definition<T>>;
 
 /// One definition.
 pub(crate) enum Definition<T: 'static> {
-    Func(Arc<HostFn<T>>),
+    Func(HostFunc<T>),
     Instance(Namespace<T>),
     Module(Module),
 }
@@ -124,7 +125,20 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         name: &str,
         func: impl Fn(StoreContextMut<'_, T>, ComponentFunc, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<()> {
-        self.insert(name, Definition::Func(Arc::new(func)))
+        self.insert(name, Definition::Func(HostFunc::Dynamic(Arc::new(func))))
+    }
+
+    /// Defines a host function with Rust parameters and results, checked against the import's type when
+    /// an instance is prepared: `func` takes the store and a tuple of the parameters, and returns a tuple
+    /// of the results (`()` or `(T,)`).
+    pub fn func_wrap<F, Params, Return>(&mut self, name: &str, func: F) -> Result<()>
+    where
+        F: Fn(StoreContextMut<'_, T>, Params) -> Result<Return> + Send + Sync + 'static,
+        Params: ComponentNamedList + Lift + 'static,
+        Return: ComponentNamedList + Lower + 'static,
+    {
+        let host = TypedHost { func, _types: std::marker::PhantomData };
+        self.insert(name, Definition::Func(HostFunc::Typed(Arc::new(host))))
     }
 
     /// Defines a core module import.
@@ -169,8 +183,9 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
 /// Checks that `definition` can satisfy an import `name` of type `ty`.
 fn check<T: 'static>(types: &ComponentTypes, name: &str, ty: &ItemType, definition: &Definition<T>) -> Result<()> {
     match (ty, definition) {
-        // Host functions taking `Val`s accept any type; their results are checked at each call.
-        (ItemType::Func(_), Definition::Func(_)) => Ok(()),
+        (ItemType::Func(ty), Definition::Func(host)) => {
+            host.typecheck(types, *ty).with_context(|| format!("import `{name}` has the wrong type"))
+        }
         (ItemType::Instance(instance), Definition::Instance(items)) => {
             for (export, export_ty) in types.instance(*instance).exports.iter() {
                 let path = format!("{name}#{export}");

@@ -164,6 +164,8 @@ pub struct FlagsType {
 pub struct FuncType {
     /// Parameter names and types.
     pub params: Box<[(String, InterfaceType)]>,
+    /// The parameter types alone, in order.
+    pub param_types: Box<[InterfaceType]>,
     /// The result type, if any.
     pub result: Option<InterfaceType>,
     /// The parameters as one tuple: their layout when they are passed in memory.
@@ -381,7 +383,8 @@ impl ComponentTypesBuilder {
             .collect::<Result<Box<[_]>>>()?;
         let result = ty.result.as_ref().map(|ty| self.value_type(types, ty)).transpose()?;
         let params_abi = CanonicalAbiInfo::record(params.iter().map(|(_, ty)| self.types.abi(*ty)));
-        let index = push(&mut self.types.funcs, FuncType { params, result, params_abi }, TypeFuncIndex);
+        let param_types = params.iter().map(|(_, ty)| *ty).collect();
+        let index = push(&mut self.types.funcs, FuncType { params, param_types, result, params_abi }, TypeFuncIndex);
         self.funcs.insert(id, index);
         Ok(index)
     }

@@ -66,6 +66,96 @@ impl<Params: WasmParams, Results: WasmResults> TypedTarget<Params, Results> {
     }
 }
 
+/// Most core values a raw call passes: a lifted function's core signature has at most 16 parameters.
+pub(crate) const MAX_RAW_PARAMS: usize = 16;
+
+/// A function checked (by [`RawTarget::new`], once) to take at most [`MAX_RAW_PARAMS`] numbers and return at
+/// most one, resolved for calls with their raw bits: how the component layer calls lifted core functions
+/// without allocating.
+#[derive(Clone, Debug)]
+pub(crate) struct RawTarget {
+    func: Func,
+    target: CallTarget,
+    /// The parameter types, in order: whether each is a float.
+    float_params: [bool; MAX_RAW_PARAMS],
+    params: usize,
+    /// The result's type, if there is one.
+    result: Option<ValType>,
+    /// Whether the parameters fit in registers (at most two of each class), for a call without trampoline.
+    direct: bool,
+}
+
+impl RawTarget {
+    /// `func`, a function of `store`, if its type has only numeric parameters (at most
+    /// [`MAX_RAW_PARAMS`]) and at most one numeric result.
+    pub(crate) fn new(store: &StoreOpaque, func: Func) -> Result<RawTarget> {
+        let ty = &store.funcs[store.index(func.0)].ty;
+        let numeric = |t: &ValType| matches!(t, ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64);
+        let (params, results) = (ty.param_types(), ty.result_types());
+        if params.len() > MAX_RAW_PARAMS || results.len() > 1 || !params.iter().chain(results).all(numeric) {
+            bail!("a raw call needs at most {MAX_RAW_PARAMS} numeric parameters and one numeric result, found {ty}");
+        }
+        let mut float_params = [false; MAX_RAW_PARAMS];
+        for (slot, t) in float_params.iter_mut().zip(params) {
+            *slot = matches!(t, ValType::F32 | ValType::F64);
+        }
+        let floats = float_params[..params.len()].iter().filter(|&&f| f).count();
+        let direct = cfg!(target_arch = "x86_64") && floats <= 2 && params.len() - floats <= 2;
+        let target = CallTarget::of(store, func)?;
+        Ok(RawTarget { func, target, float_params, params: params.len(), result: results.first().cloned(), direct })
+    }
+}
+
+/// Calls `target`, a function of the store `store` lends, with `args` (raw bits: `i32` and `f32` in the low 32
+/// bits); returns its result's raw bits, if it has a result.
+#[inline]
+pub(crate) fn call_raw<T: 'static>(
+    store: &mut StorePtr<'_, StoreInner<T>>,
+    target: &RawTarget,
+    args: &[u64],
+) -> Result<Option<u64>> {
+    assert!(store.get().opaque.owns(target.func.0), "object used with the wrong store");
+    if args.len() != target.params {
+        bail!("expected {} core arguments, got {}", target.params, args.len());
+    }
+    let narrow = |ty: &ValType, bits: u64| match ty {
+        ValType::I32 | ValType::F32 => bits as u32 as u64,
+        _ => bits,
+    };
+    if target.direct {
+        let (mut ints, mut floats, mut counts) = ([0usize; 2], [0.0f64; arch::ENTRY_FLOAT_ARGS], (0, 0));
+        for (&bits, &float) in args.iter().zip(&target.float_params) {
+            if float {
+                floats[counts.1] = f64::from_bits(bits);
+                counts.1 += 1;
+            } else {
+                ints[counts.0] = bits as usize;
+                counts.0 += 1;
+            }
+        }
+        let ints = [target.target.vmctx, 0, ints[0], ints[1]];
+        // SAFETY: the function's type was checked when `target` was made: numbers only, at most two of each
+        // class (so they all travel in these registers, as wasm's calling convention passes them), at most one
+        // result; the function belongs to this store (checked above). Any bits are a valid number.
+        let returned = unsafe { enter(store, target.target.func_ptr, ints, floats)? };
+        return Ok(target.result.as_ref().map(|ty| {
+            let bits = if matches!(ty, ValType::F32 | ValType::F64) { returned.float_bits } else { returned.int };
+            narrow(ty, bits)
+        }));
+    }
+    let mut values = [ValRaw::default(); MAX_RAW_PARAMS];
+    for (slot, &bits) in values.iter_mut().zip(args) {
+        *slot = ValRaw::i64(bits as i64);
+    }
+    let array = values.as_mut_ptr() as usize;
+    let ints = [target.target.vmctx, target.target.func_ptr, array, array];
+    // SAFETY: the entry trampoline of the function's type takes its context, its code, and arrays that fit its
+    // type: numbers only (any bits are valid), as many arguments as `args` holds (checked above), and room for
+    // the one result in the same array.
+    unsafe { enter(store, target.target.entry, ints, [0.0; arch::ENTRY_FLOAT_ARGS])? };
+    Ok(target.result.as_ref().map(|ty| narrow(ty, values[0].get_i64() as u64)))
+}
+
 /// Calls `target`, a function of the store `store` lends, with `params`.
 #[inline]
 pub(crate) fn call_typed<T: 'static, Params: WasmParams, Results: WasmResults>(

@@ -45,27 +45,37 @@ const fn add_flat(a: Option<u8>, b: Option<u8>) -> Option<u8> {
 
 impl CanonicalAbiInfo {
     /// `bool`, `s8`, `u8`.
-    pub const SCALAR1: Self = Self::scalar(1);
+    pub const SCALAR1: Self = Self::scalar_of(1);
     /// `s16`, `u16`.
-    pub const SCALAR2: Self = Self::scalar(2);
+    pub const SCALAR2: Self = Self::scalar_of(2);
     /// `s32`, `u32`, `f32`, `char`.
-    pub const SCALAR4: Self = Self::scalar(4);
+    pub const SCALAR4: Self = Self::scalar_of(4);
     /// `s64`, `u64`, `f64`.
-    pub const SCALAR8: Self = Self::scalar(8);
+    pub const SCALAR8: Self = Self::scalar_of(8);
     /// `string` and `list<T>`: a pointer and a length.
     pub const POINTER_PAIR: Self = CanonicalAbiInfo { size: 8, align: 4, flat_count: Some(2) };
 
-    const fn scalar(size: u32) -> Self {
+    /// A number of `size` bytes: as aligned as it is large, one flat value.
+    pub const fn scalar_of(size: u32) -> Self {
         CanonicalAbiInfo { size, align: size, flat_count: Some(1) }
     }
 
     /// A record (or tuple, or a function's parameters) of fields with these layouts.
     pub fn record(fields: impl IntoIterator<Item = CanonicalAbiInfo>) -> Self {
-        let (mut size, mut align, mut flat_count) = (0, 1, Some(0));
-        for field in fields {
+        Self::record_of(&fields.into_iter().collect::<Vec<_>>())
+    }
+
+    /// [`record`](Self::record), as a constant (for the layouts of Rust types).
+    pub const fn record_of(fields: &[CanonicalAbiInfo]) -> Self {
+        let (mut size, mut align, mut flat_count, mut i) = (0, 1, Some(0), 0);
+        while i < fields.len() {
+            let field = fields[i];
             size = align_to(size, field.align) + field.size;
-            align = align.max(field.align);
+            if field.align > align {
+                align = field.align;
+            }
             flat_count = add_flat(flat_count, field.flat_count);
+            i += 1;
         }
         CanonicalAbiInfo { size: align_to(size, align), align, flat_count }
     }
@@ -73,20 +83,29 @@ impl CanonicalAbiInfo {
     /// A variant whose cases have these payload layouts (`None`: no payload). Enums, options and results
     /// are variants.
     pub fn variant(cases: impl IntoIterator<Item = Option<CanonicalAbiInfo>>) -> Self {
-        let (mut count, mut payload_size, mut payload_align, mut payload_flat) = (0, 0, 1, Some(0));
-        for payload in cases {
-            count += 1;
-            if let Some(payload) = payload {
-                payload_size = payload_size.max(payload.size);
-                payload_align = payload_align.max(payload.align);
+        Self::variant_of(&cases.into_iter().collect::<Vec<_>>())
+    }
+
+    /// [`variant`](Self::variant), as a constant.
+    pub const fn variant_of(cases: &[Option<CanonicalAbiInfo>]) -> Self {
+        let (mut payload_size, mut payload_align, mut payload_flat, mut i) = (0, 1, Some(0), 0);
+        while i < cases.len() {
+            if let Some(payload) = cases[i] {
+                if payload.size > payload_size {
+                    payload_size = payload.size;
+                }
+                if payload.align > payload_align {
+                    payload_align = payload.align;
+                }
                 payload_flat = match (payload_flat, payload.flat_count) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (Some(a), Some(b)) => Some(if a > b { a } else { b }),
                     _ => None,
                 };
             }
+            i += 1;
         }
-        let discriminant = discriminant_size(count);
-        let align = discriminant.max(payload_align);
+        let discriminant = discriminant_size(cases.len());
+        let align = if discriminant > payload_align { discriminant } else { payload_align };
         let size = align_to(align_to(discriminant, payload_align) + payload_size, align);
         CanonicalAbiInfo { size, align, flat_count: add_flat(Some(1), payload_flat) }
     }

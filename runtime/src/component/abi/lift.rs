@@ -1,7 +1,7 @@
 //! Lifting: reading component values out of a guest's flat core values and memory (`lift_flat` and `load`
 //! in the spec), validating everything the guest could get wrong.
 
-use super::layout::{discriminant_size, field_offsets};
+use super::layout::{CanonicalAbiInfo, discriminant_size, field_offsets};
 use super::{AbiError, AbiResult, MAX_BYTE_LENGTH, UTF16_TAG};
 use crate::Trap;
 use crate::component::translate::StringEncoding;
@@ -20,13 +20,25 @@ impl<'a> FlatValues<'a> {
         FlatValues { values, next: 0 }
     }
 
-    fn next(&mut self) -> AbiResult<u64> {
+    /// The next value.
+    pub fn next(&mut self) -> AbiResult<u64> {
         let value = self.values.get(self.next).copied().ok_or_else(|| AbiError::msg("too few core values"))?;
         self.next += 1;
         Ok(value)
     }
 
-    fn next_u32(&mut self) -> AbiResult<u32> {
+    /// How many values were read so far.
+    pub fn position(&self) -> usize {
+        self.next
+    }
+
+    /// Continues reading at `position` (skipping the unused slots of a variant's other cases).
+    pub fn seek(&mut self, position: usize) {
+        self.next = position;
+    }
+
+    /// The next value as 32 bits.
+    pub fn next_u32(&mut self) -> AbiResult<u32> {
         // A wider value in this slot (a variant joined to i64) is wrapped, as the spec's coercion does.
         Ok(self.next()? as u32)
     }
@@ -45,17 +57,20 @@ const CANONICAL_NAN32: u32 = 0x7fc0_0000;
 /// The canonical NaN of `f64`.
 const CANONICAL_NAN64: u64 = 0x7ff8_0000_0000_0000;
 
-fn f32_from(bits: u32) -> f32 {
+/// The `f32` of `bits`, with NaNs made canonical (as lifting does).
+pub fn f32_from(bits: u32) -> f32 {
     let f = f32::from_bits(bits);
     if f.is_nan() { f32::from_bits(CANONICAL_NAN32) } else { f }
 }
 
-fn f64_from(bits: u64) -> f64 {
+/// The `f64` of `bits`, with NaNs made canonical.
+pub fn f64_from(bits: u64) -> f64 {
     let f = f64::from_bits(bits);
     if f.is_nan() { f64::from_bits(CANONICAL_NAN64) } else { f }
 }
 
-fn char_from(bits: u32) -> AbiResult<char> {
+/// The `char` of `bits`, or the trap for a surrogate or a value beyond `0x10FFFF`.
+pub fn char_from(bits: u32) -> AbiResult<char> {
     char::from_u32(bits).ok_or_else(|| AbiError::trap(Trap::InvalidChar, format!("{bits:#x}")))
 }
 
@@ -215,7 +230,7 @@ impl LiftContext<'_> {
     }
 
     /// `size` (1, 2, 4 or 8) little-endian bytes at `ptr`, zero-extended.
-    fn uint(&self, ptr: u32, size: u32) -> AbiResult<u64> {
+    pub fn uint(&self, ptr: u32, size: u32) -> AbiResult<u64> {
         let bytes = self.bytes(ptr, size, Trap::MemoryOutOfBounds)?;
         let mut buf = [0u8; 8];
         buf[..bytes.len()].copy_from_slice(bytes);
@@ -223,7 +238,7 @@ impl LiftContext<'_> {
     }
 
     /// `len` bytes at `ptr`, or `trap` if they are not all in the memory.
-    fn bytes(&self, ptr: u32, len: u32, trap: Trap) -> AbiResult<&[u8]> {
+    pub fn bytes(&self, ptr: u32, len: u32, trap: Trap) -> AbiResult<&[u8]> {
         let end = ptr as u64 + len as u64;
         self.memory
             .get(ptr as usize..end as usize)
@@ -267,17 +282,22 @@ impl LiftContext<'_> {
 
     /// A list of `len` elements of type `element` at `ptr`.
     pub fn list(&self, element: InterfaceType, ptr: u32, len: u32) -> AbiResult<Vec<Val>> {
-        let abi = self.types.abi(element);
-        let byte_len = len as u64 * abi.size as u64;
+        self.list_bytes(self.types.abi(element), ptr, len)?;
+        self.elements(element, ptr, len)
+    }
+
+    /// The bytes of a list of `len` elements of layout `element` at `ptr`, checked: aligned, in bounds, and
+    /// not beyond the largest list.
+    pub fn list_bytes(&self, element: CanonicalAbiInfo, ptr: u32, len: u32) -> AbiResult<&[u8]> {
+        let byte_len = len as u64 * element.size as u64;
         if byte_len > MAX_BYTE_LENGTH {
             return Err(AbiError::trap(Trap::ListOutOfBounds, format!("{len} elements is too long")));
         }
-        if !ptr.is_multiple_of(abi.align) {
+        if !ptr.is_multiple_of(element.align) {
             return Err(AbiError::trap(Trap::UnalignedPointer, format!("list at {ptr:#x}")));
         }
         self.bytes(ptr, byte_len as u32, Trap::ListOutOfBounds)
-            .map_err(|e| AbiError::trap(Trap::ListOutOfBounds, format!("list pointer/length out of bounds of memory: {}", e.message)))?;
-        self.elements(element, ptr, len)
+            .map_err(|e| AbiError::trap(Trap::ListOutOfBounds, format!("list pointer/length out of bounds of memory: {}", e.message)))
     }
 
     /// `len` elements of type `element` from `ptr` on, in a range already checked.

@@ -4,7 +4,7 @@
 
 use super::layout::{discriminant_size, field_offsets};
 use super::lift::offset;
-use super::{AbiError, AbiResult, UTF16_TAG};
+use super::{AbiError, AbiResult, MAX_FLAT_PARAMS, UTF16_TAG};
 use crate::Trap;
 use crate::component::translate::StringEncoding;
 use crate::component::type_table::{ComponentTypes, InterfaceType};
@@ -16,6 +16,53 @@ pub trait GuestMemory {
     fn memory(&mut self) -> AbiResult<&mut [u8]>;
     /// Calls the guest's `realloc(old_ptr, old_size, align, new_size)`.
     fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> AbiResult<u32>;
+}
+
+/// Flat core values being written (raw bits: `i32` and `f32` in the low 32 bits), at most
+/// [`MAX_FLAT_PARAMS`], kept on the stack.
+#[derive(Clone, Debug)]
+pub struct FlatBuf {
+    values: [u64; MAX_FLAT_PARAMS],
+    len: usize,
+}
+
+impl Default for FlatBuf {
+    fn default() -> Self {
+        FlatBuf { values: [0; MAX_FLAT_PARAMS], len: 0 }
+    }
+}
+
+impl FlatBuf {
+    /// Appends a value.
+    pub fn push(&mut self, value: u64) -> AbiResult<()> {
+        let slot = self.values.get_mut(self.len).ok_or_else(|| AbiError::msg("more flat values than a function may pass"))?;
+        *slot = value;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Appends zeros up to `len` values (the unused joined slots of a variant's other cases).
+    pub fn pad_to(&mut self, len: usize) -> AbiResult<()> {
+        while self.len < len {
+            self.push(0)?;
+        }
+        Ok(())
+    }
+
+    /// How many values there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The values.
+    pub fn as_slice(&self) -> &[u64] {
+        &self.values[..self.len]
+    }
 }
 
 /// What lowering writes to.
@@ -42,28 +89,30 @@ pub enum Allocation {
 
 impl LowerContext<'_> {
     /// Lowers `val`, of type `ty`, to flat core values (raw bits) appended to `dst`.
-    pub fn lower_flat(&mut self, ty: InterfaceType, val: &Val, dst: &mut Vec<u64>) -> AbiResult<()> {
+    pub fn lower_flat(&mut self, ty: InterfaceType, val: &Val, dst: &mut FlatBuf) -> AbiResult<()> {
         use InterfaceType as I;
         match (ty, val) {
-            (I::Bool, Val::Bool(v)) => dst.push(*v as u64),
-            (I::S8, Val::S8(v)) => dst.push(*v as i32 as u32 as u64),
-            (I::U8, Val::U8(v)) => dst.push(*v as u64),
-            (I::S16, Val::S16(v)) => dst.push(*v as i32 as u32 as u64),
-            (I::U16, Val::U16(v)) => dst.push(*v as u64),
-            (I::S32, Val::S32(v)) => dst.push(*v as u32 as u64),
-            (I::U32, Val::U32(v)) => dst.push(*v as u64),
-            (I::S64, Val::S64(v)) => dst.push(*v as u64),
-            (I::U64, Val::U64(v)) => dst.push(*v),
-            (I::Float32, Val::Float32(v)) => dst.push(v.to_bits() as u64),
-            (I::Float64, Val::Float64(v)) => dst.push(v.to_bits()),
-            (I::Char, Val::Char(v)) => dst.push(*v as u64),
+            (I::Bool, Val::Bool(v)) => dst.push(*v as u64)?,
+            (I::S8, Val::S8(v)) => dst.push(*v as i32 as u32 as u64)?,
+            (I::U8, Val::U8(v)) => dst.push(*v as u64)?,
+            (I::S16, Val::S16(v)) => dst.push(*v as i32 as u32 as u64)?,
+            (I::U16, Val::U16(v)) => dst.push(*v as u64)?,
+            (I::S32, Val::S32(v)) => dst.push(*v as u32 as u64)?,
+            (I::U32, Val::U32(v)) => dst.push(*v as u64)?,
+            (I::S64, Val::S64(v)) => dst.push(*v as u64)?,
+            (I::U64, Val::U64(v)) => dst.push(*v)?,
+            (I::Float32, Val::Float32(v)) => dst.push(v.to_bits() as u64)?,
+            (I::Float64, Val::Float64(v)) => dst.push(v.to_bits())?,
+            (I::Char, Val::Char(v)) => dst.push(*v as u64)?,
             (I::String, Val::String(s)) => {
                 let (ptr, len) = self.string(s)?;
-                dst.extend([ptr as u64, len as u64]);
+                dst.push(ptr as u64)?;
+                dst.push(len as u64)?;
             }
             (I::List(i), Val::List(items)) => {
                 let (ptr, len) = self.list(self.types.list(i).element, items)?;
-                dst.extend([ptr as u64, len as u64]);
+                dst.push(ptr as u64)?;
+                dst.push(len as u64)?;
             }
             (I::FixedList(i), Val::List(items)) => {
                 let list = self.types.fixed_list(i);
@@ -84,18 +133,18 @@ impl LowerContext<'_> {
                     self.lower_flat(*ty, item, dst).map_err(|e| e.at_index(n))?;
                 }
             }
-            (I::Flags(i), Val::Flags(names)) => dst.push(flag_bits(&self.types.flags(i).names, names)? as u64),
-            (I::Enum(i), Val::Enum(name)) => dst.push(case_of(&self.types.enum_(i).names, name)? as u64),
+            (I::Flags(i), Val::Flags(names)) => dst.push(flag_bits(&self.types.flags(i).names, names)? as u64)?,
+            (I::Enum(i), Val::Enum(name)) => dst.push(case_of(&self.types.enum_(i).names, name)? as u64)?,
             (I::Variant(_) | I::Option(_) | I::Result(_), _) => {
                 let (case, payload) = self.case(ty, val)?;
                 let slots = self.types.abi(ty).flat_count.map_or(0, |n| n as usize);
                 let start = dst.len();
-                dst.push(case as u64);
+                dst.push(case as u64)?;
                 if let Some((ty, value, name)) = payload {
                     self.lower_flat(ty, value, dst).map_err(|e| e.at_name(name))?;
                 }
                 // The unused joined slots of other cases are zero.
-                dst.resize(start + slots, 0);
+                dst.pad_to(start + slots)?;
             }
             (ty, val) => return Err(AbiError::mismatch(&type_name(ty), val.kind())),
         }
@@ -183,7 +232,7 @@ impl LowerContext<'_> {
 
     /// Writes a string in the context's encoding, allocating with `realloc` as the spec's
     /// `store_string_into_range` does for a UTF-8 source; its pointer and (tagged) length in code units.
-    fn string(&mut self, s: &str) -> AbiResult<(u32, u32)> {
+    pub fn string(&mut self, s: &str) -> AbiResult<(u32, u32)> {
         let src_units = u32::try_from(s.len()).map_err(|_| AbiError::msg("string too long"))?;
         match self.encoding {
             StringEncoding::Utf8 => {
@@ -285,21 +334,24 @@ impl LowerContext<'_> {
     }
 
     /// Writes a pointer and a length at `ptr`.
-    fn write_pair(&mut self, ptr: u32, first: u32, second: u32) -> AbiResult<()> {
+    pub fn write_pair(&mut self, ptr: u32, first: u32, second: u32) -> AbiResult<()> {
         self.write(ptr, &first.to_le_bytes())?;
         self.write(offset(ptr, 4)?, &second.to_le_bytes())
     }
 
     /// Writes `bytes` at `ptr`.
-    fn write(&mut self, ptr: u32, bytes: &[u8]) -> AbiResult<()> {
-        let memory = self.guest.memory()?;
-        let len = memory.len();
-        let end = ptr as usize + bytes.len();
-        let target = memory
-            .get_mut(ptr as usize..end)
-            .ok_or_else(|| AbiError::trap(Trap::MemoryOutOfBounds, format!("{} bytes at {ptr:#x}, memory of {len} bytes", bytes.len())))?;
-        target.copy_from_slice(bytes);
+    pub fn write(&mut self, ptr: u32, bytes: &[u8]) -> AbiResult<()> {
+        self.memory_range(ptr, bytes.len())?.copy_from_slice(bytes);
         Ok(())
+    }
+
+    /// The `len` bytes of memory at `ptr`, to write, checked once.
+    pub fn memory_range(&mut self, ptr: u32, len: usize) -> AbiResult<&mut [u8]> {
+        let memory = self.guest.memory()?;
+        let size = memory.len();
+        memory
+            .get_mut(ptr as usize..ptr as usize + len)
+            .ok_or_else(|| AbiError::trap(Trap::MemoryOutOfBounds, format!("{len} bytes at {ptr:#x}, memory of {size} bytes")))
     }
 }
 

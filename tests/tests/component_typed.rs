@@ -1,0 +1,145 @@
+//! Typed component calls: `TypedFunc` and `func_wrap` with Rust values of every supported type, checked
+//! once against the component's types, through flat values and through memory.
+
+use std::sync::Arc;
+use tenon::component::{Component, Linker, TypedFunc};
+use tenon::{Engine, Store, Trap};
+use tenon_tests::component::{LIBC, OPTIONS, echo_component};
+
+
+/// Round-trips `values` of Rust type `V` through [`echo_component`], with a typed host function and a
+/// `TypedFunc`.
+fn round_trip<V>(types: &str, params: &[&str], result: Option<&str>, values: &[V])
+where
+    V: tenon::component::Lift + tenon::component::Lower + tenon::component::ComponentType + Clone + PartialEq + std::fmt::Debug + Send + Sync + 'static,
+{
+    let engine = Engine::default();
+    let component = Component::new(&engine, echo_component(types, params, result, "")).unwrap();
+    let mut linker = Linker::new(&engine);
+    linker.root().func_wrap("host-echo", |_store, (x,): (V,)| Ok((x,))).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let echo: TypedFunc<(V,), (V,)> = instance.get_typed_func(&mut store, "echo").unwrap();
+    for value in values {
+        let (back,) = echo.call(&mut store, (value.clone(),)).unwrap_or_else(|e| panic!("echo {value:?}: {e:?}"));
+        assert_eq!(&back, value);
+    }
+}
+
+#[test]
+fn every_supported_type_round_trips() {
+    round_trip("(type $t u8)", &["i32"], Some("i32"), &[0u8, 255]);
+    round_trip("(type $t s16)", &["i32"], Some("i32"), &[i16::MIN, -1, 7]);
+    round_trip("(type $t u64)", &["i64"], Some("i64"), &[u64::MAX]);
+    round_trip("(type $t s64)", &["i64"], Some("i64"), &[i64::MIN]);
+    round_trip("(type $t f32)", &["f32"], Some("f32"), &[1.5f32, -0.0, f32::INFINITY]);
+    round_trip("(type $t f64)", &["f64"], Some("f64"), &[2.25f64]);
+    round_trip("(type $t bool)", &["i32"], Some("i32"), &[true, false]);
+    round_trip("(type $t char)", &["i32"], Some("i32"), &['x', '😀']);
+    round_trip("(type $t string)", &["i32", "i32"], None, &["".to_string(), "héllo 😀".to_string()]);
+    round_trip("(type $t string)", &["i32", "i32"], None, &[Box::<str>::from("boxed")]);
+    round_trip("(type $t string)", &["i32", "i32"], None, &[Arc::<str>::from("shared")]);
+    round_trip("(type $t (list u32))", &["i32", "i32"], None, &[vec![], vec![1u32, 2, u32::MAX]]);
+    round_trip("(type $t (list u8))", &["i32", "i32"], None, &[(0..=255).collect::<Vec<u8>>()]);
+    round_trip("(type $t (list string))", &["i32", "i32"], None, &[vec!["a".to_string(), "bc".to_string()]]);
+    round_trip("(type $t (list (list s8)))", &["i32", "i32"], None, &[vec![vec![-1i8, 2], vec![]]]);
+    round_trip("(type $t (list f64))", &["i32", "i32"], None, &[Box::<[f64]>::from(vec![1.0, -2.5])]);
+    round_trip("(type $t (option string))", &["i32", "i32", "i32"], None, &[None, Some("x".to_string())]);
+    round_trip("(type $t (option u8))", &["i32", "i32"], None, &[None, Some(9u8)]);
+    round_trip(
+        "(type $t (result u32 (error string)))",
+        &["i32", "i32", "i32"],
+        None,
+        &[Ok::<u32, String>(5), Err("bad".to_string())],
+    );
+    round_trip("(type $t (result (error u8)))", &["i32", "i32"], None, &[Ok::<(), u8>(()), Err(3)]);
+    round_trip("(type $t (result))", &["i32"], Some("i32"), &[Ok::<(), ()>(()), Err(())]);
+    round_trip(
+        "(type $t (tuple u8 string (list u16)))",
+        &["i32", "i32", "i32", "i32", "i32"],
+        None,
+        &[(1u8, "two".to_string(), vec![3u16, 4])],
+    );
+    round_trip(
+        "(type $t (option (tuple f32 u64)))",
+        &["i32", "f32", "i64"],
+        None,
+        &[None, Some((0.5f32, u64::MAX))],
+    );
+}
+
+#[test]
+fn arguments_lower_from_references_and_smart_pointers() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, echo_component("(type $t (list u8))", &["i32", "i32"], None, "")).unwrap();
+    let mut linker = Linker::new(&engine);
+    linker.root().func_wrap("host-echo", |_store, (x,): (Vec<u8>,)| Ok((x,))).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let bytes: std::rc::Rc<Arc<[u8]>> = std::rc::Rc::new(Arc::from(&b"abc"[..]));
+    let echo = instance.get_typed_func::<(&std::rc::Rc<Arc<[u8]>>,), (Vec<u8>,)>(&mut store, "echo").unwrap();
+    assert_eq!(echo.call(&mut store, (&bytes,)).unwrap().0, b"abc");
+    let echo = instance.get_typed_func::<(&[u8],), (Vec<u8>,)>(&mut store, "echo").unwrap();
+    assert_eq!(echo.call(&mut store, (&b"xyz"[..],)).unwrap().0, b"xyz");
+}
+
+#[test]
+fn types_are_checked_once_with_clear_errors() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, echo_component("(type $t string)", &["i32", "i32"], None, "")).unwrap();
+    // A host function of the wrong type is refused when the instance is prepared.
+    let mut linker: Linker<()> = Linker::new(&engine);
+    linker.root().func_wrap("host-echo", |_store, (x,): (u32,)| Ok((x,))).unwrap();
+    let err = linker.instantiate_pre(&component).err().unwrap();
+    assert_eq!(format!("{err:#}"), "import `host-echo` has the wrong type: the parameters do not match: type mismatch: `u32` is not the component type string");
+    let mut linker = Linker::new(&engine);
+    linker.root().func_wrap("host-echo", |_store, (x,): (String,)| Ok((x,))).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let err = instance.get_typed_func::<(u32,), (String,)>(&mut store, "echo").err().unwrap();
+    assert_eq!(format!("{err:#}"), "the parameters do not match: type mismatch: `u32` is not the component type string");
+    let err = instance.get_typed_func::<(String,), ()>(&mut store, "echo").err().unwrap();
+    assert_eq!(format!("{err:#}"), "the results do not match: type mismatch: expected no values, the function has 1");
+    let err = instance.get_typed_func::<(String,), (String,)>(&mut store, "missing").err().unwrap();
+    assert_eq!(format!("{err:#}"), "failed to find function export");
+}
+
+/// Nine strings are 18 flat values: they go through memory, a tuple the guest reads.
+#[test]
+fn many_parameters_go_through_memory_and_a_trap_locks_down() {
+    let params: String = (0..9).map(|i| format!(r#"(param "p{i}" string)"#)).collect();
+    let wat = format!(
+        r#"(component
+          {LIBC}
+          (core module $m
+            (import "libc" "memory" (memory 1))
+            ;; The total length of the nine strings of the tuple at $ptr.
+            (func (export "total") (param $ptr i32) (result i32)
+              (local $i i32) (local $sum i32)
+              (block $done (loop $next
+                (br_if $done (i32.eq (local.get $i) (i32.const 9)))
+                (local.set $sum (i32.add (local.get $sum)
+                  (i32.load (i32.add (local.get $ptr) (i32.add (i32.mul (local.get $i) (i32.const 8)) (i32.const 4))))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $next)))
+              (local.get $sum))
+            (func (export "boom") unreachable))
+          (core instance $i (instantiate $m (with "libc" (instance $libc))))
+          (func (export "total") {params} (result u32) (canon lift (core func $i "total") {OPTIONS}))
+          (func (export "boom") (canon lift (core func $i "boom"))))"#
+    );
+    let engine = Engine::default();
+    let component = Component::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+    type Nine<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
+    let total = instance.get_typed_func::<Nine<'_>, (u32,)>(&mut store, "total").unwrap();
+    let (n,) = total.call(&mut store, ("a", "bb", "ccc", "", "é", "ff", "g", "hh", "iii")).unwrap();
+    // Lengths in UTF-8 bytes ("é" is two).
+    assert_eq!(n, [1, 2, 3, 0, 2, 2, 1, 2, 3].iter().sum::<u32>());
+    let boom = instance.get_typed_func::<(), ()>(&mut store, "boom").unwrap();
+    let err = boom.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached));
+    let err = total.call(&mut store, ("", "", "", "", "", "", "", "", "")).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::CannotEnterComponent));
+}
