@@ -9,11 +9,13 @@ use tenon_benches::{Bench, Report, Runner, Suite, wasm};
 mod on_tenon {
     use tenon as rt;
     include!("versus/workloads.rs");
+    include!("versus/component_workloads.rs");
 }
 
 mod on_wasmtime {
     use wasmtime as rt;
     include!("versus/workloads.rs");
+    include!("versus/component_workloads.rs");
 }
 
 /// Native runs of the compute kernels: the floor both runtimes are measured against.
@@ -243,6 +245,44 @@ fn main() {
             on_tenon::memory_bulk(&t, "fill"),
             on_wasmtime::memory_bulk(&w, "fill"),
         )
+    });
+
+    suite.run("component typed nop", || {
+        Bench::new(on_tenon::component_typed_nop(&t), on_wasmtime::component_typed_nop(&w))
+    });
+    suite.run("component typed add(u32, u32)", || {
+        Bench::new(on_tenon::component_typed_add(&t), on_wasmtime::component_typed_add(&w))
+    });
+    // Wasmtime 48 supports concurrent (async) components by default, which its calls pay for; without it:
+    let w_sync = LazyCell::new(|| {
+        let mut config = wasmtime::Config::new();
+        config.concurrency_support(false);
+        wasmtime::Engine::new(&config).expect("Wasmtime without concurrency support")
+    });
+    suite.run("component typed add, Wasmtime sync", || {
+        Bench::new(on_tenon::component_typed_add(&t), on_wasmtime::component_typed_add(&w_sync))
+    });
+    suite.run("component Val add(u32, u32)", || {
+        Bench::new(on_tenon::component_val_add(&t), on_wasmtime::component_val_add(&w))
+    });
+    suite.run("component guest->host add", || Bench {
+        units_per_iter: wasm::COMPONENT_HOST_CALLS,
+        ..Bench::new(on_tenon::component_host_calls(&t), on_wasmtime::component_host_calls(&w))
+    });
+    suite.run("component echo string 16 B", || {
+        Bench::new(on_tenon::component_echo_string(&t, 16), on_wasmtime::component_echo_string(&w, 16))
+    });
+    suite.run("component echo string 1 MiB", || {
+        Bench::new(on_tenon::component_echo_string(&t, 1 << 20), on_wasmtime::component_echo_string(&w, 1 << 20))
+    });
+    suite.run("component echo list<u8> 1 MiB", || {
+        Bench::new(on_tenon::component_echo_bytes(&t, 1 << 20), on_wasmtime::component_echo_bytes(&w, 1 << 20))
+    });
+    suite.run("component echo record", || {
+        Bench::new(on_tenon::component_echo_record(&t), on_wasmtime::component_echo_record(&w))
+    });
+    suite.run("component instantiate (InstancePre)", || {
+        Bench::new(on_tenon::component_instantiate(&t), on_wasmtime::component_instantiate(&w))
     });
 
     suite.finish();

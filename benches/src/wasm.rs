@@ -173,3 +173,55 @@ pub fn emails_json() -> (String, i32) {
     json.push(']');
     (json, expected)
 }
+
+/// Host calls per `host-loop` call in the component guest-to-host benchmark.
+pub const COMPONENT_HOST_CALLS: u64 = 100_000;
+
+/// The component of the component benchmarks: `nop`, `add`, `echo-string`, `echo-bytes`, `echo-record` (a
+/// `tuple<u32, string, f64>`), and `host-loop(n)` calling the imported `host-add` `n` times. Its allocator
+/// (the tests' bump allocator) is reset by `post-return`, so echoes of large values reuse the same memory.
+pub fn component() -> String {
+    let libc = tenon_tests::component::LIBC;
+    let options = r#"(memory (core memory $libc "memory")) (realloc (core func $libc "realloc")) (post-return (core func $libc "reset"))"#;
+    format!(
+        r#"(component
+  (import "host-add" (func $host-add (param "a" u32) (param "b" u32) (result u32)))
+  {libc}
+  (core func $host-add-lowered (canon lower (func $host-add)))
+  (core module $m
+    (import "libc" "memory" (memory 1))
+    (import "" "host-add" (func $host-add (param i32 i32) (result i32)))
+    (func (export "nop"))
+    (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+    ;; Strings and lists: the pair (pointer, length) goes back at 16.
+    (func (export "echo-pair") (param i32 i32) (result i32)
+      (i32.store (i32.const 16) (local.get 0))
+      (i32.store (i32.const 20) (local.get 1))
+      (i32.const 16))
+    ;; tuple<u32, string, f64>: u32 at 0, string at 4, f64 at 16 of the record at 32.
+    (func (export "echo-record") (param i32 i32 i32 f64) (result i32)
+      (i32.store (i32.const 32) (local.get 0))
+      (i32.store (i32.const 36) (local.get 1))
+      (i32.store (i32.const 40) (local.get 2))
+      (f64.store (i32.const 48) (local.get 3))
+      (i32.const 32))
+    (func (export "host-loop") (param $n i32) (result i32)
+      (local $acc i32)
+      (block $done
+        (loop $next
+          (br_if $done (i32.eqz (local.get $n)))
+          (local.set $acc (call $host-add (local.get $acc) (local.get $n)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $next)))
+      (local.get $acc)))
+  (core instance $i (instantiate $m (with "libc" (instance $libc))
+                                    (with "" (instance (export "host-add" (func $host-add-lowered))))))
+  (func (export "nop") (canon lift (core func $i "nop")))
+  (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
+  (func (export "echo-string") (param "s" string) (result string) (canon lift (core func $i "echo-pair") {options}))
+  (func (export "echo-bytes") (param "b" (list u8)) (result (list u8)) (canon lift (core func $i "echo-pair") {options}))
+  (func (export "echo-record") (param "r" (tuple u32 string f64)) (result (tuple u32 string f64))
+    (canon lift (core func $i "echo-record") {options}))
+  (func (export "host-loop") (param "n" u32) (result u32) (canon lift (core func $i "host-loop"))))"#
+    )
+}

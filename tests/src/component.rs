@@ -1,8 +1,8 @@
 //! Pieces of component text the component tests share.
 
 /// A core module instance `$libc` with a memory and a bump allocator as `realloc`: allocations start at
-/// 4096 (below is free for the tests' own data), reallocation copies, the memory grows as needed, and the
-/// exported global `calls` counts the calls.
+/// 4096 (below is free for the tests' own data), reallocation copies, the memory grows as needed, the
+/// exported global `calls` counts the calls, and `reset` (a `post-return`) frees everything.
 pub const LIBC: &str = r#"
   (core module $libc
     (memory (export "memory") 1)
@@ -21,7 +21,8 @@ pub const LIBC: &str = r#"
       (if (local.get $old)
         (then (memory.copy (local.get $ptr) (local.get $old)
                 (select (local.get $old_size) (local.get $size) (i32.lt_u (local.get $old_size) (local.get $size))))))
-      (local.get $ptr)))
+      (local.get $ptr))
+    (func (export "reset") (param i32) (global.set $next (i32.const 4096))))
   (core instance $libc (instantiate $libc))
 "#;
 

@@ -107,10 +107,11 @@ pub(crate) fn describe(ty: InterfaceType) -> String {
 }
 
 /// Scalars: numbers, `bool` and `char`, each one flat value and `size` bytes in memory. `to` gives a value's
-/// raw bits, `from` the value of raw bits (checking what a guest may get wrong). Lists of them are copied
-/// in bulk, with one bounds check.
+/// raw bits, `from` the value of raw bits (checking what a guest may get wrong). `bulk` says how lists of
+/// them are copied: `native` for numbers (with one bounds check, in their little-endian byte form),
+/// `checked` for the others (element by element, each validated).
 macro_rules! scalars {
-    ($($ty:ty => $variant:ident, $size:literal, $to:expr, $from:expr;)*) => {$(
+    ($($ty:ty => $variant:ident, $size:literal, $to:expr, $from:expr, $bulk:ident;)*) => {$(
         impl ComponentType for $ty {
             const ABI: CanonicalAbiInfo = CanonicalAbiInfo::scalar_of($size);
             fn typecheck(ty: InterfaceType, _types: &ComponentTypes) -> Result<()> {
@@ -130,14 +131,7 @@ macro_rules! scalars {
                 let to: fn(&$ty) -> u64 = $to;
                 cx.write(ptr, &to(self).to_le_bytes()[..$size])
             }
-            fn store_list(items: &[Self], cx: &mut LowerContext<'_>, _ty: InterfaceType, ptr: u32) -> AbiResult<()> {
-                let to: fn(&$ty) -> u64 = $to;
-                let memory = cx.memory_range(ptr, items.len() * $size)?;
-                for (chunk, item) in memory.chunks_exact_mut($size).zip(items) {
-                    chunk.copy_from_slice(&to(item).to_le_bytes()[..$size]);
-                }
-                Ok(())
-            }
+            bulk_store!($bulk, $ty, $size);
         }
 
         impl Lift for $ty {
@@ -149,36 +143,85 @@ macro_rules! scalars {
                 let from: fn(u64) -> AbiResult<$ty> = $from;
                 from(cx.uint(ptr, $size)?)
             }
-            fn load_list(cx: &LiftContext<'_>, _ty: InterfaceType, ptr: u32, len: u32) -> AbiResult<Vec<Self>> {
-                let from: fn(u64) -> AbiResult<$ty> = $from;
-                let bytes = cx.bytes(ptr, len * $size, Trap::ListOutOfBounds)?;
-                bytes
-                    .chunks_exact($size)
-                    .enumerate()
-                    .map(|(n, chunk)| {
-                        let mut raw = [0u8; 8];
-                        raw[..$size].copy_from_slice(chunk);
-                        from(u64::from_le_bytes(raw)).map_err(|e| e.at_index(n))
-                    })
-                    .collect()
+            bulk_load!($bulk, $ty, $size, $from);
+        }
+    )*};
+}
+
+/// `store_list` for a scalar list: `native` copies the little-endian bytes with one bounds check; `checked`
+/// keeps the default.
+macro_rules! bulk_store {
+    (native, $ty:ty, $size:literal) => {
+        fn store_list(items: &[Self], cx: &mut LowerContext<'_>, _ty: InterfaceType, ptr: u32) -> AbiResult<()> {
+            let memory = cx.memory_range(ptr, items.len() * $size)?;
+            for (chunk, item) in memory.chunks_exact_mut($size).zip(items) {
+                chunk.copy_from_slice(&item.to_le_bytes());
+            }
+            Ok(())
+        }
+    };
+    (checked, $ty:ty, $size:literal) => {};
+}
+
+/// `load_list` for a scalar list: `native` reads the little-endian bytes of a range checked once (with
+/// `from` applied only where it changes something: canonical NaNs); `checked` keeps the default.
+macro_rules! bulk_load {
+    (native, $ty:ty, $size:literal, $from:expr) => {
+        fn load_list(cx: &LiftContext<'_>, _ty: InterfaceType, ptr: u32, len: u32) -> AbiResult<Vec<Self>> {
+            let bytes = cx.bytes(ptr, len * $size, Trap::ListOutOfBounds)?;
+            Ok(bytes.chunks_exact($size).map(|chunk| canonical(<$ty>::from_le_bytes(chunk.try_into().expect("sized chunks")))).collect())
+        }
+    };
+    (checked, $ty:ty, $size:literal, $from:expr) => {};
+}
+
+/// A number as lifting delivers it: NaNs canonical (see [`Canonical`]).
+fn canonical<T: Canonical>(value: T) -> T {
+    value.canonical()
+}
+
+/// Numbers whose lifted form can differ from their bits: floats, whose NaNs lifting makes canonical.
+trait Canonical {
+    fn canonical(self) -> Self;
+}
+
+macro_rules! exact {
+    ($($ty:ty),*) => {$(
+        impl Canonical for $ty {
+            fn canonical(self) -> Self {
+                self
             }
         }
     )*};
 }
 
+exact!(u8, i8, u16, i16, u32, i32, u64, i64);
+
+impl Canonical for f32 {
+    fn canonical(self) -> Self {
+        f32_from(self.to_bits())
+    }
+}
+
+impl Canonical for f64 {
+    fn canonical(self) -> Self {
+        f64_from(self.to_bits())
+    }
+}
+
 scalars! {
-    bool => Bool, 1, |v| *v as u64, |f| Ok(f as u32 != 0);
-    u8 => U8, 1, |v| *v as u64, |f| Ok(f as u8);
-    i8 => S8, 1, |v| *v as i32 as u32 as u64, |f| Ok(f as u8 as i8);
-    u16 => U16, 2, |v| *v as u64, |f| Ok(f as u16);
-    i16 => S16, 2, |v| *v as i32 as u32 as u64, |f| Ok(f as u16 as i16);
-    u32 => U32, 4, |v| *v as u64, |f| Ok(f as u32);
-    i32 => S32, 4, |v| *v as u32 as u64, |f| Ok(f as u32 as i32);
-    u64 => U64, 8, |v| *v, Ok;
-    i64 => S64, 8, |v| *v as u64, |f| Ok(f as i64);
-    f32 => Float32, 4, |v| v.to_bits() as u64, |f| Ok(f32_from(f as u32));
-    f64 => Float64, 8, |v| v.to_bits(), |f| Ok(f64_from(f));
-    char => Char, 4, |v| *v as u64, |f| char_from(f as u32);
+    bool => Bool, 1, |v| *v as u64, |f| Ok(f as u32 != 0), checked;
+    u8 => U8, 1, |v| *v as u64, |f| Ok(f as u8), native;
+    i8 => S8, 1, |v| *v as i32 as u32 as u64, |f| Ok(f as u8 as i8), native;
+    u16 => U16, 2, |v| *v as u64, |f| Ok(f as u16), native;
+    i16 => S16, 2, |v| *v as i32 as u32 as u64, |f| Ok(f as u16 as i16), native;
+    u32 => U32, 4, |v| *v as u64, |f| Ok(f as u32), native;
+    i32 => S32, 4, |v| *v as u32 as u64, |f| Ok(f as u32 as i32), native;
+    u64 => U64, 8, |v| *v, Ok, native;
+    i64 => S64, 8, |v| *v as u64, |f| Ok(f as i64), native;
+    f32 => Float32, 4, |v| v.to_bits() as u64, |f| Ok(f32_from(f as u32)), native;
+    f64 => Float64, 8, |v| v.to_bits(), |f| Ok(f64_from(f)), native;
+    char => Char, 4, |v| *v as u64, |f| char_from(f as u32), checked;
 }
 
 // Strings: `str` (behind any pointer) lowers; `String`, `Box<str>` and `Arc<str>` lift too.
