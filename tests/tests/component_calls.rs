@@ -138,7 +138,7 @@ fn bad_values() -> String {
 #[test]
 fn bad_values_from_the_guest_are_errors_that_say_where() {
     let cases: [(&str, Option<Trap>, &str); 7] = [
-        ("records", None, "result: [1].name: invalid utf-8 sequence of 1 bytes from index 1"),
+        ("records", None, "`records` result: [1].name: invalid utf-8 sequence of 1 bytes from index 1"),
         ("surrogate", Some(Trap::InvalidChar), "invalid `char` bit pattern (0xd800)"),
         ("too-big", Some(Trap::InvalidChar), "0x110000"),
         ("enum", Some(Trap::InvalidDiscriminant), "3 of 3 cases"),
@@ -189,7 +189,7 @@ fn a_trap_locks_the_instance_down_but_not_the_store() {
 fn host_mistakes_are_errors_that_leave_the_instance_usable() {
     let (mut store, instance) = setup(&bad_values());
     let err = call(&mut store, instance, "ok", &[Val::String("x".into())]).unwrap_err();
-    assert_eq!(format!("{err:#}"), "argument `x`: type mismatch: expected u32, found string");
+    assert_eq!(format!("{err:#}"), "`ok` argument `x`: type mismatch: expected u32, found string");
     let err = call(&mut store, instance, "ok", &[]).unwrap_err();
     assert_eq!(format!("{err:#}"), "expected 1 arguments, got 0");
     let func = instance.get_func(&mut store, "ok").unwrap();

@@ -59,7 +59,8 @@ pub(crate) fn call_lifted<T: 'static>(
     results: &mut [Val],
     between_components: bool,
 ) -> Result<()> {
-    let types = store.0.get().opaque.components.instances[func.instance].component.types().clone();
+    let instance = &store.0.get().opaque.components.instances[func.instance];
+    let (types, name) = (instance.component.types().clone(), instance.func_names[func.name as usize].clone());
     let ty = types.func(func.ty);
     if params.len() != ty.params.len() {
         bail!("expected {} arguments, got {}", ty.params.len(), params.len());
@@ -68,10 +69,10 @@ pub(crate) fn call_lifted<T: 'static>(
     if results.len() != expected_results {
         bail!("expected {expected_results} result slots, got {}", results.len());
     }
-    for ((name, param_ty), value) in ty.params.iter().zip(params) {
-        typecheck(&types, *param_ty, value).map_err(|e| e.into_error(&format!("argument `{name}`")))?;
+    for ((param, param_ty), value) in ty.params.iter().zip(params) {
+        typecheck(&types, *param_ty, value).map_err(|e| e.into_error(&format!("`{name}` argument `{param}`")))?;
     }
-    entered(store, func, |store| run_lifted(store, &types, func, params, results, between_components))
+    entered(store, func, |store| run_lifted(store, &types, func, &name, params, results, between_components))
 }
 
 /// Runs `call` with the (nested) instance `func` belongs to marked as running; refuses with
@@ -107,6 +108,7 @@ fn run_lifted<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     types: &Arc<ComponentTypes>,
     func: FuncData,
+    name: &str,
     params: &[Val],
     results: &mut [Val],
     between_components: bool,
@@ -118,14 +120,14 @@ fn run_lifted<T: 'static>(
         let mut cx = LowerContext { types, guest: &mut guest, encoding: func.options.encoding, between_components };
         match ty.params_abi.flat_count {
             Some(_) => {
-                for ((name, param_ty), value) in ty.params.iter().zip(params) {
-                    cx.lower_flat(*param_ty, value, &mut flat).map_err(|e| e.into_error(&format!("argument `{name}`")))?;
+                for ((param, param_ty), value) in ty.params.iter().zip(params) {
+                    cx.lower_flat(*param_ty, value, &mut flat).map_err(|e| e.into_error(&format!("`{name}` argument `{param}`")))?;
                 }
             }
             None => {
                 store_tuple(&mut cx, ty.params.iter().map(|(_, ty)| *ty), params, ty.params_abi.align, ty.params_abi.size)
                     .and_then(|ptr| flat.push(ptr as u64))
-                    .map_err(|e| e.into_error("arguments"))?;
+                    .map_err(|e| e.into_error(&format!("`{name}` arguments")))?;
             }
         }
     }
@@ -135,7 +137,7 @@ fn run_lifted<T: 'static>(
     func.core.call(&mut *store, &args, &mut core_results)?;
     let raw: Vec<u64> = core_results.iter().map(raw_bits).collect();
     if let (Some(result_ty), Some(slot)) = (ty.result, results.first_mut()) {
-        *slot = lift_result(store, types, func.options, result_ty, &raw).map_err(|e| e.into_error("result"))?;
+        *slot = lift_result(store, types, func.options, result_ty, &raw).map_err(|e| e.into_error(&format!("`{name}` result")))?;
     }
     if let Some(post_return) = func.options.post_return {
         set_may_leave(store, func.instance, func.options, false);

@@ -87,7 +87,7 @@ where
                         .and_then(|()| P::load_fields(&cx, &func.param_types, ptr))
                 }
             };
-            lifted.map_err(|e| e.into_error("arguments"))?
+            lifted.map_err(|e| e.into_error(&format!("`{}` arguments", target.name)))?
         };
         let result = (self.func)(store.as_context_mut(), params)?;
         let Some(result_ty) = func.result else { return Ok(()) };
@@ -109,7 +109,7 @@ where
                     .and_then(|()| result.store_fields(&mut cx, &[result_ty], ptr))
             }
         };
-        lowered.map_err(|e| e.into_error("result"))
+        lowered.map_err(|e| e.into_error(&format!("`{}` result", target.name)))
     }
 }
 
@@ -131,12 +131,13 @@ pub(crate) fn lower<T: 'static>(
     ty: TypeFuncIndex,
     options: Options,
     callee: Callee<T>,
+    name: Arc<str>,
 ) -> Func {
     let (params, results) = lowered_signature(types, ty);
     let core_result = results.first().cloned();
     let core_ty = FuncType::new(store.engine(), params, results);
     let types = types.clone();
-    let target = Target { instance, ty, options, core_result };
+    let target = Target { instance, ty, options, core_result, name };
     Func::new(&mut *store, core_ty, move |mut caller: Caller<'_, T>, args, results| {
         call_lowered(&mut caller, &types, &target, &callee, args, results)
     })
@@ -149,6 +150,8 @@ pub(crate) struct Target {
     ty: TypeFuncIndex,
     options: Options,
     core_result: Option<crate::ValType>,
+    /// The import's name, for errors.
+    name: Arc<str>,
 }
 
 /// A call from wasm through a lowered import.
@@ -160,7 +163,7 @@ fn call_lowered<T: 'static>(
     core_args: &[crate::Val],
     core_results: &mut [crate::Val],
 ) -> Result<()> {
-    let Target { instance, ty, options, ref core_result } = *target;
+    let Target { instance, ty, options, ref core_result, ref name } = *target;
     let mut store = caller.as_context_mut();
     if !store.0.get().opaque.components.instances[instance].nested[options.nested].may_leave {
         return Err(Trap::CannotLeaveComponent.into());
@@ -170,14 +173,14 @@ fn call_lowered<T: 'static>(
     if let Callee::Host(HostFunc::Typed(host)) = callee {
         return host.call(&mut store, types, target, &raw, core_results);
     }
-    let params = lift_params(&mut store, types, ty, options, &raw).map_err(|e| e.into_error("arguments"))?;
+    let params = lift_params(&mut store, types, ty, options, &raw).map_err(|e| e.into_error(&format!("`{name}` arguments")))?;
     let mut results = vec![Val::Bool(false); func.result.iter().count()];
     match callee {
         Callee::Host(HostFunc::Typed(_)) => unreachable!("typed host functions are called above"),
         Callee::Host(HostFunc::Dynamic(host)) => {
             host(store.as_context_mut(), ComponentFunc::new(types, ty), &params, &mut results)?;
             if let (Some(ty), Some(value)) = (func.result, results.first()) {
-                typecheck(types, ty, value).map_err(|e| e.into_error("the host function's result"))?;
+                typecheck(types, ty, value).map_err(|e| e.into_error(&format!("`{name}` result from the host")))?;
             }
         }
         Callee::Lifted(lifted) => call_lifted(&mut store, *lifted, &params, &mut results, true)?,
@@ -186,7 +189,8 @@ fn call_lowered<T: 'static>(
     let mut guest = StoreGuest { store: &mut store, options, instance };
     let between_components = matches!(callee, Callee::Lifted(_));
     let mut cx = LowerContext { types, guest: &mut guest, encoding: options.encoding, between_components };
-    lower_result(&mut cx, result_ty, &results[0], &raw, core_result.clone(), core_results).map_err(|e| e.into_error("result"))
+    lower_result(&mut cx, result_ty, &results[0], &raw, core_result.clone(), core_results)
+        .map_err(|e| e.into_error(&format!("`{name}` result")))
 }
 
 /// Lowers a lowered call's result: into the flat core result, or through the pointer the guest passed

@@ -116,9 +116,15 @@ impl<T: 'static> InstancePre<T> {
                         Definition::Func(host) => Callee::Host(host.clone()),
                         _ => bail!("import `{}` is not a function", self.path_name(path)),
                     },
-                    FuncDef::Lifted { ty, func, options } => Callee::Lifted(lifted(store, index, *ty, func, *options)?),
+                    FuncDef::Lifted { ty, func, options } => {
+                        Callee::Lifted(lifted(store, index, *ty, func, *options, "(a function of a nested component)")?)
+                    }
                 };
-                let func = lower(store, index, &types, callee.ty(), resolved, callee_fn);
+                let name: Arc<str> = match callee {
+                    FuncDef::Import { path, .. } => self.path_name(path).into(),
+                    FuncDef::Lifted { .. } => "(a function of a nested component)".into(),
+                };
+                let func = lower(store, index, &types, callee.ty(), resolved, callee_fn, name);
                 store.0.get_mut().opaque.components.instances[index].lowered.push(func);
             }
         }
@@ -183,17 +189,19 @@ fn resolve_options<T: 'static>(store: &mut StoreContextMut<'_, T>, index: usize,
     Ok(resolved)
 }
 
-/// A lifted function of instance `index`.
+/// A lifted function of instance `index`, named `name` in errors.
 fn lifted<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     index: usize,
     ty: super::type_table::TypeFuncIndex,
     func: &CoreDef,
     options: usize,
+    name: &str,
 ) -> Result<FuncData> {
     let core = core_item(store, index, func)?.into_func().context("a lifted item that is not a function")?;
     let options = resolve_options(store, index, options)?;
-    Ok(FuncData { instance: index, ty, core, options })
+    let name = store.0.get_mut().opaque.components.instances[index].name(name);
+    Ok(FuncData { instance: index, ty, core, options, name })
 }
 
 impl Instance {
@@ -207,7 +215,7 @@ impl Instance {
             return Some(Func(store.0.get().opaque.stored(func)));
         }
         let Export::Func(FuncDef::Lifted { ty, func, options }) = export_at(&component, &path)? else { return None };
-        let data = lifted(&mut store, index, *ty, func, *options).ok()?;
+        let data = lifted(&mut store, index, *ty, func, *options, &export_name(&component, &path)).ok()?;
         let components = &mut store.0.get_mut().opaque.components;
         components.funcs.push(data);
         let func = components.funcs.len() - 1;
@@ -264,6 +272,20 @@ impl Instance {
         path.push(exports.iter().position(|(n, _)| n == name)?);
         Some(ComponentExportIndex { component: component_id(component), path })
     }
+}
+
+/// The name of the export at `path`: its names joined by `#`.
+fn export_name(component: &Component, path: &[usize]) -> String {
+    let mut names = Vec::new();
+    let mut exports = &component.info().exports;
+    for &i in path {
+        let (name, export) = &exports[i];
+        names.push(name.as_str());
+        if let Export::Instance(items) = export {
+            exports = items;
+        }
+    }
+    names.join("#")
 }
 
 /// The export at `path` (positions, outermost first).

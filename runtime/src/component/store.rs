@@ -6,6 +6,7 @@ use super::translate::StringEncoding;
 use super::type_table::TypeFuncIndex;
 use crate::{Func, Instance, Memory};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The component state of a store.
 #[derive(Default)]
@@ -25,6 +26,8 @@ pub(crate) struct InstanceData {
     pub options: Vec<Option<Options>>,
     /// The component functions made for its exports, by export path.
     pub exported_funcs: HashMap<Vec<usize>, usize>,
+    /// The names of its functions, for errors (see [`FuncData::name`]).
+    pub func_names: Vec<Arc<str>>,
     /// Whether anything trapped in it: then nothing may call into it any more.
     pub poisoned: bool,
     /// The state of each component instance it holds (the root and the nested ones).
@@ -62,9 +65,17 @@ pub(crate) struct FuncData {
     pub core: Func,
     /// Its canonical options.
     pub options: Options,
+    /// Its name, for errors: an index into the instance's [`InstanceData::func_names`].
+    pub name: u32,
 }
 
 impl InstanceData {
+    /// Records a function name; its index.
+    pub fn name(&mut self, name: &str) -> u32 {
+        self.func_names.push(name.into());
+        self.func_names.len() as u32 - 1
+    }
+
     /// A new, empty instance of `component`.
     pub fn new(component: Component) -> Self {
         let options = component.info().options.len();
@@ -75,6 +86,7 @@ impl InstanceData {
             lowered: Vec::new(),
             options: vec![None; options],
             exported_funcs: HashMap::new(),
+            func_names: Vec::new(),
             poisoned: false,
             nested,
         }

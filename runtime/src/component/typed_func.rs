@@ -24,6 +24,8 @@ pub struct TypedFunc<Params, Return> {
     types: Arc<ComponentTypes>,
     core: RawTarget,
     post_return: Option<RawTarget>,
+    /// The function's name, for errors.
+    name: Arc<str>,
     _types: PhantomData<fn(Params) -> Return>,
 }
 
@@ -35,6 +37,7 @@ impl<P, R> Clone for TypedFunc<P, R> {
             types: self.types.clone(),
             core: self.core.clone(),
             post_return: self.post_return.clone(),
+            name: self.name.clone(),
             _types: PhantomData,
         }
     }
@@ -50,13 +53,14 @@ impl Func {
         let store = store.as_context();
         let opaque = &store.0.opaque;
         let data = opaque.components.funcs[opaque.index(self.0)];
-        let types = opaque.components.instances[data.instance].component.types().clone();
+        let instance = &opaque.components.instances[data.instance];
+        let (types, name) = (instance.component.types().clone(), instance.func_names[data.name as usize].clone());
         let ty = types.func(data.ty);
         Params::typecheck_list(&ty.param_types, &types).context("the parameters do not match")?;
         Return::typecheck_list(ty.result.as_slice(), &types).context("the results do not match")?;
         let core = RawTarget::new(opaque, data.core)?;
         let post_return = data.options.post_return.map(|f| RawTarget::new(opaque, f)).transpose()?;
-        Ok(TypedFunc { func: *self, data, types, core, post_return, _types: PhantomData })
+        Ok(TypedFunc { func: *self, data, types, core, post_return, name, _types: PhantomData })
     }
 }
 
@@ -96,7 +100,7 @@ where
                     .allocate(Allocation::Params, ty.params_abi.align, ty.params_abi.size)
                     .and_then(|ptr| params.store_fields(&mut cx, &ty.param_types, ptr).and_then(|()| flat.push(ptr as u64))),
             };
-            lowered.map_err(|e| e.into_error("arguments"))?;
+            lowered.map_err(|e| e.into_error(&format!("`{}` arguments", self.name)))?;
         }
         let raw = call_raw(&mut store.0, &self.core, flat.as_slice())?;
         let result = {
@@ -111,7 +115,7 @@ where
                 }
                 result => Return::lift_list_flat(&cx, result.as_slice(), &mut FlatValues::new(raw)),
             };
-            lifted.map_err(|e| e.into_error("result"))?
+            lifted.map_err(|e| e.into_error(&format!("`{}` result", self.name)))?
         };
         if let Some(post_return) = &self.post_return {
             super::func::set_may_leave(store, self.data.instance, options, false);
