@@ -127,7 +127,7 @@ fn run_lifted<T: 'static>(
             None => {
                 store_tuple(&mut cx, ty.params.iter().map(|(_, ty)| *ty), params, ty.params_abi.align, ty.params_abi.size)
                     .and_then(|ptr| flat.push(ptr as u64))
-                    .map_err(|e| e.into_error(&format!("`{name}` arguments")))?;
+                    .map_err(|e| e.in_arguments(name, &ty.params))?;
             }
         }
     }
@@ -137,7 +137,9 @@ fn run_lifted<T: 'static>(
     func.core.call(&mut *store, &args, &mut core_results)?;
     let raw: Vec<u64> = core_results.iter().map(raw_bits).collect();
     if let (Some(result_ty), Some(slot)) = (ty.result, results.first_mut()) {
-        *slot = lift_result(store, types, func.options, result_ty, &raw).map_err(|e| e.into_error(&format!("`{name}` result")))?;
+        // Between components the data is not the host's to keep: only the host's own copies spend fuel.
+        let fuel = if between_components { usize::MAX } else { store.hostcall_fuel() };
+        *slot = lift_result(store, types, func.options, result_ty, &raw, fuel).map_err(|e| e.into_error(&format!("`{name}` result")))?;
     }
     if let Some(post_return) = func.options.post_return {
         set_may_leave(store, func.instance, func.options, false);
@@ -148,16 +150,18 @@ fn run_lifted<T: 'static>(
     Ok(())
 }
 
-/// Lifts a function's result from its flat core results: the value itself, or a pointer to it.
+/// Lifts a function's result from its flat core results (the value itself, or a pointer to it), allocating
+/// at most `fuel` bytes.
 fn lift_result<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     types: &ComponentTypes,
     options: Options,
     ty: InterfaceType,
     raw: &[u64],
+    fuel: usize,
 ) -> AbiResult<Val> {
     let memory = options.memory.map_or(&[][..], |m| m.data(&*store));
-    let cx = LiftContext { types, memory, encoding: options.encoding };
+    let cx = LiftContext::new(types, memory, options.encoding, fuel);
     if types.flat(ty, MAX_FLAT_RESULTS).is_some() {
         return cx.lift_flat(ty, &mut FlatValues::new(raw));
     }

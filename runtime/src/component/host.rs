@@ -77,8 +77,9 @@ where
     fn call(&self, store: &mut StoreContextMut<'_, T>, types: &ComponentTypes, target: &Target, raw_args: &[u64], core_results: &mut [crate::Val]) -> Result<()> {
         let func = types.func(target.ty);
         let params = {
+            let fuel = store.hostcall_fuel();
             let memory = target.options.memory.map_or(&[][..], |m| m.data(&*store));
-            let cx = LiftContext { types, memory, encoding: target.options.encoding };
+            let cx = LiftContext::new(types, memory, target.options.encoding, fuel);
             let lifted = match func.params_abi.flat_count {
                 Some(_) => P::lift_list_flat(&cx, &func.param_types, &mut FlatValues::new(raw_args)),
                 None => {
@@ -87,7 +88,7 @@ where
                         .and_then(|()| P::load_fields(&cx, &func.param_types, ptr))
                 }
             };
-            lifted.map_err(|e| e.into_error(&format!("`{}` arguments", target.name)))?
+            lifted.map_err(|e| e.in_arguments(&target.name, &func.params))?
         };
         let result = (self.func)(store.as_context_mut(), params)?;
         let Some(result_ty) = func.result else { return Ok(()) };
@@ -109,7 +110,7 @@ where
                     .and_then(|()| result.store_fields(&mut cx, &[result_ty], ptr))
             }
         };
-        lowered.map_err(|e| e.into_error(&format!("`{}` result", target.name)))
+        lowered.map_err(|e| e.in_results(&target.name))
     }
 }
 
@@ -173,7 +174,9 @@ fn call_lowered<T: 'static>(
     if let Callee::Host(HostFunc::Typed(host)) = callee {
         return host.call(&mut store, types, target, &raw, core_results);
     }
-    let params = lift_params(&mut store, types, ty, options, &raw).map_err(|e| e.into_error(&format!("`{name}` arguments")))?;
+    // Between components the data is not the host's to keep: only the host's own copies spend fuel.
+    let fuel = if matches!(callee, Callee::Lifted(_)) { usize::MAX } else { store.hostcall_fuel() };
+    let params = lift_params(&mut store, types, ty, options, &raw, fuel).map_err(|e| e.in_arguments(name, &func.params))?;
     let mut results = vec![Val::Bool(false); func.result.iter().count()];
     match callee {
         Callee::Host(HostFunc::Typed(_)) => unreachable!("typed host functions are called above"),
@@ -220,27 +223,29 @@ fn lower_result(
     }
 }
 
-/// Lifts a lowered call's arguments: from the flat core arguments, or from the memory they point to.
+/// Lifts a lowered call's arguments (from the flat core arguments, or from the memory they point to),
+/// allocating at most `fuel` bytes.
 fn lift_params<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     types: &ComponentTypes,
     ty: TypeFuncIndex,
     options: Options,
     raw: &[u64],
+    fuel: usize,
 ) -> AbiResult<Vec<Val>> {
     let func = types.func(ty);
     let memory = options.memory.map_or(&[][..], |m| m.data(&*store));
-    let cx = LiftContext { types, memory, encoding: options.encoding };
+    let cx = LiftContext::new(types, memory, options.encoding, fuel);
     match func.params_abi.flat_count {
         Some(n) if (n as usize) <= MAX_FLAT_PARAMS => {
             let mut src = FlatValues::new(raw);
-            func.params.iter().map(|(name, ty)| cx.lift_flat(*ty, &mut src).map_err(|e| e.at_name(name))).collect()
+            func.params.iter().enumerate().map(|(n, (_, ty))| cx.lift_flat(*ty, &mut src).map_err(|e| e.at_index(n))).collect()
         }
         _ => {
             let ptr = raw.first().copied().unwrap_or(0) as u32;
             check_pointer(ptr, func.params_abi.align, func.params_abi.size, memory.len())?;
             let offsets = field_offsets(types, func.params.iter().map(|(_, ty)| *ty));
-            offsets.zip(func.params.iter()).map(|((ty, at), (name, _))| cx.load(ty, offset(ptr, at)?).map_err(|e| e.at_name(name))).collect()
+            offsets.enumerate().map(|(n, (ty, at))| cx.load(ty, offset(ptr, at)?).map_err(|e| e.at_index(n))).collect()
         }
     }
 }

@@ -4,15 +4,55 @@
 use super::Component;
 use super::translate::StringEncoding;
 use super::type_table::TypeFuncIndex;
-use crate::{Func, Instance, Memory};
+use crate::{AsContext, AsContextMut, Func, Instance, Memory, Store, StoreContextMut};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The component state of a store.
-#[derive(Default)]
 pub(crate) struct ComponentStore {
     pub instances: Vec<InstanceData>,
     pub funcs: Vec<FuncData>,
+    /// The most bytes the host copies out of a guest in one call (see [`Store::set_hostcall_fuel`]).
+    pub hostcall_fuel: usize,
+}
+
+/// The default of [`Store::hostcall_fuel`]: 128 MiB, as in Wasmtime.
+const DEFAULT_HOSTCALL_FUEL: usize = 128 << 20;
+
+impl Default for ComponentStore {
+    fn default() -> Self {
+        ComponentStore { instances: Vec::new(), funcs: Vec::new(), hostcall_fuel: DEFAULT_HOSTCALL_FUEL }
+    }
+}
+
+impl<T: 'static> Store<T> {
+    /// The most data, in bytes, the host copies out of a guest in one call: the arguments of one call of a
+    /// host function, or the results of one call of an export. 128 MiB unless set with
+    /// [`set_hostcall_fuel`](Store::set_hostcall_fuel).
+    pub fn hostcall_fuel(&self) -> usize {
+        self.as_context().0.opaque.components.hostcall_fuel
+    }
+
+    /// Sets the [`hostcall_fuel`](Store::hostcall_fuel): a guest that makes the host copy more than `fuel`
+    /// bytes in one call (a huge list of strings, say) gets an error ("too much data is being copied
+    /// between the host and the guest") instead of making the host allocate without bound. Lifted values
+    /// count as the memory the host allocates for them: string bytes, and per list element the size of the
+    /// Rust type (or [`Val`](super::Val)) it becomes. Data going into the guest is not limited.
+    pub fn set_hostcall_fuel(&mut self, fuel: usize) {
+        self.as_context_mut().set_hostcall_fuel(fuel)
+    }
+}
+
+impl<T: 'static> StoreContextMut<'_, T> {
+    /// See [`Store::hostcall_fuel`].
+    pub fn hostcall_fuel(&self) -> usize {
+        self.0.get().opaque.components.hostcall_fuel
+    }
+
+    /// See [`Store::set_hostcall_fuel`].
+    pub fn set_hostcall_fuel(&mut self, fuel: usize) {
+        self.0.get_mut().opaque.components.hostcall_fuel = fuel;
+    }
 }
 
 /// One component instance.

@@ -339,6 +339,7 @@ fn lower_list<T: Lower>(items: &[T], cx: &mut LowerContext<'_>, ty: InterfaceTyp
 fn lift_list<T: Lift>(cx: &LiftContext<'_>, ty: InterfaceType, ptr: u32, len: u32) -> AbiResult<Vec<T>> {
     let element = element_of(cx.types, ty)?;
     cx.list_bytes(T::ABI, ptr, len)?;
+    cx.consume_fuel(len as usize, size_of::<T>())?;
     T::load_list(cx, element, ptr, len)
 }
 

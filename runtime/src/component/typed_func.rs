@@ -100,12 +100,13 @@ where
                     .allocate(Allocation::Params, ty.params_abi.align, ty.params_abi.size)
                     .and_then(|ptr| params.store_fields(&mut cx, &ty.param_types, ptr).and_then(|()| flat.push(ptr as u64))),
             };
-            lowered.map_err(|e| e.into_error(&format!("`{}` arguments", self.name)))?;
+            lowered.map_err(|e| e.in_arguments(&self.name, &ty.params))?;
         }
         let raw = call_raw(&mut store.0, &self.core, flat.as_slice())?;
         let result = {
+            let fuel = store.hostcall_fuel();
             let memory = options.memory.map_or(&[][..], |m| m.data(&*store));
-            let cx = LiftContext { types, memory, encoding: options.encoding };
+            let cx = LiftContext::new(types, memory, options.encoding, fuel);
             let raw = raw.as_slice();
             let lifted = match ty.result {
                 Some(result) if types.flat(result, MAX_FLAT_RESULTS).is_none() => {
@@ -115,7 +116,7 @@ where
                 }
                 result => Return::lift_list_flat(&cx, result.as_slice(), &mut FlatValues::new(raw)),
             };
-            lifted.map_err(|e| e.into_error(&format!("`{}` result", self.name)))?
+            lifted.map_err(|e| e.in_results(&self.name))?
         };
         if let Some(post_return) = &self.post_return {
             super::func::set_may_leave(store, self.data.instance, options, false);

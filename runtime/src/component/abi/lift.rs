@@ -7,6 +7,7 @@ use crate::Trap;
 use crate::component::translate::StringEncoding;
 use crate::component::type_table::{ComponentTypes, InterfaceType};
 use crate::component::values::Val;
+use std::cell::Cell;
 
 /// Flat core values being lifted, as raw bits (`i32` and `f32` in the low 32 bits).
 pub struct FlatValues<'a> {
@@ -45,11 +46,13 @@ impl<'a> FlatValues<'a> {
 }
 
 /// What lifting reads from: the types, the guest's memory (empty if the function has no memory option), and
-/// its string encoding.
+/// its string encoding; and how many more bytes the host may allocate for the values lifted (the hostcall
+/// fuel).
 pub struct LiftContext<'a> {
     pub types: &'a ComponentTypes,
     pub memory: &'a [u8],
     pub encoding: StringEncoding,
+    fuel: Cell<usize>,
 }
 
 /// The canonical NaN of `f32`; lifting replaces every NaN with it.
@@ -74,7 +77,25 @@ pub fn char_from(bits: u32) -> AbiResult<char> {
     char::from_u32(bits).ok_or_else(|| AbiError::trap(Trap::InvalidChar, format!("{bits:#x}")))
 }
 
-impl LiftContext<'_> {
+impl<'a> LiftContext<'a> {
+    /// Lifts from `memory` with string encoding `encoding`, allocating at most `fuel` bytes for the values.
+    pub fn new(types: &'a ComponentTypes, memory: &'a [u8], encoding: StringEncoding, fuel: usize) -> Self {
+        LiftContext { types, memory, encoding, fuel: Cell::new(fuel) }
+    }
+
+    /// Spends the fuel for `count` lifted items of `size` bytes each, or fails if there is not enough left.
+    pub fn consume_fuel(&self, count: usize, size: usize) -> AbiResult<()> {
+        match count.checked_mul(size).and_then(|bytes| self.fuel.get().checked_sub(bytes)) {
+            Some(left) => {
+                self.fuel.set(left);
+                Ok(())
+            }
+            None => Err(AbiError::msg(
+                "too much data is being copied between the host and the guest: fuel allocated for hostcalls has been exhausted",
+            )),
+        }
+    }
+
     /// Lifts a value of type `ty` from flat core values.
     pub fn lift_flat(&self, ty: InterfaceType, src: &mut FlatValues<'_>) -> AbiResult<Val> {
         use InterfaceType as I;
@@ -264,6 +285,7 @@ impl LiftContext<'_> {
         let bytes = self
             .bytes(ptr, byte_len as u32, Trap::StringOutOfBounds)
             .map_err(|e| AbiError::trap(Trap::StringOutOfBounds, format!("string pointer/length out of bounds of memory: {}", e.message)))?;
+        self.consume_fuel(bytes.len(), 1)?;
         match (self.encoding, utf16) {
             (StringEncoding::Utf8, _) => match std::str::from_utf8(bytes) {
                 Ok(s) => Ok(s.to_string()),
@@ -302,6 +324,7 @@ impl LiftContext<'_> {
 
     /// `len` elements of type `element` from `ptr` on, in a range already checked.
     fn elements(&self, element: InterfaceType, ptr: u32, len: u32) -> AbiResult<Vec<Val>> {
+        self.consume_fuel(len as usize, size_of::<Val>())?;
         let size = self.types.abi(element).size;
         if element == InterfaceType::U8 {
             // The common byte list, in bulk.

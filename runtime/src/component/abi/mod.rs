@@ -10,6 +10,7 @@ pub mod lower;
 pub use layout::{CanonicalAbiInfo, FlatType, FlatTypes, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 
 use crate::Trap;
+use crate::component::type_table::InterfaceType;
 use std::fmt;
 
 /// Most bytes a string or list may take in memory (`MAX_STRING_BYTE_LENGTH`, `MAX_LIST_BYTE_LENGTH`).
@@ -68,6 +69,29 @@ impl AbiError {
     pub fn at_name(mut self, name: &str) -> Self {
         self.path.push(PathSegment::Name(name.to_string()));
         self
+    }
+
+    /// The error as reported to the embedder, for a value in the arguments of function `func` with
+    /// parameters `params`: "`func` argument `name`: ...", when the outermost step of the path is the index
+    /// of an argument.
+    pub fn in_arguments(mut self, func: &str, params: &[(String, InterfaceType)]) -> anyhow::Error {
+        if let Some(PathSegment::Index(n)) = self.path.last()
+            && let Some((name, _)) = params.get(*n)
+        {
+            let what = format!("`{func}` argument `{name}`");
+            self.path.pop();
+            return self.into_error(&what);
+        }
+        self.into_error(&format!("`{func}` arguments"))
+    }
+
+    /// The error as reported to the embedder, for a value in the result list of function `func`, where the
+    /// outermost step of the path, if any, is the index in that list: "`func` result: ...".
+    pub fn in_results(mut self, func: &str) -> anyhow::Error {
+        if let Some(PathSegment::Index(_)) = self.path.last() {
+            self.path.pop();
+        }
+        self.into_error(&format!("`{func}` result"))
     }
 
     /// The error as reported to the embedder: `what` says which value (e.g. "`get-items` result"), then
