@@ -143,3 +143,114 @@ fn many_parameters_go_through_memory_and_a_trap_locks_down() {
     let err = total.call(&mut store, ("", "", "", "", "", "", "", "", "")).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::CannotEnterComponent));
 }
+
+/// A host function given the guest's string and list as lazy views reads them in place, in every string
+/// encoding, and in-place number slices see the guest's bytes.
+#[test]
+fn host_functions_read_guest_strings_and_lists_lazily() {
+    use tenon::component::{WasmList, WasmStr};
+    let engine = Engine::default();
+    for encoding in ["", "string-encoding=utf16", "string-encoding=latin1+utf16"] {
+        let component = Component::new(&engine, echo_component("(type $t string)", &["i32", "i32"], None, encoding)).unwrap();
+        let mut linker = Linker::new(&engine);
+        linker
+            .root()
+            .func_wrap("host-echo", |store, (s,): (WasmStr,)| {
+                let text = s.to_str(&store)?;
+                Ok((text.to_uppercase(),))
+            })
+            .unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = linker.instantiate(&mut store, &component).unwrap();
+        let echo = instance.get_typed_func::<(&str,), (String,)>(&mut store, "echo").unwrap();
+        assert_eq!(echo.call(&mut store, ("grüße, 世界",)).unwrap().0, "GRÜSSE, 世界", "{encoding}");
+    }
+
+    let component = Component::new(&engine, echo_component("(type $t (list u32))", &["i32", "i32"], None, "")).unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .root()
+        .func_wrap("host-echo", |mut store, (list,): (WasmList<u32>,)| {
+            assert_eq!(list.len(), 4);
+            assert_eq!(list.as_le_slice(&store), &[1, 2, 3, 4]);
+            assert_eq!(list.get(&mut store, 3).unwrap().unwrap(), 4);
+            assert!(list.get(&mut store, 4).is_none());
+            let doubled: Vec<u32> = list.iter(&mut store).map(|x| x.map(|x| x * 2)).collect::<tenon::Result<_>>()?;
+            Ok((doubled,))
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let echo = instance.get_typed_func::<(&[u32],), (Vec<u32>,)>(&mut store, "echo").unwrap();
+    assert_eq!(echo.call(&mut store, (&[1, 2, 3, 4],)).unwrap().0, vec![2, 4, 6, 8]);
+
+    // Elements are lifted (and checked) one by one as they are read.
+    let component = Component::new(&engine, echo_component("(type $t (list char))", &["i32", "i32"], None, "")).unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .root()
+        .func_wrap("host-echo", |mut store, (list,): (WasmList<char>,)| {
+            let chars: Vec<tenon::Result<char>> = list.iter(&mut store).collect();
+            assert_eq!(chars.len(), 2);
+            assert_eq!(*chars[0].as_ref().unwrap(), 'a');
+            Ok((vec!['z'],))
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let echo = instance.get_typed_func::<(&[char],), (Vec<char>,)>(&mut store, "echo").unwrap();
+    assert_eq!(echo.call(&mut store, (&['a', 'b'],)).unwrap().0, vec!['z']);
+}
+
+/// `component_type` lists imports and exports with their types; `get_export` finds them in instances.
+#[test]
+fn component_types_describe_imports_and_exports() {
+    use tenon::component::types::{ComponentItem, Type};
+    let engine = Engine::default();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (type $point (record (field "x" s32) (field "y" s32)))
+          (import "log" (func $log (param "msg" string)))
+          (import "api" (instance (export "get" (func (result u32)))))
+          (core module $m (func (export "f") (param i32) (result i32) local.get 0))
+          (core instance $i (instantiate $m))
+          (func $f (param "x" u32) (result u32) (canon lift (core func $i "f")))
+          (instance $inner (export "f" (func $f)))
+          (export "point" (type $point))
+          (export "f" (func $f))
+          (export "inner" (instance $inner))
+          (export "m" (core module $m)))"#,
+    )
+    .unwrap();
+    let ty = component.component_type();
+    let imports: Vec<_> = ty.imports(&engine).map(|(name, _)| name).collect();
+    assert_eq!(imports, ["log", "api"]);
+    let Some(ComponentItem::ComponentFunc(log)) = ty.get_import(&engine, "log") else { panic!("log is a function") };
+    assert_eq!(log.params().map(|(n, t)| (n.to_string(), t)).collect::<Vec<_>>(), [("msg".to_string(), Type::String)]);
+    let Some(ComponentItem::ComponentInstance(api)) = ty.get_import(&engine, "api") else { panic!("api is an instance") };
+    let Some(ComponentItem::ComponentFunc(get)) = api.get_export(&engine, "get") else { panic!("get is a function") };
+    assert_eq!(get.results().collect::<Vec<_>>(), [Type::U32]);
+
+    let exports: Vec<_> = ty.exports(&engine).map(|(name, _)| name).collect();
+    assert_eq!(exports, ["point", "f", "inner", "m"]);
+    let Some(ComponentItem::Type(Type::Record(point))) = ty.get_export(&engine, "point") else { panic!("point is a record") };
+    assert_eq!(point.fields().map(|f| f.name).collect::<Vec<_>>(), ["x", "y"]);
+    assert_eq!(ty.get_export(&engine, "m"), Some(ComponentItem::Module));
+    assert_eq!(ty.get_export(&engine, "missing"), None);
+
+    // The same through an instance, with indices.
+    let mut linker: Linker<()> = Linker::new(&engine);
+    linker.root().func_new("log", |_, _, _, _| Ok(())).unwrap();
+    linker.instance("api").unwrap().func_new("get", |_, _, _, _| Ok(())).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let (item, inner) = instance.get_export(&store, None, "inner").unwrap();
+    assert!(matches!(item, ComponentItem::ComponentInstance(_)));
+    let (item, f) = instance.get_export(&store, Some(&inner), "f").unwrap();
+    let ComponentItem::ComponentFunc(f_ty) = item else { panic!("f is a function") };
+    assert_eq!(f_ty.results().collect::<Vec<_>>(), [Type::U32]);
+    let f = instance.get_typed_func::<(u32,), (u32,)>(&mut store, &f).unwrap();
+    assert_eq!(f.call(&mut store, (7,)).unwrap(), (7,));
+    assert!(instance.get_export(&store, Some(&inner), "g").is_none());
+}

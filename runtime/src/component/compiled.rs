@@ -2,7 +2,7 @@
 
 use super::info::ComponentInfo;
 use super::translate::{self, inline};
-use super::type_table::ComponentTypes;
+use super::type_table::{ComponentTypes, ItemType};
 use crate::{Engine, Module};
 use anyhow::{Context, Result};
 use std::path::Path;
@@ -20,6 +20,8 @@ struct ComponentInner {
     info: ComponentInfo,
     types: Arc<ComponentTypes>,
     modules: Vec<Module>,
+    /// The root component's exports and their types.
+    exports: Vec<(String, ItemType)>,
 }
 
 impl Component {
@@ -51,12 +53,17 @@ impl Component {
             .collect::<Result<Vec<_>>>()?;
         let info = inline::inline(&translation.modules, &translation.components, translation.types.types())?;
         let types = Arc::new(translation.types.finish());
-        Ok(Component { inner: Arc::new(ComponentInner { engine: engine.clone(), info, types, modules }) })
+        Ok(Component { inner: Arc::new(ComponentInner { engine: engine.clone(), info, types, modules, exports: translation.exports }) })
     }
 
     /// The engine the component was compiled for.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// The component's type: what it imports and exports.
+    pub fn component_type(&self) -> super::types::Component {
+        super::types::Component::new(&self.inner.types, &self.inner.info.imports, &self.inner.exports)
     }
 
     /// The flattened description instantiation runs.

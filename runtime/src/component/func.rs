@@ -154,14 +154,14 @@ fn run_lifted<T: 'static>(
 /// at most `fuel` bytes.
 fn lift_result<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
-    types: &ComponentTypes,
+    types: &Arc<ComponentTypes>,
     options: Options,
     ty: InterfaceType,
     raw: &[u64],
     fuel: usize,
 ) -> AbiResult<Val> {
-    let memory = options.memory.map_or(&[][..], |m| m.data(&*store));
-    let cx = LiftContext::new(types, memory, options.encoding, fuel);
+    let cx = LiftContext::new(types, options, store.as_context(), fuel);
+    let memory = cx.memory;
     if types.flat(ty, MAX_FLAT_RESULTS).is_some() {
         return cx.lift_flat(ty, &mut FlatValues::new(raw));
     }

@@ -11,7 +11,7 @@ use super::store::{FuncData, Options};
 use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex};
 use super::types::ComponentFunc;
 use super::values::Val;
-use crate::{AsContextMut, Caller, Func, FuncType, StoreContextMut, Trap};
+use crate::{AsContext, AsContextMut, Caller, Func, FuncType, StoreContextMut, Trap};
 use super::typed::{ComponentNamedList, Lift, Lower};
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -53,7 +53,7 @@ pub(crate) trait TypedHostFunc<T: 'static>: Send + Sync {
     fn typecheck(&self, types: &ComponentTypes, ty: TypeFuncIndex) -> Result<()>;
     /// Lifts the arguments from the guest's core arguments `raw_args`, calls the function, and lowers its
     /// result (into `core_results`, or through the return pointer).
-    fn call(&self, store: &mut StoreContextMut<'_, T>, types: &ComponentTypes, target: &Target, raw_args: &[u64], core_results: &mut [crate::Val]) -> Result<()>;
+    fn call(&self, store: &mut StoreContextMut<'_, T>, types: &Arc<ComponentTypes>, target: &Target, raw_args: &[u64], core_results: &mut [crate::Val]) -> Result<()>;
 }
 
 /// A closure with Rust parameters `P` and results `R`.
@@ -74,12 +74,12 @@ where
         R::typecheck_list(func.result.as_slice(), types).context("the results do not match")
     }
 
-    fn call(&self, store: &mut StoreContextMut<'_, T>, types: &ComponentTypes, target: &Target, raw_args: &[u64], core_results: &mut [crate::Val]) -> Result<()> {
+    fn call(&self, store: &mut StoreContextMut<'_, T>, types: &Arc<ComponentTypes>, target: &Target, raw_args: &[u64], core_results: &mut [crate::Val]) -> Result<()> {
         let func = types.func(target.ty);
         let params = {
             let fuel = store.hostcall_fuel();
-            let memory = target.options.memory.map_or(&[][..], |m| m.data(&*store));
-            let cx = LiftContext::new(types, memory, target.options.encoding, fuel);
+            let cx = LiftContext::new(types, target.options, store.as_context(), fuel);
+            let memory = cx.memory;
             let lifted = match func.params_abi.flat_count {
                 Some(_) => P::lift_list_flat(&cx, &func.param_types, &mut FlatValues::new(raw_args)),
                 None => {
@@ -227,15 +227,15 @@ fn lower_result(
 /// allocating at most `fuel` bytes.
 fn lift_params<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
-    types: &ComponentTypes,
+    types: &Arc<ComponentTypes>,
     ty: TypeFuncIndex,
     options: Options,
     raw: &[u64],
     fuel: usize,
 ) -> AbiResult<Vec<Val>> {
     let func = types.func(ty);
-    let memory = options.memory.map_or(&[][..], |m| m.data(&*store));
-    let cx = LiftContext::new(types, memory, options.encoding, fuel);
+    let cx = LiftContext::new(types, options, store.as_context(), fuel);
+    let memory = cx.memory;
     match func.params_abi.flat_count {
         Some(n) if (n as usize) <= MAX_FLAT_PARAMS => {
             let mut src = FlatValues::new(raw);

@@ -5,6 +5,7 @@ use super::Component;
 use super::func::Func;
 use super::typed::{ComponentNamedList, Lift, Lower};
 use super::typed_func::TypedFunc;
+use super::types::ComponentItem;
 use super::host::{Callee, lower};
 use super::info::{CoreDef, Export, FuncDef, ImportPath, Initializer};
 use super::linker::Definition;
@@ -248,6 +249,27 @@ impl Instance {
         }
     }
 
+    /// Export `name`, at the top level (`instance` is `None`) or inside the exported instance at `instance`:
+    /// its type and its index.
+    pub fn get_export(
+        &self,
+        store: impl crate::AsContext,
+        instance: Option<&ComponentExportIndex>,
+        name: &str,
+    ) -> Option<(ComponentItem, ComponentExportIndex)> {
+        let store = store.as_context();
+        let index = self.get_export_index(&store, instance, name)?;
+        let component = &store.0.opaque.components.instances[store.0.opaque.index(self.0)].component;
+        let (engine, ty) = (component.engine(), component.component_type());
+        let mut names = export_names(component, &index.path).into_iter();
+        let mut item = ty.get_export(engine, names.next()?)?;
+        for name in names {
+            let ComponentItem::ComponentInstance(instance) = item else { return None };
+            item = instance.get_export(engine, name)?;
+        }
+        Some((item, index))
+    }
+
     /// The index of export `name`, at the top level (`instance` is `None`) or inside the exported instance
     /// at `instance`.
     pub fn get_export_index(
@@ -274,8 +296,8 @@ impl Instance {
     }
 }
 
-/// The name of the export at `path`: its names joined by `#`.
-fn export_name(component: &Component, path: &[usize]) -> String {
+/// The names of the exports along `path`, outermost first.
+fn export_names<'a>(component: &'a Component, path: &[usize]) -> Vec<&'a str> {
     let mut names = Vec::new();
     let mut exports = &component.info().exports;
     for &i in path {
@@ -285,7 +307,12 @@ fn export_name(component: &Component, path: &[usize]) -> String {
             exports = items;
         }
     }
-    names.join("#")
+    names
+}
+
+/// The name of the export at `path`: its names joined by `#`.
+fn export_name(component: &Component, path: &[usize]) -> String {
+    export_names(component, path).join("#")
 }
 
 /// The export at `path` (positions, outermost first).

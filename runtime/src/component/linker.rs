@@ -98,7 +98,7 @@ impl<T: 'static> Linker<T> {
             .iter()
             .map(|(name, ty)| {
                 // Types are checked by validation; only their values need definitions.
-                if matches!(ty, ItemType::Type) {
+                if matches!(ty, ItemType::Type(_)) {
                     return Ok(None);
                 }
                 let definition = self.root.get(name).ok_or_else(|| {
@@ -191,14 +191,14 @@ fn check<T: 'static>(types: &ComponentTypes, name: &str, ty: &ItemType, definiti
                 let path = format!("{name}#{export}");
                 match items.get(export) {
                     Some(definition) => check(types, &path, export_ty, definition)?,
-                    None if matches!(export_ty, ItemType::Type) => {}
+                    None if matches!(export_ty, ItemType::Type(_)) => {}
                     None => bail!("component imports {} `{path}`, but a matching implementation was not found in the linker", describe(export_ty)),
                 }
             }
             Ok(())
         }
         (ItemType::Module, Definition::Module(_)) => Ok(()),
-        (ItemType::Type, _) => Ok(()),
+        (ItemType::Type(_), _) => Ok(()),
         (ty, definition) => {
             bail!("import `{name}` has the wrong type: expected {}, found a {}", describe(ty), definition.kind())
         }
@@ -212,6 +212,6 @@ fn describe(ty: &ItemType) -> &'static str {
         ItemType::Instance(_) => "an instance",
         ItemType::Module => "a module",
         ItemType::Component => "a component",
-        ItemType::Type => "a type",
+        ItemType::Type(_) => "a type",
     }
 }

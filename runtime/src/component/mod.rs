@@ -42,6 +42,7 @@ mod func;
 mod host;
 mod info;
 mod instance;
+mod lazy;
 mod linker;
 pub(crate) mod store;
 mod translate;
@@ -53,6 +54,7 @@ mod values;
 
 pub use compiled::Component;
 pub use func::Func;
+pub use lazy::{WasmList, WasmStr};
 pub use instance::{ComponentExportIndex, Instance, InstanceExportLookup, InstancePre};
 pub use linker::{Linker, LinkerInstance};
 pub use typed::{ComponentNamedList, ComponentType, Lift, Lower};

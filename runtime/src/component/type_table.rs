@@ -183,8 +183,8 @@ pub enum ItemType {
     Module,
     /// A component.
     Component,
-    /// A type.
-    Type,
+    /// A type: a value type, or (`None`) another kind of type definition (a function or instance type).
+    Type(Option<InterfaceType>),
 }
 
 /// An instance type: its exports.
@@ -398,7 +398,8 @@ impl ComponentTypesBuilder {
             ComponentEntityType::Component(_) => ItemType::Component,
             ComponentEntityType::Type { referenced, .. } => match referenced {
                 ComponentAnyTypeId::Resource(_) => bail!("resource types are not supported yet"),
-                _ => ItemType::Type,
+                ComponentAnyTypeId::Defined(id) => ItemType::Type(Some(self.defined_type(types, *id)?)),
+                _ => ItemType::Type(None),
             },
             ComponentEntityType::Value(_) => bail!("value imports and exports are not supported yet"),
         })

@@ -96,7 +96,7 @@ pub trait Lift: ComponentType + Sized {
 }
 
 /// The error for a Rust type that is not the component type `ty`.
-fn mismatch<T: ?Sized>(ty: InterfaceType) -> anyhow::Error {
+pub(super) fn mismatch<T: ?Sized>(ty: InterfaceType) -> anyhow::Error {
     anyhow::anyhow!("type mismatch: `{}` is not the component type {}", std::any::type_name::<T>(), describe(ty))
 }
 
@@ -291,7 +291,7 @@ lift_strings! {
 // Lists: `[T]` (behind any pointer) lowers; `Vec<T>`, `Box<[T]>` and `Arc<[T]>` lift too.
 
 /// The element type of list type `ty`, or the mismatch error.
-fn list_element<T: ?Sized>(ty: InterfaceType, types: &ComponentTypes) -> Result<InterfaceType> {
+pub(super) fn list_element<T: ?Sized>(ty: InterfaceType, types: &ComponentTypes) -> Result<InterfaceType> {
     match ty {
         InterfaceType::List(i) => Ok(types.list(i).element),
         other => Err(mismatch::<T>(other)),

@@ -105,8 +105,8 @@ where
         let raw = call_raw(&mut store.0, &self.core, flat.as_slice())?;
         let result = {
             let fuel = store.hostcall_fuel();
-            let memory = options.memory.map_or(&[][..], |m| m.data(&*store));
-            let cx = LiftContext::new(types, memory, options.encoding, fuel);
+            let cx = LiftContext::new(&self.types, options, store.as_context(), fuel);
+            let memory = cx.memory;
             let raw = raw.as_slice();
             let lifted = match ty.result {
                 Some(result) if types.flat(result, MAX_FLAT_RESULTS).is_none() => {

@@ -2,6 +2,7 @@
 //! interned type table, cheap to clone.
 
 use super::type_table::{self as table, ComponentTypes, InterfaceType};
+use crate::Engine;
 use std::fmt;
 use std::sync::Arc;
 
@@ -223,5 +224,94 @@ impl ComponentFunc {
     pub fn results(&self) -> impl ExactSizeIterator<Item = Type> + '_ {
         let types = &self.0.types;
         types.func(self.0.index).result.iter().map(move |ty| Type::from(types, *ty))
+    }
+}
+
+/// The type of a component: what it imports and what it exports, by name (Wasmtime's `types::Component`).
+/// Type definitions other than value types (function or instance types given names) are not listed.
+#[derive(Clone, Debug)]
+pub struct Component {
+    types: Arc<ComponentTypes>,
+    imports: Arc<[(String, table::ItemType)]>,
+    exports: Arc<[(String, table::ItemType)]>,
+}
+
+/// The type of one import or export of a component, or of an export of an instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ComponentItem {
+    /// A component function.
+    ComponentFunc(ComponentFunc),
+    /// A component instance, with its own exports.
+    ComponentInstance(ComponentInstance),
+    /// A core module (its imports and exports are not described yet).
+    Module,
+    /// A component (its imports and exports are not described yet).
+    Component,
+    /// A value type.
+    Type(Type),
+}
+
+/// The type of a component instance: its exports (Wasmtime's `types::ComponentInstance`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComponentInstance(Handle<table::TypeInstanceIndex>);
+
+/// The items of `items` that are listed, with their views.
+fn listed<'a>(types: &'a Arc<ComponentTypes>, items: &'a [(String, table::ItemType)]) -> impl Iterator<Item = (&'a str, ComponentItem)> + 'a {
+    items.iter().filter_map(move |(name, ty)| Some((name.as_str(), ComponentItem::from(types, ty)?)))
+}
+
+impl ComponentItem {
+    /// The view of `ty` in `types`; `None` for a type definition that is not a value type.
+    fn from(types: &Arc<ComponentTypes>, ty: &table::ItemType) -> Option<ComponentItem> {
+        Some(match ty {
+            table::ItemType::Func(i) => ComponentItem::ComponentFunc(ComponentFunc::new(types, *i)),
+            table::ItemType::Instance(i) => ComponentItem::ComponentInstance(ComponentInstance(Handle { types: types.clone(), index: *i })),
+            table::ItemType::Module => ComponentItem::Module,
+            table::ItemType::Component => ComponentItem::Component,
+            table::ItemType::Type(ty) => ComponentItem::Type(Type::from(types, (*ty)?)),
+        })
+    }
+}
+
+impl Component {
+    /// The type of a component with these types, imports and exports.
+    pub(crate) fn new(types: &Arc<ComponentTypes>, imports: &[(String, table::ItemType)], exports: &[(String, table::ItemType)]) -> Self {
+        let keep = |items: &[(String, table::ItemType)]| -> Arc<[_]> {
+            items.iter().filter(|(_, ty)| !matches!(ty, table::ItemType::Type(None))).cloned().collect()
+        };
+        Component { types: types.clone(), imports: keep(imports), exports: keep(exports) }
+    }
+
+    /// The imports, in order. (`engine` is there for Wasmtime's signature: the type is complete without it.)
+    pub fn imports<'a>(&'a self, _engine: &Engine) -> impl ExactSizeIterator<Item = (&'a str, ComponentItem)> + 'a {
+        listed(&self.types, &self.imports).collect::<Vec<_>>().into_iter()
+    }
+
+    /// The exports, in order.
+    pub fn exports<'a>(&'a self, _engine: &Engine) -> impl ExactSizeIterator<Item = (&'a str, ComponentItem)> + 'a {
+        listed(&self.types, &self.exports).collect::<Vec<_>>().into_iter()
+    }
+
+    /// The import named `name`, if there is one.
+    pub fn get_import(&self, engine: &Engine, name: &str) -> Option<ComponentItem> {
+        self.imports(engine).find(|(n, _)| *n == name).map(|(_, item)| item)
+    }
+
+    /// The export named `name`, if there is one.
+    pub fn get_export(&self, engine: &Engine, name: &str) -> Option<ComponentItem> {
+        self.exports(engine).find(|(n, _)| *n == name).map(|(_, item)| item)
+    }
+}
+
+impl ComponentInstance {
+    /// The exports, in order.
+    pub fn exports<'a>(&'a self, _engine: &Engine) -> impl ExactSizeIterator<Item = (&'a str, ComponentItem)> + 'a {
+        let types = &self.0.types;
+        listed(types, &types.instance(self.0.index).exports).collect::<Vec<_>>().into_iter()
+    }
+
+    /// The export named `name`, if there is one.
+    pub fn get_export(&self, engine: &Engine, name: &str) -> Option<ComponentItem> {
+        self.exports(engine).find(|(n, _)| *n == name).map(|(_, item)| item)
     }
 }

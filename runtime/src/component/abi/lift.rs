@@ -7,7 +7,11 @@ use crate::Trap;
 use crate::component::translate::StringEncoding;
 use crate::component::type_table::{ComponentTypes, InterfaceType};
 use crate::component::values::Val;
+use crate::component::store::Options;
+use crate::{Memory, StoreContext};
+use std::borrow::Cow;
 use std::cell::Cell;
+use std::sync::Arc;
 
 /// Flat core values being lifted, as raw bits (`i32` and `f32` in the low 32 bits).
 pub struct FlatValues<'a> {
@@ -49,9 +53,12 @@ impl<'a> FlatValues<'a> {
 /// its string encoding; and how many more bytes the host may allocate for the values lifted (the hostcall
 /// fuel).
 pub struct LiftContext<'a> {
-    pub types: &'a ComponentTypes,
+    pub types: &'a Arc<ComponentTypes>,
     pub memory: &'a [u8],
     pub encoding: StringEncoding,
+    /// The memory `memory` is the contents of, for values read later ([`WasmStr`](crate::component::WasmStr),
+    /// [`WasmList`](crate::component::WasmList)).
+    pub memory_handle: Option<Memory>,
     fuel: Cell<usize>,
 }
 
@@ -78,9 +85,17 @@ pub fn char_from(bits: u32) -> AbiResult<char> {
 }
 
 impl<'a> LiftContext<'a> {
-    /// Lifts from `memory` with string encoding `encoding`, allocating at most `fuel` bytes for the values.
-    pub fn new(types: &'a ComponentTypes, memory: &'a [u8], encoding: StringEncoding, fuel: usize) -> Self {
-        LiftContext { types, memory, encoding, fuel: Cell::new(fuel) }
+    /// Lifts with canonical options `options` from the memory they name in `store`, allocating at most
+    /// `fuel` bytes for the values.
+    pub(crate) fn new<T: 'static>(types: &'a Arc<ComponentTypes>, options: Options, store: StoreContext<'a, T>, fuel: usize) -> Self {
+        let memory = options.memory.map_or(&[][..], |m| m.data(store));
+        LiftContext { types, memory, encoding: options.encoding, memory_handle: options.memory, fuel: Cell::new(fuel) }
+    }
+
+    /// Lifts from `memory` (the contents of `handle`) later, after the call that lifted a lazy view:
+    /// nothing is allocated for the host beyond the values asked for, so no fuel is counted.
+    pub(crate) fn for_memory(types: &'a Arc<ComponentTypes>, memory: &'a [u8], encoding: StringEncoding, handle: Memory) -> Self {
+        LiftContext { types, memory, encoding, memory_handle: Some(handle), fuel: Cell::new(usize::MAX) }
     }
 
     /// Spends the fuel for `count` lifted items of `size` bytes each, or fails if there is not enough left.
@@ -259,7 +274,7 @@ impl<'a> LiftContext<'a> {
     }
 
     /// `len` bytes at `ptr`, or `trap` if they are not all in the memory.
-    pub fn bytes(&self, ptr: u32, len: u32, trap: Trap) -> AbiResult<&[u8]> {
+    pub fn bytes(&self, ptr: u32, len: u32, trap: Trap) -> AbiResult<&'a [u8]> {
         let end = ptr as u64 + len as u64;
         self.memory
             .get(ptr as usize..end as usize)
@@ -268,6 +283,13 @@ impl<'a> LiftContext<'a> {
 
     /// A string at `ptr` of `len` code units (tagged for `latin1+utf16`), in the context's encoding.
     pub fn string(&self, ptr: u32, len: u32) -> AbiResult<String> {
+        let (bytes, utf16) = self.string_bytes(ptr, len)?;
+        Ok(decode_string(bytes, self.encoding, utf16)?.into_owned())
+    }
+
+    /// The bytes of a string at `ptr` of `len` code units, checked (aligned, in bounds, not too long) and
+    /// paid for with fuel, and whether they are UTF-16.
+    pub fn string_bytes(&self, ptr: u32, len: u32) -> AbiResult<(&'a [u8], bool)> {
         let (utf16, units) = match self.encoding {
             StringEncoding::Utf8 => (false, len),
             StringEncoding::Utf16 => (true, len),
@@ -286,20 +308,7 @@ impl<'a> LiftContext<'a> {
             .bytes(ptr, byte_len as u32, Trap::StringOutOfBounds)
             .map_err(|e| AbiError::trap(Trap::StringOutOfBounds, format!("string pointer/length out of bounds of memory: {}", e.message)))?;
         self.consume_fuel(bytes.len(), 1)?;
-        match (self.encoding, utf16) {
-            (StringEncoding::Utf8, _) => match std::str::from_utf8(bytes) {
-                Ok(s) => Ok(s.to_string()),
-                Err(e) => Err(AbiError::msg(e.to_string())),
-            },
-            (_, true) => {
-                let units = bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-                char::decode_utf16(units)
-                    .enumerate()
-                    .map(|(i, c)| c.map_err(|_| AbiError::msg(format!("invalid utf-16: unpaired surrogate at code unit {i}"))))
-                    .collect()
-            }
-            (_, false) => Ok(bytes.iter().map(|&b| b as char).collect()),
-        }
+        Ok((bytes, utf16))
     }
 
     /// A list of `len` elements of type `element` at `ptr`.
@@ -310,7 +319,7 @@ impl<'a> LiftContext<'a> {
 
     /// The bytes of a list of `len` elements of layout `element` at `ptr`, checked: aligned, in bounds, and
     /// not beyond the largest list.
-    pub fn list_bytes(&self, element: CanonicalAbiInfo, ptr: u32, len: u32) -> AbiResult<&[u8]> {
+    pub fn list_bytes(&self, element: CanonicalAbiInfo, ptr: u32, len: u32) -> AbiResult<&'a [u8]> {
         let byte_len = len as u64 * element.size as u64;
         if byte_len > MAX_BYTE_LENGTH {
             return Err(AbiError::trap(Trap::ListOutOfBounds, format!("{len} elements is too long")));
@@ -331,6 +340,23 @@ impl<'a> LiftContext<'a> {
             return Ok(self.bytes(ptr, len, Trap::ListOutOfBounds)?.iter().map(|&b| Val::U8(b)).collect());
         }
         (0..len).map(|n| self.load(element, offset(ptr, n * size)?).map_err(|e| e.at_index(n as usize))).collect()
+    }
+}
+
+/// The string in `bytes`, encoded as `encoding` says (`utf16` for a `latin1+utf16` string that is UTF-16):
+/// borrowed when it is UTF-8, or an error for invalid UTF-8 or UTF-16.
+pub(crate) fn decode_string(bytes: &[u8], encoding: StringEncoding, utf16: bool) -> AbiResult<Cow<'_, str>> {
+    match (encoding, utf16) {
+        (StringEncoding::Utf8, _) => std::str::from_utf8(bytes).map(Cow::Borrowed).map_err(|e| AbiError::msg(e.to_string())),
+        (_, true) => {
+            let units = bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+            char::decode_utf16(units)
+                .enumerate()
+                .map(|(i, c)| c.map_err(|_| AbiError::msg(format!("invalid utf-16: unpaired surrogate at code unit {i}"))))
+                .collect::<AbiResult<String>>()
+                .map(Cow::Owned)
+        }
+        (_, false) => Ok(Cow::Owned(bytes.iter().map(|&b| b as char).collect())),
     }
 }
 

@@ -281,7 +281,7 @@ fn imported_item(path: ImportPath, ty: &ItemType) -> Result<ItemDef> {
         ItemType::Instance(ty) => ItemDef::Instance(InstanceDef::Import { path, ty: *ty }),
         ItemType::Module => ItemDef::Module(ModuleDef::Import),
         ItemType::Component => bail!("importing components is not supported yet"),
-        ItemType::Type => ItemDef::Type,
+        ItemType::Type(_) => ItemDef::Type,
     })
 }
 

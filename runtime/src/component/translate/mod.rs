@@ -90,12 +90,14 @@ pub struct Translation<'data> {
     pub components: Vec<StaticComponent<'data>>,
     /// Its types.
     pub types: ComponentTypesBuilder,
+    /// The root component's exports: names and types.
+    pub exports: Vec<(String, ItemType)>,
 }
 
 /// Validates `bytes` and records what each component in it does.
 pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Translation<'data>> {
     let mut validator = Validator::new_with_features(features);
-    let mut translation = Translation { modules: Vec::new(), components: Vec::new(), types: Default::default() };
+    let mut translation = Translation { modules: Vec::new(), components: Vec::new(), types: Default::default(), exports: Vec::new() };
     // The components being translated, innermost last; `None` marks a core module being skipped.
     let mut open: Vec<Option<StaticComponent<'data>>> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
@@ -202,6 +204,12 @@ pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Tr
             Payload::ComponentExportSection(section) => {
                 for export in section {
                     let export = export?;
+                    if open.len() == 1 {
+                        let types = validator.types(0).context("component types")?;
+                        let item = types.component_item_for_export(export.name.name).context("export type")?;
+                        let ty = translation.types.item_type(types, &item.ty)?;
+                        translation.exports.push((export.name.name.to_string(), ty));
+                    }
                     let initializer =
                         LocalInitializer::Export { name: export.name.name, kind: export.kind, index: export.index };
                     current(&mut open)?.initializers.push(initializer);
