@@ -1,6 +1,7 @@
-//! The library behind the `tenon` command: running modules and running spec test scripts.
+//! The library behind the `tenon` command: running modules and components, and running spec test scripts.
 
 pub mod run;
+pub mod run_component;
 pub mod spectest;
 pub mod wast;
 mod wast_component;

@@ -16,11 +16,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a WebAssembly module (binary or text): its `_start` export, or the export named by `--invoke`.
+    /// Run a WebAssembly module or component (binary or text): a module's `_start` export or the export
+    /// named by `--invoke`; a component's export called as `--invoke 'name(args)'`, in WAVE syntax.
     Run {
-        /// The module to run.
+        /// The module or component to run.
         file: PathBuf,
-        /// The export to call instead of `_start`.
+        /// A module: the export to call instead of `_start`. A component: the call, in WAVE syntax, e.g.
+        /// `--invoke 'add(1, 2)'` or `--invoke 'pkg:name/iface#greet("you")'`.
         #[arg(long)]
         invoke: Option<String>,
         /// Execution limits, as `KEY=VALUE[,KEY=VALUE]`: `fuel=N`, `timeout=DURATION` (e.g. `1s`, `500ms`),
@@ -30,7 +32,7 @@ enum Command {
         /// Make compiled code visible to a profiler: `perfmap` writes `/tmp/perf-PID.map` for `perf`.
         #[arg(long, value_name = "STRATEGY")]
         profile: Option<String>,
-        /// Arguments for the export, parsed by its parameter types.
+        /// A module: arguments for the export, parsed by its parameter types.
         #[arg(allow_hyphen_values = true)]
         args: Vec<String>,
     },
@@ -81,8 +83,8 @@ fn execute(command: Command) -> Result<ExitCode> {
                 Some("perfmap") => tenon::ProfilingStrategy::PerfMap,
                 Some(other) => anyhow::bail!("unknown profiling strategy `{other}` (known: perfmap)"),
             };
-            for value in run::run(&file, invoke.as_deref(), &args, &options)? {
-                println!("{}", run::format_val(&value));
+            for line in run::run(&file, invoke.as_deref(), &args, &options)? {
+                println!("{line}");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1,4 +1,5 @@
-//! `tenon run`: instantiate a module and call its `_start` or a named export.
+//! `tenon run`: instantiate a module and call its `_start` or a named export, or call a component's export
+//! (see [`crate::run_component`]).
 
 use anyhow::{Context, Result, bail};
 use std::path::Path;
@@ -70,9 +71,36 @@ fn parse_bytes(text: &str) -> Result<usize> {
     number.checked_mul(scale).context("size too large")
 }
 
-/// Runs `path`'s `_start` export, or `invoke` with `args` parsed by its parameter types, within the limits of
-/// `options`; returns the results.
-pub fn run(path: &Path, invoke: Option<&str>, args: &[String], options: &RunOptions) -> Result<Vec<Val>> {
+/// Runs `path` within the limits of `options` and returns its results as text, one line each. A core module
+/// runs its `_start` export, or `invoke` with `args` parsed by its parameter types; a component runs the
+/// WAVE call `invoke` (see [`crate::run_component`]).
+pub fn run(path: &Path, invoke: Option<&str>, args: &[String], options: &RunOptions) -> Result<Vec<String>> {
+    let bytes = std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let engine = engine(options)?;
+    let mut store = store(&engine, options)?;
+    if is_component(&bytes) {
+        return crate::run_component::run(&mut store, path, &bytes, invoke, args);
+    }
+    let results = run_module(&mut store, path, &bytes, invoke, args)?;
+    Ok(results.iter().map(format_val).collect())
+}
+
+/// Whether `bytes` are a component, in binary or text form.
+fn is_component(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"\0asm") {
+        return wasmparser::Parser::is_component(bytes);
+    }
+    // Text: the first form, after whitespace and comments, says.
+    let text = String::from_utf8_lossy(bytes);
+    let mut rest = text.trim_start();
+    while let Some(comment) = rest.strip_prefix(";;") {
+        rest = comment.split_once('\n').map_or("", |(_, after)| after).trim_start();
+    }
+    rest.strip_prefix('(').is_some_and(|form| form.trim_start().starts_with("component"))
+}
+
+/// The engine for `options`.
+fn engine(options: &RunOptions) -> Result<Engine> {
     let mut config = Config::new();
     config
         .consume_fuel(options.fuel.is_some())
@@ -81,13 +109,16 @@ pub fn run(path: &Path, invoke: Option<&str>, args: &[String], options: &RunOpti
     if let Some(bytes) = options.max_wasm_stack {
         config.max_wasm_stack(bytes);
     }
-    let engine = Engine::new(&config)?;
-    let module = Module::from_file(&engine, path)?;
+    Engine::new(&config)
+}
+
+/// A store with the limits, fuel and timeout of `options`.
+fn store(engine: &Engine, options: &RunOptions) -> Result<Store<StoreLimits>> {
     let mut limits = StoreLimitsBuilder::new();
     if let Some(bytes) = options.max_memory_size {
         limits = limits.memory_size(bytes);
     }
-    let mut store: Store<StoreLimits> = Store::new(&engine, limits.build());
+    let mut store: Store<StoreLimits> = Store::new(engine, limits.build());
     store.limiter(|limits| limits);
     if let Some(fuel) = options.fuel {
         store.set_fuel(fuel)?;
@@ -100,13 +131,20 @@ pub fn run(path: &Path, invoke: Option<&str>, args: &[String], options: &RunOpti
             engine.increment_epoch();
         });
     }
+    Ok(store)
+}
+
+/// Runs core module `bytes` (read from `path`): its `_start`, or `invoke` with `args`.
+fn run_module(store: &mut Store<StoreLimits>, path: &Path, bytes: &[u8], invoke: Option<&str>, args: &[String]) -> Result<Vec<Val>> {
+    let engine = store.engine().clone();
+    let module = Module::new(&engine, bytes).with_context(|| format!("failed to compile `{}`", path.display()))?;
     let linker = Linker::new(&engine);
-    let instance = linker.instantiate(&mut store, &module)?;
+    let instance = linker.instantiate(&mut *store, &module)?;
     let name = invoke.unwrap_or("_start");
     let func = instance
-        .get_func(&mut store, name)
+        .get_func(&mut *store, name)
         .with_context(|| format!("`{}` has no function export named `{name}`", path.display()))?;
-    let ty = func.ty(&store);
+    let ty = func.ty(&*store);
     if args.len() != ty.param_types().len() {
         bail!("`{name}` takes {} arguments ({ty}), but {} were given", ty.param_types().len(), args.len());
     }
@@ -117,7 +155,7 @@ pub fn run(path: &Path, invoke: Option<&str>, args: &[String], options: &RunOpti
         .map(|(ty, arg)| parse_arg(ty, arg).with_context(|| format!("invalid argument `{arg}` for a parameter of type {ty}")))
         .collect::<Result<Vec<_>>>()?;
     let mut results = vec![Val::I32(0); ty.results().len()];
-    func.call(&mut store, &params, &mut results)?;
+    func.call(&mut *store, &params, &mut results)?;
     Ok(results)
 }
 
@@ -132,7 +170,7 @@ fn parse_arg(ty: &ValType, arg: &str) -> Result<Val> {
 }
 
 /// Formats a result value for printing.
-pub fn format_val(val: &Val) -> String {
+fn format_val(val: &Val) -> String {
     match val {
         Val::I32(v) => v.to_string(),
         Val::I64(v) => v.to_string(),
