@@ -135,6 +135,7 @@ fn wave_type(ty: &Type) -> Result<WaveType> {
             None => WaveType::list(wave_type(&list.ty())?),
             Some(len) => WaveType::fixed_length_list(wave_type(&list.ty())?, len),
         },
+        Type::Map(map) => WaveType::map(wave_type(&map.key())?, wave_type(&map.value())?).ok_or_else(invalid)?,
         Type::Record(record) => {
             let fields = record.fields().map(|f| Ok((f.name.to_string(), wave_type(&f.ty)?))).collect::<Result<Vec<_>>>()?;
             WaveType::record(fields).ok_or_else(invalid)?
@@ -169,6 +170,7 @@ fn val(value: &Value) -> Result<Val> {
         WasmTypeKind::Char => Val::Char(value.unwrap_char()),
         WasmTypeKind::String => Val::String(value.unwrap_string().into_owned()),
         WasmTypeKind::List | WasmTypeKind::FixedLengthList => Val::List(value.unwrap_list().map(|v| val(&v)).collect::<Result<_>>()?),
+        WasmTypeKind::Map => Val::Map(value.unwrap_map().map(|(k, v)| Ok((val(&k)?, val(&v)?))).collect::<Result<_>>()?),
         WasmTypeKind::Record => {
             Val::Record(value.unwrap_record().map(|(name, v)| Ok((name.into_owned(), val(&v)?))).collect::<Result<_>>()?)
         }
@@ -214,6 +216,11 @@ fn wave_value(value: &Val, ty: &WaveType) -> Result<Value> {
         Val::List(items) => {
             let element = ty.list_element_type().context("a list value of another type")?;
             Value::make_list(ty, items.iter().map(|v| wave_value(v, &element)).collect::<Result<Vec<_>>>()?)?
+        }
+        Val::Map(entries) => {
+            let (key, value) = ty.map_key_value_types().context("a map value of another type")?;
+            let entries = entries.iter().map(|(k, v)| Ok((wave_value(k, &key)?, wave_value(v, &value)?))).collect::<Result<Vec<_>>>()?;
+            Value::make_map(ty, entries)?
         }
         Val::Record(fields) => {
             let types: Vec<WaveType> = ty.record_fields().map(|(_, ty)| ty).collect();

@@ -127,6 +127,7 @@ fn same(a: &Val, b: &Val) -> bool {
         (Val::Float32(a), Val::Float32(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
         (Val::Float64(a), Val::Float64(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
         (Val::List(a), Val::List(b)) | (Val::Tuple(a), Val::Tuple(b)) => a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(a, b)),
+        (Val::Map(a), Val::Map(b)) => a.len() == b.len() && a.iter().zip(b).all(|((k, v), (l, w))| same(k, l) && same(v, w)),
         (Val::Record(a), Val::Record(b)) => a.len() == b.len() && a.iter().zip(b).all(|((n, a), (m, b))| n == m && same(a, b)),
         (Val::Variant(n, a), Val::Variant(m, b)) => n == m && boxed(a, b),
         (Val::Option(a), Val::Option(b)) => boxed(a, b),

@@ -53,7 +53,7 @@ pub enum OptLevel {
 /// The proposals Tenon enables by default: WebAssembly 2.0 without SIMD, plus multi-memory, extended
 /// constant expressions, typed function references, the relaxed constant expressions of the GC proposal,
 /// and exception tags (defining, importing and exporting them); and the component model, with `map` types
-/// and `implements` names as wasmparser enables them (maps are then refused as not supported yet).
+/// and `implements` names as wasmparser enables them.
 fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
         | WasmFeatures::EXTENDED_CONST
@@ -191,7 +191,7 @@ impl Config {
     pub fn wasm_component_model_gc(&mut self, enable: bool) -> &mut Self {
         self.feature(WasmFeatures::CM_GC, enable)
     }
-    /// Whether components may use `map<K, V>` types (default on; not supported yet).
+    /// Whether components may use `map<K, V>` types (default on, as in wasmparser).
     pub fn wasm_component_model_map(&mut self, enable: bool) -> &mut Self {
         self.feature(WasmFeatures::CM_MAP, enable)
     }

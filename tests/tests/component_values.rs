@@ -5,15 +5,17 @@ use tenon::component::{Component, Linker, Val};
 use tenon::{Engine, Store};
 use tenon_tests::component::echo_component;
 
-
-
 /// Round-trips `values` through [`echo_component`] in every string encoding and checks they come back.
 fn round_trip(types: &str, params: &[&str], result: Option<&str>, values: &[Val]) {
-    let engine = Engine::default();
+    round_trip_in(&Engine::default(), types, params, result, values)
+}
+
+/// [`round_trip`] with `engine`.
+fn round_trip_in(engine: &Engine, types: &str, params: &[&str], result: Option<&str>, values: &[Val]) {
     for encoding in ["string-encoding=utf8", "string-encoding=utf16", "string-encoding=latin1+utf16"] {
         let wat = echo_component(types, params, result, encoding);
-        let component = Component::new(&engine, &wat).unwrap_or_else(|e| panic!("{e:#}\n{wat}"));
-        let mut linker = Linker::new(&engine);
+        let component = Component::new(engine, &wat).unwrap_or_else(|e| panic!("{e:#}\n{wat}"));
+        let mut linker = Linker::new(engine);
         linker
             .root()
             .func_new("host-echo", |_, _, params, results| {
@@ -21,7 +23,7 @@ fn round_trip(types: &str, params: &[&str], result: Option<&str>, values: &[Val]
                 Ok(())
             })
             .unwrap();
-        let mut store = Store::new(&engine, ());
+        let mut store = Store::new(engine, ());
         let instance = linker.instantiate(&mut store, &component).unwrap();
         let echo = instance.get_func(&mut store, "echo").unwrap();
         for value in values {
@@ -118,4 +120,35 @@ fn compound_values_round_trip() {
     let names: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
     let flags = format!("(type $f (flags {}))(import \"f\" (type $t (eq $f)))", names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(" "));
     round_trip(&flags, &["i32"], Some("i32"), &[Val::Flags(vec![]), Val::Flags(vec!["f0".into(), "f9".into(), "f19".into()])]);
+}
+
+/// `map<K, V>` is refused when `Config::wasm_component_model_map` is off; on (the default), maps round-trip as `Val::Map` and as
+/// `HashMap`, entries in order, keys of any type.
+#[test]
+fn maps_round_trip_behind_their_config_flag() {
+    use std::collections::HashMap;
+    use tenon::component::TypedFunc;
+    let types = "(type $t (map string (list u32)))";
+    let mut config = tenon::Config::new();
+    config.wasm_component_model_map(false);
+    let err = Component::new(&Engine::new(&config).unwrap(), echo_component(types, &["i32", "i32"], None, "")).unwrap_err();
+    assert!(format!("{err:#}").contains("map"), "{err:#}");
+
+    let engine = Engine::default();
+    let entry = |k: &str, v: &[u32]| (Val::String(k.into()), Val::List(v.iter().map(|&x| Val::U32(x)).collect()));
+    let maps = [Val::Map(vec![]), Val::Map(vec![entry("one", &[1]), entry("empty", &[]), entry("three", &[1, 2, 3])])];
+    round_trip_in(&engine, types, &["i32", "i32"], None, &maps);
+    let nested = "(type $t (map u8 (map char bool)))";
+    round_trip_in(&engine, nested, &["i32", "i32"], None, &[Val::Map(vec![(Val::U8(7), Val::Map(vec![(Val::Char('x'), Val::Bool(true))]))])]);
+
+    let component = Component::new(&engine, echo_component(types, &["i32", "i32"], None, "")).unwrap();
+    let mut linker = Linker::new(&engine);
+    linker.root().func_wrap("host-echo", |_, (m,): (HashMap<String, Vec<u32>>,)| Ok((m,))).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let map: HashMap<String, Vec<u32>> = [("a".to_string(), vec![1, 2]), ("b".to_string(), vec![])].into();
+    let echo: TypedFunc<(HashMap<String, Vec<u32>>,), (HashMap<String, Vec<u32>>,)> = instance.get_typed_func(&mut store, "echo").unwrap();
+    assert_eq!(echo.call(&mut store, (map.clone(),)).unwrap().0, map);
+    let err = instance.get_typed_func::<(HashMap<u32, Vec<u32>>,), ()>(&mut store, "echo").err().unwrap();
+    assert_eq!(format!("{err:#}"), "the parameters do not match: the map's keys do not match: type mismatch: `u32` is not the component type string");
 }

@@ -29,6 +29,8 @@ indices! {
     TypeListIndex;
     /// A fixed-length `list<T, N>` in [`ComponentTypes::fixed_lists`].
     TypeFixedListIndex;
+    /// A `map<K, V>` in [`ComponentTypes::maps`].
+    TypeMapIndex;
     /// A `record` in [`ComponentTypes::records`].
     TypeRecordIndex;
     /// A `tuple` in [`ComponentTypes::tuples`].
@@ -67,6 +69,7 @@ pub enum InterfaceType {
     String,
     List(TypeListIndex),
     FixedList(TypeFixedListIndex),
+    Map(TypeMapIndex),
     Record(TypeRecordIndex),
     Tuple(TypeTupleIndex),
     Variant(TypeVariantIndex),
@@ -92,6 +95,17 @@ pub struct FixedListType {
     pub len: u32,
     /// Layout.
     pub abi: CanonicalAbiInfo,
+}
+
+/// `map<K, V>`: laid out as the list of its entries, `list<tuple<K, V>>`.
+#[derive(Debug)]
+pub struct MapType {
+    /// The key type.
+    pub key: InterfaceType,
+    /// The value type.
+    pub value: InterfaceType,
+    /// The entry type: `tuple<K, V>`, interned with the map.
+    pub entry: InterfaceType,
 }
 
 /// `record { ... }`.
@@ -199,6 +213,7 @@ pub struct InstanceType {
 pub struct ComponentTypes {
     pub lists: Vec<ListType>,
     pub fixed_lists: Vec<FixedListType>,
+    pub maps: Vec<MapType>,
     pub records: Vec<RecordType>,
     pub tuples: Vec<TupleType>,
     pub variants: Vec<VariantType>,
@@ -224,6 +239,7 @@ macro_rules! lookups {
 lookups! {
     list(TypeListIndex) -> ListType in lists;
     fixed_list(TypeFixedListIndex) -> FixedListType in fixed_lists;
+    map(TypeMapIndex) -> MapType in maps;
     record(TypeRecordIndex) -> RecordType in records;
     tuple(TypeTupleIndex) -> TupleType in tuples;
     variant(TypeVariantIndex) -> VariantType in variants;
@@ -244,7 +260,7 @@ impl ComponentTypes {
             I::S16 | I::U16 => CanonicalAbiInfo::SCALAR2,
             I::S32 | I::U32 | I::Char | I::Float32 => CanonicalAbiInfo::SCALAR4,
             I::S64 | I::U64 | I::Float64 => CanonicalAbiInfo::SCALAR8,
-            I::String | I::List(_) => CanonicalAbiInfo::POINTER_PAIR,
+            I::String | I::List(_) | I::Map(_) => CanonicalAbiInfo::POINTER_PAIR,
             I::FixedList(i) => self.fixed_list(i).abi,
             I::Record(i) => self.record(i).abi,
             I::Tuple(i) => self.tuple(i).abi,
@@ -358,7 +374,12 @@ impl ComponentTypesBuilder {
             ComponentDefinedType::Own(_) | ComponentDefinedType::Borrow(_) => {
                 bail!("resource handles (`own` and `borrow`) are not supported yet")
             }
-            ComponentDefinedType::Map { .. } => bail!("`map` types are not supported yet"),
+            ComponentDefinedType::Map { key, value, .. } => {
+                let (key, value) = (self.value_type(types, key)?, self.value_type(types, value)?);
+                let abi = CanonicalAbiInfo::record([key, value].into_iter().map(|ty| self.types.abi(ty)));
+                let entry = InterfaceType::Tuple(push(&mut self.types.tuples, TupleType { types: Box::new([key, value]), abi }, TypeTupleIndex));
+                InterfaceType::Map(push(&mut self.types.maps, MapType { key, value, entry }, TypeMapIndex))
+            }
             ComponentDefinedType::Future { .. } | ComponentDefinedType::Stream { .. } => {
                 bail!("`future` and `stream` types are not supported yet")
             }
@@ -398,7 +419,9 @@ impl ComponentTypesBuilder {
             ComponentEntityType::Component(_) => ItemType::Component,
             ComponentEntityType::Type { referenced, .. } => match referenced {
                 ComponentAnyTypeId::Resource(_) => bail!("resource types are not supported yet"),
-                ComponentAnyTypeId::Defined(id) => ItemType::Type(Some(self.defined_type(types, *id)?)),
+                // A type definition needs no support to be imported or exported: one whose values are not
+                // supported yet (resource handles, streams) is just not described.
+                ComponentAnyTypeId::Defined(id) => ItemType::Type(self.defined_type(types, *id).ok()),
                 _ => ItemType::Type(None),
             },
             ComponentEntityType::Value(_) => bail!("value imports and exports are not supported yet"),

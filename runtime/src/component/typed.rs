@@ -6,13 +6,15 @@
 //! made), never per call; the lifting and lowering code here then runs straight through, reading its
 //! layouts from the canonical ABI's one layout module.
 
-use super::abi::layout::{CanonicalAbiInfo, discriminant_size, field_offsets};
+use super::abi::layout::{CanonicalAbiInfo, discriminant_size, field_offsets, map_entry_offsets};
 use super::abi::lift::{FlatValues, LiftContext, char_from, f32_from, f64_from, offset};
 use super::abi::lower::{Allocation, FlatBuf, LowerContext};
 use super::abi::{AbiError, AbiResult};
-use super::type_table::{ComponentTypes, InterfaceType};
+use super::type_table::{ComponentTypes, InterfaceType, MapType};
 use crate::Trap;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -341,6 +343,83 @@ fn lift_list<T: Lift>(cx: &LiftContext<'_>, ty: InterfaceType, ptr: u32, len: u3
     cx.list_bytes(T::ABI, ptr, len)?;
     cx.consume_fuel(len as usize, size_of::<T>())?;
     T::load_list(cx, element, ptr, len)
+}
+
+// Maps: `HashMap<K, V>` both ways, as `map<K, V>` (in memory, the list of its entries).
+
+impl<K: ComponentType, V: ComponentType, S> ComponentType for HashMap<K, V, S> {
+    const ABI: CanonicalAbiInfo = CanonicalAbiInfo::POINTER_PAIR;
+    fn typecheck(ty: InterfaceType, types: &ComponentTypes) -> Result<()> {
+        let InterfaceType::Map(i) = ty else { return Err(mismatch::<Self>(ty)) };
+        let map = types.map(i);
+        K::typecheck(map.key, types).context("the map's keys do not match")?;
+        V::typecheck(map.value, types).context("the map's values do not match")
+    }
+}
+
+impl<K: Lower, V: Lower, S> Lower for HashMap<K, V, S> {
+    fn lower_flat(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: &mut FlatBuf) -> AbiResult<()> {
+        let (ptr, len) = lower_map(self, cx, ty)?;
+        dst.push(ptr as u64)?;
+        dst.push(len as u64)
+    }
+    fn store(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<()> {
+        let (begin, len) = lower_map(self, cx, ty)?;
+        cx.write_pair(ptr, begin, len)
+    }
+}
+
+/// The map type `ty` at run time (checked before).
+fn map_of(types: &ComponentTypes, ty: InterfaceType) -> AbiResult<&MapType> {
+    match ty {
+        InterfaceType::Map(i) => Ok(types.map(i)),
+        other => Err(AbiError::mismatch("map", &describe(other))),
+    }
+}
+
+/// Allocates a map's entries in the guest and stores them; their pointer and count.
+fn lower_map<K: Lower, V: Lower, S>(map: &HashMap<K, V, S>, cx: &mut LowerContext<'_>, ty: InterfaceType) -> AbiResult<(u32, u32)> {
+    let types = cx.types;
+    let map_ty = map_of(types, ty)?;
+    let entry = types.abi(map_ty.entry);
+    let (key_at, value_at) = map_entry_offsets(types, map_ty);
+    let len = u32::try_from(map.len()).map_err(|_| AbiError::msg("map too large"))?;
+    let bytes = len.checked_mul(entry.size).ok_or_else(|| AbiError::msg("map too large"))?;
+    let ptr = cx.allocate(Allocation::List, entry.align, bytes)?;
+    for (n, (key, value)) in map.iter().enumerate() {
+        let at = offset(ptr, n as u32 * entry.size)?;
+        key.store(cx, map_ty.key, offset(at, key_at)?).map_err(|e| e.at_name("key").at_index(n))?;
+        value.store(cx, map_ty.value, offset(at, value_at)?).map_err(|e| e.at_name("value").at_index(n))?;
+    }
+    Ok((ptr, len))
+}
+
+impl<K: Lift + Eq + Hash, V: Lift, S: BuildHasher + Default> Lift for HashMap<K, V, S> {
+    fn lift_flat(cx: &LiftContext<'_>, ty: InterfaceType, src: &mut FlatValues<'_>) -> AbiResult<Self> {
+        let (ptr, len) = (src.next_u32()?, src.next_u32()?);
+        lift_map(cx, ty, ptr, len)
+    }
+    fn load(cx: &LiftContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<Self> {
+        let (begin, len) = (cx.uint(ptr, 4)? as u32, cx.uint(offset(ptr, 4)?, 4)? as u32);
+        lift_map(cx, ty, begin, len)
+    }
+}
+
+/// Lifts a map of `len` entries at `ptr`; a key that comes again replaces the earlier entry.
+fn lift_map<K: Lift + Eq + Hash, V: Lift, S: BuildHasher + Default>(cx: &LiftContext<'_>, ty: InterfaceType, ptr: u32, len: u32) -> AbiResult<HashMap<K, V, S>> {
+    let map_ty = map_of(cx.types, ty)?;
+    let entry = cx.types.abi(map_ty.entry);
+    cx.list_bytes(entry, ptr, len)?;
+    cx.consume_fuel(len as usize, size_of::<(K, V)>())?;
+    let (key_at, value_at) = map_entry_offsets(cx.types, map_ty);
+    let mut map = HashMap::with_capacity_and_hasher(len as usize, S::default());
+    for n in 0..len {
+        let at = offset(ptr, n * entry.size)?;
+        let key = K::load(cx, map_ty.key, offset(at, key_at)?).map_err(|e| e.at_name("key").at_index(n as usize))?;
+        let value = V::load(cx, map_ty.value, offset(at, value_at)?).map_err(|e| e.at_name("value").at_index(n as usize))?;
+        map.insert(key, value);
+    }
+    Ok(map)
 }
 
 impl<T: ComponentType> ComponentType for Vec<T> {

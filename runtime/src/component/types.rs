@@ -23,6 +23,7 @@ pub enum Type {
     Char,
     String,
     List(List),
+    Map(Map),
     Record(Record),
     Tuple(Tuple),
     Variant(Variant),
@@ -64,6 +65,8 @@ macro_rules! views {
 views! {
     /// `list<T>` (also fixed-length `list<T, N>`).
     List(ListIndex);
+    /// `map<K, V>`.
+    Map(TypeMapIndex);
     /// `record { ... }`.
     Record(TypeRecordIndex);
     /// `tuple<...>`.
@@ -103,6 +106,7 @@ impl Type {
             I::String => Type::String,
             I::List(i) => Type::List(List(Handle { types: types.clone(), index: table::ListIndex::Variable(i) })),
             I::FixedList(i) => Type::List(List(Handle { types: types.clone(), index: table::ListIndex::Fixed(i) })),
+            I::Map(i) => Type::Map(Map(Handle { types: types.clone(), index: i })),
             I::Record(i) => Type::Record(Record(handle(i))),
             I::Tuple(i) => Type::Tuple(Tuple(Handle { types: types.clone(), index: i })),
             I::Variant(i) => Type::Variant(Variant(Handle { types: types.clone(), index: i })),
@@ -148,6 +152,18 @@ impl List {
             table::ListIndex::Variable(_) => None,
             table::ListIndex::Fixed(i) => Some(self.0.types.fixed_list(i).len),
         }
+    }
+}
+
+impl Map {
+    /// The key type.
+    pub fn key(&self) -> Type {
+        Type::from(&self.0.types, self.0.types.map(self.0.index).key)
+    }
+
+    /// The value type.
+    pub fn value(&self) -> Type {
+        Type::from(&self.0.types, self.0.types.map(self.0.index).value)
     }
 }
 

@@ -20,6 +20,8 @@ pub enum Val {
     String(String),
     /// A `list<T>` (or a fixed-length `list<T, N>`).
     List(Vec<Val>),
+    /// A `map<K, V>`: its entries, in order.
+    Map(Vec<(Val, Val)>),
     /// A `record`: its fields with their names, in order.
     Record(Vec<(String, Val)>),
     Tuple(Vec<Val>),
@@ -51,6 +53,7 @@ impl Val {
             Val::Char(_) => "char",
             Val::String(_) => "string",
             Val::List(_) => "list",
+            Val::Map(_) => "map",
             Val::Record(_) => "record",
             Val::Tuple(_) => "tuple",
             Val::Variant(..) => "variant",

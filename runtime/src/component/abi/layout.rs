@@ -1,7 +1,7 @@
 //! Layout: sizes, alignments, discriminants and flattening, exactly as `CanonicalABI.md` defines them
 //! (32-bit memories). The typed and the dynamic paths both read their layouts from here.
 
-use crate::component::type_table::{ComponentTypes, InterfaceType};
+use crate::component::type_table::{ComponentTypes, InterfaceType, MapType};
 
 /// Most core parameters a function passes flat; beyond, they go through memory.
 pub const MAX_FLAT_PARAMS: usize = 16;
@@ -155,6 +155,12 @@ pub fn field_offsets<'a>(
     })
 }
 
+/// Where a map entry's key and value are, from the entry's start: the fields of `tuple<K, V>`.
+pub fn map_entry_offsets(types: &ComponentTypes, map: &MapType) -> (u32, u32) {
+    let value_at = align_to(types.abi(map.key).size, types.abi(map.value).align);
+    (0, value_at)
+}
+
 /// A core value type in a flattening.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlatType {
@@ -206,7 +212,7 @@ impl FlatTypes {
             I::S64 | I::U64 => self.push(FlatType::I64),
             I::Float32 => self.push(FlatType::F32),
             I::Float64 => self.push(FlatType::F64),
-            I::String | I::List(_) => self.push(FlatType::I32) && self.push(FlatType::I32),
+            I::String | I::List(_) | I::Map(_) => self.push(FlatType::I32) && self.push(FlatType::I32),
             I::Flags(_) | I::Enum(_) => self.push(FlatType::I32),
             I::FixedList(i) => {
                 let list = types.fixed_list(i);

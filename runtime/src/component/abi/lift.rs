@@ -1,11 +1,11 @@
 //! Lifting: reading component values out of a guest's flat core values and memory (`lift_flat` and `load`
 //! in the spec), validating everything the guest could get wrong.
 
-use super::layout::{CanonicalAbiInfo, discriminant_size, field_offsets};
+use super::layout::{CanonicalAbiInfo, discriminant_size, field_offsets, map_entry_offsets};
 use super::{AbiError, AbiResult, MAX_BYTE_LENGTH, UTF16_TAG};
 use crate::Trap;
 use crate::component::translate::StringEncoding;
-use crate::component::type_table::{ComponentTypes, InterfaceType};
+use crate::component::type_table::{ComponentTypes, InterfaceType, MapType};
 use crate::component::values::Val;
 use crate::component::store::Options;
 use crate::{Memory, StoreContext};
@@ -135,6 +135,10 @@ impl<'a> LiftContext<'a> {
                 let (ptr, len) = (src.next_u32()?, src.next_u32()?);
                 Val::List(self.list(self.types.list(i).element, ptr, len)?)
             }
+            I::Map(i) => {
+                let (ptr, len) = (src.next_u32()?, src.next_u32()?);
+                Val::Map(self.map(self.types.map(i), ptr, len)?)
+            }
             I::FixedList(i) => {
                 let list = self.types.fixed_list(i);
                 Val::List(
@@ -202,6 +206,10 @@ impl<'a> LiftContext<'a> {
             I::List(i) => {
                 let (begin, len) = (self.uint(ptr, 4)? as u32, self.uint(offset(ptr, 4)?, 4)? as u32);
                 Val::List(self.list(self.types.list(i).element, begin, len)?)
+            }
+            I::Map(i) => {
+                let (begin, len) = (self.uint(ptr, 4)? as u32, self.uint(offset(ptr, 4)?, 4)? as u32);
+                Val::Map(self.map(self.types.map(i), begin, len)?)
             }
             I::FixedList(i) => {
                 let list = self.types.fixed_list(i);
@@ -315,6 +323,20 @@ impl<'a> LiftContext<'a> {
     pub fn list(&self, element: InterfaceType, ptr: u32, len: u32) -> AbiResult<Vec<Val>> {
         self.list_bytes(self.types.abi(element), ptr, len)?;
         self.elements(element, ptr, len)
+    }
+
+    /// A map of `len` entries at `ptr`: a list of `tuple<K, V>`.
+    fn map(&self, map: &MapType, ptr: u32, len: u32) -> AbiResult<Vec<(Val, Val)>> {
+        let entry = self.types.abi(map.entry);
+        self.list_bytes(entry, ptr, len)?;
+        self.consume_fuel(len as usize, size_of::<(Val, Val)>())?;
+        let (key_at, value_at) = map_entry_offsets(self.types, map);
+        let load_entry = |at: u32| -> AbiResult<(Val, Val)> {
+            let key = self.load(map.key, offset(at, key_at)?).map_err(|e| e.at_name("key"))?;
+            let value = self.load(map.value, offset(at, value_at)?).map_err(|e| e.at_name("value"))?;
+            Ok((key, value))
+        };
+        (0..len).map(|n| load_entry(offset(ptr, n * entry.size)?).map_err(|e| e.at_index(n as usize))).collect()
     }
 
     /// The bytes of a list of `len` elements of layout `element` at `ptr`, checked: aligned, in bounds, and

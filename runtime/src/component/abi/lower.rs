@@ -114,6 +114,11 @@ impl LowerContext<'_> {
                 dst.push(ptr as u64)?;
                 dst.push(len as u64)?;
             }
+            (I::Map(i), Val::Map(entries)) => {
+                let (ptr, len) = self.list(self.types.map(i).entry, &map_entries(entries))?;
+                dst.push(ptr as u64)?;
+                dst.push(len as u64)?;
+            }
             (I::FixedList(i), Val::List(items)) => {
                 let list = self.types.fixed_list(i);
                 check_len(list.len as usize, items.len())?;
@@ -173,6 +178,10 @@ impl LowerContext<'_> {
             }
             (I::List(i), Val::List(items)) => {
                 let (begin, len) = self.list(self.types.list(i).element, items)?;
+                self.write_pair(ptr, begin, len)
+            }
+            (I::Map(i), Val::Map(entries)) => {
+                let (begin, len) = self.list(self.types.map(i).entry, &map_entries(entries))?;
                 self.write_pair(ptr, begin, len)
             }
             (I::FixedList(i), Val::List(items)) => {
@@ -358,6 +367,11 @@ impl LowerContext<'_> {
 /// A variant-like value's case index, and its payload's type, value and case name.
 type Case<'v> = (u32, Option<(InterfaceType, &'v Val, &'v str)>);
 
+/// A map's entries as the tuples its canonical layout stores.
+fn map_entries(entries: &[(Val, Val)]) -> Vec<Val> {
+    entries.iter().map(|(key, value)| Val::Tuple(vec![key.clone(), value.clone()])).collect()
+}
+
 /// Checks that `val` has type `ty` (the host's values, before any guest code runs).
 pub fn typecheck(types: &ComponentTypes, ty: InterfaceType, val: &Val) -> AbiResult<()> {
     use InterfaceType as I;
@@ -378,6 +392,13 @@ pub fn typecheck(types: &ComponentTypes, ty: InterfaceType, val: &Val) -> AbiRes
         (I::List(i), Val::List(items)) => {
             let element = types.list(i).element;
             items.iter().enumerate().try_for_each(|(n, item)| typecheck(types, element, item).map_err(|e| e.at_index(n)))
+        }
+        (I::Map(i), Val::Map(entries)) => {
+            let map = types.map(i);
+            entries.iter().enumerate().try_for_each(|(n, (key, value))| {
+                typecheck(types, map.key, key).map_err(|e| e.at_name("key"))?;
+                typecheck(types, map.value, value).map_err(|e| e.at_name("value"))
+            }.map_err(|e| e.at_index(n)))
         }
         (I::FixedList(i), Val::List(items)) => {
             let list = types.fixed_list(i);

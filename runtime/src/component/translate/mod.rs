@@ -207,8 +207,11 @@ pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Tr
                     if open.len() == 1 {
                         let types = validator.types(0).context("component types")?;
                         let item = types.component_item_for_export(export.name.name).context("export type")?;
-                        let ty = translation.types.item_type(types, &item.ty)?;
-                        translation.exports.push((export.name.name.to_string(), ty));
+                        // An export whose type is not supported yet (a resource type) is refused where it is
+                        // used, if it is; its type is just not described.
+                        if let Ok(ty) = translation.types.item_type(types, &item.ty) {
+                            translation.exports.push((export.name.name.to_string(), ty));
+                        }
                     }
                     let initializer =
                         LocalInitializer::Export { name: export.name.name, kind: export.kind, index: export.index };
