@@ -232,7 +232,7 @@ fn imports_are_checked_when_an_instance_is_prepared() {
     assert_eq!(err.to_string(), "component imports a function `api#put`, but a matching implementation was not found in the linker");
     linker.instance("api").unwrap().instance("put").unwrap();
     let err = linker.instantiate_pre(&component).err().unwrap();
-    assert_eq!(err.to_string(), "import `api#put` has the wrong type: expected a function, found a instance");
+    assert_eq!(err.to_string(), "import `api#put` has the wrong type: expected a function, found an instance");
     let err = linker.root().func_new("log", |_, _, _, _| Ok(())).unwrap_err();
     assert_eq!(err.to_string(), "import `log` is defined more than once");
 }
@@ -327,4 +327,25 @@ fn strings_are_allocated_as_the_spec_prescribes() {
         let result = call(&mut store, instance, "take", &[Val::String(text.into())]).unwrap();
         assert_eq!(result, Some(Val::U32(calls)), "{encoding} {text:?}");
     }
+}
+
+/// An export that lifts the lowering of an import, with no core module in between, calls the host.
+#[test]
+fn a_lifted_lowered_import_calls_the_host_directly() {
+    let engine = Engine::default();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "f" (func $f (param "x" u32) (result u32)))
+          (core func $low (canon lower (func $f)))
+          (func (export "g") (param "x" u32) (result u32) (canon lift (core func $low))))"#,
+    )
+    .unwrap();
+    let mut linker: Linker<()> = Linker::new(&engine);
+    linker.root().func_wrap("f", |_, (x,): (u32,)| Ok((x * 2,))).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let g = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "g").unwrap();
+    assert_eq!(g.call(&mut store, (21,)).unwrap(), (42,));
+    assert_eq!(call(&mut store, instance, "g", &[Val::U32(5)]).unwrap(), Some(Val::U32(10)));
 }

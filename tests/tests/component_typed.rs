@@ -91,7 +91,7 @@ fn types_are_checked_once_with_clear_errors() {
     let mut linker: Linker<()> = Linker::new(&engine);
     linker.root().func_wrap("host-echo", |_store, (x,): (u32,)| Ok((x,))).unwrap();
     let err = linker.instantiate_pre(&component).err().unwrap();
-    assert_eq!(format!("{err:#}"), "import `host-echo` has the wrong type: the parameters do not match: type mismatch: `u32` is not the component type string");
+    assert_eq!(format!("{err:#}"), "import `host-echo` has the wrong type: expected func(x: string) -> string, found `fn((u32,)) -> (u32,)`: the parameters do not match: type mismatch: `u32` is not the component type string");
     let mut linker = Linker::new(&engine);
     linker.root().func_wrap("host-echo", |_store, (x,): (String,)| Ok((x,))).unwrap();
     let mut store = Store::new(&engine, ());
@@ -253,4 +253,9 @@ fn component_types_describe_imports_and_exports() {
     let f = instance.get_typed_func::<(u32,), (u32,)>(&mut store, &f).unwrap();
     assert_eq!(f.call(&mut store, (7,)).unwrap(), (7,));
     assert!(instance.get_export(&store, Some(&inner), "g").is_none());
+    // Types print as WIT.
+    assert_eq!(point.fields().map(|f| f.ty.to_string()).collect::<Vec<_>>(), ["s32", "s32"]);
+    assert_eq!(Type::Record(point).to_string(), "record { x: s32, y: s32 }");
+    assert_eq!(log.to_string(), "func(msg: string)");
+    assert_eq!(get.to_string(), "func() -> u32");
 }

@@ -5,6 +5,7 @@ use super::translate::{self, inline};
 use super::type_table::{ComponentTypes, ItemType};
 use crate::{Engine, Module};
 use anyhow::{Context, Result};
+use rayon::prelude::*;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,9 +46,10 @@ impl Component {
             anyhow::bail!("support for the component model is not enabled (`Config::wasm_component_model`)");
         }
         let translation = translate::translate(features, bytes)?;
+        // Core modules compile in parallel, as their functions do.
         let modules = translation
             .modules
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(i, module)| Module::from_binary(engine, module.bytes).with_context(|| format!("core module {i}")))
             .collect::<Result<Vec<_>>>()?;

@@ -51,6 +51,8 @@ impl<T: 'static> HostFunc<T> {
 pub(crate) trait TypedHostFunc<T: 'static>: Send + Sync {
     /// Checks its Rust types against the import's function type `ty`.
     fn typecheck(&self, types: &ComponentTypes, ty: TypeFuncIndex) -> Result<()>;
+    /// Its Rust type, for errors: `fn((String,)) -> (u32,)`.
+    fn rust_type(&self) -> String;
     /// Lifts the arguments from the guest's core arguments `raw_args`, calls the function, and lowers its
     /// result (into `core_results`, or through the return pointer).
     fn call(&self, store: &mut StoreContextMut<'_, T>, types: &Arc<ComponentTypes>, target: &Target, raw_args: &[u64], core_results: &mut [crate::Val]) -> Result<()>;
@@ -72,6 +74,10 @@ where
         let func = types.func(ty);
         P::typecheck_list(&func.param_types, types).context("the parameters do not match")?;
         R::typecheck_list(func.result.as_slice(), types).context("the results do not match")
+    }
+
+    fn rust_type(&self) -> String {
+        format!("fn({}) -> {}", std::any::type_name::<P>(), std::any::type_name::<R>())
     }
 
     fn call(&self, store: &mut StoreContextMut<'_, T>, types: &Arc<ComponentTypes>, target: &Target, raw_args: &[u64], core_results: &mut [crate::Val]) -> Result<()> {

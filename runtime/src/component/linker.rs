@@ -44,9 +44,9 @@ impl<T: 'static> Clone for Definition<T> {
 impl<T: 'static> Definition<T> {
     fn kind(&self) -> &'static str {
         match self {
-            Definition::Func(_) => "function",
-            Definition::Instance(_) => "instance",
-            Definition::Module(_) => "module",
+            Definition::Func(_) => "a function",
+            Definition::Instance(_) => "an instance",
+            Definition::Module(_) => "a module",
         }
     }
 }
@@ -181,11 +181,15 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
 }
 
 /// Checks that `definition` can satisfy an import `name` of type `ty`.
-fn check<T: 'static>(types: &ComponentTypes, name: &str, ty: &ItemType, definition: &Definition<T>) -> Result<()> {
+fn check<T: 'static>(types: &Arc<ComponentTypes>, name: &str, ty: &ItemType, definition: &Definition<T>) -> Result<()> {
     match (ty, definition) {
-        (ItemType::Func(ty), Definition::Func(host)) => {
-            host.typecheck(types, *ty).with_context(|| format!("import `{name}` has the wrong type"))
-        }
+        (ItemType::Func(ty), Definition::Func(host)) => host.typecheck(types, *ty).with_context(|| {
+            let found = match host {
+                HostFunc::Typed(f) => f.rust_type(),
+                HostFunc::Dynamic(_) => "a dynamic function".to_string(),
+            };
+            format!("import `{name}` has the wrong type: expected {}, found `{found}`", ComponentFunc::new(types, *ty))
+        }),
         (ItemType::Instance(instance), Definition::Instance(items)) => {
             for (export, export_ty) in types.instance(*instance).exports.iter() {
                 let path = format!("{name}#{export}");
@@ -200,7 +204,7 @@ fn check<T: 'static>(types: &ComponentTypes, name: &str, ty: &ItemType, definiti
         (ItemType::Module, Definition::Module(_)) => Ok(()),
         (ItemType::Type(_), _) => Ok(()),
         (ty, definition) => {
-            bail!("import `{name}` has the wrong type: expected {}, found a {}", describe(ty), definition.kind())
+            bail!("import `{name}` has the wrong type: expected {}, found {}", describe(ty), definition.kind())
         }
     }
 }

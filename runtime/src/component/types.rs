@@ -331,3 +331,74 @@ impl ComponentInstance {
         self.exports(engine).find(|(n, _)| *n == name).map(|(_, item)| item)
     }
 }
+
+/// WIT syntax: `u32`, `list<string>`, `result<u32, string>`, `record { x: s32, y: s32 }` (component types
+/// are structural: records, variants, enums and flags are written out).
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Type::Bool => "bool",
+            Type::S8 => "s8",
+            Type::U8 => "u8",
+            Type::S16 => "s16",
+            Type::U16 => "u16",
+            Type::S32 => "s32",
+            Type::U32 => "u32",
+            Type::S64 => "s64",
+            Type::U64 => "u64",
+            Type::Float32 => "f32",
+            Type::Float64 => "f64",
+            Type::Char => "char",
+            Type::String => "string",
+            Type::List(list) => {
+                return match list.fixed_len() {
+                    None => write!(f, "list<{}>", list.ty()),
+                    Some(len) => write!(f, "list<{}, {len}>", list.ty()),
+                };
+            }
+            Type::Map(map) => return write!(f, "map<{}, {}>", map.key(), map.value()),
+            Type::Record(record) => {
+                let fields: Vec<String> = record.fields().map(|field| format!("{}: {}", field.name, field.ty)).collect();
+                return write!(f, "record {{ {} }}", fields.join(", "));
+            }
+            Type::Tuple(tuple) => {
+                let types: Vec<String> = tuple.types().map(|ty| ty.to_string()).collect();
+                return write!(f, "tuple<{}>", types.join(", "));
+            }
+            Type::Variant(variant) => {
+                let cases: Vec<String> = variant
+                    .cases()
+                    .map(|case| match case.ty {
+                        Some(ty) => format!("{}({ty})", case.name),
+                        None => case.name.to_string(),
+                    })
+                    .collect();
+                return write!(f, "variant {{ {} }}", cases.join(", "));
+            }
+            Type::Enum(e) => return write!(f, "enum {{ {} }}", e.names().collect::<Vec<_>>().join(", ")),
+            Type::Option(option) => return write!(f, "option<{}>", option.ty()),
+            Type::Result(result) => {
+                return match (result.ok(), result.err()) {
+                    (None, None) => f.write_str("result"),
+                    (Some(ok), None) => write!(f, "result<{ok}>"),
+                    (None, Some(err)) => write!(f, "result<_, {err}>"),
+                    (Some(ok), Some(err)) => write!(f, "result<{ok}, {err}>"),
+                };
+            }
+            Type::Flags(flags) => return write!(f, "flags {{ {} }}", flags.names().collect::<Vec<_>>().join(", ")),
+        };
+        f.write_str(name)
+    }
+}
+
+/// WIT syntax: `func(msg: string) -> u32`.
+impl fmt::Display for ComponentFunc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let params: Vec<String> = self.params().map(|(name, ty)| format!("{name}: {ty}")).collect();
+        write!(f, "func({})", params.join(", "))?;
+        for result in self.results() {
+            write!(f, " -> {result}")?;
+        }
+        Ok(())
+    }
+}
