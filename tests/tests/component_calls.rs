@@ -110,6 +110,18 @@ fn bad_values() -> String {
               (i32.store (i32.const 1000) (i32.const 65530)) (i32.store (i32.const 1004) (i32.const 100))
               (i32.const 1000))
             (func (export "retptr-oob") (result i32) (i32.const 65532))
+            (func (export "option") (result i32) (i32.store8 (i32.const 1000) (i32.const 2)) (i32.const 1000))
+            (func (export "list-oob") (result i32)
+              (i32.store (i32.const 1000) (i32.const 65528)) (i32.store (i32.const 1004) (i32.const 100))
+              (i32.const 1000))
+            (func (export "too-long") (result i32)
+              (i32.store (i32.const 1000) (i32.const 0)) (i32.store (i32.const 1004) (i32.const 0x10000000))
+              (i32.const 1000))
+            ;; One UTF-16 code unit at 1100: an unpaired surrogate.
+            (func (export "utf16") (result i32)
+              (i32.store16 (i32.const 1100) (i32.const 0xd800))
+              (i32.store (i32.const 1000) (i32.const 1100)) (i32.store (i32.const 1004) (i32.const 1))
+              (i32.const 1000))
             (func (export "nan") (result f32) (f32.reinterpret_i32 (i32.const 0x7fa00001)))
             (func (export "wide") (result i32) (i32.const 0x1ff))
             (func (export "ok") (param i32) (result i32) (i32.const 7))
@@ -126,6 +138,13 @@ fn bad_values() -> String {
           (func (export "unaligned") (result (list u32)) (canon lift (core func $i "unaligned") {OPTIONS}))
           (func (export "string-oob") (result string) (canon lift (core func $i "string-oob") {OPTIONS}))
           (func (export "retptr-oob") (result string) (canon lift (core func $i "retptr-oob") {OPTIONS}))
+          (func (export "option") (result (option u32)) (canon lift (core func $i "option") {OPTIONS}))
+          (func (export "list-oob") (result (list u32)) (canon lift (core func $i "list-oob") {OPTIONS}))
+          (func (export "too-long") (result string) (canon lift (core func $i "too-long") {OPTIONS}))
+          (func (export "utf16") (result string) (canon lift (core func $i "utf16") {OPTIONS} string-encoding=utf16))
+          (type $f0 (flags "x" "y"))
+          (export $f "f" (type $f0))
+          (func (export "flags") (result $f) (canon lift (core func $i "wide")))
           (func (export "nan") (result f32) (canon lift (core func $i "nan")))
           (func (export "wide-u8") (result u8) (canon lift (core func $i "wide")))
           (func (export "wide-s8") (result s8) (canon lift (core func $i "wide")))
@@ -137,7 +156,7 @@ fn bad_values() -> String {
 
 #[test]
 fn bad_values_from_the_guest_are_errors_that_say_where() {
-    let cases: [(&str, Option<Trap>, &str); 7] = [
+    let cases: [(&str, Option<Trap>, &str); 11] = [
         ("records", None, "`records` result: [1].name: invalid utf-8 sequence of 1 bytes from index 1"),
         ("surrogate", Some(Trap::InvalidChar), "invalid `char` bit pattern (0xd800)"),
         ("too-big", Some(Trap::InvalidChar), "0x110000"),
@@ -145,6 +164,10 @@ fn bad_values_from_the_guest_are_errors_that_say_where() {
         ("unaligned", Some(Trap::UnalignedPointer), "list at 0x2"),
         ("string-oob", Some(Trap::StringOutOfBounds), "100 bytes at 0xfffa"),
         ("retptr-oob", Some(Trap::MemoryOutOfBounds), "8 bytes at 0xfffc"),
+        ("option", Some(Trap::InvalidDiscriminant), "`option` result: invalid variant discriminant (2 of 2 cases)"),
+        ("list-oob", Some(Trap::ListOutOfBounds), "400 bytes at 0xfff8"),
+        ("too-long", Some(Trap::StringOutOfBounds), "268435456 bytes is too long"),
+        ("utf16", None, "`utf16` result: invalid utf-16: unpaired surrogate at code unit 0"),
     ];
     for (name, expected_trap, message) in cases {
         // Each in a fresh instance: the error locks the instance down.
@@ -165,6 +188,12 @@ fn lifting_canonicalizes_nans_and_wraps_small_integers() {
     assert_eq!(call(&mut store, instance, "wide-u8", &[]).unwrap(), Some(Val::U8(0xff)));
     assert_eq!(call(&mut store, instance, "wide-s8", &[]).unwrap(), Some(Val::S8(-1)));
     assert_eq!(call(&mut store, instance, "wide-bool", &[]).unwrap(), Some(Val::Bool(true)));
+    // Flag bits beyond the flags are ignored.
+    assert_eq!(call(&mut store, instance, "flags", &[]).unwrap(), Some(Val::Flags(vec!["x".into(), "y".into()])));
+    // The typed path reads the same way, and rejects the same values.
+    assert_eq!(instance.get_typed_func::<(), (u8,)>(&mut store, "wide-u8").unwrap().call(&mut store, ()).unwrap(), (0xff,));
+    let err = instance.get_typed_func::<(), (char,)>(&mut store, "surrogate").unwrap().call(&mut store, ()).unwrap_err();
+    assert_eq!(trap(&err), Some(Trap::InvalidChar), "{err:#}");
 }
 
 #[test]

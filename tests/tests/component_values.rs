@@ -152,3 +152,32 @@ fn maps_round_trip_behind_their_config_flag() {
     let err = instance.get_typed_func::<(HashMap<u32, Vec<u32>>,), ()>(&mut store, "echo").err().unwrap();
     assert_eq!(format!("{err:#}"), "the parameters do not match: the map's keys do not match: type mismatch: `u32` is not the component type string");
 }
+
+/// Fixed-length lists `list<T, N>` need `Config::wasm_component_model_fixed_length_lists`; they flatten to
+/// their elements and come back as `Val::List`; the wrong length is an error.
+#[test]
+fn fixed_length_lists_round_trip_behind_their_config_flag() {
+    let types = "(type $t (list u32 3))";
+    let params = ["i32", "i32", "i32"];
+    let err = Component::new(&Engine::default(), echo_component(types, &params, None, "")).unwrap_err();
+    assert!(format!("{err:#}").contains("fixed-length lists"), "{err:#}");
+    let mut config = tenon::Config::new();
+    config.wasm_component_model_fixed_length_lists(true);
+    let engine = Engine::new(&config).unwrap();
+    round_trip_in(&engine, types, &params, None, &[Val::List(vec![Val::U32(1), Val::U32(2), Val::U32(u32::MAX)])]);
+    let strings = "(type $t (list string 2))";
+    let two = |a: &str, b: &str| Val::List(vec![Val::String(a.into()), Val::String(b.into())]);
+    round_trip_in(&engine, strings, &["i32", "i32", "i32", "i32"], None, &[two("", "x"), two("héllo", "wörld")]);
+
+    let component = Component::new(&engine, echo_component(types, &params, None, "")).unwrap();
+    let mut linker = Linker::new(&engine);
+    linker.root().func_new("host-echo", |_, _, params, results| {
+        results[0] = params[0].clone();
+        Ok(())
+    }).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let echo = instance.get_func(&mut store, "echo").unwrap();
+    let err = echo.call(&mut store, &[Val::List(vec![Val::U32(1)])], &mut [Val::Bool(false)]).unwrap_err();
+    assert!(format!("{err:#}").contains("`echo` argument `x`"), "{err:#}");
+}
