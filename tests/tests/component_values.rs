@@ -147,7 +147,8 @@ fn maps_round_trip_behind_their_config_flag() {
     let mut store = Store::new(&engine, ());
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let map: HashMap<String, Vec<u32>> = [("a".to_string(), vec![1, 2]), ("b".to_string(), vec![])].into();
-    let echo: TypedFunc<(HashMap<String, Vec<u32>>,), (HashMap<String, Vec<u32>>,)> = instance.get_typed_func(&mut store, "echo").unwrap();
+    type Map = HashMap<String, Vec<u32>>;
+    let echo: TypedFunc<(Map,), (Map,)> = instance.get_typed_func(&mut store, "echo").unwrap();
     assert_eq!(echo.call(&mut store, (map.clone(),)).unwrap().0, map);
     let err = instance.get_typed_func::<(HashMap<u32, Vec<u32>>,), ()>(&mut store, "echo").err().unwrap();
     assert_eq!(format!("{err:#}"), "the parameters do not match: the map's keys do not match: type mismatch: `u32` is not the component type string");

@@ -457,7 +457,11 @@ fn record_fields<'a, 'v>(
     fields: &'v [(String, Val)],
 ) -> AbiResult<Vec<(&'a str, InterfaceType, &'v Val)>> {
     let expected = &types.record(index).fields;
-    check_len(expected.len(), fields.len())?;
+    if expected.len() != fields.len() {
+        let names = |names: &mut dyn Iterator<Item = &String>| names.map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+        let (wanted, given) = (names(&mut expected.iter().map(|(n, _)| n)), names(&mut fields.iter().map(|(n, _)| n)));
+        return Err(AbiError::msg(format!("expected the fields {wanted}, found {given}")));
+    }
     expected
         .iter()
         .zip(fields)

@@ -1,0 +1,78 @@
+//! Builds the guest crates of `guests/` for `wasm32-unknown-unknown`, makes each core module a component
+//! with `wit-component`, and tells the test crate where the components are (`TENON_GUEST_*`; empty when
+//! building for cargo-fuzz, which does not use them).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// The guest crates: the name of the core module each builds, and the variable its component's path goes to.
+const GUESTS: [(&str, &str); 2] =
+    [("tenon_guest_exports", "TENON_GUEST_EXPORTS"), ("tenon_guest_imports", "TENON_GUEST_IMPORTS")];
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
+    let guests = manifest_dir.join("guests");
+    for watched in
+        ["Cargo.toml", "Cargo.lock", "wit", "exports/Cargo.toml", "exports/src", "imports/Cargo.toml", "imports/src"]
+    {
+        println!("cargo:rerun-if-changed={}", guests.join(watched).display());
+    }
+    // The cargo-fuzz target uses this crate's library but not the guests, and builds with a nightly
+    // toolchain that need not have the wasm32 target: leave the paths empty there.
+    if std::env::var_os("CARGO_CFG_FUZZING").is_some() {
+        for (_, variable) in GUESTS {
+            println!("cargo:rustc-env={variable}=");
+        }
+        return;
+    }
+    let target_dir = out_dir.join("guests-target");
+    let started = Instant::now();
+    build(&guests, &target_dir);
+    let built = started.elapsed();
+    for (module, variable) in GUESTS {
+        let wasm = target_dir.join("wasm32-unknown-unknown/release").join(format!("{module}.wasm"));
+        let component = out_dir.join(format!("{module}.component.wasm"));
+        componentize(&wasm, &component);
+        println!("cargo:rustc-env={variable}={}", component.display());
+    }
+    // Not a directive: kept in the build script's `output` file, and shown by `cargo build -vv`.
+    println!("guests built in {built:.1?}, made components in {:.1?}", started.elapsed() - built);
+}
+
+/// Builds the guest workspace at `guests` (release, for wasm32) into `target_dir`.
+fn build(guests: &Path, target_dir: &Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--locked", "--target", "wasm32-unknown-unknown", "--manifest-path"])
+        .arg(guests.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir)
+        // The outer build's flags are for the host, not for the guests.
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_TARGET_DIR")
+        // Under `cargo clippy` this is clippy-driver: the guests are not part of this workspace.
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .status()
+        .expect("could not run cargo to build the test guests");
+    if !status.success() {
+        panic!(
+            "building the test guests (tests/guests) for wasm32-unknown-unknown failed; \
+             is the target installed? (`rustup target add wasm32-unknown-unknown`)"
+        );
+    }
+}
+
+/// Makes the core module at `wasm` (with the `component-type` section `wit-bindgen` embeds) a component,
+/// validated, at `component`.
+fn componentize(wasm: &Path, component: &Path) {
+    let bytes = std::fs::read(wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
+    let encoded = wit_component::ComponentEncoder::default()
+        .module(&bytes)
+        .and_then(|encoder| encoder.validate(true).encode())
+        .unwrap_or_else(|e| panic!("making {} a component: {e:?}", wasm.display()));
+    std::fs::write(component, encoded).unwrap_or_else(|e| panic!("writing {}: {e}", component.display()));
+}
