@@ -19,7 +19,7 @@ pub fn run(store: &mut Store<StoreLimits>, path: &Path, bytes: &[u8], invoke: Op
     let imports: Vec<String> = component
         .component_type()
         .imports(&engine)
-        .map(|(name, item)| format!("`{name}` ({})", kind(&item)))
+        .map(|(name, item)| format!("`{name}` ({})", kind(&item.ty)))
         .collect();
     if !imports.is_empty() {
         bail!("`{}` needs imports that `tenon run` does not provide: {}", path.display(), imports.join(", "));
@@ -90,8 +90,8 @@ fn export(store: &mut Store<StoreLimits>, component: &Component, instance: Insta
     }
     let ty = component.component_type();
     let engine = store.engine().clone();
-    let mut found = ty.exports(&engine).filter_map(|(outer, item)| match item {
-        ComponentItem::ComponentInstance(i) if matches!(i.get_export(&engine, name), Some(ComponentItem::ComponentFunc(_))) => {
+    let mut found = ty.exports(&engine).filter_map(|(outer, item)| match item.ty {
+        ComponentItem::ComponentInstance(i) if matches!(i.get_export(&engine, name).map(|e| e.ty), Some(ComponentItem::ComponentFunc(_))) => {
             Some(outer.to_string())
         }
         _ => None,

@@ -226,18 +226,21 @@ fn component_types_describe_imports_and_exports() {
     let ty = component.component_type();
     let imports: Vec<_> = ty.imports(&engine).map(|(name, _)| name).collect();
     assert_eq!(imports, ["log", "api"]);
-    let Some(ComponentItem::ComponentFunc(log)) = ty.get_import(&engine, "log") else { panic!("log is a function") };
+    let Some(ComponentItem::ComponentFunc(log)) = ty.get_import(&engine, "log").map(|e| e.ty) else { panic!("log is a function") };
     assert_eq!(log.params().map(|(n, t)| (n.to_string(), t)).collect::<Vec<_>>(), [("msg".to_string(), Type::String)]);
-    let Some(ComponentItem::ComponentInstance(api)) = ty.get_import(&engine, "api") else { panic!("api is an instance") };
-    let Some(ComponentItem::ComponentFunc(get)) = api.get_export(&engine, "get") else { panic!("get is a function") };
+    let Some(ComponentItem::ComponentInstance(api)) = ty.get_import(&engine, "api").map(|e| e.ty) else { panic!("api is an instance") };
+    let Some(ComponentItem::ComponentFunc(get)) = api.get_export(&engine, "get").map(|e| e.ty) else { panic!("get is a function") };
     assert_eq!(get.results().collect::<Vec<_>>(), [Type::U32]);
 
     let exports: Vec<_> = ty.exports(&engine).map(|(name, _)| name).collect();
     assert_eq!(exports, ["point", "f", "inner", "m"]);
-    let Some(ComponentItem::Type(Type::Record(point))) = ty.get_export(&engine, "point") else { panic!("point is a record") };
+    let Some(ComponentItem::Type(Type::Record(point))) = ty.get_export(&engine, "point").map(|e| e.ty) else { panic!("point is a record") };
     assert_eq!(point.fields().map(|f| f.name).collect::<Vec<_>>(), ["x", "y"]);
-    assert_eq!(ty.get_export(&engine, "m"), Some(ComponentItem::Module));
+    assert_eq!(ty.get_export(&engine, "m").map(|e| e.ty), Some(ComponentItem::Module));
     assert_eq!(ty.get_export(&engine, "missing"), None);
+    // Indices come from the component too, and name the same export in every instance.
+    let (item, by_component) = component.get_export(None, "f").unwrap();
+    assert!(matches!(item, ComponentItem::ComponentFunc(_)));
 
     // The same through an instance, with indices.
     let mut linker: Linker<()> = Linker::new(&engine);
@@ -245,6 +248,8 @@ fn component_types_describe_imports_and_exports() {
     linker.instance("api").unwrap().func_new("get", |_, _, _, _| Ok(())).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = linker.instantiate(&mut store, &component).unwrap();
+    let f_at_root = instance.get_typed_func::<(u32,), (u32,)>(&mut store, &by_component).unwrap();
+    assert_eq!(f_at_root.call(&mut store, (3,)).unwrap(), (3,));
     let (item, inner) = instance.get_export(&store, None, "inner").unwrap();
     assert!(matches!(item, ComponentItem::ComponentInstance(_)));
     let (item, f) = instance.get_export(&store, Some(&inner), "f").unwrap();

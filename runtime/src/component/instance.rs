@@ -250,7 +250,7 @@ impl Instance {
     }
 
     /// Export `name`, at the top level (`instance` is `None`) or inside the exported instance at `instance`:
-    /// its type and its index.
+    /// its type and its index (see [`Component::get_export`]).
     pub fn get_export(
         &self,
         store: impl crate::AsContext,
@@ -258,20 +258,11 @@ impl Instance {
         name: &str,
     ) -> Option<(ComponentItem, ComponentExportIndex)> {
         let store = store.as_context();
-        let index = self.get_export_index(&store, instance, name)?;
-        let component = &store.0.opaque.components.instances[store.0.opaque.index(self.0)].component;
-        let (engine, ty) = (component.engine(), component.component_type());
-        let mut names = export_names(component, &index.path).into_iter();
-        let mut item = ty.get_export(engine, names.next()?)?;
-        for name in names {
-            let ComponentItem::ComponentInstance(instance) = item else { return None };
-            item = instance.get_export(engine, name)?;
-        }
-        Some((item, index))
+        store.0.opaque.components.instances[store.0.opaque.index(self.0)].component.get_export(instance, name)
     }
 
     /// The index of export `name`, at the top level (`instance` is `None`) or inside the exported instance
-    /// at `instance`.
+    /// at `instance` (see [`Component::get_export_index`]).
     pub fn get_export_index(
         &self,
         store: impl crate::AsContext,
@@ -279,20 +270,42 @@ impl Instance {
         name: &str,
     ) -> Option<ComponentExportIndex> {
         let store = store.as_context();
-        let component = &store.0.opaque.components.instances[store.0.opaque.index(self.0)].component;
+        store.0.opaque.components.instances[store.0.opaque.index(self.0)].component.get_export_index(instance, name)
+    }
+}
+
+impl Component {
+    /// The index of export `name`, at the top level (`instance` is `None`) or inside the exported instance
+    /// at `instance`: found once, it names the export in every instance of this component without a lookup
+    /// by name.
+    pub fn get_export_index(&self, instance: Option<&ComponentExportIndex>, name: &str) -> Option<ComponentExportIndex> {
         let mut path = match instance {
-            Some(index) => index.lookup(component)?,
+            Some(index) => index.lookup(self)?,
             None => Vec::new(),
         };
         let exports = match path.is_empty() {
-            true => &component.info().exports,
-            false => match export_at(component, &path)? {
+            true => &self.info().exports,
+            false => match export_at(self, &path)? {
                 Export::Instance(items) => items,
                 _ => return None,
             },
         };
         path.push(exports.iter().position(|(n, _)| n == name)?);
-        Some(ComponentExportIndex { component: component_id(component), path })
+        Some(ComponentExportIndex { component: component_id(self), path })
+    }
+
+    /// Export `name`, at the top level (`instance` is `None`) or inside the exported instance at `instance`:
+    /// its type and its index.
+    pub fn get_export(&self, instance: Option<&ComponentExportIndex>, name: &str) -> Option<(ComponentItem, ComponentExportIndex)> {
+        let index = self.get_export_index(instance, name)?;
+        let ty = self.component_type();
+        let mut names = export_names(self, &index.path).into_iter();
+        let mut item = ty.get_export(self.engine(), names.next()?)?.ty;
+        for name in names {
+            let ComponentItem::ComponentInstance(instance) = item else { return None };
+            item = instance.get_export(self.engine(), name)?.ty;
+        }
+        Some((item, index))
     }
 }
 

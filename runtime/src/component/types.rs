@@ -252,6 +252,18 @@ pub struct Component {
     exports: Arc<[(String, table::ItemType)]>,
 }
 
+/// An import or export of a component, or an export of an instance: its type (Wasmtime's
+/// `types::ComponentExtern`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComponentExtern<'a> {
+    /// The item's type.
+    pub ty: ComponentItem,
+    /// The `(implements "...")` annotation: Tenon does not record annotations yet, so always `None`.
+    pub implements: Option<&'a str>,
+    /// The `(external-id "...")` annotation: always `None` for now, as `implements`.
+    pub external_id: Option<&'a str>,
+}
+
 /// The type of one import or export of a component, or of an export of an instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ComponentItem {
@@ -272,8 +284,11 @@ pub enum ComponentItem {
 pub struct ComponentInstance(Handle<table::TypeInstanceIndex>);
 
 /// The items of `items` that are listed, with their views.
-fn listed<'a>(types: &'a Arc<ComponentTypes>, items: &'a [(String, table::ItemType)]) -> impl Iterator<Item = (&'a str, ComponentItem)> + 'a {
-    items.iter().filter_map(move |(name, ty)| Some((name.as_str(), ComponentItem::from(types, ty)?)))
+fn listed<'a>(types: &'a Arc<ComponentTypes>, items: &'a [(String, table::ItemType)]) -> impl Iterator<Item = (&'a str, ComponentExtern<'a>)> + 'a {
+    items.iter().filter_map(move |(name, ty)| {
+        let ty = ComponentItem::from(types, ty)?;
+        Some((name.as_str(), ComponentExtern { ty, implements: None, external_id: None }))
+    })
 }
 
 impl ComponentItem {
@@ -299,35 +314,35 @@ impl Component {
     }
 
     /// The imports, in order. (`engine` is there for Wasmtime's signature: the type is complete without it.)
-    pub fn imports<'a>(&'a self, _engine: &Engine) -> impl ExactSizeIterator<Item = (&'a str, ComponentItem)> + 'a {
+    pub fn imports<'a>(&'a self, _engine: &Engine) -> impl ExactSizeIterator<Item = (&'a str, ComponentExtern<'a>)> + 'a {
         listed(&self.types, &self.imports).collect::<Vec<_>>().into_iter()
     }
 
     /// The exports, in order.
-    pub fn exports<'a>(&'a self, _engine: &Engine) -> impl ExactSizeIterator<Item = (&'a str, ComponentItem)> + 'a {
+    pub fn exports<'a>(&'a self, _engine: &Engine) -> impl ExactSizeIterator<Item = (&'a str, ComponentExtern<'a>)> + 'a {
         listed(&self.types, &self.exports).collect::<Vec<_>>().into_iter()
     }
 
     /// The import named `name`, if there is one.
-    pub fn get_import(&self, engine: &Engine, name: &str) -> Option<ComponentItem> {
+    pub fn get_import<'a>(&'a self, engine: &Engine, name: &str) -> Option<ComponentExtern<'a>> {
         self.imports(engine).find(|(n, _)| *n == name).map(|(_, item)| item)
     }
 
     /// The export named `name`, if there is one.
-    pub fn get_export(&self, engine: &Engine, name: &str) -> Option<ComponentItem> {
+    pub fn get_export<'a>(&'a self, engine: &Engine, name: &str) -> Option<ComponentExtern<'a>> {
         self.exports(engine).find(|(n, _)| *n == name).map(|(_, item)| item)
     }
 }
 
 impl ComponentInstance {
     /// The exports, in order.
-    pub fn exports<'a>(&'a self, _engine: &Engine) -> impl ExactSizeIterator<Item = (&'a str, ComponentItem)> + 'a {
+    pub fn exports<'a>(&'a self, _engine: &Engine) -> impl ExactSizeIterator<Item = (&'a str, ComponentExtern<'a>)> + 'a {
         let types = &self.0.types;
         listed(types, &types.instance(self.0.index).exports).collect::<Vec<_>>().into_iter()
     }
 
     /// The export named `name`, if there is one.
-    pub fn get_export(&self, engine: &Engine, name: &str) -> Option<ComponentItem> {
+    pub fn get_export<'a>(&'a self, engine: &Engine, name: &str) -> Option<ComponentExtern<'a>> {
         self.exports(engine).find(|(n, _)| *n == name).map(|(_, item)| item)
     }
 }
