@@ -139,7 +139,7 @@ fn run_lifted<T: 'static>(
     if let (Some(result_ty), Some(slot)) = (ty.result, results.first_mut()) {
         // Between components the data is not the host's to keep: only the host's own copies spend fuel.
         let fuel = if between_components { usize::MAX } else { store.hostcall_fuel() };
-        *slot = lift_result(store, types, func.options, result_ty, &raw, fuel).map_err(|e| e.into_error(&format!("`{name}` result")))?;
+        *slot = lift_result(store, types, func.options, result_ty, ty.result_in_memory, &raw, fuel).map_err(|e| e.into_error(&format!("`{name}` result")))?;
     }
     if let Some(post_return) = func.options.post_return {
         set_may_leave(store, func.instance, func.options, false);
@@ -150,19 +150,20 @@ fn run_lifted<T: 'static>(
     Ok(())
 }
 
-/// Lifts a function's result from its flat core results (the value itself, or a pointer to it), allocating
-/// at most `fuel` bytes.
+/// Lifts a function's result of type `ty` from its flat core results (the value itself, or, `in_memory`, a
+/// pointer to it), allocating at most `fuel` bytes.
 fn lift_result<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     types: &Arc<ComponentTypes>,
     options: Options,
     ty: InterfaceType,
+    in_memory: bool,
     raw: &[u64],
     fuel: usize,
 ) -> AbiResult<Val> {
     let cx = LiftContext::new(types, options, store.as_context(), fuel);
     let memory = cx.memory;
-    if types.flat(ty, MAX_FLAT_RESULTS).is_some() {
+    if !in_memory {
         return cx.lift_flat(ty, &mut FlatValues::new(raw));
     }
     let ptr = raw.first().copied().unwrap_or(0) as u32;

@@ -176,13 +176,18 @@ fn call_lowered<T: 'static>(
         return Err(Trap::CannotLeaveComponent.into());
     }
     let func = types.func(ty);
-    let raw: Vec<u64> = core_args.iter().map(raw_bits).collect();
+    // At most 16 flat parameters and a return pointer: no allocation on the way in.
+    let mut raw_buf = [0u64; MAX_FLAT_PARAMS + 1];
+    for (slot, arg) in raw_buf.iter_mut().zip(core_args) {
+        *slot = raw_bits(arg);
+    }
+    let raw = &raw_buf[..core_args.len().min(raw_buf.len())];
     if let Callee::Host(HostFunc::Typed(host)) = callee {
-        return host.call(&mut store, types, target, &raw, core_results);
+        return host.call(&mut store, types, target, raw, core_results);
     }
     // Between components the data is not the host's to keep: only the host's own copies spend fuel.
     let fuel = if matches!(callee, Callee::Lifted(_)) { usize::MAX } else { store.hostcall_fuel() };
-    let params = lift_params(&mut store, types, ty, options, &raw, fuel).map_err(|e| e.in_arguments(name, &func.params))?;
+    let params = lift_params(&mut store, types, ty, options, raw, fuel).map_err(|e| e.in_arguments(name, &func.params))?;
     let mut results = vec![Val::Bool(false); func.result.iter().count()];
     match callee {
         Callee::Host(HostFunc::Typed(_)) => unreachable!("typed host functions are called above"),
@@ -198,7 +203,7 @@ fn call_lowered<T: 'static>(
     let mut guest = StoreGuest { store: &mut store, options, instance };
     let between_components = matches!(callee, Callee::Lifted(_));
     let mut cx = LowerContext { types, guest: &mut guest, encoding: options.encoding, between_components };
-    lower_result(&mut cx, result_ty, &results[0], &raw, core_result.clone(), core_results)
+    lower_result(&mut cx, result_ty, &results[0], raw, core_result.clone(), core_results)
         .map_err(|e| e.into_error(&format!("`{name}` result")))
 }
 

@@ -7,7 +7,7 @@
 //!
 //! [`abi`]: super::abi
 
-use super::abi::{CanonicalAbiInfo, FlatTypes};
+use super::abi::{CanonicalAbiInfo, FlatTypes, MAX_FLAT_RESULTS};
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 use wasmparser::component_types::{
@@ -184,6 +184,9 @@ pub struct FuncType {
     pub result: Option<InterfaceType>,
     /// The parameters as one tuple: their layout when they are passed in memory.
     pub params_abi: CanonicalAbiInfo,
+    /// Whether the result is too big for flat values (the callee returns a pointer to it, or a lowered
+    /// import's caller passes one).
+    pub result_in_memory: bool,
 }
 
 /// The type of an item a component imports or exports.
@@ -405,7 +408,9 @@ impl ComponentTypesBuilder {
         let result = ty.result.as_ref().map(|ty| self.value_type(types, ty)).transpose()?;
         let params_abi = CanonicalAbiInfo::record(params.iter().map(|(_, ty)| self.types.abi(*ty)));
         let param_types = params.iter().map(|(_, ty)| *ty).collect();
-        let index = push(&mut self.types.funcs, FuncType { params, param_types, result, params_abi }, TypeFuncIndex);
+        let result_in_memory = result.is_some_and(|ty| self.types.flat(ty, MAX_FLAT_RESULTS).is_none());
+        let func = FuncType { params, param_types, result, params_abi, result_in_memory };
+        let index = push(&mut self.types.funcs, func, TypeFuncIndex);
         self.funcs.insert(id, index);
         Ok(index)
     }

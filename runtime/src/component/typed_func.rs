@@ -5,7 +5,7 @@
 
 use super::abi::lift::{FlatValues, LiftContext};
 use super::abi::lower::{Allocation, FlatBuf, LowerContext};
-use super::abi::{AbiResult, MAX_FLAT_RESULTS};
+use super::abi::AbiResult;
 use super::func::{Func, StoreGuest, check_pointer, entered};
 use super::store::FuncData;
 use super::type_table::ComponentTypes;
@@ -109,7 +109,7 @@ where
             let memory = cx.memory;
             let raw = raw.as_slice();
             let lifted = match ty.result {
-                Some(result) if types.flat(result, MAX_FLAT_RESULTS).is_none() => {
+                Some(result) if ty.result_in_memory => {
                     let ptr = raw.first().copied().unwrap_or(0) as u32;
                     let abi = types.abi(result);
                     check_pointer(ptr, abi.align, abi.size, memory.len()).and_then(|()| Return::load_fields(&cx, &[result], ptr))
