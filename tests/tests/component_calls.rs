@@ -240,6 +240,9 @@ fn function_types_are_visible() {
     assert_eq!(fields, vec![("name".to_string(), Type::String)]);
     let ty = instance.get_func(&mut store, "ok").unwrap().ty(&store);
     assert_eq!(ty.params().map(|(n, t)| (n.to_string(), t)).collect::<Vec<_>>(), vec![("x".to_string(), Type::U32)]);
+    let ok = instance.get_func(&mut store, "ok").unwrap();
+    assert_eq!(&*ok.params(&store), [("x".to_string(), Type::U32)]);
+    assert_eq!(&*ok.results(&store), [Type::U32]);
 }
 
 #[test]

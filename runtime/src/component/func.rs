@@ -8,7 +8,7 @@ use super::abi::lower::{Allocation, FlatBuf, GuestMemory, LowerContext, typechec
 use super::abi::{AbiError, AbiResult, FlatType, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use super::store::{FuncData, Options};
 use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex};
-use super::types::ComponentFunc;
+use super::types::{ComponentFunc, Type};
 use super::values::Val;
 use crate::store::Stored;
 use crate::{AsContext, AsContextMut, StoreContextMut, Trap};
@@ -25,6 +25,16 @@ impl Func {
         let store = &store.as_context().0.opaque;
         let data = store.components.funcs[store.index(self.0)];
         ComponentFunc::new(store.components.instances[data.instance].component.types(), data.ty)
+    }
+
+    /// The parameters' names and types (a shorthand for [`ty`](Self::ty)`.params()`).
+    pub fn params(&self, store: impl AsContext) -> Box<[(String, Type)]> {
+        self.ty(store).params().map(|(name, ty)| (name.to_string(), ty)).collect()
+    }
+
+    /// The result types, none or one (a shorthand for [`ty`](Self::ty)`.results()`).
+    pub fn results(&self, store: impl AsContext) -> Box<[Type]> {
+        self.ty(store).results().collect()
     }
 
     /// Calls the function with `params`, writing its results (none or one) to `results`. Arguments are
