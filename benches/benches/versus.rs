@@ -247,42 +247,42 @@ fn main() {
         )
     });
 
-    suite.run("component typed nop", || {
-        Bench::new(on_tenon::component_typed_nop(&t), on_wasmtime::component_typed_nop(&w))
-    });
-    suite.run("component typed add(u32, u32)", || {
-        Bench::new(on_tenon::component_typed_add(&t), on_wasmtime::component_typed_add(&w))
-    });
-    // Wasmtime 48 supports concurrent (async) components by default, which its calls pay for; without it:
+    // Wasmtime 48 supports concurrent (async) components by default, which its calls pay for; each component
+    // row but the 1 MiB copies is also run against Wasmtime without it ("Wasmtime sync").
     let w_sync = LazyCell::new(|| {
         let mut config = wasmtime::Config::new();
         config.concurrency_support(false);
         wasmtime::Engine::new(&config).expect("Wasmtime without concurrency support")
     });
-    suite.run("component typed add, Wasmtime sync", || {
-        Bench::new(on_tenon::component_typed_add(&t), on_wasmtime::component_typed_add(&w_sync))
-    });
-    suite.run("component Val add(u32, u32)", || {
-        Bench::new(on_tenon::component_val_add(&t), on_wasmtime::component_val_add(&w))
-    });
-    suite.run("component guest->host add", || Bench {
-        units_per_iter: wasm::COMPONENT_HOST_CALLS,
-        ..Bench::new(on_tenon::component_host_calls(&t), on_wasmtime::component_host_calls(&w))
-    });
-    suite.run("component echo string 16 B", || {
-        Bench::new(on_tenon::component_echo_string(&t, 16), on_wasmtime::component_echo_string(&w, 16))
-    });
+    for (engine, suffix) in [(&w, ""), (&*w_sync, ", Wasmtime sync")] {
+        suite.run(&format!("component typed nop{suffix}"), || {
+            Bench::new(on_tenon::component_typed_nop(&t), on_wasmtime::component_typed_nop(engine))
+        });
+        suite.run(&format!("component typed add(u32, u32){suffix}"), || {
+            Bench::new(on_tenon::component_typed_add(&t), on_wasmtime::component_typed_add(engine))
+        });
+        suite.run(&format!("component Val add(u32, u32){suffix}"), || {
+            Bench::new(on_tenon::component_val_add(&t), on_wasmtime::component_val_add(engine))
+        });
+        suite.run(&format!("component guest->host add{suffix}"), || Bench {
+            units_per_iter: wasm::COMPONENT_HOST_CALLS,
+            ..Bench::new(on_tenon::component_host_calls(&t), on_wasmtime::component_host_calls(engine))
+        });
+        suite.run(&format!("component echo string 16 B{suffix}"), || {
+            Bench::new(on_tenon::component_echo_string(&t, 16), on_wasmtime::component_echo_string(engine, 16))
+        });
+        suite.run(&format!("component echo record{suffix}"), || {
+            Bench::new(on_tenon::component_echo_record(&t), on_wasmtime::component_echo_record(engine))
+        });
+        suite.run(&format!("component instantiate (InstancePre){suffix}"), || {
+            Bench::new(on_tenon::component_instantiate(&t), on_wasmtime::component_instantiate(engine))
+        });
+    }
     suite.run("component echo string 1 MiB", || {
         Bench::new(on_tenon::component_echo_string(&t, 1 << 20), on_wasmtime::component_echo_string(&w, 1 << 20))
     });
     suite.run("component echo list<u8> 1 MiB", || {
         Bench::new(on_tenon::component_echo_bytes(&t, 1 << 20), on_wasmtime::component_echo_bytes(&w, 1 << 20))
-    });
-    suite.run("component echo record", || {
-        Bench::new(on_tenon::component_echo_record(&t), on_wasmtime::component_echo_record(&w))
-    });
-    suite.run("component instantiate (InstancePre)", || {
-        Bench::new(on_tenon::component_instantiate(&t), on_wasmtime::component_instantiate(&w))
     });
 
     suite.finish();

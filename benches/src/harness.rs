@@ -37,7 +37,7 @@ impl<'a> Bench<'a> {
 
 /// Medians (seconds per iteration) of one workload.
 pub struct Report {
-    pub name: &'static str,
+    pub name: String,
     pub tenon: f64,
     pub wasmtime: f64,
     pub native: Option<f64>,
@@ -52,7 +52,7 @@ impl Bench<'_> {
     /// Calibrates the batch size of each contestant on its own (so each sample lasts about the same time on
     /// the faster and the slower one), warms every contestant up, then takes `samples` samples of each,
     /// rotating which contestant goes first so drift in the machine's state favours none.
-    pub fn run(mut self, name: &'static str) -> Report {
+    pub fn run(mut self, name: &str) -> Report {
         let mut contestants: Vec<&mut Runner<'_>> = vec![&mut self.tenon, &mut self.wasmtime];
         if let Some(native) = self.native.as_mut() {
             contestants.push(native);
@@ -75,7 +75,7 @@ impl Bench<'_> {
         }
         let mut medians = samples.into_iter().map(median);
         Report {
-            name,
+            name: name.to_string(),
             tenon: medians.next().unwrap(),
             wasmtime: medians.next().unwrap(),
             native: medians.next(),
@@ -195,7 +195,7 @@ impl Suite {
     }
 
     /// Builds and runs workload `name` if the filter selects it, and prints its row.
-    pub fn run<'a>(&mut self, name: &'static str, build: impl FnOnce() -> Bench<'a>) {
+    pub fn run<'a>(&mut self, name: &str, build: impl FnOnce() -> Bench<'a>) {
         if self.filter.as_deref().is_none_or(|f| name.contains(f)) {
             let report = build().run(name);
             println!("{}", report.row());
