@@ -6,12 +6,14 @@ use super::abi::layout::field_offsets;
 use super::abi::lift::{FlatValues, LiftContext, offset};
 use super::abi::lower::{FlatBuf, LowerContext, typecheck};
 use super::abi::{AbiResult, MAX_FLAT_PARAMS};
-use super::func::{StoreGuest, call_lifted, check_pointer, core_val, lowered_signature, raw_bits};
+use super::func::{StoreGuest, call_lifted, check_pointer, lowered_signature};
 use super::store::{FuncData, Options};
 use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex};
 use super::types::ComponentFunc;
 use super::values::Val;
-use crate::{AsContext, AsContextMut, Caller, Func, FuncType, StoreContextMut, Trap};
+use crate::func::HostFunc as CoreHostFunc;
+use crate::vm::ValRaw;
+use crate::{AsContext, AsContextMut, Caller, Func, FuncType, StoreContextMut, Trap, ValType};
 use super::typed::{ComponentNamedList, Lift, Lower};
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -54,8 +56,8 @@ pub(crate) trait TypedHostFunc<T: 'static>: Send + Sync {
     /// Its Rust type, for errors: `fn((String,)) -> (u32,)`.
     fn rust_type(&self) -> String;
     /// Lifts the arguments from the guest's core arguments `raw_args`, calls the function, and lowers its
-    /// result (into `core_results`, or through the return pointer).
-    fn call(&self, store: &mut StoreContextMut<'_, T>, types: &Arc<ComponentTypes>, target: &Target, raw_args: &[u64], core_results: &mut [crate::Val]) -> Result<()>;
+    /// result: its flat value's bits, or `None` when it went through the return pointer (or there is none).
+    fn call(&self, store: &mut StoreContextMut<'_, T>, types: &Arc<ComponentTypes>, target: &Target, raw_args: &[u64]) -> Result<Option<u64>>;
 }
 
 /// A closure with Rust parameters `P` and results `R`.
@@ -80,7 +82,7 @@ where
         format!("fn({}) -> {}", std::any::type_name::<P>(), std::any::type_name::<R>())
     }
 
-    fn call(&self, store: &mut StoreContextMut<'_, T>, types: &Arc<ComponentTypes>, target: &Target, raw_args: &[u64], core_results: &mut [crate::Val]) -> Result<()> {
+    fn call(&self, store: &mut StoreContextMut<'_, T>, types: &Arc<ComponentTypes>, target: &Target, raw_args: &[u64]) -> Result<Option<u64>> {
         let func = types.func(target.ty);
         let params = {
             let fuel = store.hostcall_fuel();
@@ -97,23 +99,22 @@ where
             lifted.map_err(|e| e.in_arguments(&target.name, &func.params))?
         };
         let result = (self.func)(store.as_context_mut(), params)?;
-        let Some(result_ty) = func.result else { return Ok(()) };
+        let Some(result_ty) = func.result else { return Ok(None) };
         let mut guest = StoreGuest { store, options: target.options, instance: target.instance };
         let mut cx = LowerContext { types, guest: &mut guest, encoding: target.options.encoding, between_components: false };
-        let lowered = match (&target.core_result, core_results.first_mut()) {
-            (Some(core_ty), Some(slot)) => {
+        let lowered = match func.result_in_memory {
+            false => {
                 let mut flat = FlatBuf::default();
-                result.lower_list_flat(&mut cx, &[result_ty], &mut flat).map(|()| {
-                    *slot = core_val(core_ty, flat.as_slice().first().copied().unwrap_or(0));
-                })
+                result.lower_list_flat(&mut cx, &[result_ty], &mut flat).map(|()| flat.as_slice().first().copied())
             }
-            _ => {
+            true => {
                 let ptr = raw_args.last().copied().unwrap_or(0) as u32;
                 let abi = types.abi(result_ty);
                 cx.guest
                     .memory()
                     .and_then(|memory| check_pointer(ptr, abi.align, abi.size, memory.len()))
                     .and_then(|()| result.store_fields(&mut cx, &[result_ty], ptr))
+                    .map(|()| None)
             }
         };
         lowered.map_err(|e| e.in_results(&target.name))
@@ -141,13 +142,15 @@ pub(crate) fn lower<T: 'static>(
     name: Arc<str>,
 ) -> Func {
     let (params, results) = lowered_signature(types, ty);
-    let core_result = results.first().cloned();
-    let core_ty = FuncType::new(store.engine(), params, results);
+    let core_ty = FuncType::new(store.engine(), params.clone(), results.clone());
     let types = types.clone();
-    let target = Target { instance, ty, options, core_result, name };
-    Func::new(&mut *store, core_ty, move |mut caller: Caller<'_, T>, args, results| {
-        call_lowered(&mut caller, &types, &target, &callee, args, results)
+    let target = Target { instance, ty, options, params: params.into(), result: results.first().cloned(), name };
+    // The core function works on raw values: numbers only, converted without allocating.
+    CoreHostFunc::new(core_ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
+        call_lowered(&mut caller, &types, &target, &callee, raw)
     })
+    .place_in(&mut store.0)
+    .expect("compiling the trampolines of a lowered import")
 }
 
 /// What a lowered function lowers: for instance `instance`, a function of type `ty` with options
@@ -156,7 +159,10 @@ pub(crate) struct Target {
     instance: usize,
     ty: TypeFuncIndex,
     options: Options,
-    core_result: Option<crate::ValType>,
+    /// The core parameter types.
+    params: Box<[ValType]>,
+    /// The core result type, if the result is flat.
+    result: Option<ValType>,
     /// The import's name, for errors.
     name: Arc<str>,
 }
@@ -167,27 +173,49 @@ fn call_lowered<T: 'static>(
     types: &Arc<ComponentTypes>,
     target: &Target,
     callee: &Callee<T>,
-    core_args: &[crate::Val],
-    core_results: &mut [crate::Val],
+    core_values: &mut [ValRaw],
 ) -> Result<()> {
-    let Target { instance, ty, options, ref core_result, ref name } = *target;
+    let (instance, options) = (target.instance, target.options);
     let mut store = caller.as_context_mut();
     if !store.0.get().opaque.components.instances[instance].nested[options.nested].may_leave {
         return Err(Trap::CannotLeaveComponent.into());
     }
-    let func = types.func(ty);
     // At most 16 flat parameters and a return pointer: no allocation on the way in.
     let mut raw_buf = [0u64; MAX_FLAT_PARAMS + 1];
-    for (slot, arg) in raw_buf.iter_mut().zip(core_args) {
-        *slot = raw_bits(arg);
+    for ((slot, value), ty) in raw_buf.iter_mut().zip(core_values.iter()).zip(&target.params) {
+        *slot = match ty {
+            ValType::I64 | ValType::F64 => value.get_i64() as u64,
+            _ => value.get_i32() as u32 as u64,
+        };
     }
-    let raw = &raw_buf[..core_args.len().min(raw_buf.len())];
-    if let Callee::Host(HostFunc::Typed(host)) = callee {
-        return host.call(&mut store, types, target, raw, core_results);
+    let raw = &raw_buf[..target.params.len().min(raw_buf.len())];
+    let result = match callee {
+        Callee::Host(HostFunc::Typed(host)) => host.call(&mut store, types, target, raw)?,
+        _ => call_with_vals(&mut store, types, target, callee, raw)?,
+    };
+    if let (Some(bits), Some(ty), Some(slot)) = (result, &target.result, core_values.first_mut()) {
+        *slot = match ty {
+            ValType::I64 | ValType::F64 => ValRaw::i64(bits as i64),
+            _ => ValRaw::i32(bits as u32 as i32),
+        };
     }
+    Ok(())
+}
+
+/// A lowered call of a dynamic host function or of another component's export, through [`Val`]s; the
+/// flat result's bits, if it has one.
+fn call_with_vals<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    types: &Arc<ComponentTypes>,
+    target: &Target,
+    callee: &Callee<T>,
+    raw: &[u64],
+) -> Result<Option<u64>> {
+    let Target { instance, ty, options, ref name, .. } = *target;
+    let func = types.func(ty);
     // Between components the data is not the host's to keep: only the host's own copies spend fuel.
     let fuel = if matches!(callee, Callee::Lifted(_)) { usize::MAX } else { store.hostcall_fuel() };
-    let params = lift_params(&mut store, types, ty, options, raw, fuel).map_err(|e| e.in_arguments(name, &func.params))?;
+    let params = lift_params(store, types, ty, options, raw, fuel).map_err(|e| e.in_arguments(name, &func.params))?;
     let mut results = vec![Val::Bool(false); func.result.iter().count()];
     match callee {
         Callee::Host(HostFunc::Typed(_)) => unreachable!("typed host functions are called above"),
@@ -197,41 +225,28 @@ fn call_lowered<T: 'static>(
                 typecheck(types, ty, value).map_err(|e| e.into_error(&format!("`{name}` result from the host")))?;
             }
         }
-        Callee::Lifted(lifted) => call_lifted(&mut store, *lifted, &params, &mut results, true)?,
+        Callee::Lifted(lifted) => call_lifted(store, *lifted, &params, &mut results, true)?,
     }
-    let Some(result_ty) = func.result else { return Ok(()) };
-    let mut guest = StoreGuest { store: &mut store, options, instance };
+    let Some(result_ty) = func.result else { return Ok(None) };
+    let mut guest = StoreGuest { store, options, instance };
     let between_components = matches!(callee, Callee::Lifted(_));
     let mut cx = LowerContext { types, guest: &mut guest, encoding: options.encoding, between_components };
-    lower_result(&mut cx, result_ty, &results[0], raw, core_result.clone(), core_results)
-        .map_err(|e| e.into_error(&format!("`{name}` result")))
+    lower_result(&mut cx, result_ty, &results[0], raw, func.result_in_memory).map_err(|e| e.into_error(&format!("`{name}` result")))
 }
 
-/// Lowers a lowered call's result: into the flat core result, or through the pointer the guest passed
-/// after its arguments.
-fn lower_result(
-    cx: &mut LowerContext<'_>,
-    ty: InterfaceType,
-    value: &Val,
-    raw_args: &[u64],
-    core_result: Option<crate::ValType>,
-    core_results: &mut [crate::Val],
-) -> AbiResult<()> {
-    match (core_result, core_results.first_mut()) {
-        (Some(core_ty), Some(slot)) => {
-            let mut flat = FlatBuf::default();
-            cx.lower_flat(ty, value, &mut flat)?;
-            *slot = core_val(&core_ty, flat.as_slice().first().copied().unwrap_or(0));
-            Ok(())
-        }
-        _ => {
-            let ptr = raw_args.last().copied().unwrap_or(0) as u32;
-            let abi = cx.types.abi(ty);
-            let memory_len = cx.guest.memory()?.len();
-            check_pointer(ptr, abi.align, abi.size, memory_len)?;
-            cx.store(ty, value, ptr)
-        }
+/// Lowers a lowered call's result: its flat value's bits, or (`in_memory`) through the pointer the guest
+/// passed after its arguments.
+fn lower_result(cx: &mut LowerContext<'_>, ty: InterfaceType, value: &Val, raw_args: &[u64], in_memory: bool) -> AbiResult<Option<u64>> {
+    if !in_memory {
+        let mut flat = FlatBuf::default();
+        cx.lower_flat(ty, value, &mut flat)?;
+        return Ok(flat.as_slice().first().copied());
     }
+    let ptr = raw_args.last().copied().unwrap_or(0) as u32;
+    let abi = cx.types.abi(ty);
+    let memory_len = cx.guest.memory()?.len();
+    check_pointer(ptr, abi.align, abi.size, memory_len)?;
+    cx.store(ty, value, ptr).map(|()| None)
 }
 
 /// Lifts a lowered call's arguments (from the flat core arguments, or from the memory they point to),
