@@ -10,6 +10,7 @@ use super::store::{FuncData, Options};
 use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex};
 use super::types::{ComponentFunc, Type};
 use super::values::Val;
+use crate::func::entry::{RawTarget, call_raw};
 use crate::store::Stored;
 use crate::{AsContext, AsContextMut, StoreContextMut, Trap};
 use anyhow::{Result, bail};
@@ -141,19 +142,19 @@ fn run_lifted<T: 'static>(
             }
         }
     }
-    let core_ty = func.core.ty(&*store);
-    let args: Vec<crate::Val> = core_ty.params().zip(flat.as_slice()).map(|(ty, raw)| core_val(&ty, *raw)).collect();
-    let mut core_results: Vec<crate::Val> = core_ty.results().map(|ty| core_val(&ty, 0)).collect();
-    func.core.call(&mut *store, &args, &mut core_results)?;
-    let raw: Vec<u64> = core_results.iter().map(raw_bits).collect();
+    // Flat parameters are at most 16 numbers and results at most one (validation checked the core type).
+    let core = RawTarget::new(&store.0.get().opaque, func.core)?;
+    let raw: Option<u64> = call_raw(&mut store.0, &core, flat.as_slice())?;
+    let raw = raw.as_slice();
     if let (Some(result_ty), Some(slot)) = (ty.result, results.first_mut()) {
         // Between components the data is not the host's to keep: only the host's own copies spend fuel.
         let fuel = if between_components { usize::MAX } else { store.hostcall_fuel() };
-        *slot = lift_result(store, types, func.options, result_ty, ty.result_in_memory, &raw, fuel).map_err(|e| e.into_error(&format!("`{name}` result")))?;
+        *slot = lift_result(store, types, func.options, result_ty, ty.result_in_memory, raw, fuel).map_err(|e| e.into_error(&format!("`{name}` result")))?;
     }
     if let Some(post_return) = func.options.post_return {
+        let post_return = RawTarget::new(&store.0.get().opaque, post_return)?;
         set_may_leave(store, func.instance, func.options, false);
-        let result = post_return.call(&mut *store, &core_results, &mut []);
+        let result = call_raw(&mut store.0, &post_return, raw);
         set_may_leave(store, func.instance, func.options, true);
         result?;
     }
@@ -209,27 +210,6 @@ pub(crate) fn check_pointer(ptr: u32, align: u32, size: u32, memory_len: usize) 
     Ok(())
 }
 
-/// A core value of type `ty` from raw bits.
-pub(crate) fn core_val(ty: &crate::ValType, raw: u64) -> crate::Val {
-    match ty {
-        crate::ValType::I64 => crate::Val::I64(raw as i64),
-        crate::ValType::F32 => crate::Val::F32(raw as u32),
-        crate::ValType::F64 => crate::Val::F64(raw),
-        _ => crate::Val::I32(raw as u32 as i32),
-    }
-}
-
-/// The raw bits of a core value (`i32` and `f32` zero-extended).
-pub(crate) fn raw_bits(val: &crate::Val) -> u64 {
-    match val {
-        crate::Val::I32(v) => *v as u32 as u64,
-        crate::Val::I64(v) => *v as u64,
-        crate::Val::F32(bits) => *bits as u64,
-        crate::Val::F64(bits) => *bits,
-        _ => 0,
-    }
-}
-
 /// The core value type of a flat type.
 pub(crate) fn core_type(ty: FlatType) -> crate::ValType {
     match ty {
@@ -274,12 +254,13 @@ impl<T: 'static> GuestMemory for StoreGuest<'_, '_, T> {
 
     fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> AbiResult<u32> {
         let realloc = self.options.realloc.ok_or_else(|| AbiError::msg("the function has no `realloc` option"))?;
-        let args = [old_ptr, old_size, align, new_size].map(|v| crate::Val::I32(v as i32));
-        let mut result = [crate::Val::I32(0)];
+        // Validation checked its type: (i32, i32, i32, i32) -> i32.
+        let target = RawTarget::new(&self.store.0.get().opaque, realloc).map_err(|e| AbiError::guest(e, "in `realloc`"))?;
+        let args = [old_ptr, old_size, align, new_size].map(u64::from);
         set_may_leave(self.store, self.instance, self.options, false);
-        let called = realloc.call(&mut *self.store, &args, &mut result);
+        let called = call_raw(&mut self.store.0, &target, &args);
         set_may_leave(self.store, self.instance, self.options, true);
-        called.map_err(|e| AbiError::guest(e, "in `realloc`"))?;
-        Ok(raw_bits(&result[0]) as u32)
+        let result = called.map_err(|e| AbiError::guest(e, "in `realloc`"))?;
+        Ok(result.unwrap_or(0) as u32)
     }
 }

@@ -324,19 +324,19 @@ impl LowerContext<'_> {
     fn reallocate(&mut self, purpose: Allocation, old_ptr: u32, old_size: u32, align: u32, size: u32) -> AbiResult<u32> {
         let ptr = self.guest.realloc(old_ptr, old_size, align, size)?;
         let memory = self.guest.memory()?.len() as u64;
-        let details = format!("`realloc` returned {ptr:#x} for {size} bytes aligned to {align}, memory of {memory} bytes");
+        let details = || format!("`realloc` returned {ptr:#x} for {size} bytes aligned to {align}, memory of {memory} bytes");
         if !ptr.is_multiple_of(align) {
             return Err(match self.between_components {
-                true => AbiError::trap(Trap::UnalignedPointer, details),
-                false => AbiError::msg(format!("realloc return: result not aligned ({details})")),
+                true => AbiError::trap(Trap::UnalignedPointer, details()),
+                false => AbiError::msg(format!("realloc return: result not aligned ({})", details())),
             });
         }
         if ptr as u64 + size as u64 > memory {
             return Err(match (self.between_components, purpose) {
-                (true, Allocation::String) => AbiError::trap(Trap::StringOutOfBounds, details),
-                (true, Allocation::List) => AbiError::trap(Trap::ListOutOfBounds, details),
-                (true, Allocation::Params) => AbiError::trap(Trap::MemoryOutOfBounds, details),
-                (false, _) => AbiError::msg(format!("realloc return: beyond end of memory ({details})")),
+                (true, Allocation::String) => AbiError::trap(Trap::StringOutOfBounds, details()),
+                (true, Allocation::List) => AbiError::trap(Trap::ListOutOfBounds, details()),
+                (true, Allocation::Params) => AbiError::trap(Trap::MemoryOutOfBounds, details()),
+                (false, _) => AbiError::msg(format!("realloc return: beyond end of memory ({})", details())),
             });
         }
         Ok(ptr)
