@@ -122,6 +122,30 @@ fn compound_values_round_trip() {
     round_trip(&flags, &["i32"], Some("i32"), &[Val::Flags(vec![]), Val::Flags(vec!["f0".into(), "f9".into(), "f19".into()])]);
 }
 
+/// Discriminants and flags take the bytes their case or member count needs (1, 2 or 4): values that only
+/// fit in the wider size survive a trip through memory (lists), next to their neighbours.
+#[test]
+fn discriminants_and_flags_take_the_size_their_count_needs() {
+    let quoted = |names: &[String]| names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(" ");
+    let cases: Vec<String> = (0..300).map(|i| format!("c{i}")).collect();
+    let enums = format!("(type $e (enum {}))(import \"e\" (type $e2 (eq $e)))(type $t (list $e2))", quoted(&cases));
+    let values = ["c0", "c255", "c256", "c299"].map(|c| Val::Enum(c.into()));
+    round_trip(&enums, &["i32", "i32"], None, &[Val::List(values.to_vec())]);
+
+    let variant_cases: String = (0..257).map(|i| format!("(case \"v{i}\" u8)")).collect();
+    let variants = format!("(type $v (variant {variant_cases}))(import \"v\" (type $v2 (eq $v)))(type $t (list $v2))");
+    let case = |i: usize| Val::Variant(format!("v{i}"), Some(Box::new(Val::U8(i as u8))));
+    round_trip(&variants, &["i32", "i32"], None, &[Val::List(vec![case(0), case(256), case(255)])]);
+
+    for count in [8, 9, 16, 17, 32] {
+        let members: Vec<String> = (0..count).map(|i| format!("m{i}")).collect();
+        let flags = format!("(type $f (flags {}))(import \"f\" (type $f2 (eq $f)))(type $t (list $f2))", quoted(&members));
+        let last = Val::Flags(vec![members[count - 1].clone()]);
+        let first_and_last = Val::Flags(vec![members[0].clone(), members[count - 1].clone()]);
+        round_trip(&flags, &["i32", "i32"], None, &[Val::List(vec![last, Val::Flags(vec![]), first_and_last])]);
+    }
+}
+
 /// `map<K, V>` is refused when `Config::wasm_component_model_map` is off; on (the default), maps round-trip as `Val::Map` and as
 /// `HashMap`, entries in order, keys of any type.
 #[test]
