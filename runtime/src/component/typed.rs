@@ -6,9 +6,10 @@
 //! made), never per call; the lifting and lowering code here then runs straight through, reading its
 //! layouts from the canonical ABI's one layout module.
 
-use super::abi::layout::{CanonicalAbiInfo, discriminant_size, field_offsets, map_entry_offsets};
+use super::abi::layout::{CanonicalAbiInfo, field_offsets, map_entry_offsets};
 use super::abi::lift::{FlatValues, LiftContext, char_from, f32_from, f64_from, offset};
 use super::abi::lower::{Allocation, FlatBuf, LowerContext};
+use super::derived::{self, CaseReader};
 use super::abi::{AbiError, AbiResult};
 use super::type_table::{ComponentTypes, InterfaceType, MapType};
 use crate::Trap;
@@ -139,7 +140,7 @@ macro_rules! scalars {
         impl Lift for $ty {
             fn lift_flat(_cx: &LiftContext<'_>, _ty: InterfaceType, src: &mut FlatValues<'_>) -> AbiResult<Self> {
                 let from: fn(u64) -> AbiResult<$ty> = $from;
-                from(src.next()?)
+                from(src.next_u64()?)
             }
             fn load(cx: &LiftContext<'_>, _ty: InterfaceType, ptr: u32) -> AbiResult<Self> {
                 let from: fn(u64) -> AbiResult<$ty> = $from;
@@ -505,7 +506,7 @@ impl<T: Lower + ?Sized> Lower for &T {
 // `option` and `result`.
 
 /// The flat slots a variant of layout `abi` takes after its discriminant.
-fn payload_slots(abi: CanonicalAbiInfo) -> usize {
+pub(super) fn payload_slots(abi: CanonicalAbiInfo) -> usize {
     abi.flat_count.map_or(0, |n| n as usize - 1)
 }
 
@@ -519,63 +520,8 @@ fn typecheck_payload<T: ComponentType>(ty: Option<InterfaceType>, types: &Compon
     }
 }
 
-/// Lowers a variant-like value flat: its case, its payload (if the case has one), and zeros for the slots
-/// other cases use.
-fn lower_case_flat<T: Lower + ?Sized>(
-    cx: &mut LowerContext<'_>,
-    abi: CanonicalAbiInfo,
-    case: u32,
-    payload: Option<(&T, InterfaceType)>,
-    dst: &mut FlatBuf,
-) -> AbiResult<()> {
-    dst.push(case as u64)?;
-    let start = dst.len();
-    if let Some((value, ty)) = payload {
-        value.lower_flat(cx, ty, dst)?;
-    }
-    dst.pad_to(start + payload_slots(abi))
-}
-
-/// Stores a variant-like value with `cases` cases at `ptr`.
-fn store_case<T: Lower + ?Sized>(
-    cx: &mut LowerContext<'_>,
-    abi: CanonicalAbiInfo,
-    cases: usize,
-    case: u32,
-    payload: Option<(&T, InterfaceType)>,
-    ptr: u32,
-) -> AbiResult<()> {
-    cx.write(ptr, &case.to_le_bytes()[..discriminant_size(cases) as usize])?;
-    match payload {
-        Some((value, ty)) => value.store(cx, ty, offset(ptr, abi.payload_offset(cases))?),
-        None => Ok(()),
-    }
-}
-
-/// Lifts a variant-like value flat: `lift` gets the case and lifts its payload; the slots other cases use
-/// are skipped.
-fn lift_case_flat<V>(
-    abi: CanonicalAbiInfo,
-    src: &mut FlatValues<'_>,
-    lift: impl FnOnce(u32, &mut FlatValues<'_>) -> AbiResult<V>,
-) -> AbiResult<V> {
-    let case = src.next_u32()?;
-    let start = src.position();
-    let value = lift(case, src)?;
-    src.seek(start + payload_slots(abi));
-    Ok(value)
-}
-
-fn bad_case(case: u32, cases: usize) -> AbiError {
+pub(super) fn bad_case(case: u32, cases: usize) -> AbiError {
     AbiError::trap(Trap::InvalidDiscriminant, format!("{case} of {cases} cases"))
-}
-
-/// The payload type of `option` type `ty`.
-fn option_payload(types: &ComponentTypes, ty: InterfaceType) -> AbiResult<InterfaceType> {
-    match ty {
-        InterfaceType::Option(i) => Ok(types.option(i).ty),
-        other => Err(AbiError::mismatch("option", &describe(other))),
-    }
 }
 
 impl<T: ComponentType> ComponentType for Option<T> {
@@ -588,53 +534,39 @@ impl<T: ComponentType> ComponentType for Option<T> {
     }
 }
 
+// Options and results lower and lift as the variants they are, through the code derived variants use.
+
 impl<T: Lower> Lower for Option<T> {
     fn lower_flat(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: &mut FlatBuf) -> AbiResult<()> {
-        let payload_ty = option_payload(cx.types, ty)?;
         match self {
-            None => lower_case_flat::<T>(cx, Self::ABI, 0, None, dst),
-            Some(v) => lower_case_flat(cx, Self::ABI, 1, Some((v, payload_ty)), dst).map_err(|e| e.at_name("some")),
+            None => derived::lower_case_flat(cx, ty, Self::ABI, 0, None, dst),
+            Some(v) => derived::lower_case_flat(cx, ty, Self::ABI, 1, Some(v), dst),
         }
     }
     fn store(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<()> {
-        let payload_ty = option_payload(cx.types, ty)?;
         match self {
-            None => store_case::<T>(cx, Self::ABI, 2, 0, None, ptr),
-            Some(v) => store_case(cx, Self::ABI, 2, 1, Some((v, payload_ty)), ptr).map_err(|e| e.at_name("some")),
+            None => derived::store_case(cx, ty, Self::ABI, 0, None, ptr),
+            Some(v) => derived::store_case(cx, ty, Self::ABI, 1, Some(v), ptr),
         }
+    }
+}
+
+/// An option from its case and a reader of its payload.
+fn option_case<T: Lift>(case: u32, payload: &mut CaseReader<'_, '_, '_>) -> AbiResult<Option<T>> {
+    match case {
+        0 => Ok(None),
+        1 => payload.payload().map(Some),
+        _ => Err(payload.bad_case()),
     }
 }
 
 impl<T: Lift> Lift for Option<T> {
     fn lift_flat(cx: &LiftContext<'_>, ty: InterfaceType, src: &mut FlatValues<'_>) -> AbiResult<Self> {
-        let payload_ty = option_payload(cx.types, ty)?;
-        lift_case_flat(Self::ABI, src, |case, src| match case {
-            0 => Ok(None),
-            1 => T::lift_flat(cx, payload_ty, src).map(Some).map_err(|e| e.at_name("some")),
-            _ => Err(bad_case(case, 2)),
-        })
+        derived::lift_case_flat(cx, ty, Self::ABI, src, option_case)
     }
     fn load(cx: &LiftContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<Self> {
-        let payload_ty = option_payload(cx.types, ty)?;
-        match cx.uint(ptr, 1)? as u32 {
-            0 => Ok(None),
-            1 => T::load(cx, payload_ty, offset(ptr, Self::ABI.payload_offset(2))?).map(Some).map_err(|e| e.at_name("some")),
-            case => Err(bad_case(case, 2)),
-        }
+        derived::load_case(cx, ty, Self::ABI, ptr, option_case)
     }
-}
-
-/// The payload types of `result` type `ty`.
-fn result_payloads(types: &ComponentTypes, ty: InterfaceType) -> AbiResult<(Option<InterfaceType>, Option<InterfaceType>)> {
-    match ty {
-        InterfaceType::Result(i) => Ok((types.result(i).ok, types.result(i).err)),
-        other => Err(AbiError::mismatch("result", &describe(other))),
-    }
-}
-
-/// A payload with its type, unless the case has none.
-fn with_type<T: ?Sized>(value: &T, ty: Option<InterfaceType>) -> Option<(&T, InterfaceType)> {
-    ty.map(|ty| (value, ty))
 }
 
 /// The layout of a result payload: none for `()`.
@@ -657,51 +589,34 @@ impl<T: ComponentType, E: ComponentType> ComponentType for Result<T, E> {
 
 impl<T: Lower, E: Lower> Lower for Result<T, E> {
     fn lower_flat(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: &mut FlatBuf) -> AbiResult<()> {
-        let (ok, err) = result_payloads(cx.types, ty)?;
         match self {
-            Ok(v) => lower_case_flat(cx, Self::ABI, 0, with_type(v, ok), dst).map_err(|e| e.at_name("ok")),
-            Err(e) => lower_case_flat(cx, Self::ABI, 1, with_type(e, err), dst).map_err(|e| e.at_name("err")),
+            Ok(v) => derived::lower_case_flat(cx, ty, Self::ABI, 0, Some(v), dst),
+            Err(e) => derived::lower_case_flat(cx, ty, Self::ABI, 1, Some(e), dst),
         }
     }
     fn store(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<()> {
-        let (ok, err) = result_payloads(cx.types, ty)?;
         match self {
-            Ok(v) => store_case(cx, Self::ABI, 2, 0, with_type(v, ok), ptr).map_err(|e| e.at_name("ok")),
-            Err(e) => store_case(cx, Self::ABI, 2, 1, with_type(e, err), ptr).map_err(|e| e.at_name("err")),
+            Ok(v) => derived::store_case(cx, ty, Self::ABI, 0, Some(v), ptr),
+            Err(e) => derived::store_case(cx, ty, Self::ABI, 1, Some(e), ptr),
         }
     }
 }
 
-/// Lifts a result payload of type `ty` with `lift`; a case without payload is `()` (as typechecked), which
-/// reads nothing.
-fn lift_payload<T: Lift>(
-    cx: &LiftContext<'_>,
-    ty: Option<InterfaceType>,
-    lift: impl FnOnce(InterfaceType) -> AbiResult<T>,
-) -> AbiResult<T> {
-    match ty {
-        Some(ty) => lift(ty),
-        None => T::lift_flat(cx, InterfaceType::Bool, &mut FlatValues::new(&[])),
+/// A result from its case and a reader of its payload (`()` for a case without one).
+fn result_case<T: Lift, E: Lift>(case: u32, payload: &mut CaseReader<'_, '_, '_>) -> AbiResult<Result<T, E>> {
+    match case {
+        0 => payload.payload().map(Ok),
+        1 => payload.payload().map(Err),
+        _ => Err(payload.bad_case()),
     }
 }
 
 impl<T: Lift, E: Lift> Lift for Result<T, E> {
     fn lift_flat(cx: &LiftContext<'_>, ty: InterfaceType, src: &mut FlatValues<'_>) -> AbiResult<Self> {
-        let (ok, err) = result_payloads(cx.types, ty)?;
-        lift_case_flat(Self::ABI, src, |case, src| match case {
-            0 => lift_payload(cx, ok, |ty| T::lift_flat(cx, ty, src)).map(Ok).map_err(|e| e.at_name("ok")),
-            1 => lift_payload(cx, err, |ty| E::lift_flat(cx, ty, src)).map(Err).map_err(|e| e.at_name("err")),
-            _ => Err(bad_case(case, 2)),
-        })
+        derived::lift_case_flat(cx, ty, Self::ABI, src, result_case)
     }
     fn load(cx: &LiftContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<Self> {
-        let (ok, err) = result_payloads(cx.types, ty)?;
-        let payload = offset(ptr, Self::ABI.payload_offset(2))?;
-        match cx.uint(ptr, 1)? as u32 {
-            0 => lift_payload(cx, ok, |ty| T::load(cx, ty, payload)).map(Ok).map_err(|e| e.at_name("ok")),
-            1 => lift_payload(cx, err, |ty| E::load(cx, ty, payload)).map(Err).map_err(|e| e.at_name("err")),
-            case => Err(bad_case(case, 2)),
-        }
+        derived::load_case(cx, ty, Self::ABI, ptr, result_case)
     }
 }
 
@@ -829,8 +744,9 @@ macro_rules! tuples {
     )*};
 }
 
-/// A value to lower as part of a tuple, whatever its Rust type.
-trait DynLower {
+/// A value to lower as part of a tuple or record, whatever its Rust type.
+#[doc(hidden)]
+pub trait DynLower {
     fn lower_flat_dyn(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: &mut FlatBuf) -> AbiResult<()>;
     fn store_dyn(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<()>;
 }

@@ -26,7 +26,7 @@ impl<'a> FlatValues<'a> {
     }
 
     /// The next value.
-    pub fn next(&mut self) -> AbiResult<u64> {
+    pub fn next_u64(&mut self) -> AbiResult<u64> {
         let value = self.values.get(self.next).copied().ok_or_else(|| AbiError::msg("too few core values"))?;
         self.next += 1;
         Ok(value)
@@ -45,7 +45,7 @@ impl<'a> FlatValues<'a> {
     /// The next value as 32 bits.
     pub fn next_u32(&mut self) -> AbiResult<u32> {
         // A wider value in this slot (a variant joined to i64) is wrapped, as the spec's coercion does.
-        Ok(self.next()? as u32)
+        Ok(self.next_u64()? as u32)
     }
 }
 
@@ -122,10 +122,10 @@ impl<'a> LiftContext<'a> {
             I::U16 => Val::U16(src.next_u32()? as u16),
             I::S32 => Val::S32(src.next_u32()? as i32),
             I::U32 => Val::U32(src.next_u32()?),
-            I::S64 => Val::S64(src.next()? as i64),
-            I::U64 => Val::U64(src.next()?),
+            I::S64 => Val::S64(src.next_u64()? as i64),
+            I::U64 => Val::U64(src.next_u64()?),
             I::Float32 => Val::Float32(f32_from(src.next_u32()?)),
-            I::Float64 => Val::Float64(f64_from(src.next()?)),
+            I::Float64 => Val::Float64(f64_from(src.next_u64()?)),
             I::Char => Val::Char(char_from(src.next_u32()?)?),
             I::String => {
                 let (ptr, len) = (src.next_u32()?, src.next_u32()?);
