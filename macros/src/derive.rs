@@ -372,3 +372,40 @@ fn flag_bits(fields: &[Field]) -> TokenStream {
 fn is_bool(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident("bool"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Trait, expand};
+    use quote::quote;
+
+    /// The message of the compile error `input` derives to.
+    fn error(input: proc_macro2::TokenStream) -> String {
+        let out = expand(input, Trait::ComponentType).to_string();
+        assert!(out.contains("compile_error"), "expected an error, got: {out}");
+        out
+    }
+
+    #[test]
+    fn types_the_derive_cannot_handle_are_errors() {
+        assert!(error(quote!(union U { a: u32 })).contains("a union cannot be a component type"));
+        assert!(error(quote!(struct T(u32, u32);)).contains("a record or flags needs named fields"));
+        assert!(error(quote!(#[component(variant)] enum E { A { x: u32 } })).contains("unnamed fields"));
+        assert!(error(quote!(#[component(enum)] enum E { A(u32) })).contains("an `enum` case carries nothing"));
+        assert!(error(quote!(#[component(flags)] struct F { a: u32 })).contains("each field of flags is a `bool`"));
+        assert!(error(quote!(#[component(variant)] struct S { a: u32 })).contains("a struct cannot be a component `variant`"));
+        assert!(error(quote!(#[component(record)] enum E { A })).contains("an enum cannot be a component `record`"));
+        assert!(error(quote!(#[component(colour)] struct S { a: u32 })).contains("unknown `component` attribute"));
+        let many: Vec<_> = (0..33).map(|i| quote::format_ident!("f{i}")).collect();
+        assert!(error(quote!(#[component(flags)] struct F { #(#many: bool),* })).contains("at most 32"));
+    }
+
+    #[test]
+    fn names_default_to_kebab_case() {
+        let out = expand(quote!(struct P { first_name: String, #[component(name = "AGE")] age: u8 }), Trait::ComponentType).to_string();
+        assert!(out.contains("\"first-name\"") && out.contains("\"AGE\""), "{out}");
+        let out = expand(quote!(enum E { NotFound, Ok }), Trait::ComponentType).to_string();
+        assert!(out.contains("\"not-found\"") && out.contains("typecheck_enum"), "{out}");
+        let out = expand(quote!(#[component(wasmtime_crate = my::rt)] struct P { a: u8 }), Trait::Lift).to_string();
+        assert!(out.contains("my :: rt :: component :: Lift"), "{out}");
+    }
+}
