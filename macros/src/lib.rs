@@ -23,6 +23,7 @@
 //! }
 //! ```
 
+mod bindgen;
 mod derive;
 mod flags;
 mod names;
@@ -71,4 +72,15 @@ pub fn derive_lower(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn flags(input: TokenStream) -> TokenStream {
     flags::expand(input.into()).into()
+}
+
+/// Generates Rust bindings for a WIT world, as Wasmtime 48's `bindgen!` does and with its options: `path`
+/// (a file or directory, or a list; `wit` by default), `inline`, `world`, `"world" in "path"`,
+/// `trappable_imports`, `additional_derives`, `tenon_crate` (or `wasmtime_crate`), `async: false`. For
+/// each imported interface it generates a `Host` trait and `add_to_linker`; for the world, a struct with
+/// typed accessors for its exports, `<World>Pre` and `<World>Indices`. The same code comes out of
+/// `tenon bindgen`.
+#[proc_macro]
+pub fn bindgen(input: TokenStream) -> TokenStream {
+    bindgen::expand(input.into()).into()
 }

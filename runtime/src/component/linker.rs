@@ -51,6 +51,21 @@ impl<T: 'static> Definition<T> {
     }
 }
 
+/// A way to get from a store's data `T` to what implements a set of host functions, as generated
+/// `add_to_linker` functions take it (Wasmtime's `HasData`): `Data<'a>` is what the getter returns.
+pub trait HasData: 'static {
+    /// What the getter returns for a borrow of the store's data.
+    type Data<'a>;
+}
+
+/// [`HasData`] for a getter returning `&mut T`: the usual choice, `HasSelf<MyState>` when the store's data
+/// implements the host traits itself.
+pub struct HasSelf<T: ?Sized>(std::marker::PhantomData<T>);
+
+impl<T: ?Sized + 'static> HasData for HasSelf<T> {
+    type Data<'a> = &'a mut T;
+}
+
 /// The definitions of one instance of a [`Linker`] (or its root), to add to.
 pub struct LinkerInstance<'a, T: 'static> {
     map: &'a mut Namespace<T>,

@@ -57,9 +57,9 @@ pub use compiled::Component;
 pub use func::Func;
 pub use lazy::{WasmList, WasmStr};
 pub use instance::{ComponentExportIndex, Instance, InstanceExportLookup, InstancePre};
-pub use linker::{Linker, LinkerInstance};
+pub use linker::{HasData, HasSelf, Linker, LinkerInstance};
 pub use typed::{ComponentNamedList, ComponentType, Lift, Lower};
-pub use tenon_macros::{ComponentType, Lift, Lower, flags};
+pub use tenon_macros::{ComponentType, Lift, Lower, bindgen, flags};
 pub use typed_func::TypedFunc;
 pub use values::Val;
 

@@ -87,7 +87,16 @@ where
         Ok(())
     }
 
-    fn run<T: 'static>(&self, store: &mut StoreContextMut<'_, T>, params: &Params) -> Result<Return> {
+    /// Calls the function with `params` of type `P`, which stands for the same component types as `Params`
+    /// but may borrow (`&str` for `String`): what generated bindings call. A `P` of other types fails to
+    /// lower with an error, as a wrong `Val` does.
+    #[doc(hidden)]
+    pub fn __call_as<P: ComponentNamedList + Lower>(&self, mut store: impl AsContextMut, params: P) -> Result<Return> {
+        let mut store = store.as_context_mut();
+        entered(&mut store, self.data, |store| self.run(store, &params))
+    }
+
+    fn run<T: 'static, P: ComponentNamedList + Lower>(&self, store: &mut StoreContextMut<'_, T>, params: &P) -> Result<Return> {
         let (types, options) = (&*self.types, self.data.options);
         let ty = types.func(self.data.ty);
         let mut flat = FlatBuf::default();

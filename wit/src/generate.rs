@@ -1,0 +1,719 @@
+//! The generator: walks a world's imports and exports and writes modules of Rust items, one per interface
+//! (`ns::pkg::iface` for imports, `exports::ns::pkg::iface` for exports), and the world's items at the root.
+
+use crate::Opts;
+use crate::names::{shouty, snake, type_name};
+use anyhow::{Result, bail};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+use std::collections::{BTreeMap, HashMap};
+use wit_parser::{
+    Docs, Function, FunctionKind, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, WorldId, WorldItem, WorldKey,
+};
+
+/// Bindings being generated for one world.
+pub struct Generator<'a> {
+    resolve: &'a Resolve,
+    world: WorldId,
+    opts: &'a Opts,
+    /// `tenon`'s path.
+    krate: TokenStream,
+    /// Where each interface's items go (module names from the root).
+    modules: HashMap<InterfaceId, Vec<String>>,
+    /// The items of each module.
+    items: BTreeMap<Vec<String>, Vec<TokenStream>>,
+}
+
+/// How a value is passed: owned (host functions' parameters, all results), or borrowed where that saves a
+/// copy (the parameters of calls into the guest: `&str`, `&[T]`, `&Record`).
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Owned,
+    Borrowed,
+}
+
+impl<'a> Generator<'a> {
+    /// A generator for `world` of `resolve`.
+    pub fn new(resolve: &'a Resolve, world: WorldId, opts: &'a Opts) -> Result<Self> {
+        let krate: TokenStream = opts.krate.parse().map_err(|_| anyhow::anyhow!("invalid crate path `{}`", opts.krate))?;
+        let mut modules = HashMap::new();
+        let w = &resolve.worlds[world];
+        for (key, item) in &w.imports {
+            if let WorldItem::Interface { id, .. } = item {
+                modules.insert(*id, interface_module(resolve, key, *id));
+            }
+        }
+        for (key, item) in &w.exports {
+            if let WorldItem::Interface { id, .. } = item {
+                modules.entry(*id).or_insert_with(|| {
+                    let mut path = vec!["exports".to_string()];
+                    path.extend(interface_module(resolve, key, *id));
+                    path
+                });
+            }
+        }
+        Ok(Generator { resolve, world, opts, krate, modules, items: BTreeMap::new() })
+    }
+
+    /// Generates everything.
+    pub fn generate(mut self) -> Result<TokenStream> {
+        let w = &self.resolve.worlds[self.world];
+        let mut interface_types: Vec<InterfaceId> = self.modules.keys().copied().collect();
+        interface_types.sort_by_key(|id| self.modules[id].clone());
+        for id in interface_types {
+            self.interface_types(id)?;
+        }
+        for (_, item) in w.imports.iter().chain(&w.exports) {
+            if let WorldItem::Type { id, .. } = item {
+                let item = self.type_def(&[], *id)?;
+                self.items.entry(Vec::new()).or_default().extend(item);
+            }
+        }
+        let mut imported = Vec::new();
+        for (key, item) in &w.imports {
+            if let WorldItem::Interface { id, .. } = item {
+                self.host_interface(key, *id)?;
+                imported.push(*id);
+            }
+        }
+        let world_items = self.world(&imported)?;
+        self.items.entry(Vec::new()).or_default().extend(world_items);
+        Ok(nest(&self.items))
+    }
+
+    /// The path of `tenon::component`.
+    fn c(&self) -> TokenStream {
+        let krate = &self.krate;
+        quote!(#krate::component)
+    }
+
+    /// Defines the types of interface `id` in its module.
+    fn interface_types(&mut self, id: InterfaceId) -> Result<()> {
+        let module = self.modules[&id].clone();
+        let mut items = Vec::new();
+        for ty in self.resolve.interfaces[id].types.values() {
+            items.extend(self.type_def(&module, *ty)?);
+        }
+        self.items.entry(module).or_default().extend(items);
+        Ok(())
+    }
+
+    /// The item defining named type `id`, written in module `module`: a struct, an enum, flags or an alias
+    /// (`None` for a resource, which needs nothing yet).
+    fn type_def(&self, module: &[String], id: TypeId) -> Result<Option<TokenStream>> {
+        let def = &self.resolve.types[id];
+        let wit_name = def.name.as_deref().unwrap_or("anonymous");
+        let name = type_name(wit_name);
+        let type_docs = docs(&def.docs);
+        let c = self.c();
+        let krate_attr = self.krate_attr();
+        let derives = self.derives();
+        Ok(Some(match &def.kind {
+            TypeDefKind::Record(record) => {
+                let fields = record
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let (ident, wit, ty, docs) = (snake(&f.name), &f.name, self.ty(module, &f.ty, Mode::Owned)?, docs(&f.docs));
+                        Ok(quote!(#docs #[component(name = #wit)] pub #ident: #ty))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                quote! {
+                    #type_docs
+                    #[derive(#c::ComponentType, #c::Lift, #c::Lower, Clone, Debug #(, #derives)*)]
+                    #[component(record)] #krate_attr
+                    pub struct #name { #(#fields,)* }
+                }
+            }
+            TypeDefKind::Variant(variant) => {
+                let cases = variant
+                    .cases
+                    .iter()
+                    .map(|case| {
+                        let (ident, wit, docs) = (type_name(&case.name), &case.name, docs(&case.docs));
+                        Ok(match &case.ty {
+                            Some(ty) => {
+                                let ty = self.ty(module, ty, Mode::Owned)?;
+                                quote!(#docs #[component(name = #wit)] #ident(#ty))
+                            }
+                            None => quote!(#docs #[component(name = #wit)] #ident),
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                quote! {
+                    #type_docs
+                    #[derive(#c::ComponentType, #c::Lift, #c::Lower, Clone, Debug #(, #derives)*)]
+                    #[component(variant)] #krate_attr
+                    pub enum #name { #(#cases,)* }
+                }
+            }
+            TypeDefKind::Enum(e) => {
+                let cases = e.cases.iter().map(|case| {
+                    let (ident, wit, docs) = (type_name(&case.name), &case.name, docs(&case.docs));
+                    quote!(#docs #[component(name = #wit)] #ident)
+                });
+                quote! {
+                    #type_docs
+                    #[derive(#c::ComponentType, #c::Lift, #c::Lower, Clone, Copy, Debug, PartialEq, Eq, Hash #(, #derives)*)]
+                    #[component(enum)] #krate_attr
+                    pub enum #name { #(#cases,)* }
+                }
+            }
+            TypeDefKind::Flags(flags) => {
+                let members = flags.flags.iter().map(|flag| {
+                    let (ident, wit, docs) = (shouty(&flag.name), &flag.name, docs(&flag.docs));
+                    quote!(#docs #[component(name = #wit)] const #ident;)
+                });
+                quote! {
+                    #c::flags! { #type_docs #krate_attr #name { #(#members)* } }
+                }
+            }
+            TypeDefKind::Resource => bail!("resources are not supported by the bindings yet (`{wit_name}`)"),
+            _ => {
+                let ty = self.anonymous(module, id, Mode::Owned)?;
+                quote!(#type_docs pub type #name = #ty;)
+            }
+        }))
+    }
+
+    /// `#[component(tenon_crate = ...)]` when `tenon` has another path.
+    fn krate_attr(&self) -> TokenStream {
+        match self.opts.krate.as_str() {
+            "::tenon" | "tenon" => TokenStream::new(),
+            _ => {
+                let krate = &self.krate;
+                quote!(#[component(tenon_crate = #krate)])
+            }
+        }
+    }
+
+    /// The additional derives asked for.
+    fn derives(&self) -> Vec<TokenStream> {
+        self.opts.additional_derives.iter().filter_map(|d| d.parse().ok()).collect()
+    }
+
+    /// The Rust type of `ty`, written in module `module`, passed as `mode` says.
+    fn ty(&self, module: &[String], ty: &Type, mode: Mode) -> Result<TokenStream> {
+        Ok(match ty {
+            Type::Bool => quote!(bool),
+            Type::U8 => quote!(u8),
+            Type::U16 => quote!(u16),
+            Type::U32 => quote!(u32),
+            Type::U64 => quote!(u64),
+            Type::S8 => quote!(i8),
+            Type::S16 => quote!(i16),
+            Type::S32 => quote!(i32),
+            Type::S64 => quote!(i64),
+            Type::F32 => quote!(f32),
+            Type::F64 => quote!(f64),
+            Type::Char => quote!(char),
+            Type::String if mode == Mode::Borrowed => quote!(&str),
+            Type::String => quote!(String),
+            Type::ErrorContext => bail!("`error-context` is not supported by the bindings yet"),
+            Type::Id(id) => {
+                let def = &self.resolve.types[*id];
+                match &def.name {
+                    Some(_) => {
+                        let path = self.named_path(module, *id)?;
+                        match mode {
+                            Mode::Borrowed if !self.is_copy(ty) => quote!(&#path),
+                            _ => path,
+                        }
+                    }
+                    None => self.anonymous(module, *id, mode)?,
+                }
+            }
+        })
+    }
+
+    /// The Rust type of anonymous type `id` (a list, option, result, tuple or map, or an alias).
+    fn anonymous(&self, module: &[String], id: TypeId, mode: Mode) -> Result<TokenStream> {
+        let def = &self.resolve.types[id];
+        let owned = |ty: &Type| self.ty(module, ty, Mode::Owned);
+        Ok(match &def.kind {
+            TypeDefKind::List(element) => {
+                let element = owned(element)?;
+                match mode {
+                    Mode::Borrowed => quote!(&[#element]),
+                    Mode::Owned => quote!(Vec<#element>),
+                }
+            }
+            TypeDefKind::Option(ty) => {
+                let ty = self.ty(module, ty, mode)?;
+                quote!(Option<#ty>)
+            }
+            TypeDefKind::Result(result) => {
+                let ok = result.ok.as_ref().map_or(Ok(quote!(())), |ty| self.ty(module, ty, mode))?;
+                let err = result.err.as_ref().map_or(Ok(quote!(())), |ty| self.ty(module, ty, mode))?;
+                quote!(Result<#ok, #err>)
+            }
+            TypeDefKind::Tuple(tuple) => {
+                let types = tuple.types.iter().map(|ty| self.ty(module, ty, mode)).collect::<Result<Vec<_>>>()?;
+                quote!((#(#types,)*))
+            }
+            TypeDefKind::Map(key, value) => {
+                let (key, value) = (owned(key)?, owned(value)?);
+                quote!(std::collections::HashMap<#key, #value>)
+            }
+            TypeDefKind::Type(ty) => self.ty(module, ty, mode)?,
+            TypeDefKind::FixedLengthList(..) => bail!("fixed-length lists are not supported by the bindings yet"),
+            TypeDefKind::Future(_) | TypeDefKind::Stream(_) => {
+                bail!("`future` and `stream` are not supported yet: async functions and types need concurrency support")
+            }
+            TypeDefKind::Resource | TypeDefKind::Handle(_) => {
+                bail!("resources are not supported by the bindings yet (`{}`)", def.name.as_deref().unwrap_or("a handle"))
+            }
+            _ => bail!("a type the bindings cannot name"),
+        })
+    }
+
+    /// Whether `ty` is `Copy` in Rust (then it is passed by value even when borrowing).
+    fn is_copy(&self, ty: &Type) -> bool {
+        match ty {
+            Type::String | Type::ErrorContext => false,
+            Type::Id(id) => match &self.resolve.types[*id].kind {
+                TypeDefKind::Enum(_) | TypeDefKind::Flags(_) => true,
+                TypeDefKind::Type(ty) | TypeDefKind::Option(ty) => self.is_copy(ty),
+                TypeDefKind::Tuple(t) => t.types.iter().all(|ty| self.is_copy(ty)),
+                _ => false,
+            },
+            _ => true,
+        }
+    }
+
+    /// The path of named type `id` from module `from`.
+    fn named_path(&self, from: &[String], id: TypeId) -> Result<TokenStream> {
+        let def = &self.resolve.types[id];
+        let name = type_name(def.name.as_deref().unwrap_or("anonymous"));
+        let target: Vec<String> = match def.owner {
+            TypeOwner::Interface(interface) => match self.modules.get(&interface) {
+                Some(module) => module.clone(),
+                None => bail!("type `{}` belongs to an interface this world does not use", def.name.as_deref().unwrap_or("?")),
+            },
+            TypeOwner::World(_) | TypeOwner::None => Vec::new(),
+        };
+        let supers = from.iter().map(|_| quote!(super::));
+        let segments = target.iter().map(|s| Ident::new(s, Span::call_site()));
+        Ok(quote!(#(#supers)* #(#segments::)* #name))
+    }
+
+    /// The Rust parameters (`name: Type`) of function `func`, written in `module`, passed as `mode` says.
+    fn params(&self, module: &[String], func: &Function, mode: Mode) -> Result<Vec<(Ident, TokenStream)>> {
+        func.params.iter().map(|p| Ok((snake(&p.name), self.ty(module, &p.ty, mode)?))).collect()
+    }
+
+    /// The Rust result type of function `func` (`()` if it has none).
+    fn result(&self, module: &[String], func: &Function) -> Result<TokenStream> {
+        func.result.as_ref().map_or(Ok(quote!(())), |ty| self.ty(module, ty, Mode::Owned))
+    }
+
+    /// The `Host` trait and `add_to_linker` of imported interface `id`, in its module.
+    fn host_interface(&mut self, key: &WorldKey, id: InterfaceId) -> Result<()> {
+        let module = self.modules[&id].clone();
+        let name = self.resolve.name_world_key(key);
+        let funcs: Vec<&Function> = self.resolve.interfaces[id].functions.values().collect();
+        let items = self.host_items(&module, &quote!(Host), &format_ident!("add_to_linker"), Some(&name), &funcs)?;
+        self.items.entry(module).or_default().extend(items);
+        Ok(())
+    }
+
+    /// A host trait `trait_name` with a method per function of `funcs`, the impl for `&mut` of any
+    /// implementor, and `add_fn` adding them to a linker (in the instance `instance`, or at the root).
+    fn host_items(
+        &self,
+        module: &[String],
+        trait_name: &TokenStream,
+        add_fn: &Ident,
+        instance: Option<&str>,
+        funcs: &[&Function],
+    ) -> Result<Vec<TokenStream>> {
+        let (krate, c) = (&self.krate, self.c());
+        let mut methods = Vec::new();
+        let mut forwards = Vec::new();
+        let mut wraps = Vec::new();
+        for func in funcs {
+            check_function(func)?;
+            let method = snake(&func.name);
+            let wit = &func.name;
+            let params = self.params(module, func, Mode::Owned)?;
+            let (names, types): (Vec<_>, Vec<_>) = params.into_iter().unzip();
+            let result = self.result(module, func)?;
+            let ret = match self.opts.trappable_imports {
+                true => quote!(#krate::Result<#result>),
+                false => result.clone(),
+            };
+            let docs = docs(&func.docs);
+            methods.push(quote!(#docs fn #method(&mut self, #(#names: #types),*) -> #ret;));
+            forwards.push(quote!(fn #method(&mut self, #(#names: #types),*) -> #ret { #trait_name::#method(*self, #(#names),*) }));
+            let call = quote!(#trait_name::#method(host, #(#names),*));
+            let value = match self.opts.trappable_imports {
+                true => quote!(#call?),
+                false => call,
+            };
+            let results = match func.result {
+                Some(_) => quote!((#value,)),
+                None => quote!({ #value; }),
+            };
+            let result_tuple = match func.result {
+                Some(_) => quote!((#result,)),
+                None => quote!(()),
+            };
+            wraps.push(quote! {
+                linker_instance.func_wrap(#wit, move |mut caller: #krate::StoreContextMut<'_, T>, (#(#names,)*): (#(#types,)*)| -> #krate::Result<#result_tuple> {
+                    let host = &mut host_getter(caller.data_mut());
+                    Ok(#results)
+                })?;
+            });
+        }
+        let open = match instance {
+            Some(name) => quote!(let mut linker_instance = linker.instance(#name)?;),
+            None => quote!(let mut linker_instance = linker.root();),
+        };
+        Ok(vec![
+            quote! {
+                /// What the host implements for these imports: a method per imported function.
+                #[allow(clippy::all)]
+                pub trait #trait_name { #(#methods)* }
+                #[allow(clippy::all)]
+                impl<_T: #trait_name + ?Sized> #trait_name for &mut _T { #(#forwards)* }
+                /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
+                /// store's data.
+                #[allow(clippy::all, unused_mut, unused_variables)]
+                pub fn #add_fn<T, D>(linker: &mut #c::Linker<T>, host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
+                where
+                    D: #c::HasData,
+                    for<'a> D::Data<'a>: #trait_name,
+                    T: 'static,
+                {
+                    #open
+                    #(#wraps)*
+                    Ok(())
+                }
+            },
+        ])
+    }
+
+    /// An exported function's field type, lookup and call method in a `Guest` (or the world).
+    fn export_func(&self, module: &[String], func: &Function, instance: Option<&Ident>) -> Result<ExportFunc> {
+        check_function(func)?;
+        let c = self.c();
+        let krate = &self.krate;
+        let field = format_ident!("func_{}", snake(&func.name).to_string().trim_end_matches('_'));
+        let wit = &func.name;
+        let owned: Vec<TokenStream> = func.params.iter().map(|p| self.ty(module, &p.ty, Mode::Owned)).collect::<Result<_>>()?;
+        let borrowed = self.params(module, func, Mode::Borrowed)?;
+        let result = self.result(module, func)?;
+        let result_tuple = match func.result {
+            Some(_) => quote!((#result,)),
+            None => quote!(()),
+        };
+        let (names, types): (Vec<_>, Vec<_>) = borrowed.into_iter().unzip();
+        let method = format_ident!("call_{}", snake(&func.name).to_string().trim_end_matches('_'));
+        let docs = docs(&func.docs);
+        let unpack = match func.result {
+            Some(_) => quote!(let (result,) = callee?; Ok(result)),
+            None => quote!(callee?; Ok(())),
+        };
+        let parent = match instance {
+            Some(instance) => quote!(Some(&#instance)),
+            None => quote!(None),
+        };
+        Ok(ExportFunc {
+            field: quote!(#field: #c::TypedFunc<(#(#owned,)*), #result_tuple>),
+            index_field: quote!(#field: #c::ComponentExportIndex),
+            find: quote! {
+                let #field = component.get_export_index(#parent, #wit)
+                    .ok_or_else(|| #krate::format_err!("no exported function `{}`", #wit))?;
+            },
+            load: quote!(let #field = instance.get_typed_func(&mut store, &self.#field)?;),
+            name: field.clone(),
+            method: quote! {
+                #docs
+                pub fn #method<S: #krate::AsContextMut>(&self, mut store: S, #(#names: #types),*) -> #krate::Result<#result> {
+                    let callee = self.#field.__call_as::<(#(#types,)*)>(store.as_context_mut(), (#(#names,)*));
+                    #unpack
+                }
+            },
+        })
+    }
+
+    /// The `Guest` of exported interface `id`, its indices, and the world's accessor for it.
+    fn guest_interface(&mut self, key: &WorldKey, id: InterfaceId) -> Result<(TokenStream, Ident)> {
+        let module = self.modules[&id].clone();
+        let c = self.c();
+        let krate = &self.krate;
+        let name = self.resolve.name_world_key(key);
+        let instance = format_ident!("instance");
+        let funcs: Vec<ExportFunc> = self.resolve.interfaces[id]
+            .functions
+            .values()
+            .map(|func| self.export_func(&module, func, Some(&instance)))
+            .collect::<Result<_>>()?;
+        let (fields, index_fields, finds, loads, names, methods) = split(&funcs);
+        let docs = docs(&self.resolve.interfaces[id].docs);
+        self.items.entry(module.clone()).or_default().push(quote! {
+            #docs
+            /// The exported interface's functions, typed.
+            pub struct Guest { #(#fields,)* }
+            /// Where the exported interface's functions are, found once per component.
+            #[derive(Clone)]
+            pub struct GuestIndices { #(#index_fields,)* }
+            impl GuestIndices {
+                /// Finds the interface's functions in the component `instance_pre` instantiates.
+                pub fn new<_T: 'static>(instance_pre: &#c::InstancePre<_T>) -> #krate::Result<GuestIndices> {
+                    let component = instance_pre.component();
+                    let instance = component.get_export_index(None, #name)
+                        .ok_or_else(|| #krate::format_err!("no exported instance `{}`", #name))?;
+                    #(#finds)*
+                    Ok(GuestIndices { #(#names,)* })
+                }
+                /// The typed functions of `instance`, checked against their types.
+                pub fn load(&self, mut store: impl #krate::AsContextMut, instance: &#c::Instance) -> #krate::Result<Guest> {
+                    let mut store = store.as_context_mut();
+                    #(#loads)*
+                    Ok(Guest { #(#names,)* })
+                }
+            }
+            impl Guest { #(#methods)* }
+        });
+        let accessor = snake(name.replace([':', '/', '.'], "-").split('@').next().unwrap_or_default());
+        let supers: Vec<Ident> = module.iter().map(|s| Ident::new(s, Span::call_site())).collect();
+        Ok((quote!(#(#supers)::*), accessor))
+    }
+
+    /// The world's struct, `<World>Pre`, `<World>Indices`, root-level imports and exports.
+    fn world(&mut self, imported: &[InterfaceId]) -> Result<Vec<TokenStream>> {
+        let (c, krate) = (self.c(), self.krate.clone());
+        let w = &self.resolve.worlds[self.world];
+        let world = type_name(&w.name);
+        let pre = format_ident!("{world}Pre");
+        let indices = format_ident!("{world}Indices");
+        let imports_trait = format_ident!("{world}Imports");
+        let mut items = Vec::new();
+
+        // Root-level imported functions: a `<World>Imports` trait.
+        let root_imports: Vec<&Function> = w.imports.values().filter_map(|item| match item {
+            WorldItem::Function(f) => Some(f),
+            _ => None,
+        }).collect();
+        let mut host_bounds: Vec<TokenStream> = imported
+            .iter()
+            .map(|id| {
+                let path = self.modules[id].iter().map(|s| Ident::new(s, Span::call_site()));
+                quote!(#(#path::)* Host)
+            })
+            .collect();
+        let mut add_calls: Vec<TokenStream> = imported
+            .iter()
+            .map(|id| {
+                let path = self.modules[id].iter().map(|s| Ident::new(s, Span::call_site()));
+                quote!(#(#path::)* add_to_linker::<T, D>(linker, host_getter)?;)
+            })
+            .collect();
+        if !root_imports.is_empty() {
+            items.extend(self.host_items(&[], &quote!(#imports_trait), &format_ident!("add_to_linker_imports"), None, &root_imports)?);
+            host_bounds.push(quote!(#imports_trait));
+            add_calls.push(quote!(add_to_linker_imports::<T, D>(linker, host_getter)?;));
+        }
+
+        // Exports: interfaces and root functions.
+        let exports: Vec<(WorldKey, WorldItem)> = w.exports.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut fields = Vec::new();
+        let mut index_fields = Vec::new();
+        let mut finds = Vec::new();
+        let mut loads = Vec::new();
+        let mut names = Vec::new();
+        let mut methods = Vec::new();
+        for (key, item) in &exports {
+            match item {
+                WorldItem::Interface { id, .. } => {
+                    let (module, accessor) = self.guest_interface(key, *id)?;
+                    let field = format_ident!("interface_{accessor}");
+                    fields.push(quote!(#field: #module::Guest));
+                    index_fields.push(quote!(#field: #module::GuestIndices));
+                    finds.push(quote!(let #field = #module::GuestIndices::new(instance_pre)?;));
+                    loads.push(quote!(let #field = self.#field.load(&mut store, instance)?;));
+                    names.push(quote!(#field));
+                    methods.push(quote! {
+                        /// The functions of the exported interface.
+                        pub fn #accessor(&self) -> &#module::Guest { &self.#field }
+                    });
+                }
+                WorldItem::Function(func) => {
+                    let f = self.export_func(&[], func, None)?;
+                    fields.push(f.field);
+                    index_fields.push(f.index_field);
+                    finds.push(f.find);
+                    loads.push(f.load);
+                    let name = f.name;
+                    names.push(quote!(#name));
+                    methods.push(f.method);
+                }
+                WorldItem::Type { .. } => {}
+            }
+        }
+        let add_to_linker = match host_bounds.is_empty() {
+            true => TokenStream::new(),
+            false => quote! {
+                /// Adds every import of the world to `linker`, each calling the host traits that
+                /// `host_getter` finds in the store's data.
+                pub fn add_to_linker<T, D>(linker: &mut #c::Linker<T>, host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
+                where
+                    D: #c::HasData,
+                    for<'a> D::Data<'a>: #(#host_bounds)+*,
+                    T: 'static,
+                {
+                    #(#add_calls)*
+                    Ok(())
+                }
+            },
+        };
+        let docs = docs(&w.docs);
+        items.push(quote! {
+            #docs
+            /// An instance of the world, with its exports typed.
+            pub struct #world { #(#fields,)* }
+
+            /// Where the world's exports are in a component, found once.
+            #[derive(Clone)]
+            pub struct #indices { #(#index_fields,)* }
+
+            /// A component prepared to instantiate as the world, its exports found once.
+            pub struct #pre<T: 'static> {
+                instance_pre: #c::InstancePre<T>,
+                indices: #indices,
+            }
+
+            impl<T: 'static> Clone for #pre<T> {
+                fn clone(&self) -> Self { #pre { instance_pre: self.instance_pre.clone(), indices: self.indices.clone() } }
+            }
+
+            impl<T: 'static> #pre<T> {
+                /// Finds the world's exports in the component `instance_pre` instantiates.
+                pub fn new(instance_pre: #c::InstancePre<T>) -> #krate::Result<Self> {
+                    let indices = #indices::new(&instance_pre)?;
+                    Ok(#pre { instance_pre, indices })
+                }
+                /// The prepared instance.
+                pub fn instance_pre(&self) -> &#c::InstancePre<T> { &self.instance_pre }
+                /// Instantiates the component in `store` and loads its exports.
+                pub fn instantiate(&self, mut store: impl #krate::AsContextMut<Data = T>) -> #krate::Result<#world> {
+                    let mut store = store.as_context_mut();
+                    let instance = self.instance_pre.instantiate(&mut store)?;
+                    self.indices.load(&mut store, &instance)
+                }
+            }
+
+            impl #indices {
+                /// Finds the world's exports in the component `instance_pre` instantiates.
+                #[allow(unused_variables)]
+                pub fn new<_T: 'static>(instance_pre: &#c::InstancePre<_T>) -> #krate::Result<Self> {
+                    let component = instance_pre.component();
+                    #(#finds)*
+                    Ok(#indices { #(#names,)* })
+                }
+                /// The world's exports in `instance`, checked against their types.
+                #[allow(unused_mut, unused_variables)]
+                pub fn load(&self, mut store: impl #krate::AsContextMut, instance: &#c::Instance) -> #krate::Result<#world> {
+                    let mut store = store.as_context_mut();
+                    #(#loads)*
+                    Ok(#world { #(#names,)* })
+                }
+            }
+
+            #[allow(clippy::all)]
+            impl #world {
+                /// Instantiates `component` with `linker`'s definitions in `store`, and loads its exports.
+                pub fn instantiate<T: 'static>(store: impl #krate::AsContextMut<Data = T>, component: &#c::Component, linker: &#c::Linker<T>) -> #krate::Result<#world> {
+                    #pre::new(linker.instantiate_pre(component)?)?.instantiate(store)
+                }
+                #add_to_linker
+                #(#methods)*
+            }
+        });
+        Ok(items)
+    }
+}
+
+/// The pieces of one exported function's bindings.
+struct ExportFunc {
+    field: TokenStream,
+    index_field: TokenStream,
+    find: TokenStream,
+    load: TokenStream,
+    name: Ident,
+    method: TokenStream,
+}
+
+/// The pieces of `funcs`, each kind together.
+#[allow(clippy::type_complexity)]
+fn split(funcs: &[ExportFunc]) -> (Vec<&TokenStream>, Vec<&TokenStream>, Vec<&TokenStream>, Vec<&TokenStream>, Vec<&Ident>, Vec<&TokenStream>) {
+    (
+        funcs.iter().map(|f| &f.field).collect(),
+        funcs.iter().map(|f| &f.index_field).collect(),
+        funcs.iter().map(|f| &f.find).collect(),
+        funcs.iter().map(|f| &f.load).collect(),
+        funcs.iter().map(|f| &f.name).collect(),
+        funcs.iter().map(|f| &f.method).collect(),
+    )
+}
+
+/// Refuses what the bindings cannot express yet.
+fn check_function(func: &Function) -> Result<()> {
+    match func.kind {
+        FunctionKind::Freestanding => Ok(()),
+        FunctionKind::AsyncFreestanding | FunctionKind::AsyncMethod(_) | FunctionKind::AsyncStatic(_) => {
+            bail!("`{}` is an async function: async host functions are not supported yet", func.name)
+        }
+        _ => bail!("`{}` belongs to a resource: resources are not supported by the bindings yet", func.name),
+    }
+}
+
+/// The module of an imported interface: `ns::pkg::iface`, or the import's own name for an interface
+/// declared inline in the world.
+fn interface_module(resolve: &Resolve, key: &WorldKey, id: InterfaceId) -> Vec<String> {
+    let interface = &resolve.interfaces[id];
+    match (interface.package, &interface.name) {
+        (Some(package), Some(name)) => {
+            let package = &resolve.packages[package].name;
+            [&package.namespace, &package.name, name].iter().map(|s| snake(s).to_string()).collect()
+        }
+        _ => vec![snake(&resolve.name_world_key(key)).to_string()],
+    }
+}
+
+/// `#[doc = ...]` for WIT documentation.
+fn docs(docs: &Docs) -> TokenStream {
+    match &docs.contents {
+        Some(text) => {
+            let lines = text.lines().map(|line| format!(" {line}"));
+            quote!(#(#[doc = #lines])*)
+        }
+        None => TokenStream::new(),
+    }
+}
+
+/// The items of every module, nested: `a::b` inside `a`.
+fn nest(items: &BTreeMap<Vec<String>, Vec<TokenStream>>) -> TokenStream {
+    fn level(items: &BTreeMap<Vec<String>, Vec<TokenStream>>, prefix: &[String]) -> TokenStream {
+        let own = items.get(prefix).cloned().unwrap_or_default();
+        let mut children: Vec<&String> = items
+            .keys()
+            .filter(|k| k.len() > prefix.len() && k.starts_with(prefix))
+            .map(|k| &k[prefix.len()])
+            .collect();
+        children.dedup();
+        let children = children.into_iter().map(|child| {
+            let mut path = prefix.to_vec();
+            path.push(child.clone());
+            let inner = level(items, &path);
+            let name = Ident::new(child, Span::call_site());
+            quote! {
+                #[allow(clippy::all, unused_imports, dead_code)]
+                pub mod #name { #inner }
+            }
+        });
+        quote!(#(#own)* #(#children)*)
+    }
+    level(items, &[])
+}

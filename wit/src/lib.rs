@@ -1,0 +1,72 @@
+//! `tenon-wit`: reads WIT with `wit-parser`, selects a world, and writes the Rust that `tenon::component`
+//! needs to host it — types with `#[derive(ComponentType, Lift, Lower)]`, a `Host` trait and an
+//! `add_to_linker` per imported interface, and for exports a `Guest` per interface with a `call_*` method per
+//! function, plus the world's `<World>`, `<World>Pre` and `<World>Indices`. `bindgen!` and `tenon bindgen`
+//! both call [`generate`], so the two give the same code.
+//!
+//! ```no_run
+//! let mut opts = tenon_wit::Opts::default();
+//! opts.inline = Some("package a:b; world w { import log: func(msg: string); export run: func(); }".into());
+//! let generated = tenon_wit::generate(&opts).unwrap();
+//! println!("{}", generated.tokens);
+//! ```
+
+mod generate;
+mod names;
+
+use anyhow::{Context, Result, bail};
+use proc_macro2::TokenStream;
+use std::path::PathBuf;
+use wit_parser::{PackageId, Resolve};
+
+/// What to generate bindings for, and how (the options of `bindgen!`, with Wasmtime 48's names).
+#[derive(Clone, Debug)]
+pub struct Opts {
+    /// WIT files or directories (a directory may hold a `deps/` directory of dependencies).
+    pub paths: Vec<PathBuf>,
+    /// WIT text, used besides (or instead of) `paths`.
+    pub inline: Option<String>,
+    /// The world to generate, when the packages hold several (`name` or `ns:pkg/name`).
+    pub world: Option<String>,
+    /// Whether every imported function's trait method returns `tenon::Result`, so it can trap.
+    pub trappable_imports: bool,
+    /// More derives for the generated records, variants and enums (`serde::Serialize`, say).
+    pub additional_derives: Vec<String>,
+    /// The path of the `tenon` crate in generated code (`::tenon` unless renamed).
+    pub krate: String,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        Opts { paths: Vec::new(), inline: None, world: None, trappable_imports: false, additional_derives: Vec::new(), krate: "::tenon".into() }
+    }
+}
+
+/// Generated bindings.
+pub struct Generated {
+    /// The Rust code.
+    pub tokens: TokenStream,
+    /// The WIT files read, so a macro can make the build re-run when they change.
+    pub files: Vec<PathBuf>,
+}
+
+/// Reads the WIT `opts` names and generates the bindings of its world.
+pub fn generate(opts: &Opts) -> Result<Generated> {
+    let mut resolve = Resolve::default();
+    let mut packages: Vec<PackageId> = Vec::new();
+    let mut files = Vec::new();
+    for path in &opts.paths {
+        let (package, sources) = resolve.push_path(path).with_context(|| format!("failed to read WIT from `{}`", path.display()))?;
+        packages.push(package);
+        files.extend(sources.paths().map(PathBuf::from));
+    }
+    if let Some(text) = &opts.inline {
+        packages.push(resolve.push_str("inline.wit", text).context("failed to parse the inline WIT")?);
+    }
+    if packages.is_empty() {
+        bail!("no WIT given: name files or directories with `path`, or give WIT text with `inline`");
+    }
+    let world = resolve.select_world(&packages, opts.world.as_deref())?;
+    let tokens = generate::Generator::new(&resolve, world, opts)?.generate()?;
+    Ok(Generated { tokens, files })
+}
