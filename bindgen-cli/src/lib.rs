@@ -1,5 +1,7 @@
-//! The library behind the `tenon` command: running modules and components, and running spec test scripts.
+//! The library behind the `tenon` command: running modules and components, generating bindings, and running spec
+//! test scripts.
 
+pub mod bindgen;
 pub mod run;
 pub mod run_component;
 pub mod spectest;

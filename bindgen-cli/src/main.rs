@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tenon_cli::{run, wast};
+use tenon_cli::{bindgen, run, wast};
 
 /// Tenon: a WebAssembly runtime.
 #[derive(Parser)]
@@ -35,6 +35,32 @@ enum Command {
         /// A module: arguments for the export, parsed by its parameter types.
         #[arg(allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// Print the Rust bindings of a WIT world: what `tenon::component::bindgen!` generates, formatted.
+    Bindgen {
+        /// WIT files or directories (a directory may hold its dependencies in `deps/`).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The world, if the WIT has several (`name` or `ns:pkg/name`).
+        #[arg(long)]
+        world: Option<String>,
+        /// Imported functions return `tenon::Result`, so the host can trap.
+        #[arg(long)]
+        trappable_imports: bool,
+        /// A further derive for the generated types (repeatable), e.g. `--additional-derive serde::Serialize`.
+        #[arg(long = "additional-derive", value_name = "PATH")]
+        additional_derives: Vec<String>,
+        /// The path of the `tenon` crate in the generated code.
+        #[arg(long, default_value = "::tenon")]
+        tenon_crate: String,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+    /// Print the WIT of a component (what it imports and exports), of a binary WIT package, or of WIT files.
+    Wit {
+        /// The component, package or WIT file or directory.
+        file: PathBuf,
     },
     /// Run WebAssembly spec test scripts (`.wast`).
     Wast {
@@ -86,6 +112,19 @@ fn execute(command: Command) -> Result<ExitCode> {
             for line in run::run(&file, invoke.as_deref(), &args, &options)? {
                 println!("{line}");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bindgen { paths, world, trappable_imports, additional_derives, tenon_crate, out } => {
+            let opts = tenon_wit::Opts { paths, inline: None, world, trappable_imports, additional_derives, krate: tenon_crate };
+            let code = bindgen::bindgen(&opts)?;
+            match out {
+                Some(path) => std::fs::write(&path, code).map_err(|e| anyhow::anyhow!("failed to write `{}`: {e}", path.display()))?,
+                None => print!("{code}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Wit { file } => {
+            print!("{}", bindgen::wit(&file)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Wast { files, skip_list } => {
