@@ -152,6 +152,8 @@ impl<'a> Generator<'a> {
                     let (ident, wit, docs) = (type_name(&case.name), &case.name, docs(&case.docs));
                     quote!(#docs #[component(name = #wit)] #ident)
                 });
+                // Enums derive these themselves: additional derives add only the others.
+                let derives = self.derives_except(&["Clone", "Copy", "Debug", "PartialEq", "Eq", "Hash"]);
                 quote! {
                     #type_docs
                     #[derive(#c::ComponentType, #c::Lift, #c::Lower, Clone, Copy, Debug, PartialEq, Eq, Hash #(, #derives)*)]
@@ -187,9 +189,19 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// The additional derives asked for.
+    /// The additional derives asked for (records and variants derive `Clone` and `Debug` themselves).
     fn derives(&self) -> Vec<TokenStream> {
-        self.opts.additional_derives.iter().filter_map(|d| d.parse().ok()).collect()
+        self.derives_except(&["Clone", "Debug"])
+    }
+
+    /// The additional derives asked for, but for those named (by their last path segment) in `own`.
+    fn derives_except(&self, own: &[&str]) -> Vec<TokenStream> {
+        self.opts
+            .additional_derives
+            .iter()
+            .filter(|d| !own.contains(&d.rsplit("::").next().unwrap_or(d).trim()))
+            .filter_map(|d| d.parse().ok())
+            .collect()
     }
 
     /// The Rust type of `ty`, written in module `module`, passed as `mode` says.
@@ -292,9 +304,14 @@ impl<'a> Generator<'a> {
             },
             TypeOwner::World(_) | TypeOwner::None => Vec::new(),
         };
-        let supers = from.iter().map(|_| quote!(super::));
+        // Relative paths: `self::` at the root, so that a module named like a crate (`tenon`) is not
+        // mistaken for it.
+        let up = match from.is_empty() {
+            true => vec![quote!(self::)],
+            false => from.iter().map(|_| quote!(super::)).collect(),
+        };
         let segments = target.iter().map(|s| Ident::new(s, Span::call_site()));
-        Ok(quote!(#(#supers)* #(#segments::)* #name))
+        Ok(quote!(#(#up)* #(#segments::)* #name))
     }
 
     /// The Rust parameters (`name: Type`) of function `func`, written in `module`, passed as `mode` says.
