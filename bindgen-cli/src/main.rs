@@ -53,6 +53,10 @@ enum Command {
         /// The path of the `tenon` crate in the generated code.
         #[arg(long, default_value = "::tenon")]
         tenon_crate: String,
+        /// Map an imported interface, package or type to existing Rust (repeatable):
+        /// `--with 'wasi:io/error=crate::io::error'`.
+        #[arg(long, value_name = "WIT=PATH")]
+        with: Vec<String>,
         /// Write to this file instead of standard output.
         #[arg(short, long)]
         out: Option<PathBuf>,
@@ -114,8 +118,15 @@ fn execute(command: Command) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bindgen { paths, world, trappable_imports, additional_derives, tenon_crate, out } => {
-            let opts = tenon_wit::Opts { paths, inline: None, world, trappable_imports, additional_derives, krate: tenon_crate };
+        Command::Bindgen { paths, world, trappable_imports, additional_derives, tenon_crate, with, out } => {
+            let with = with
+                .iter()
+                .map(|entry| match entry.split_once('=') {
+                    Some((wit, path)) => Ok((wit.to_string(), path.to_string())),
+                    None => Err(anyhow::anyhow!("`--with {entry}`: expected WIT=PATH")),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let opts = tenon_wit::Opts { paths, inline: None, world, trappable_imports, additional_derives, krate: tenon_crate, with };
             let code = bindgen::bindgen(&opts)?;
             match out {
                 Some(path) => std::fs::write(&path, code).map_err(|e| anyhow::anyhow!("failed to write `{}`: {e}", path.display()))?,

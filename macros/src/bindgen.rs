@@ -13,7 +13,7 @@ struct Input(tenon_wit::Opts);
 
 /// Options of Wasmtime's `bindgen!` that Tenon does not implement yet; named in the error.
 const NOT_YET: &[&str] =
-    &["with", "trappable_error_type", "ownership", "imports", "exports", "require_store_data_send", "include_generated_code_from_file", "anyhow", "stringify"];
+    &["trappable_error_type", "ownership", "imports", "exports", "require_store_data_send", "include_generated_code_from_file", "anyhow", "stringify"];
 
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -44,6 +44,20 @@ impl Parse for Input {
                         }
                     }
                     "inline" => opts.inline = Some(content.parse::<LitStr>()?.value()),
+                    "with" => {
+                        let map;
+                        braced!(map in content);
+                        while !map.is_empty() {
+                            let key: LitStr = map.parse()?;
+                            map.parse::<Token![:]>()?;
+                            let path: syn::Path = map.parse()?;
+                            opts.with.push((key.value(), quote!(#path).to_string()));
+                            if map.is_empty() {
+                                break;
+                            }
+                            map.parse::<Token![,]>()?;
+                        }
+                    }
                     "world" => opts.world = Some(content.parse::<LitStr>()?.value()),
                     "trappable_imports" => opts.trappable_imports = content.parse::<syn::LitBool>()?.value,
                     "additional_derives" => {

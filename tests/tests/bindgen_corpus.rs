@@ -76,3 +76,23 @@ fn host_traits_are_implementable() {
     plain::tenon::corpus::twins::add_to_linker::<Host, tenon::component::HasSelf<Host>>(&mut linker, |h| h).unwrap();
     trappable::tenon::other::deep::add_to_linker::<Host, tenon::component::HasSelf<Host>>(&mut linker, |h| h).unwrap();
 }
+
+/// `with` maps imported interfaces and types to existing Rust: here, to the modules `plain` generated.
+mod with_existing {
+    ::tenon::component::bindgen!({
+        path: "wit/corpus",
+        with: {
+            "tenon:other/deep@0.1.0": crate::plain::tenon::other::deep,
+            "tenon:corpus/kinds/size": crate::plain::tenon::corpus::kinds::Size,
+        },
+    });
+}
+
+#[test]
+fn with_maps_to_existing_rust() {
+    // The twins' `use` of `deep` and `size` now names `plain`'s types.
+    let wrapped: crate::plain::tenon::other::deep::Wrapped = crate::plain::tenon::other::deep::Wrapped { level: crate::plain::tenon::other::deep::Level::Low, tags: vec![] };
+    let _alias: with_existing::tenon::corpus::twins::Wrapped = wrapped;
+    let _size: with_existing::tenon::corpus::kinds::Keywords = with_existing::tenon::corpus::kinds::Keywords { type_: 0, use_: String::new(), self_: true, match_: 0, async_thing: None };
+    let _s: crate::plain::tenon::corpus::kinds::Size = with_existing::tenon::corpus::twins::Size::Small;
+}

@@ -20,6 +20,10 @@ pub struct Generator<'a> {
     krate: TokenStream,
     /// Where each interface's items go (module names from the root).
     modules: HashMap<InterfaceId, Vec<String>>,
+    /// Imported interfaces the `with` option maps to existing Rust modules: nothing is generated for them.
+    with_interfaces: HashMap<InterfaceId, TokenStream>,
+    /// Types the `with` option maps to existing Rust types.
+    with_types: HashMap<TypeId, TokenStream>,
     /// The items of each module.
     items: BTreeMap<Vec<String>, Vec<TokenStream>>,
 }
@@ -52,7 +56,8 @@ impl<'a> Generator<'a> {
                 });
             }
         }
-        Ok(Generator { resolve, world, opts, krate, modules, items: BTreeMap::new() })
+        let (with_interfaces, with_types) = resolve_with(resolve, world, &opts.with)?;
+        Ok(Generator { resolve, world, opts, krate, modules, with_interfaces, with_types, items: BTreeMap::new() })
     }
 
     /// Generates everything.
@@ -89,10 +94,15 @@ impl<'a> Generator<'a> {
 
     /// Defines the types of interface `id` in its module.
     fn interface_types(&mut self, id: InterfaceId) -> Result<()> {
+        if self.with_interfaces.contains_key(&id) {
+            return Ok(());
+        }
         let module = self.modules[&id].clone();
         let mut items = Vec::new();
         for ty in self.resolve.interfaces[id].types.values() {
-            items.extend(self.type_def(&module, *ty)?);
+            if !self.with_types.contains_key(ty) {
+                items.extend(self.type_def(&module, *ty)?);
+            }
         }
         self.items.entry(module).or_default().extend(items);
         Ok(())
@@ -297,6 +307,14 @@ impl<'a> Generator<'a> {
     fn named_path(&self, from: &[String], id: TypeId) -> Result<TokenStream> {
         let def = &self.resolve.types[id];
         let name = type_name(def.name.as_deref().unwrap_or("anonymous"));
+        if let Some(path) = self.with_types.get(&id) {
+            return Ok(path.clone());
+        }
+        if let TypeOwner::Interface(interface) = def.owner
+            && let Some(path) = self.with_interfaces.get(&interface)
+        {
+            return Ok(quote!(#path::#name));
+        }
         let target: Vec<String> = match def.owner {
             TypeOwner::Interface(interface) => match self.modules.get(&interface) {
                 Some(module) => module.clone(),
@@ -326,6 +344,9 @@ impl<'a> Generator<'a> {
 
     /// The `Host` trait and `add_to_linker` of imported interface `id`, in its module.
     fn host_interface(&mut self, key: &WorldKey, id: InterfaceId) -> Result<()> {
+        if self.with_interfaces.contains_key(&id) {
+            return Ok(());
+        }
         let module = self.modules[&id].clone();
         let name = self.resolve.name_world_key(key);
         let funcs: Vec<&Function> = self.resolve.interfaces[id].functions.values().collect();
@@ -513,20 +534,21 @@ impl<'a> Generator<'a> {
             WorldItem::Function(f) => Some(f),
             _ => None,
         }).collect();
-        let mut host_bounds: Vec<TokenStream> = imported
-            .iter()
-            .map(|id| {
-                let path = self.modules[id].iter().map(|s| Ident::new(s, Span::call_site()));
-                quote!(#(#path::)* Host)
-            })
-            .collect();
-        let mut add_calls: Vec<TokenStream> = imported
-            .iter()
-            .map(|id| {
-                let path = self.modules[id].iter().map(|s| Ident::new(s, Span::call_site()));
-                quote!(#(#path::)* add_to_linker::<T, D>(linker, host_getter)?;)
-            })
-            .collect();
+        let module_path = |id: &InterfaceId| match self.with_interfaces.get(id) {
+            Some(path) => path.clone(),
+            None => {
+                let segments = self.modules[id].iter().map(|s| Ident::new(s, Span::call_site()));
+                quote!(#(#segments)::*)
+            }
+        };
+        let mut host_bounds: Vec<TokenStream> = imported.iter().map(|id| {
+            let path = module_path(id);
+            quote!(#path::Host)
+        }).collect();
+        let mut add_calls: Vec<TokenStream> = imported.iter().map(|id| {
+            let path = module_path(id);
+            quote!(#path::add_to_linker::<T, D>(linker, host_getter)?;)
+        }).collect();
         if !root_imports.is_empty() {
             items.extend(self.host_items(&[], &quote!(#imports_trait), &format_ident!("add_to_linker_imports"), None, &root_imports)?);
             host_bounds.push(quote!(#imports_trait));
@@ -650,6 +672,54 @@ impl<'a> Generator<'a> {
         });
         Ok(items)
     }
+}
+
+/// The imported interfaces and types `with` names (`"ns:pkg/iface"`, `"ns:pkg"` for all of a package's,
+/// `"ns:pkg/iface/type"`, each with or without the version), with their Rust paths; an entry that names
+/// nothing the world imports is an error.
+#[allow(clippy::type_complexity)]
+fn resolve_with(resolve: &Resolve, world: WorldId, with: &[(String, String)]) -> Result<(HashMap<InterfaceId, TokenStream>, HashMap<TypeId, TokenStream>)> {
+    let (mut interfaces, mut types) = (HashMap::new(), HashMap::new());
+    let imported: Vec<InterfaceId> = resolve.worlds[world]
+        .imports
+        .values()
+        .filter_map(|item| match item {
+            WorldItem::Interface { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    for (key, path) in with {
+        let rust: TokenStream = path.parse().map_err(|_| anyhow::anyhow!("`with`: `{path}` is not a Rust path"))?;
+        let mut used = false;
+        for &id in &imported {
+            let interface = &resolve.interfaces[id];
+            let (Some(package), Some(name)) = (interface.package, &interface.name) else { continue };
+            let package = &resolve.packages[package].name;
+            let bare = format!("{}:{}", package.namespace, package.name);
+            let version = package.version.as_ref().map(|v| format!("@{v}"));
+            // `ns:pkg/iface` and `ns:pkg/iface@1.0.0`; `ns:pkg` and `ns:pkg@1.0.0`.
+            let names: Vec<String> = [Some(String::new()), version.clone()].iter().flatten().map(|v| format!("{bare}/{name}{v}")).collect();
+            let packages: Vec<String> = [Some(String::new()), version].iter().flatten().map(|v| format!("{bare}{v}")).collect();
+            if names.contains(key) {
+                interfaces.insert(id, rust.clone());
+                used = true;
+            } else if packages.contains(key) {
+                let module = snake(name);
+                interfaces.insert(id, quote!(#rust::#module));
+                used = true;
+            } else if let Some((iface, ty)) = key.rsplit_once('/')
+                && names.iter().any(|n| n == iface)
+                && let Some(&type_id) = interface.types.get(ty)
+            {
+                types.insert(type_id, rust.clone());
+                used = true;
+            }
+        }
+        if !used {
+            bail!("`with`: `{key}` names no interface, package or type this world imports");
+        }
+    }
+    Ok((interfaces, types))
 }
 
 /// The pieces of one exported function's bindings.

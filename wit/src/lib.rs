@@ -34,11 +34,15 @@ pub struct Opts {
     pub additional_derives: Vec<String>,
     /// The path of the `tenon` crate in generated code (`::tenon` unless renamed).
     pub krate: String,
+    /// Imported interfaces, packages or types mapped to existing Rust (`("ns:pkg/iface", "crate::iface")`):
+    /// nothing is generated for them, and generated code uses the paths given (absolute ones, such as
+    /// `crate::...`). An entry that names nothing is an error.
+    pub with: Vec<(String, String)>,
 }
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { paths: Vec::new(), inline: None, world: None, trappable_imports: false, additional_derives: Vec::new(), krate: "::tenon".into() }
+        Opts { paths: Vec::new(), inline: None, world: None, trappable_imports: false, additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new() }
     }
 }
 
@@ -69,4 +73,40 @@ pub fn generate(opts: &Opts) -> Result<Generated> {
     let world = resolve.select_world(&packages, opts.world.as_deref())?;
     let tokens = generate::Generator::new(&resolve, world, opts)?.generate()?;
     Ok(Generated { tokens, files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Opts, generate};
+
+    fn opts(wit: &str) -> Opts {
+        Opts { inline: Some(wit.into()), ..Opts::default() }
+    }
+
+    fn error(opts: &Opts) -> String {
+        match generate(opts) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    #[test]
+    fn with_entries_that_match_nothing_are_errors() {
+        let mut o = opts("package a:b; interface i { f: func(); } world w { import i; }");
+        o.with = vec![("a:b/nope".into(), "crate::x".into())];
+        assert_eq!(error(&o), "`with`: `a:b/nope` names no interface, package or type this world imports");
+        o.with = vec![("a:b/i".into(), "crate::x".into())];
+        assert!(generate(&o).is_ok());
+        o.with = vec![("a:b".into(), "crate::x".into())];
+        assert!(generate(&o).unwrap().tokens.to_string().contains("crate :: x :: i :: add_to_linker"));
+    }
+
+    #[test]
+    fn what_is_not_supported_yet_is_named() {
+        let async_fn = opts("package a:b; world w { export f: async func(); }");
+        assert!(error(&async_fn).contains("`f` is an async function: async host functions are not supported yet"));
+        let resource = opts("package a:b; interface i { resource r; } world w { import i; }");
+        assert!(error(&resource).contains("resources are not supported by the bindings yet (`r`)"));
+        assert!(error(&Opts::default()).contains("no WIT given"));
+    }
 }
