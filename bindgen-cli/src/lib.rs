@@ -2,6 +2,7 @@
 //! test scripts.
 
 pub mod bindgen;
+pub mod component_new;
 pub mod run;
 pub mod run_component;
 pub mod spectest;

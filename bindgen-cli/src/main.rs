@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tenon_cli::{bindgen, run, wast};
+use tenon_cli::{bindgen, component_new, run, wast};
 
 /// Tenon: a WebAssembly runtime.
 #[derive(Parser)]
@@ -66,6 +66,11 @@ enum Command {
         /// The component, package or WIT file or directory.
         file: PathBuf,
     },
+    /// Work with components.
+    Component {
+        #[command(subcommand)]
+        command: ComponentCommand,
+    },
     /// Run WebAssembly spec test scripts (`.wast`).
     Wast {
         /// The scripts.
@@ -74,6 +79,18 @@ enum Command {
         /// A list of modules to skip, one `file.wast:LINE reason` per line.
         #[arg(long)]
         skip_list: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ComponentCommand {
+    /// Make a core module built with a `wit-bindgen` guest crate a component.
+    New {
+        /// The core module.
+        module: PathBuf,
+        /// Where to write the component.
+        #[arg(short, long)]
+        out: PathBuf,
     },
 }
 
@@ -132,6 +149,11 @@ fn execute(command: Command) -> Result<ExitCode> {
                 Some(path) => std::fs::write(&path, code).map_err(|e| anyhow::anyhow!("failed to write `{}`: {e}", path.display()))?,
                 None => print!("{code}"),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Component { command: ComponentCommand::New { module, out } } => {
+            let component = component_new::component_new(&module)?;
+            std::fs::write(&out, component).map_err(|e| anyhow::anyhow!("failed to write `{}`: {e}", out.display()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Wit { file } => {
