@@ -143,7 +143,7 @@ fn execute(command: Command) -> Result<ExitCode> {
                     None => Err(anyhow::anyhow!("`--with {entry}`: expected WIT=PATH")),
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let opts = tenon_wit::Opts { paths, inline: None, world, trappable_imports, additional_derives, krate: tenon_crate, with };
+            let opts = tenon_wit::Opts { paths, world, trappable_imports, additional_derives, krate: tenon_crate, with, ..Default::default() };
             let code = bindgen::bindgen(&opts)?;
             match out {
                 Some(path) => std::fs::write(&path, code).map_err(|e| anyhow::anyhow!("failed to write `{}`: {e}", path.display()))?,

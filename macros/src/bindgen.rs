@@ -8,16 +8,59 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{LitStr, Token, braced, bracketed};
 
-/// The parsed invocation.
-struct Input(tenon_wit::Opts);
-
 /// Options of Wasmtime's `bindgen!` that Tenon does not implement yet; named in the error.
-const NOT_YET: &[&str] =
-    &["trappable_error_type", "ownership", "imports", "exports", "require_store_data_send", "include_generated_code_from_file", "anyhow", "stringify"];
+const NOT_YET: &[&str] = &["trappable_error_type", "interfaces", "named_imports", "include_component_type"];
 
-impl Parse for Input {
+/// The parsed invocation, and whether to write the code to a file and `include!` it.
+struct Parsed {
+    opts: tenon_wit::Opts,
+    include_from_file: bool,
+}
+
+/// Reads `imports: { default: FLAGS, "name": FLAGS, ... }` (or `exports`), recording trappable imports in
+/// `opts`; flags Tenon does not have yet are errors.
+fn function_config(input: ParseStream, opts: &mut tenon_wit::Opts, imports: bool) -> syn::Result<()> {
+    let content;
+    braced!(content in input);
+    while !content.is_empty() {
+        let name = if content.peek(Token![default]) {
+            content.parse::<Token![default]>()?;
+            None
+        } else {
+            Some(content.parse::<LitStr>()?.value())
+        };
+        content.parse::<Token![:]>()?;
+        loop {
+            let flag: syn::Ident = content.call(syn::ext::IdentExt::parse_any)?;
+            match flag.to_string().as_str() {
+                "trappable" if imports => match &name {
+                    None => opts.trappable_imports = true,
+                    Some(name) => opts.trappable.push(name.clone()),
+                },
+                // Names are matched exactly already.
+                "exact" => {}
+                "async" => return Err(syn::Error::new(flag.span(), "async host functions are not supported yet")),
+                other => {
+                    let which = if imports { "imports" } else { "exports" };
+                    return Err(syn::Error::new(flag.span(), format!("the `{which}` flag `{other}` is not supported by Tenon yet")));
+                }
+            }
+            if content.parse::<Option<Token![|]>>()?.is_none() {
+                break;
+            }
+        }
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(())
+}
+
+impl Parse for Parsed {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut opts = tenon_wit::Opts::default();
+        let mut include_from_file = false;
         let mut paths = Vec::new();
         if input.is_empty() {
         } else if input.peek(LitStr) {
@@ -76,6 +119,27 @@ impl Parse for Input {
                             return Err(syn::Error::new(on.span(), "async host functions are not supported yet: use `async: false`"));
                         }
                     }
+                    "imports" => function_config(&content, &mut opts, true)?,
+                    "exports" => function_config(&content, &mut opts, false)?,
+                    "skip_mut_forwarding_impls" => opts.skip_mut_forwarding_impls = content.parse::<syn::LitBool>()?.value,
+                    "require_store_data_send" => opts.require_store_data_send = content.parse::<syn::LitBool>()?.value,
+                    "include_generated_code_from_file" => include_from_file = content.parse::<syn::LitBool>()?.value,
+                    // Tenon's errors are `anyhow::Error` whatever this says; `debug` changes nothing.
+                    "anyhow" | "debug" => {
+                        content.parse::<syn::LitBool>()?;
+                    }
+                    "stringify" => {
+                        let on = content.parse::<syn::LitBool>()?;
+                        if on.value {
+                            return Err(syn::Error::new(on.span(), "`stringify: true` is not supported by Tenon yet"));
+                        }
+                    }
+                    "ownership" => {
+                        let mode: syn::Ident = content.parse()?;
+                        if mode != "Owning" {
+                            return Err(syn::Error::new(mode.span(), "only `ownership: Owning` is supported by Tenon yet"));
+                        }
+                    }
                     other if NOT_YET.contains(&other) => {
                         return Err(syn::Error::new(key.span(), format!("the `bindgen!` option `{other}` is not supported by Tenon yet")));
                     }
@@ -92,20 +156,35 @@ impl Parse for Input {
         }
         let root = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(PathBuf::new, PathBuf::from);
         opts.paths = paths.iter().map(|p| if Path::new(p).is_absolute() { PathBuf::from(p) } else { root.join(p) }).collect();
-        Ok(Input(opts))
+        Ok(Parsed { opts, include_from_file })
     }
 }
 
 /// The expansion of `bindgen!`, or its error as a compile error.
 pub fn expand(input: TokenStream) -> TokenStream {
-    let Input(opts) = match syn::parse2::<Input>(input) {
+    let Parsed { opts, include_from_file } = match syn::parse2::<Parsed>(input) {
         Ok(input) => input,
         Err(e) => return e.into_compile_error(),
     };
     match tenon_wit::generate(&opts) {
         Ok(generated) => {
             let files = generated.files.iter().filter_map(|f| f.to_str().map(str::to_string));
-            let tokens = generated.tokens;
+            let tokens = match include_from_file {
+                // Spans in the file are real, so lints would see the world's unused items: keep them quiet
+                // in a module whose items are re-exported.
+                true => match write_code(&opts, &generated.tokens) {
+                    Ok(path) => quote! {
+                        #[allow(dead_code, unused_imports, clippy::all)]
+                        mod __tenon_bindgen {
+                            include!(#path);
+                        }
+                        #[allow(unused_imports)]
+                        pub use __tenon_bindgen::*;
+                    },
+                    Err(e) => return syn::Error::new(Span::call_site(), e).into_compile_error(),
+                },
+                false => generated.tokens,
+            };
             quote! {
                 #tokens
                 const _: () = { #(const _: &str = include_str!(#files);)* };
@@ -113,4 +192,18 @@ pub fn expand(input: TokenStream) -> TokenStream {
         }
         Err(e) => syn::Error::new(Span::call_site(), format!("{e:#}")).into_compile_error(),
     }
+}
+
+/// Writes generated code to a file in `OUT_DIR` (or the temporary directory), named after the world and a
+/// hash of the code; its path.
+fn write_code(opts: &tenon_wit::Opts, code: &TokenStream) -> Result<String, String> {
+    use std::hash::{Hash, Hasher};
+    let text = code.to_string();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    let dir = std::env::var_os("OUT_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let world = opts.world.as_deref().unwrap_or("world").replace([':', '/', '@', '.'], "-");
+    let path = dir.join(format!("tenon-bindgen-{world}-{:016x}.rs", hasher.finish()));
+    std::fs::write(&path, text).map_err(|e| format!("failed to write `{}`: {e}", path.display()))?;
+    path.to_str().map(str::to_string).ok_or_else(|| format!("`{}` is not UTF-8", path.display()))
 }

@@ -96,3 +96,44 @@ fn with_maps_to_existing_rust() {
     let _size: with_existing::tenon::corpus::kinds::Keywords = with_existing::tenon::corpus::kinds::Keywords { type_: 0, use_: String::new(), self_: true, match_: 0, async_thing: None };
     let _s: crate::plain::tenon::corpus::kinds::Size = with_existing::tenon::corpus::twins::Size::Small;
 }
+
+/// Wasmtime 48's `imports`/`exports` syntax, and the other options Tenon has.
+mod options {
+    ::tenon::component::bindgen!({
+        path: "wit/corpus",
+        imports: { "tenon:corpus/twins#twin": trappable | exact, default: exact },
+        exports: { default: exact },
+        skip_mut_forwarding_impls: true,
+        require_store_data_send: true,
+        include_generated_code_from_file: true,
+        ownership: Owning,
+        anyhow: true,
+        debug: false,
+    });
+}
+
+struct OptionsHost;
+
+// Without the forwarding impls, what `HasSelf` hands out (`&mut OptionsHost`) implements the trait itself.
+impl options::tenon::corpus::twins::Host for &mut OptionsHost {
+    fn twin(
+        &mut self,
+        _k: options::tenon::corpus::twins::Keywords,
+        _s: options::tenon::corpus::kinds::Size,
+        _w: options::tenon::other::deep::Wrapped,
+        _l: options::tenon::other::deep::Level,
+    ) -> tenon::Result<Vec<(String, f64)>> {
+        tenon::bail!("a trappable import may fail")
+    }
+}
+
+#[test]
+fn per_function_options_apply() {
+    use options::tenon::corpus::twins::Host as _;
+    let keywords = options::tenon::corpus::twins::Keywords { value: 1 };
+    let wrapped = options::tenon::other::deep::Wrapped { level: options::tenon::other::deep::Level::Low, tags: vec![] };
+    let err = (&mut OptionsHost).twin(keywords, options::tenon::corpus::kinds::Size::Small, wrapped, options::tenon::other::deep::Level::Low);
+    assert_eq!(err.unwrap_err().to_string(), "a trappable import may fail");
+    let mut linker = tenon::component::Linker::<OptionsHost>::new(&tenon::Engine::default());
+    options::tenon::corpus::twins::add_to_linker::<OptionsHost, tenon::component::HasSelf<OptionsHost>>(&mut linker, |h| h).unwrap();
+}

@@ -63,6 +63,22 @@ impl<'a> Generator<'a> {
     /// Generates everything.
     pub fn generate(mut self) -> Result<TokenStream> {
         let w = &self.resolve.worlds[self.world];
+        let import_names: Vec<String> = w
+            .imports
+            .iter()
+            .flat_map(|(key, item)| match item {
+                WorldItem::Interface { id, .. } => {
+                    let instance = self.resolve.name_world_key(key);
+                    let functions = self.resolve.interfaces[*id].functions.keys();
+                    functions.flat_map(|f| [format!("{instance}#{f}"), format!("{}#{f}", unversioned(&instance))]).collect()
+                }
+                WorldItem::Function(f) => vec![f.name.clone()],
+                WorldItem::Type { .. } => Vec::new(),
+            })
+            .collect();
+        if let Some(name) = self.opts.trappable.iter().find(|n| !import_names.contains(n)) {
+            bail!("`imports`: `{name}` names no imported function (write `ns:pkg/iface#function`, or a root function's name)");
+        }
         let mut interface_types: Vec<InterfaceId> = self.modules.keys().copied().collect();
         interface_types.sort_by_key(|id| self.modules[id].clone());
         for id in interface_types {
@@ -373,10 +389,17 @@ impl<'a> Generator<'a> {
             check_function(func)?;
             let method = snake(&func.name);
             let wit = &func.name;
+            let full_name = match instance {
+                Some(instance) => format!("{instance}#{wit}"),
+                None => wit.clone(),
+            };
+            let trappable = self.opts.trappable_imports
+                || self.opts.trappable.contains(&full_name)
+                || instance.is_some_and(|i| self.opts.trappable.contains(&format!("{}#{wit}", unversioned(i))));
             let params = self.params(module, func, Mode::Owned)?;
             let (names, types): (Vec<_>, Vec<_>) = params.into_iter().unzip();
             let result = self.result(module, func)?;
-            let ret = match self.opts.trappable_imports {
+            let ret = match trappable {
                 true => quote!(#krate::Result<#result>),
                 false => result.clone(),
             };
@@ -384,7 +407,7 @@ impl<'a> Generator<'a> {
             methods.push(quote!(#docs fn #method(&mut self, #(#names: #types),*) -> #ret;));
             forwards.push(quote!(fn #method(&mut self, #(#names: #types),*) -> #ret { #trait_name::#method(*self, #(#names),*) }));
             let call = quote!(#trait_name::#method(host, #(#names),*));
-            let value = match self.opts.trappable_imports {
+            let value = match trappable {
                 true => quote!(#call?),
                 false => call,
             };
@@ -403,6 +426,17 @@ impl<'a> Generator<'a> {
                 })?;
             });
         }
+        let forwarding = match self.opts.skip_mut_forwarding_impls {
+            true => TokenStream::new(),
+            false => quote! {
+                #[allow(clippy::all)]
+                impl<_T: #trait_name + ?Sized> #trait_name for &mut _T { #(#forwards)* }
+            },
+        };
+        let send = match self.opts.require_store_data_send {
+            true => quote!(+ Send),
+            false => TokenStream::new(),
+        };
         let open = match instance {
             Some(name) => quote!(let mut linker_instance = linker.instance(#name)?;),
             None => quote!(let mut linker_instance = linker.root();),
@@ -412,8 +446,7 @@ impl<'a> Generator<'a> {
                 /// What the host implements for these imports: a method per imported function.
                 #[allow(clippy::all)]
                 pub trait #trait_name { #(#methods)* }
-                #[allow(clippy::all)]
-                impl<_T: #trait_name + ?Sized> #trait_name for &mut _T { #(#forwards)* }
+                #forwarding
                 /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
                 /// store's data.
                 #[allow(clippy::all, unused_mut, unused_variables)]
@@ -421,7 +454,7 @@ impl<'a> Generator<'a> {
                 where
                     D: #c::HasData,
                     for<'a> D::Data<'a>: #trait_name,
-                    T: 'static,
+                    T: 'static #send,
                 {
                     #open
                     #(#wraps)*
@@ -591,6 +624,10 @@ impl<'a> Generator<'a> {
                 WorldItem::Type { .. } => {}
             }
         }
+        let send = match self.opts.require_store_data_send {
+            true => quote!(+ Send),
+            false => TokenStream::new(),
+        };
         let add_to_linker = match host_bounds.is_empty() {
             true => TokenStream::new(),
             false => quote! {
@@ -600,7 +637,7 @@ impl<'a> Generator<'a> {
                 where
                     D: #c::HasData,
                     for<'a> D::Data<'a>: #(#host_bounds)+*,
-                    T: 'static,
+                    T: 'static #send,
                 {
                     #(#add_calls)*
                     Ok(())
@@ -767,6 +804,11 @@ fn interface_module(resolve: &Resolve, key: &WorldKey, id: InterfaceId) -> Vec<S
         }
         _ => vec![snake(&resolve.name_world_key(key)).to_string()],
     }
+}
+
+/// An interface name without its version: `ns:pkg/iface@1.0.0` → `ns:pkg/iface`.
+fn unversioned(name: &str) -> &str {
+    name.split('@').next().unwrap_or(name)
 }
 
 /// `#[doc = ...]` for WIT documentation.

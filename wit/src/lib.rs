@@ -28,8 +28,16 @@ pub struct Opts {
     pub inline: Option<String>,
     /// The world to generate, when the packages hold several (`name` or `ns:pkg/name`).
     pub world: Option<String>,
-    /// Whether every imported function's trait method returns `tenon::Result`, so it can trap.
+    /// Whether every imported function's trait method returns `tenon::Result`, so it can trap
+    /// (`imports: { default: trappable }`).
     pub trappable_imports: bool,
+    /// Imported functions whose trait method returns `tenon::Result` (`imports: { "ns:pkg/iface#f":
+    /// trappable }`, or a root function's name); a name that matches no import is an error.
+    pub trappable: Vec<String>,
+    /// Whether to leave out the `impl Host for &mut T` forwarding impls.
+    pub skip_mut_forwarding_impls: bool,
+    /// Whether `add_to_linker` requires the store's data to be `Send`.
+    pub require_store_data_send: bool,
     /// More derives for the generated records, variants and enums (`serde::Serialize`, say).
     pub additional_derives: Vec<String>,
     /// The path of the `tenon` crate in generated code (`::tenon` unless renamed).
@@ -42,7 +50,7 @@ pub struct Opts {
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { paths: Vec::new(), inline: None, world: None, trappable_imports: false, additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new() }
+        Opts { paths: Vec::new(), inline: None, world: None, trappable_imports: false, additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new(), trappable: Vec::new(), skip_mut_forwarding_impls: false, require_store_data_send: false }
     }
 }
 
