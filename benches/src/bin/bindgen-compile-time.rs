@@ -1,0 +1,134 @@
+//! How long a crate of bindings takes to compile, with Tenon's `bindgen!` and with Wasmtime 48's: builds
+//! two crates whose only content is `bindgen!` calls for the same WIT worlds, once to build their
+//! dependencies, then several times after touching the bindings, and reports the medians and their ratio.
+//!
+//! ```sh
+//! cargo run --release -p tenon-benches --bin bindgen-compile-time -- [--runs N] [--synthetic N | WIT_DIR WORLD...]
+//! ```
+//!
+//! Without arguments it uses the test guests' WIT (`tests/guests/wit`, worlds `exports` and `imports`);
+//! `--synthetic N` writes a WIT world of N records, variants and enums and 2N functions using them. The
+//! first run also compiles `tenon` and `wasmtime` for the two crates (in `target/bindgen-compile-time`), which
+//! takes minutes; later runs reuse them.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// One side of the comparison: the runtime crate and how `bindgen!` is spelled with it.
+struct Side {
+    name: &'static str,
+    dependency: String,
+    invocation: &'static str,
+}
+
+fn main() -> Result<()> {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize()?;
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut runs = 3;
+    if let Some(i) = args.iter().position(|a| a == "--runs") {
+        runs = args.get(i + 1).context("--runs N")?.parse()?;
+        args.drain(i..i + 2);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--synthetic") {
+        let n: usize = args.get(i + 1).context("--synthetic N")?.parse()?;
+        let dir = repo.join("target/bindgen-compile-time/synthetic");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("synthetic.wit"), synthetic_wit(n))?;
+        args = vec![dir.to_string_lossy().into_owned(), "synthetic".into()];
+    }
+    let (wit, worlds) = match args.split_first() {
+        Some((dir, worlds)) if !worlds.is_empty() => (PathBuf::from(dir).canonicalize()?, worlds.to_vec()),
+        Some(_) => bail!("usage: bindgen-compile-time [--runs N] [WIT_DIR WORLD...]"),
+        None => (repo.join("tests/guests/wit"), vec!["exports".to_string(), "imports".to_string()]),
+    };
+    let sides = [
+        Side {
+            name: "tenon",
+            dependency: format!("tenon = {{ path = {:?} }}", repo.join("runtime")),
+            invocation: "::tenon::component::bindgen!",
+        },
+        Side { name: "wasmtime", dependency: "wasmtime = \"=48.0.8\"".into(), invocation: "::wasmtime::component::bindgen!" },
+    ];
+    let work = repo.join("target/bindgen-compile-time");
+    println!("bindings of {} ({}) in debug builds, median of {runs} rebuilds of the bindings crate:", wit.display(), worlds.join(", "));
+    let mut medians = Vec::new();
+    for side in &sides {
+        let dir = work.join(side.name);
+        write_crate(&dir, side, &wit, &worlds)?;
+        build(&dir).with_context(|| format!("building the {} bindings crate", side.name))?;
+        let mut times: Vec<Duration> = (0..runs)
+            .map(|run| {
+                touch(&dir, run)?;
+                build(&dir)
+            })
+            .collect::<Result<_>>()?;
+        times.sort();
+        let median = times[times.len() / 2];
+        println!("  {:9} {:>8.2} s  (runs: {})", side.name, median.as_secs_f64(), times.iter().map(|t| format!("{:.2}", t.as_secs_f64())).collect::<Vec<_>>().join(", "));
+        medians.push(median);
+    }
+    println!("  ratio Tenon/Wasmtime: {:.2}", medians[0].as_secs_f64() / medians[1].as_secs_f64());
+    Ok(())
+}
+
+/// A WIT package with one world of `n` records, variants and enums, imported and exported through `2n`
+/// functions.
+fn synthetic_wit(n: usize) -> String {
+    let mut types = String::new();
+    let mut funcs = String::new();
+    for i in 0..n {
+        types += &format!("    record rec{i} {{ name: string, id: u64, tags: list<string>, score: f64, next: option<u32> }}\n");
+        types += &format!("    variant var{i} {{ none, one(u32), text(string), rec(rec{i}), many(list<rec{i}>) }}\n");
+        types += &format!("    enum en{i} {{ a, b, c, d }}\n");
+        funcs += &format!("    make{i}: func(r: rec{i}, v: var{i}, e: en{i}) -> result<rec{i}, string>;\n");
+        funcs += &format!("    scan{i}: func(xs: list<var{i}>) -> option<tuple<en{i}, rec{i}>>;\n");
+    }
+    format!("package bench:synthetic;\n\ninterface api {{\n{types}{funcs}}}\n\nworld synthetic {{\n    import api;\n    export api;\n}}\n")
+}
+
+/// Writes the bindings crate of `side` into `dir`: one module per world.
+fn write_crate(dir: &Path, side: &Side, wit: &Path, worlds: &[String]) -> Result<()> {
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"bindings-{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{}\n\n[workspace]\n",
+            side.name, side.dependency
+        ),
+    )?;
+    let modules: String = worlds
+        .iter()
+        .enumerate()
+        .map(|(i, world)| format!("pub mod world{i} {{\n    {}({{ path: {:?}, world: {:?} }});\n}}\n", side.invocation, wit, world))
+        .collect();
+    std::fs::write(dir.join("src/lib.rs"), format!("//! Bindings only.\n#![allow(warnings)]\n{modules}"))?;
+    Ok(())
+}
+
+/// Changes the bindings crate's source so that the next build recompiles it (and only it).
+fn touch(dir: &Path, run: usize) -> Result<()> {
+    let lib = dir.join("src/lib.rs");
+    let mut text = std::fs::read_to_string(&lib)?;
+    text.truncate(text.find("\n// run ").unwrap_or(text.len()));
+    std::fs::write(&lib, format!("{text}\n// run {run}\n"))?;
+    Ok(())
+}
+
+/// Builds the crate in `dir` (its own target directory next to it); how long it took.
+fn build(dir: &Path) -> Result<Duration> {
+    let started = Instant::now();
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(dir.join("target"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()?;
+    if !status.success() {
+        bail!("cargo build failed in {}", dir.display());
+    }
+    Ok(started.elapsed())
+}
