@@ -79,6 +79,9 @@ enum Command {
         /// A list of modules to skip, one `file.wast:LINE reason` per line.
         #[arg(long)]
         skip_list: Option<PathBuf>,
+        /// Print why each command counted as unsupported was refused.
+        #[arg(long)]
+        show_unsupported: bool,
     },
 }
 
@@ -160,7 +163,7 @@ fn execute(command: Command) -> Result<ExitCode> {
             print!("{}", bindgen::wit(&file)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Wast { files, skip_list } => {
+        Command::Wast { files, skip_list, show_unsupported } => {
             let skips = match skip_list {
                 Some(path) => wast::SkipList::parse(&std::fs::read_to_string(&path)?)?,
                 None => wast::SkipList::default(),
@@ -174,6 +177,11 @@ fn execute(command: Command) -> Result<ExitCode> {
                 files_passing += usize::from(summary.passes());
                 for failure in &summary.failures {
                     eprintln!("{failure}");
+                }
+                if show_unsupported {
+                    for reason in &summary.unsupported_reasons {
+                        eprintln!("unsupported: {reason}");
+                    }
                 }
                 for revived in &summary.revived {
                     eprintln!("{revived}: this skipped module compiles now: remove its skip-list entry");

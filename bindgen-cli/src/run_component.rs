@@ -111,6 +111,7 @@ fn kind(item: &ComponentItem) -> &'static str {
         ComponentItem::Module => "a core module",
         ComponentItem::Component => "a component",
         ComponentItem::Type(_) => "a type",
+        ComponentItem::Resource(_) => "a resource type",
     }
 }
 
@@ -149,6 +150,7 @@ fn wave_type(ty: &Type) -> Result<WaveType> {
         Type::Option(option) => WaveType::option(wave_type(&option.ty())?),
         Type::Result(result) => WaveType::result(result.ok().as_ref().map(wave_type).transpose()?, result.err().as_ref().map(wave_type).transpose()?),
         Type::Flags(flags) => WaveType::flags(flags.names()).ok_or_else(invalid)?,
+        Type::Own(_) | Type::Borrow(_) => return Err(invalid()),
     })
 }
 
@@ -245,5 +247,6 @@ fn wave_value(value: &Val, ty: &WaveType) -> Result<Value> {
             })?
         }
         Val::Flags(names) => Value::make_flags(ty, names.iter().map(String::as_str))?,
+        Val::Resource(_) => bail!("WAVE cannot show a resource handle"),
     })
 }

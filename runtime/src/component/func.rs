@@ -7,9 +7,11 @@ use super::abi::lift::{FlatValues, LiftContext, offset};
 use super::abi::lower::{Allocation, FlatBuf, GuestMemory, LowerContext, typecheck};
 use super::abi::{AbiError, AbiResult, FlatType, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use super::store::{FuncData, Options};
-use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex};
+use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex, TypeResourceIndex};
 use super::types::{ComponentFunc, Type};
 use super::values::Val;
+use super::handles::Handle;
+use super::resources::ResourceAny;
 use crate::func::entry::{RawTarget, call_raw};
 use crate::store::Stored;
 use crate::{AsContext, AsContextMut, StoreContextMut, Trap};
@@ -103,6 +105,10 @@ pub(crate) fn entered<T: 'static, R>(
     let result = call(store);
     let instance = &mut store.0.get_mut().opaque.components.instances[func.instance];
     instance.nested[func.options.nested].entered = false;
+    // Handles lent for the call end with it.
+    for (nested, index, ty) in std::mem::take(&mut instance.call_borrows) {
+        let _ = instance.handles[nested].remove(index, ty);
+    }
     if result.is_err() {
         instance.poisoned = true;
     }
@@ -149,7 +155,7 @@ fn run_lifted<T: 'static>(
     if let (Some(result_ty), Some(slot)) = (ty.result, results.first_mut()) {
         // Between components the data is not the host's to keep: only the host's own copies spend fuel.
         let fuel = if between_components { usize::MAX } else { store.hostcall_fuel() };
-        *slot = lift_result(store, types, func.options, result_ty, ty.result_in_memory, raw, fuel).map_err(|e| e.into_error(&format!("`{name}` result")))?;
+        *slot = lift_result(store, types, &func, result_ty, ty.result_in_memory, raw, fuel).map_err(|e| e.into_error(&format!("`{name}` result")))?;
     }
     if let Some(post_return) = func.options.post_return {
         let post_return = RawTarget::new(&store.0.get().opaque, post_return)?;
@@ -166,21 +172,37 @@ fn run_lifted<T: 'static>(
 fn lift_result<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     types: &Arc<ComponentTypes>,
-    options: Options,
+    func: &FuncData,
     ty: InterfaceType,
     in_memory: bool,
     raw: &[u64],
     fuel: usize,
 ) -> AbiResult<Val> {
-    let cx = LiftContext::new(types, options, store.as_context(), fuel);
-    let memory = cx.memory;
-    if !in_memory {
-        return cx.lift_flat(ty, &mut FlatValues::new(raw));
+    let (value, taken) = {
+        let cx = LiftContext::new(types, func.options, store.as_context(), fuel, func.instance);
+        let memory = cx.memory;
+        let value = match in_memory {
+            false => cx.lift_flat(ty, &mut FlatValues::new(raw))?,
+            true => {
+                let ptr = raw.first().copied().unwrap_or(0) as u32;
+                let abi = types.abi(ty);
+                check_pointer(ptr, abi.align, abi.size, memory.len())?;
+                cx.load(ty, ptr)?
+            }
+        };
+        (value, cx.taken_handles())
+    };
+    remove_taken(store, func.instance, func.options.nested, &taken);
+    Ok(value)
+}
+
+/// Removes from (nested) instance `nested` of `instance` the owned handles a lift moved to the host.
+pub(crate) fn remove_taken<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, nested: usize, taken: &[(u32, TypeResourceIndex)]) {
+    let handles = &mut store.0.get_mut().opaque.components.instances[instance].handles[nested];
+    for &(index, ty) in taken {
+        // Checked when lifted; nothing ran in between.
+        let _ = handles.remove(index, ty);
     }
-    let ptr = raw.first().copied().unwrap_or(0) as u32;
-    let abi = types.abi(ty);
-    check_pointer(ptr, abi.align, abi.size, memory.len())?;
-    cx.load(ty, ptr)
 }
 
 /// Allocates room for a tuple of `values` of types `tys` in the guest and stores them there; its address.
@@ -262,5 +284,24 @@ impl<T: 'static> GuestMemory for StoreGuest<'_, '_, T> {
         set_may_leave(self.store, self.instance, self.options, true);
         let result = called.map_err(|e| AbiError::guest(e, "in `realloc`"))?;
         Ok(result.unwrap_or(0) as u32)
+    }
+
+    fn lower_handle(&mut self, ty: TypeResourceIndex, resource: &ResourceAny, own: bool) -> AbiResult<u32> {
+        let nested = self.options.nested;
+        let instance = &mut self.store.0.get_mut().opaque.components.instances[self.instance];
+        let expected = instance.resource_types[ty.0 as usize];
+        if resource.ty() != expected {
+            return Err(AbiError::msg(format!("resource type mismatch: {:?} given for {expected:?}", resource.ty())));
+        }
+        if own && !resource.owned() {
+            return Err(AbiError::msg("a borrowed handle cannot be given as an owned one"));
+        }
+        let rep = resource.rep();
+        let handle = if own { Handle::Own { ty, rep } } else { Handle::Borrow { ty, rep } };
+        let index = instance.handles[nested].insert(handle)?;
+        if !own {
+            instance.call_borrows.push((nested, index, ty));
+        }
+        Ok(index)
     }
 }

@@ -6,9 +6,11 @@ use super::abi::layout::field_offsets;
 use super::abi::lift::{FlatValues, LiftContext, offset};
 use super::abi::lower::{FlatBuf, LowerContext, typecheck};
 use super::abi::{AbiResult, MAX_FLAT_PARAMS};
-use super::func::{StoreGuest, call_lifted, check_pointer, lowered_signature};
+use super::func::{StoreGuest, call_lifted, check_pointer, lowered_signature, remove_taken};
 use super::store::{FuncData, Options};
-use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex};
+use super::handles::Handle;
+use super::linker::ResourceDtor;
+use super::type_table::{self, ComponentTypes, InterfaceType, TypeFuncIndex, TypeResourceIndex};
 use super::types::ComponentFunc;
 use super::values::Val;
 use crate::func::HostFunc as CoreHostFunc;
@@ -84,9 +86,9 @@ where
 
     fn call(&self, store: &mut StoreContextMut<'_, T>, types: &Arc<ComponentTypes>, target: &Target, raw_args: &[u64]) -> Result<Option<u64>> {
         let func = types.func(target.ty);
-        let params = {
+        let (params, taken) = {
             let fuel = store.hostcall_fuel();
-            let cx = LiftContext::new(types, target.options, store.as_context(), fuel);
+            let cx = LiftContext::new(types, target.options, store.as_context(), fuel, target.instance);
             let memory = cx.memory;
             let lifted = match func.params_abi.flat_count {
                 Some(_) => P::lift_list_flat(&cx, &func.param_types, &mut FlatValues::new(raw_args)),
@@ -96,8 +98,9 @@ where
                         .and_then(|()| P::load_fields(&cx, &func.param_types, ptr))
                 }
             };
-            lifted.map_err(|e| e.in_arguments(&target.name, &func.params))?
+            (lifted.map_err(|e| e.in_arguments(&target.name, &func.params))?, cx.taken_handles())
         };
+        remove_taken(store, target.instance, target.options.nested, &taken);
         let result = (self.func)(store.as_context_mut(), params)?;
         let Some(result_ty) = func.result else { return Ok(None) };
         let mut guest = StoreGuest { store, options: target.options, instance: target.instance };
@@ -151,6 +154,31 @@ pub(crate) fn lower<T: 'static>(
     })
     .place_in(&mut store.0)
     .expect("compiling the trampolines of a lowered import")
+}
+
+/// Makes the core function `canon resource.drop` of resource type `resource` becomes in instance
+/// `instance`: it drops a handle of (nested) instance `nested`; dropping an owned handle runs the host
+/// resource's destructor `dtor` with the resource's `rep`.
+pub(crate) fn resource_drop<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    instance: usize,
+    nested: usize,
+    resource: TypeResourceIndex,
+    dtor: Option<Arc<ResourceDtor<T>>>,
+) -> Func {
+    let core_ty = FuncType::new(store.engine(), [ValType::I32], []);
+    CoreHostFunc::new(core_ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
+        let index = raw.first().map_or(0, |v| v.get_i32() as u32);
+        let mut store = caller.as_context_mut();
+        let handles = &mut store.0.get_mut().opaque.components.instances[instance].handles[nested];
+        let handle = handles.remove(index, resource).map_err(|e| e.into_error("`resource.drop`"))?;
+        match (handle, &dtor) {
+            (Handle::Own { rep, .. }, Some(dtor)) => dtor(store, rep),
+            _ => Ok(()),
+        }
+    })
+    .place_in(&mut store.0)
+    .expect("compiling the trampolines of `resource.drop`")
 }
 
 /// What a lowered function lowers: for instance `instance`, a function of type `ty` with options
@@ -215,7 +243,7 @@ fn call_with_vals<T: 'static>(
     let func = types.func(ty);
     // Between components the data is not the host's to keep: only the host's own copies spend fuel.
     let fuel = if matches!(callee, Callee::Lifted(_)) { usize::MAX } else { store.hostcall_fuel() };
-    let params = lift_params(store, types, ty, options, raw, fuel).map_err(|e| e.in_arguments(name, &func.params))?;
+    let params = lift_params(store, types, target, raw, fuel).map_err(|e| e.in_arguments(name, &func.params))?;
     let mut results = vec![Val::Bool(false); func.result.iter().count()];
     match callee {
         Callee::Host(HostFunc::Typed(_)) => unreachable!("typed host functions are called above"),
@@ -254,13 +282,21 @@ fn lower_result(cx: &mut LowerContext<'_>, ty: InterfaceType, value: &Val, raw_a
 fn lift_params<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     types: &Arc<ComponentTypes>,
-    ty: TypeFuncIndex,
-    options: Options,
+    target: &Target,
     raw: &[u64],
     fuel: usize,
 ) -> AbiResult<Vec<Val>> {
-    let func = types.func(ty);
-    let cx = LiftContext::new(types, options, store.as_context(), fuel);
+    let func = types.func(target.ty);
+    let (params, taken) = {
+        let cx = LiftContext::new(types, target.options, store.as_context(), fuel, target.instance);
+        (lift_values(&cx, types, func, raw)?, cx.taken_handles())
+    };
+    remove_taken(store, target.instance, target.options.nested, &taken);
+    Ok(params)
+}
+
+/// The values of a lowered call's arguments, read by `cx`.
+fn lift_values(cx: &LiftContext<'_>, types: &ComponentTypes, func: &type_table::FuncType, raw: &[u64]) -> AbiResult<Vec<Val>> {
     let memory = cx.memory;
     match func.params_abi.flat_count {
         Some(n) if (n as usize) <= MAX_FLAT_PARAMS => {

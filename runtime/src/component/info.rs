@@ -2,7 +2,7 @@
 //! initializers for everything it instantiates however deeply nested, its canonical options and its exports.
 
 use super::translate::StringEncoding;
-use super::type_table::{ItemType, TypeFuncIndex};
+use super::type_table::{ItemType, TypeFuncIndex, TypeResourceIndex};
 
 /// A core item at run time: an export of a core instance created by an [`Initializer`], or a lowered
 /// function.
@@ -66,6 +66,9 @@ pub enum Initializer {
     InstantiateModule { module: usize, args: Vec<CoreDef> },
     /// Make the next lowered function: a core function calling `callee` with options `options`.
     Lower { callee: FuncDef, options: usize },
+    /// Make the next lowered function: `resource.drop` of resource type `resource`, dropping handles of
+    /// (nested) component instance `instance`.
+    ResourceDrop { resource: TypeResourceIndex, instance: usize },
 }
 
 /// An export of the component.

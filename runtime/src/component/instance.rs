@@ -6,9 +6,10 @@ use super::func::Func;
 use super::typed::{ComponentNamedList, Lift, Lower};
 use super::typed_func::TypedFunc;
 use super::types::ComponentItem;
-use super::host::{Callee, lower};
+use super::host::{Callee, lower, resource_drop};
 use super::info::{CoreDef, Export, FuncDef, ImportPath, Initializer};
-use super::linker::Definition;
+use super::linker::{Definition, HostResource};
+use super::resources::ResourceType;
 use super::store::{FuncData, InstanceData, Options};
 use crate::store::Stored;
 use crate::{AsContextMut, Extern, StoreContextMut};
@@ -24,11 +25,13 @@ pub struct InstancePre<T: 'static> {
     component: Component,
     /// The definition of each root import (`None` for types).
     imports: Arc<[Option<Definition<T>>]>,
+    /// The host resource type of each of the component's resource types, by resource index.
+    resources: Arc<[Option<HostResource<T>>]>,
 }
 
 impl<T: 'static> Clone for InstancePre<T> {
     fn clone(&self) -> Self {
-        InstancePre { component: self.component.clone(), imports: self.imports.clone() }
+        InstancePre { component: self.component.clone(), imports: self.imports.clone(), resources: self.resources.clone() }
     }
 }
 
@@ -77,8 +80,8 @@ fn component_id(component: &Component) -> usize {
 }
 
 impl<T: 'static> InstancePre<T> {
-    pub(crate) fn new(component: Component, imports: Vec<Option<Definition<T>>>) -> Self {
-        InstancePre { component, imports: imports.into() }
+    pub(crate) fn new(component: Component, imports: Vec<Option<Definition<T>>>, resources: Vec<Option<HostResource<T>>>) -> Self {
+        InstancePre { component, imports: imports.into(), resources: resources.into() }
     }
 
     /// The component.
@@ -93,7 +96,13 @@ impl<T: 'static> InstancePre<T> {
             bail!("the store and the component belong to different engines");
         }
         let instances = &mut store.0.get_mut().opaque.components.instances;
-        instances.push(InstanceData::new(self.component.clone()));
+        let resource_types = self
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.as_ref().map_or(ResourceType::uninstantiated(i as u32), |r| r.ty))
+            .collect();
+        instances.push(InstanceData::new(self.component.clone(), resource_types));
         let index = instances.len() - 1;
         for initializer in &self.component.info().initializers {
             self.run(&mut store, index, initializer)?;
@@ -126,6 +135,11 @@ impl<T: 'static> InstancePre<T> {
                     FuncDef::Lifted { .. } => "(a function of a nested component)".into(),
                 };
                 let func = lower(store, index, &types, callee.ty(), resolved, callee_fn, name);
+                store.0.get_mut().opaque.components.instances[index].lowered.push(func);
+            }
+            Initializer::ResourceDrop { resource, instance } => {
+                let dtor = self.resources[resource.0 as usize].as_ref().map(|r| r.dtor.clone());
+                let func = resource_drop(store, index, *instance, *resource, dtor);
                 store.0.get_mut().opaque.components.instances[index].lowered.push(func);
             }
         }

@@ -6,6 +6,7 @@ use super::host::{HostFunc, TypedHost};
 use super::typed::{ComponentNamedList, Lift, Lower};
 use super::instance::{Instance, InstancePre};
 use super::type_table::{ComponentTypes, ItemType};
+use super::resources::ResourceType;
 use super::types::ComponentFunc;
 use super::values::Val;
 use crate::{AsContextMut, Engine, Module, StoreContextMut};
@@ -29,6 +30,22 @@ pub(crate) enum Definition<T: 'static> {
     Func(HostFunc<T>),
     Instance(Namespace<T>),
     Module(Module),
+    Resource(HostResource<T>),
+}
+
+/// A host resource type given to a linker: its identity, and what runs when a guest drops an owned handle.
+pub(crate) struct HostResource<T: 'static> {
+    pub ty: ResourceType,
+    pub dtor: Arc<ResourceDtor<T>>,
+}
+
+/// A host resource's destructor: called with the `rep` of a dropped owned handle.
+pub(crate) type ResourceDtor<T> = dyn Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync;
+
+impl<T: 'static> Clone for HostResource<T> {
+    fn clone(&self) -> Self {
+        HostResource { ty: self.ty, dtor: self.dtor.clone() }
+    }
 }
 
 impl<T: 'static> Clone for Definition<T> {
@@ -37,6 +54,7 @@ impl<T: 'static> Clone for Definition<T> {
             Definition::Func(f) => Definition::Func(f.clone()),
             Definition::Instance(items) => Definition::Instance(items.clone()),
             Definition::Module(m) => Definition::Module(m.clone()),
+            Definition::Resource(r) => Definition::Resource(r.clone()),
         }
     }
 }
@@ -47,6 +65,7 @@ impl<T: 'static> Definition<T> {
             Definition::Func(_) => "a function",
             Definition::Instance(_) => "an instance",
             Definition::Module(_) => "a module",
+            Definition::Resource(_) => "a resource type",
         }
     }
 }
@@ -107,6 +126,7 @@ impl<T: 'static> Linker<T> {
             bail!("cross-`Engine` instantiation is not supported");
         }
         let types = component.types();
+        let mut resources = vec![None; types.resources as usize];
         let imports = component
             .info()
             .imports
@@ -119,11 +139,11 @@ impl<T: 'static> Linker<T> {
                 let definition = self.root.get(name).ok_or_else(|| {
                     anyhow::anyhow!("component imports {} `{name}`, but a matching implementation was not found in the linker", describe(ty))
                 })?;
-                check(types, name, ty, definition)?;
+                check(types, name, ty, definition, &mut resources)?;
                 Ok(Some(definition.clone()))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(InstancePre::new(component.clone(), imports))
+        Ok(InstancePre::new(component.clone(), imports, resources))
     }
 
     /// Instantiates `component` in `store` with these definitions.
@@ -157,6 +177,17 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     }
 
     /// Defines a core module import.
+    /// Defines the host resource type `ty` (`ResourceType::host::<T>()`, say) as the import `name`;
+    /// `dtor` runs with a resource's `rep` when a guest drops an owned handle to it.
+    pub fn resource(
+        &mut self,
+        name: &str,
+        ty: ResourceType,
+        dtor: impl Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<()> {
+        self.insert(name, Definition::Resource(HostResource { ty, dtor: Arc::new(dtor) }))
+    }
+
     pub fn module(&mut self, name: &str, module: &Module) -> Result<()> {
         self.insert(name, Definition::Module(module.clone()))
     }
@@ -195,8 +226,15 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     }
 }
 
-/// Checks that `definition` can satisfy an import `name` of type `ty`.
-fn check<T: 'static>(types: &Arc<ComponentTypes>, name: &str, ty: &ItemType, definition: &Definition<T>) -> Result<()> {
+/// Checks that `definition` can satisfy an import `name` of type `ty`, recording the host resource types it
+/// gives into `resources` (by the component's resource index).
+fn check<T: 'static>(
+    types: &Arc<ComponentTypes>,
+    name: &str,
+    ty: &ItemType,
+    definition: &Definition<T>,
+    resources: &mut [Option<HostResource<T>>],
+) -> Result<()> {
     match (ty, definition) {
         (ItemType::Func(ty), Definition::Func(host)) => host.typecheck(types, *ty).with_context(|| {
             let found = match host {
@@ -209,7 +247,7 @@ fn check<T: 'static>(types: &Arc<ComponentTypes>, name: &str, ty: &ItemType, def
             for (export, export_ty) in types.instance(*instance).exports.iter() {
                 let path = format!("{name}#{export}");
                 match items.get(export) {
-                    Some(definition) => check(types, &path, export_ty, definition)?,
+                    Some(definition) => check(types, &path, export_ty, definition, resources)?,
                     None if matches!(export_ty, ItemType::Type(_)) => {}
                     None => bail!("component imports {} `{path}`, but a matching implementation was not found in the linker", describe(export_ty)),
                 }
@@ -217,6 +255,15 @@ fn check<T: 'static>(types: &Arc<ComponentTypes>, name: &str, ty: &ItemType, def
             Ok(())
         }
         (ItemType::Module, Definition::Module(_)) => Ok(()),
+        (ItemType::Resource(index), Definition::Resource(resource)) => {
+            match &mut resources[index.0 as usize] {
+                Some(previous) if previous.ty != resource.ty => {
+                    bail!("import `{name}` is the resource type {:?}, which another import made {:?}", resource.ty, previous.ty)
+                }
+                slot => *slot = Some(resource.clone()),
+            }
+            Ok(())
+        }
         (ItemType::Type(_), _) => Ok(()),
         (ty, definition) => {
             bail!("import `{name}` has the wrong type: expected {}, found {}", describe(ty), definition.kind())
@@ -232,5 +279,6 @@ fn describe(ty: &ItemType) -> &'static str {
         ItemType::Module => "a module",
         ItemType::Component => "a component",
         ItemType::Type(_) => "a type",
+        ItemType::Resource(_) => "a resource type",
     }
 }

@@ -3,7 +3,9 @@
 
 use super::Component;
 use super::translate::StringEncoding;
-use super::type_table::TypeFuncIndex;
+use super::handles::HandleTable;
+use super::resources::ResourceType;
+use super::type_table::{TypeFuncIndex, TypeResourceIndex};
 use crate::{AsContext, AsContextMut, Func, Instance, Memory, Store, StoreContextMut};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -72,6 +74,13 @@ pub(crate) struct InstanceData {
     pub poisoned: bool,
     /// The state of each component instance it holds (the root and the nested ones).
     pub nested: Vec<NestedState>,
+    /// The resource handles of each (nested) component instance.
+    pub handles: Vec<HandleTable>,
+    /// The identity of each of the component's resource types, by resource index.
+    pub resource_types: Vec<ResourceType>,
+    /// Borrowed handles lent to the instance for the current call, released when it returns: the nested
+    /// instance, the handle and its type.
+    pub call_borrows: Vec<(usize, u32, TypeResourceIndex)>,
 }
 
 /// The call state of one (possibly nested) component instance.
@@ -116,10 +125,11 @@ impl InstanceData {
         self.func_names.len() as u32 - 1
     }
 
-    /// A new, empty instance of `component`.
-    pub fn new(component: Component) -> Self {
+    /// A new, empty instance of `component`, whose resource types are `resource_types`.
+    pub fn new(component: Component, resource_types: Vec<ResourceType>) -> Self {
         let options = component.info().options.len();
-        let nested = vec![NestedState { entered: false, may_leave: true }; component.info().num_component_instances];
+        let instances = component.info().num_component_instances;
+        let nested = vec![NestedState { entered: false, may_leave: true }; instances];
         InstanceData {
             component,
             core_instances: Vec::new(),
@@ -129,6 +139,9 @@ impl InstanceData {
             func_names: Vec::new(),
             poisoned: false,
             nested,
+            handles: (0..instances).map(|_| HandleTable::default()).collect(),
+            resource_types,
+            call_borrows: Vec::new(),
         }
     }
 }

@@ -31,6 +31,8 @@ indices! {
     TypeFixedListIndex;
     /// A `map<K, V>` in [`ComponentTypes::maps`].
     TypeMapIndex;
+    /// A resource type of the component: one of [`ComponentTypes::resources`].
+    TypeResourceIndex;
     /// A `record` in [`ComponentTypes::records`].
     TypeRecordIndex;
     /// A `tuple` in [`ComponentTypes::tuples`].
@@ -71,6 +73,10 @@ pub enum InterfaceType {
     FixedList(TypeFixedListIndex),
     Map(TypeMapIndex),
     Record(TypeRecordIndex),
+    /// `own<R>`: a handle the holder owns.
+    Own(TypeResourceIndex),
+    /// `borrow<R>`: a handle lent for one call.
+    Borrow(TypeResourceIndex),
     Tuple(TypeTupleIndex),
     Variant(TypeVariantIndex),
     Enum(TypeEnumIndex),
@@ -202,6 +208,8 @@ pub enum ItemType {
     Component,
     /// A type: a value type, or (`None`) another kind of type definition (a function or instance type).
     Type(Option<InterfaceType>),
+    /// A resource type.
+    Resource(TypeResourceIndex),
 }
 
 /// An instance type: its exports.
@@ -217,6 +225,8 @@ pub struct ComponentTypes {
     pub lists: Vec<ListType>,
     pub fixed_lists: Vec<FixedListType>,
     pub maps: Vec<MapType>,
+    /// How many resource types the component has (imported ones, the only kind supported yet).
+    pub resources: u32,
     pub records: Vec<RecordType>,
     pub tuples: Vec<TupleType>,
     pub variants: Vec<VariantType>,
@@ -264,6 +274,7 @@ impl ComponentTypes {
             I::S32 | I::U32 | I::Char | I::Float32 => CanonicalAbiInfo::SCALAR4,
             I::S64 | I::U64 | I::Float64 => CanonicalAbiInfo::SCALAR8,
             I::String | I::List(_) | I::Map(_) => CanonicalAbiInfo::POINTER_PAIR,
+            I::Own(_) | I::Borrow(_) => CanonicalAbiInfo::SCALAR4,
             I::FixedList(i) => self.fixed_list(i).abi,
             I::Record(i) => self.record(i).abi,
             I::Tuple(i) => self.tuple(i).abi,
@@ -290,6 +301,7 @@ pub struct ComponentTypesBuilder {
     defined: HashMap<ComponentDefinedTypeId, InterfaceType>,
     funcs: HashMap<ComponentFuncTypeId, TypeFuncIndex>,
     instances: HashMap<ComponentInstanceTypeId, TypeInstanceIndex>,
+    resources: HashMap<wasmparser::component_types::ResourceId, TypeResourceIndex>,
 }
 
 impl ComponentTypesBuilder {
@@ -374,9 +386,8 @@ impl ComponentTypesBuilder {
                 let abi = CanonicalAbiInfo::variant([ok, err].map(|ty| ty.map(|ty| self.types.abi(ty))));
                 InterfaceType::Result(push(&mut self.types.results, ResultType { ok, err, abi }, TypeResultIndex))
             }
-            ComponentDefinedType::Own(_) | ComponentDefinedType::Borrow(_) => {
-                bail!("resource handles (`own` and `borrow`) are not supported yet")
-            }
+            ComponentDefinedType::Own(id) => InterfaceType::Own(self.resource_index(id.resource())),
+            ComponentDefinedType::Borrow(id) => InterfaceType::Borrow(self.resource_index(id.resource())),
             ComponentDefinedType::Map { key, value, .. } => {
                 let (key, value) = (self.value_type(types, key)?, self.value_type(types, value)?);
                 let abi = CanonicalAbiInfo::record([key, value].into_iter().map(|ty| self.types.abi(ty)));
@@ -389,6 +400,15 @@ impl ComponentTypesBuilder {
         };
         self.defined.insert(id, ty);
         Ok(ty)
+    }
+
+    /// The index of resource type `id`, numbered as first seen.
+    pub fn resource_index(&mut self, id: wasmparser::component_types::ResourceId) -> TypeResourceIndex {
+        let next = TypeResourceIndex(self.types.resources);
+        *self.resources.entry(id).or_insert_with(|| {
+            self.types.resources += 1;
+            next
+        })
     }
 
     /// The interned type of a validator function type.
@@ -423,7 +443,7 @@ impl ComponentTypesBuilder {
             ComponentEntityType::Module(_) => ItemType::Module,
             ComponentEntityType::Component(_) => ItemType::Component,
             ComponentEntityType::Type { referenced, .. } => match referenced {
-                ComponentAnyTypeId::Resource(_) => bail!("resource types are not supported yet"),
+                ComponentAnyTypeId::Resource(id) => ItemType::Resource(self.resource_index(id.resource())),
                 // A type definition needs no support to be imported or exported: one whose values are not
                 // supported yet (resource handles, streams) is just not described.
                 ComponentAnyTypeId::Defined(id) => ItemType::Type(self.defined_type(types, *id).ok()),

@@ -112,9 +112,9 @@ where
             lowered.map_err(|e| e.in_arguments(&self.name, &ty.params))?;
         }
         let raw = call_raw(&mut store.0, &self.core, flat.as_slice())?;
-        let result = {
+        let (result, taken) = {
             let fuel = store.hostcall_fuel();
-            let cx = LiftContext::new(&self.types, options, store.as_context(), fuel);
+            let cx = LiftContext::new(&self.types, options, store.as_context(), fuel, self.data.instance);
             let memory = cx.memory;
             let raw = raw.as_slice();
             let lifted = match ty.result {
@@ -125,8 +125,9 @@ where
                 }
                 result => Return::lift_list_flat(&cx, result.as_slice(), &mut FlatValues::new(raw)),
             };
-            lifted.map_err(|e| e.in_results(&self.name))?
+            (lifted.map_err(|e| e.in_results(&self.name))?, cx.taken_handles())
         };
+        super::func::remove_taken(store, self.data.instance, options.nested, &taken);
         if let Some(post_return) = &self.post_return {
             super::func::set_may_leave(store, self.data.instance, options, false);
             let done = call_raw(&mut store.0, post_return, raw.as_slice());

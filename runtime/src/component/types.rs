@@ -2,6 +2,7 @@
 //! interned type table, cheap to clone.
 
 use super::type_table::{self as table, ComponentTypes, InterfaceType};
+use super::resources::ResourceType;
 use crate::Engine;
 use std::fmt;
 use std::sync::Arc;
@@ -31,6 +32,10 @@ pub enum Type {
     Option(OptionType),
     Result(ResultType),
     Flags(Flags),
+    /// `own<R>`, with `R`'s identity (uninstantiated in a component's own types).
+    Own(ResourceType),
+    /// `borrow<R>`.
+    Borrow(ResourceType),
 }
 
 /// A handle to one entry of a component's type table.
@@ -114,6 +119,8 @@ impl Type {
             I::Option(i) => Type::Option(OptionType(Handle { types: types.clone(), index: i })),
             I::Result(i) => Type::Result(ResultType(Handle { types: types.clone(), index: i })),
             I::Flags(i) => Type::Flags(Flags(Handle { types: types.clone(), index: i })),
+            I::Own(i) => Type::Own(ResourceType::uninstantiated(i.0)),
+            I::Borrow(i) => Type::Borrow(ResourceType::uninstantiated(i.0)),
         }
     }
 }
@@ -277,6 +284,8 @@ pub enum ComponentItem {
     Component,
     /// A value type.
     Type(Type),
+    /// A resource type.
+    Resource(ResourceType),
 }
 
 /// The type of a component instance: its exports (Wasmtime's `types::ComponentInstance`).
@@ -300,6 +309,7 @@ impl ComponentItem {
             table::ItemType::Module => ComponentItem::Module,
             table::ItemType::Component => ComponentItem::Component,
             table::ItemType::Type(ty) => ComponentItem::Type(Type::from(types, (*ty)?)),
+            table::ItemType::Resource(i) => ComponentItem::Resource(ResourceType::uninstantiated(i.0)),
         })
     }
 }
@@ -401,6 +411,8 @@ impl fmt::Display for Type {
                 };
             }
             Type::Flags(flags) => return write!(f, "flags {{ {} }}", flags.names().collect::<Vec<_>>().join(", ")),
+            Type::Own(r) => return write!(f, "own<{r:?}>"),
+            Type::Borrow(r) => return write!(f, "borrow<{r:?}>"),
         };
         f.write_str(name)
     }

@@ -1,5 +1,7 @@
 //! [`Val`]: a component value of any type, for calls whose types are known only at run time.
 
+use super::resources::ResourceAny;
+
 /// A component value, as [`Func::call`](super::Func::call) takes and returns them and dynamic host functions
 /// ([`LinkerInstance::func_new`](super::LinkerInstance::func_new)) receive and produce them. The variants
 /// follow Wasmtime's `component::Val`.
@@ -33,6 +35,8 @@ pub enum Val {
     Result(Result<Option<Box<Val>>, Option<Box<Val>>>),
     /// A `flags`: the names of the flags that are set.
     Flags(Vec<String>),
+    /// An `own<R>` or `borrow<R>` handle.
+    Resource(ResourceAny),
 }
 
 impl Val {
@@ -54,6 +58,7 @@ impl Val {
             Val::String(_) => "string",
             Val::List(_) => "list",
             Val::Map(_) => "map",
+            Val::Resource(_) => "resource",
             Val::Record(_) => "record",
             Val::Tuple(_) => "tuple",
             Val::Variant(..) => "variant",

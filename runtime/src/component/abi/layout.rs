@@ -213,6 +213,7 @@ impl FlatTypes {
             I::Float32 => self.push(FlatType::F32),
             I::Float64 => self.push(FlatType::F64),
             I::String | I::List(_) | I::Map(_) => self.push(FlatType::I32) && self.push(FlatType::I32),
+            I::Own(_) | I::Borrow(_) => self.push(FlatType::I32),
             I::Flags(_) | I::Enum(_) => self.push(FlatType::I32),
             I::FixedList(i) => {
                 let list = types.fixed_list(i);

@@ -5,12 +5,14 @@ use super::layout::{CanonicalAbiInfo, discriminant_size, field_offsets, map_entr
 use super::{AbiError, AbiResult, MAX_BYTE_LENGTH, UTF16_TAG};
 use crate::Trap;
 use crate::component::translate::StringEncoding;
-use crate::component::type_table::{ComponentTypes, InterfaceType, MapType};
+use crate::component::handles::{Handle, HandleTable};
+use crate::component::resources::{ResourceAny, ResourceType};
+use crate::component::type_table::{ComponentTypes, InterfaceType, MapType, TypeResourceIndex};
 use crate::component::values::Val;
 use crate::component::store::Options;
 use crate::{Memory, StoreContext};
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 /// Flat core values being lifted, as raw bits (`i32` and `f32` in the low 32 bits).
@@ -60,6 +62,16 @@ pub struct LiftContext<'a> {
     /// [`WasmList`](crate::component::WasmList)).
     pub memory_handle: Option<Memory>,
     fuel: Cell<usize>,
+    /// The lifting instance's handles, if handles may be lifted here.
+    resources: Option<LiftResources<'a>>,
+}
+
+/// The handles lifting reads: the instance's table and resource types, and the owned handles lifted so far
+/// (which the caller removes from the table once lifting is done, see [`LiftContext::taken_handles`]).
+struct LiftResources<'a> {
+    handles: &'a HandleTable,
+    types: &'a [ResourceType],
+    taken: RefCell<Vec<(u32, TypeResourceIndex)>>,
 }
 
 /// The canonical NaN of `f32`; lifting replaces every NaN with it.
@@ -87,15 +99,44 @@ pub fn char_from(bits: u32) -> AbiResult<char> {
 impl<'a> LiftContext<'a> {
     /// Lifts with canonical options `options` from the memory they name in `store`, allocating at most
     /// `fuel` bytes for the values.
-    pub(crate) fn new<T: 'static>(types: &'a Arc<ComponentTypes>, options: Options, store: StoreContext<'a, T>, fuel: usize) -> Self {
-        let memory = options.memory.map_or(&[][..], |m| m.data(store));
-        LiftContext { types, memory, encoding: options.encoding, memory_handle: options.memory, fuel: Cell::new(fuel) }
+    pub(crate) fn new<T: 'static>(types: &'a Arc<ComponentTypes>, options: Options, store: StoreContext<'a, T>, fuel: usize, instance: usize) -> Self {
+        let memory = options.memory.map_or(&[][..], |m| m.data(StoreContext(store.0)));
+        let data = &store.0.opaque.components.instances[instance];
+        let resources =
+            LiftResources { handles: &data.handles[options.nested], types: &data.resource_types, taken: RefCell::new(Vec::new()) };
+        LiftContext { types, memory, encoding: options.encoding, memory_handle: options.memory, fuel: Cell::new(fuel), resources: Some(resources) }
+    }
+
+    /// The owned handles lifted (moved to the host): the caller removes them from the instance's table.
+    pub(crate) fn taken_handles(&self) -> Vec<(u32, TypeResourceIndex)> {
+        self.resources.as_ref().map(|r| r.taken.borrow().clone()).unwrap_or_default()
+    }
+
+    /// Lifts owned handle `index` of resource type `ty`: the resource, moved out of the guest.
+    pub fn lift_own(&self, ty: TypeResourceIndex, index: u32) -> AbiResult<ResourceAny> {
+        let resources = self.resources.as_ref().ok_or_else(|| AbiError::msg("resource handles cannot be lifted here"))?;
+        let Handle::Own { rep, .. } = resources.handles.get(index, ty)? else {
+            return Err(AbiError::msg(format!("handle index {index} is borrowed, not owned")));
+        };
+        let mut taken = resources.taken.borrow_mut();
+        if taken.iter().any(|(i, _)| *i == index) {
+            return Err(AbiError::msg(format!("unknown handle index {index}")));
+        }
+        taken.push((index, ty));
+        Ok(ResourceAny::new(resources.types[ty.0 as usize], rep, true))
+    }
+
+    /// Lifts borrowed handle `index` of resource type `ty` (an owned or a borrowed handle of the guest).
+    pub fn lift_borrow(&self, ty: TypeResourceIndex, index: u32) -> AbiResult<ResourceAny> {
+        let resources = self.resources.as_ref().ok_or_else(|| AbiError::msg("resource handles cannot be lifted here"))?;
+        let (Handle::Own { rep, .. } | Handle::Borrow { rep, .. }) = resources.handles.get(index, ty)?;
+        Ok(ResourceAny::new(resources.types[ty.0 as usize], rep, false))
     }
 
     /// Lifts from `memory` (the contents of `handle`) later, after the call that lifted a lazy view:
     /// nothing is allocated for the host beyond the values asked for, so no fuel is counted.
     pub(crate) fn for_memory(types: &'a Arc<ComponentTypes>, memory: &'a [u8], encoding: StringEncoding, handle: Memory) -> Self {
-        LiftContext { types, memory, encoding, memory_handle: Some(handle), fuel: Cell::new(usize::MAX) }
+        LiftContext { types, memory, encoding, memory_handle: Some(handle), fuel: Cell::new(usize::MAX), resources: None }
     }
 
     /// Spends the fuel for `count` lifted items of `size` bytes each, or fails if there is not enough left.
@@ -165,6 +206,8 @@ impl<'a> LiftContext<'a> {
                     .collect::<AbiResult<_>>()?,
             ),
             I::Flags(i) => Val::Flags(flag_names(&self.types.flags(i).names, src.next_u32()?)),
+            I::Own(i) => Val::Resource(self.lift_own(i, src.next_u32()?)?),
+            I::Borrow(i) => Val::Resource(self.lift_borrow(i, src.next_u32()?)?),
             I::Enum(i) => {
                 let names = &self.types.enum_(i).names;
                 let case = src.next_u32()?;
@@ -232,6 +275,8 @@ impl<'a> LiftContext<'a> {
                 let flags = self.types.flags(i);
                 Val::Flags(flag_names(&flags.names, self.uint(ptr, flags.abi.size)? as u32))
             }
+            I::Own(i) => Val::Resource(self.lift_own(i, self.uint(ptr, 4)? as u32)?),
+            I::Borrow(i) => Val::Resource(self.lift_borrow(i, self.uint(ptr, 4)? as u32)?),
             I::Enum(i) => {
                 let names = &self.types.enum_(i).names;
                 let case = self.uint(ptr, discriminant_size(names.len()))? as u32;

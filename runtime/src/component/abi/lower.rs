@@ -7,7 +7,8 @@ use super::lift::offset;
 use super::{AbiError, AbiResult, MAX_FLAT_PARAMS, UTF16_TAG};
 use crate::Trap;
 use crate::component::translate::StringEncoding;
-use crate::component::type_table::{ComponentTypes, InterfaceType};
+use crate::component::resources::ResourceAny;
+use crate::component::type_table::{ComponentTypes, InterfaceType, TypeResourceIndex};
 use crate::component::values::Val;
 
 /// The guest side of lowering: its memory and its allocator.
@@ -16,6 +17,9 @@ pub trait GuestMemory {
     fn memory(&mut self) -> AbiResult<&mut [u8]>;
     /// Calls the guest's `realloc(old_ptr, old_size, align, new_size)`.
     fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> AbiResult<u32>;
+    /// Gives the guest a handle of resource type `ty` to `resource`: owned (`own<R>`) or lent for the call
+    /// (`borrow<R>`); its index in the guest's handle table.
+    fn lower_handle(&mut self, ty: TypeResourceIndex, resource: &ResourceAny, own: bool) -> AbiResult<u32>;
 }
 
 /// Flat core values being written (raw bits: `i32` and `f32` in the low 32 bits), at most
@@ -139,6 +143,8 @@ impl LowerContext<'_> {
                 }
             }
             (I::Flags(i), Val::Flags(names)) => dst.push(flag_bits(&self.types.flags(i).names, names)? as u64)?,
+            (I::Own(i), Val::Resource(r)) => dst.push(self.guest.lower_handle(i, r, true)? as u64)?,
+            (I::Borrow(i), Val::Resource(r)) => dst.push(self.guest.lower_handle(i, r, false)? as u64)?,
             (I::Enum(i), Val::Enum(name)) => dst.push(case_of(&self.types.enum_(i).names, name)? as u64)?,
             (I::Variant(_) | I::Option(_) | I::Result(_), _) => {
                 let (case, payload) = self.case(ty, val)?;
@@ -209,6 +215,14 @@ impl LowerContext<'_> {
                 let flags = self.types.flags(i);
                 let bits = flag_bits(&flags.names, names)?.to_le_bytes();
                 self.write(ptr, &bits[..flags.abi.size as usize])
+            }
+            (I::Own(i), Val::Resource(r)) => {
+                let index = self.guest.lower_handle(i, r, true)?;
+                self.write(ptr, &index.to_le_bytes())
+            }
+            (I::Borrow(i), Val::Resource(r)) => {
+                let index = self.guest.lower_handle(i, r, false)?;
+                self.write(ptr, &index.to_le_bytes())
             }
             (I::Enum(i), Val::Enum(name)) => {
                 let names = &self.types.enum_(i).names;
@@ -414,6 +428,8 @@ pub fn typecheck(types: &ComponentTypes, ty: InterfaceType, val: &Val) -> AbiRes
             tys.iter().zip(items).enumerate().try_for_each(|(n, (ty, item))| typecheck(types, *ty, item).map_err(|e| e.at_index(n)))
         }
         (I::Flags(i), Val::Flags(names)) => flag_bits(&types.flags(i).names, names).map(drop),
+        (I::Own(_), Val::Resource(r)) if !r.owned() => Err(AbiError::msg("a borrowed handle cannot be given as an owned one")),
+        (I::Own(_) | I::Borrow(_), Val::Resource(_)) => Ok(()),
         (I::Enum(i), Val::Enum(name)) => case_of(&types.enum_(i).names, name).map(drop),
         (I::Variant(_) | I::Option(_) | I::Result(_), _) => match case_and_payload(types, ty, val)? {
             (_, Some((ty, value, name))) => typecheck(types, ty, value).map_err(|e| e.at_name(name)),

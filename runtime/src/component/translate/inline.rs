@@ -130,6 +130,11 @@ impl Inliner<'_, '_> {
                 frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
                 self.info.num_lowered += 1;
             }
+            LocalInitializer::ResourceDrop { resource } => {
+                self.info.initializers.push(Initializer::ResourceDrop { resource: *resource, instance: frame.id });
+                frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
+                self.info.num_lowered += 1;
+            }
             LocalInitializer::Lift { ty, func, options } => {
                 let func = frame.core_funcs[*func as usize].clone();
                 let options = self.options(frame, options);
@@ -281,7 +286,7 @@ fn imported_item(path: ImportPath, ty: &ItemType) -> Result<ItemDef> {
         ItemType::Instance(ty) => ItemDef::Instance(InstanceDef::Import { path, ty: *ty }),
         ItemType::Module => ItemDef::Module(ModuleDef::Import),
         ItemType::Component => bail!("importing components is not supported yet"),
-        ItemType::Type(_) => ItemDef::Type,
+        ItemType::Type(_) | ItemType::Resource(_) => ItemDef::Type,
     })
 }
 

@@ -4,7 +4,7 @@
 
 pub mod inline;
 
-use super::type_table::{ComponentTypesBuilder, ItemType, TypeFuncIndex};
+use super::type_table::{ComponentTypesBuilder, ItemType, TypeFuncIndex, TypeResourceIndex};
 use anyhow::{Context, Result, bail};
 use wasmparser::component_types::ComponentAnyTypeId;
 use wasmparser::{
@@ -58,6 +58,8 @@ pub enum LocalInitializer<'data> {
     Import { name: &'data str, kind: ComponentExternalKind, ty: ItemType },
     /// `canon lower`: a core function calling component function `func`.
     Lower { func: u32, options: LocalCanonOptions },
+    /// `canon resource.drop` of resource type `resource`: a core function dropping a handle.
+    ResourceDrop { resource: TypeResourceIndex },
     /// `canon lift`: a component function of type `ty` calling core function `func`.
     Lift { ty: TypeFuncIndex, func: u32, options: LocalCanonOptions },
     /// A core module defined here (an index into the static modules).
@@ -151,6 +153,15 @@ pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Tr
                         }
                         CanonicalFunction::Lower { func_index, options } => {
                             LocalInitializer::Lower { func: func_index, options: canon_options(&options)? }
+                        }
+                        CanonicalFunction::ResourceDrop { resource } => {
+                            if open.len() > 1 {
+                                bail!("resources in nested components are not supported yet");
+                            }
+                            let ComponentAnyTypeId::Resource(id) = types.component_any_type_at(resource) else {
+                                bail!("`resource.drop` of a type that is not a resource type")
+                            };
+                            LocalInitializer::ResourceDrop { resource: translation.types.resource_index(id.resource()) }
                         }
                         other => bail!("the canonical built-in `{}` is not supported yet", canon_name(&other)),
                     };

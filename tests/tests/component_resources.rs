@@ -1,0 +1,162 @@
+//! Host resources: a component importing a resource type the host defines (`LinkerInstance::resource`),
+//! with handles moving both ways as `Resource<T>` and as `Val::Resource`, borrows lent for one call,
+//! `resource.drop` running the host's destructor, and misuse as errors that lock the instance down.
+
+use tenon::component::{Component, Instance, Linker, Resource, ResourceAny, ResourceTable, ResourceType, Val};
+use tenon::{Engine, Store, Trap};
+
+/// The host resource: a counter's value.
+struct Counter(u32);
+
+/// Another host resource type, to give where a counter is expected.
+struct Other;
+
+/// The store's data: the counters and which reps were dropped.
+#[derive(Default)]
+struct Host {
+    table: ResourceTable,
+    dropped: Vec<u32>,
+}
+
+const COMPONENT: &str = r#"(component
+  (import "counter" (type $c (sub resource)))
+  (import "new-counter" (func $new (param "start" u32) (result (own $c))))
+  (import "get" (func $get (param "self" (borrow $c)) (result u32)))
+  (core func $new-core (canon lower (func $new)))
+  (core func $get-core (canon lower (func $get)))
+  (core func $drop (canon resource.drop $c))
+  (core module $m
+    (import "" "new" (func $new (param i32) (result i32)))
+    (import "" "get" (func $get (param i32) (result i32)))
+    (import "" "drop" (func $drop (param i32)))
+    ;; Makes a counter, reads it through a borrow, drops it; the value read.
+    (func (export "roundtrip") (param i32) (result i32)
+      (local $h i32) (local $v i32)
+      (local.set $h (call $new (local.get 0)))
+      (local.set $v (call $get (local.get $h)))
+      (call $drop (local.get $h))
+      (local.get $v))
+    (func (export "make") (param i32) (result i32) (call $new (local.get 0)))
+    (func (export "peek") (param i32) (result i32) (call $get (local.get 0)))
+    (func (export "consume") (param i32) (call $drop (local.get 0)))
+    (func (export "drop-twice") (param i32) (call $drop (local.get 0)) (call $drop (local.get 0)))
+    (func (export "get-42") (result i32) (call $get (i32.const 42))))
+  (core instance $i (instantiate $m
+    (with "" (instance (export "new" (func $new-core)) (export "get" (func $get-core)) (export "drop" (func $drop))))))
+  (func (export "roundtrip") (param "start" u32) (result u32) (canon lift (core func $i "roundtrip")))
+  (func (export "make") (param "start" u32) (result (own $c)) (canon lift (core func $i "make")))
+  (func (export "peek") (param "c" (borrow $c)) (result u32) (canon lift (core func $i "peek")))
+  (func (export "consume") (param "c" (own $c)) (canon lift (core func $i "consume")))
+  (func (export "drop-twice") (param "c" (own $c)) (canon lift (core func $i "drop-twice")))
+  (func (export "get-42") (result u32) (canon lift (core func $i "get-42"))))"#;
+
+fn setup() -> (Store<Host>, Instance) {
+    let engine = Engine::default();
+    let component = Component::new(&engine, COMPONENT).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut linker: Linker<Host> = Linker::new(&engine);
+    let mut root = linker.root();
+    root.resource("counter", ResourceType::host::<Counter>(), |mut store, rep| {
+        store.data_mut().dropped.push(rep);
+        store.data_mut().table.delete(Resource::<Counter>::new_own(rep))?;
+        Ok(())
+    })
+    .unwrap();
+    root.func_wrap("new-counter", |mut store, (start,): (u32,)| Ok((store.data_mut().table.push(Counter(start))?,))).unwrap();
+    root.func_wrap("get", |store, (c,): (Resource<Counter>,)| {
+        assert!(!c.owned(), "a borrow reaches the host as a borrowed handle");
+        Ok((store.data().table.get(&c)?.0,))
+    })
+    .unwrap();
+    let mut store = Store::new(&engine, Host::default());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    (store, instance)
+}
+
+#[test]
+fn the_guest_makes_borrows_and_drops_host_resources() {
+    let (mut store, instance) = setup();
+    let roundtrip = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "roundtrip").unwrap();
+    assert_eq!(roundtrip.call(&mut store, (5,)).unwrap(), (5,));
+    assert_eq!(store.data().dropped.len(), 1, "the guest's drop ran the host's destructor");
+    assert!(store.data().table.is_empty());
+}
+
+#[test]
+fn handles_move_between_host_and_guest() {
+    let (mut store, instance) = setup();
+    // An owned counter made in the guest comes out to the host.
+    let make = instance.get_typed_func::<(u32,), (Resource<Counter>,)>(&mut store, "make").unwrap();
+    let (counter,) = make.call(&mut store, (7,)).unwrap();
+    assert!(counter.owned());
+    assert_eq!(store.data().table.get(&counter).unwrap().0, 7);
+
+    // Lent to the guest for one call, twice: each borrow ends with its call.
+    let peek = instance.get_typed_func::<(Resource<Counter>,), (u32,)>(&mut store, "peek").unwrap();
+    for _ in 0..2 {
+        assert_eq!(peek.call(&mut store, (Resource::new_borrow(counter.rep()),)).unwrap(), (7,));
+    }
+
+    // Given back: the guest drops it, and the host's destructor runs.
+    let rep = counter.rep();
+    let consume = instance.get_typed_func::<(Resource<Counter>,), ()>(&mut store, "consume").unwrap();
+    consume.call(&mut store, (counter,)).unwrap();
+    assert_eq!(store.data().dropped, [rep]);
+
+    // The same through `Val`s.
+    let make = instance.get_func(&mut store, "make").unwrap();
+    let mut results = [Val::Bool(false)];
+    make.call(&mut store, &[Val::U32(9)], &mut results).unwrap();
+    let Val::Resource(any) = results[0].clone() else { panic!("a resource, got {:?}", results[0]) };
+    assert_eq!(any.ty(), ResourceType::host::<Counter>());
+    assert!(any.owned());
+    let peek = instance.get_func(&mut store, "peek").unwrap();
+    let borrowed = ResourceAny::try_from_resource(Resource::<Counter>::new_borrow(any.try_into_resource::<Counter>().unwrap().rep())).unwrap();
+    let mut results = [Val::U32(0)];
+    peek.call(&mut store, &[Val::Resource(borrowed)], &mut results).unwrap();
+    assert_eq!(results[0], Val::U32(9));
+    assert_eq!(format!("{:?}", ResourceType::host::<Counter>()), format!("ResourceType::host::<{}>()", std::any::type_name::<Counter>()));
+}
+
+#[test]
+fn misused_handles_are_errors_that_lock_the_instance_down() {
+    // A handle dropped twice: the second drop names the handle.
+    let (mut store, instance) = setup();
+    let make = instance.get_typed_func::<(u32,), (Resource<Counter>,)>(&mut store, "make").unwrap();
+    let (counter,) = make.call(&mut store, (1,)).unwrap();
+    let twice = instance.get_typed_func::<(Resource<Counter>,), ()>(&mut store, "drop-twice").unwrap();
+    let err = twice.call(&mut store, (counter,)).unwrap_err();
+    assert!(format!("{err:#}").contains("`resource.drop`: unknown handle index"), "{err:#}");
+    let err = make.call(&mut store, (1,)).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::CannotEnterComponent));
+
+    // A handle index the guest never had.
+    let (mut store, instance) = setup();
+    let get = instance.get_typed_func::<(), (u32,)>(&mut store, "get-42").unwrap();
+    let err = get.call(&mut store, ()).unwrap_err();
+    assert!(format!("{err:#}").contains("unknown handle index 42"), "{err:#}");
+
+    // A resource of another type: found when it is lowered, inside the call, so the instance locks down.
+    let (mut store, instance) = setup();
+    let peek = instance.get_typed_func::<(Resource<Other>,), (u32,)>(&mut store, "peek").unwrap();
+    let err = peek.call(&mut store, (Resource::new_borrow(0),)).unwrap_err();
+    assert!(format!("{err:#}").contains("resource type mismatch"), "{err:#}");
+
+    // A borrow given as an owned handle: the `Val` check refuses it before the call, the instance stays
+    // usable.
+    let (mut store, instance) = setup();
+    let consume = instance.get_func(&mut store, "consume").unwrap();
+    let borrowed = ResourceAny::try_from_resource(Resource::<Counter>::new_borrow(0)).unwrap();
+    let err = consume.call(&mut store, &[Val::Resource(borrowed)], &mut []).unwrap_err();
+    assert!(format!("{err:#}").contains("a borrowed handle cannot be given as an owned one"), "{err:#}");
+    let roundtrip = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "roundtrip").unwrap();
+    assert_eq!(roundtrip.call(&mut store, (3,)).unwrap(), (3,));
+}
+
+#[test]
+fn resource_imports_need_the_host_type() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, COMPONENT).unwrap();
+    let linker: Linker<Host> = Linker::new(&engine);
+    let err = linker.instantiate_pre(&component).err().unwrap();
+    assert_eq!(err.to_string(), "component imports a resource type `counter`, but a matching implementation was not found in the linker");
+}
