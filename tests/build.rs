@@ -19,6 +19,7 @@ fn main() {
     {
         println!("cargo:rerun-if-changed={}", guests.join(watched).display());
     }
+    wasi_bindings(&manifest_dir, &out_dir);
     // The cargo-fuzz target uses this crate's library but not the guests, and builds with a nightly
     // toolchain that need not have the wasm32 target: leave the paths empty there.
     if std::env::var_os("CARGO_CFG_FUZZING").is_some() {
@@ -75,4 +76,33 @@ fn componentize(wasm: &Path, component: &Path) {
         .and_then(|encoder| encoder.validate(true).encode())
         .unwrap_or_else(|e| panic!("making {} a component: {e:?}", wasm.display()));
     std::fs::write(component, encoded).unwrap_or_else(|e| panic!("writing {}: {e}", component.display()));
+}
+
+/// When `../shared/wit` is there, prepares `bindgen!` calls for the WASI 0.2 worlds (`wasi_bindings.rs`
+/// in `OUT_DIR`, read by `tests/bindgen_wasi.rs`, with the cfg `tenon_wasi_wit`): a root package including
+/// the worlds, whose `deps/` is a link to the shared WIT (which is read in place, never copied).
+fn wasi_bindings(manifest_dir: &Path, out_dir: &Path) {
+    println!("cargo::rustc-check-cfg=cfg(tenon_wasi_wit)");
+    let deps = manifest_dir.join("../../shared/wit/wasi-0.2/deps");
+    println!("cargo:rerun-if-changed={}", deps.display());
+    let Ok(deps) = deps.canonicalize() else { return };
+    let root = out_dir.join("wasi-root");
+    std::fs::create_dir_all(&root).unwrap();
+    let link = root.join("deps");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&deps, &link).unwrap();
+    std::fs::write(
+        root.join("root.wit"),
+        "package tenon:wasi-tests;\n\
+         world command { include wasi:cli/command@0.2.12; }\n\
+         world imports { include wasi:cli/imports@0.2.12; }\n\
+         world proxy { include wasi:http/proxy@0.2.12; }\n",
+    )
+    .unwrap();
+    let worlds: String = ["command", "imports", "proxy"]
+        .iter()
+        .map(|world| format!("pub mod {world} {{\n    ::tenon::component::bindgen!({{ path: {root:?}, world: {world:?} }});\n}}\n"))
+        .collect();
+    std::fs::write(out_dir.join("wasi_bindings.rs"), worlds).unwrap();
+    println!("cargo::rustc-cfg=tenon_wasi_wit");
 }

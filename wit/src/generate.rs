@@ -115,7 +115,11 @@ impl<'a> Generator<'a> {
         }
         let module = self.modules[&id].clone();
         let mut items = Vec::new();
-        for ty in self.resolve.interfaces[id].types.values() {
+        let exported_only = module.first().is_some_and(|m| m == "exports");
+        for (name, ty) in &self.resolve.interfaces[id].types {
+            if exported_only && matches!(self.resolve.types[*ty].kind, TypeDefKind::Resource) {
+                bail!("the component exports the resource `{name}`: exported resources are not supported by the bindings yet");
+            }
             if !self.with_types.contains_key(ty) {
                 items.extend(self.type_def(&module, *ty)?);
             }
@@ -136,6 +140,7 @@ impl<'a> Generator<'a> {
         let derives = self.derives();
         Ok(Some(match &def.kind {
             TypeDefKind::Record(record) => {
+                let clone = self.clone_derive(id);
                 let fields = record
                     .fields
                     .iter()
@@ -146,12 +151,13 @@ impl<'a> Generator<'a> {
                     .collect::<Result<Vec<_>>>()?;
                 quote! {
                     #type_docs
-                    #[derive(#c::ComponentType, #c::Lift, #c::Lower, Clone, Debug #(, #derives)*)]
+                    #[derive(#c::ComponentType, #c::Lift, #c::Lower, #clone Debug #(, #derives)*)]
                     #[component(record)] #krate_attr
                     pub struct #name { #(#fields,)* }
                 }
             }
             TypeDefKind::Variant(variant) => {
+                let clone = self.clone_derive(id);
                 let cases = variant
                     .cases
                     .iter()
@@ -168,7 +174,7 @@ impl<'a> Generator<'a> {
                     .collect::<Result<Vec<_>>>()?;
                 quote! {
                     #type_docs
-                    #[derive(#c::ComponentType, #c::Lift, #c::Lower, Clone, Debug #(, #derives)*)]
+                    #[derive(#c::ComponentType, #c::Lift, #c::Lower, #clone Debug #(, #derives)*)]
                     #[component(variant)] #krate_attr
                     pub enum #name { #(#cases,)* }
                 }
@@ -196,12 +202,38 @@ impl<'a> Generator<'a> {
                     #c::flags! { #type_docs #krate_attr #name { #(#members)* } }
                 }
             }
-            TypeDefKind::Resource => bail!("resources are not supported by the bindings yet (`{wit_name}`)"),
+            TypeDefKind::Resource => {
+                let doc = format!(" The host resource `{wit_name}`: its handles are `Resource<{name}>`.");
+                quote!(#type_docs #[doc = #doc] pub enum #name {})
+            }
             _ => {
                 let ty = self.anonymous(module, id, Mode::Owned)?;
                 quote!(#type_docs pub type #name = #ty;)
             }
         }))
+    }
+
+    /// `Clone,` for a type that can be cloned: one holding no resource handle (handles are not `Clone`).
+    fn clone_derive(&self, id: TypeId) -> TokenStream {
+        match self.holds_handle(&Type::Id(id)) {
+            true => TokenStream::new(),
+            false => quote!(Clone,),
+        }
+    }
+
+    /// Whether a value of type `ty` holds a resource handle.
+    fn holds_handle(&self, ty: &Type) -> bool {
+        let Type::Id(id) = ty else { return false };
+        match &self.resolve.types[*id].kind {
+            TypeDefKind::Handle(_) | TypeDefKind::Resource => true,
+            TypeDefKind::Record(r) => r.fields.iter().any(|f| self.holds_handle(&f.ty)),
+            TypeDefKind::Variant(v) => v.cases.iter().any(|c| c.ty.as_ref().is_some_and(|t| self.holds_handle(t))),
+            TypeDefKind::Tuple(t) => t.types.iter().any(|t| self.holds_handle(t)),
+            TypeDefKind::Option(t) | TypeDefKind::List(t) | TypeDefKind::Type(t) | TypeDefKind::FixedLengthList(t, _) => self.holds_handle(t),
+            TypeDefKind::Result(r) => [&r.ok, &r.err].iter().any(|t| t.as_ref().is_some_and(|t| self.holds_handle(t))),
+            TypeDefKind::Map(k, v) => self.holds_handle(k) || self.holds_handle(v),
+            _ => false,
+        }
     }
 
     /// `#[component(tenon_crate = ...)]` when `tenon` has another path.
@@ -298,9 +330,12 @@ impl<'a> Generator<'a> {
             TypeDefKind::Future(_) | TypeDefKind::Stream(_) => {
                 bail!("`future` and `stream` are not supported yet: async functions and types need concurrency support")
             }
-            TypeDefKind::Resource | TypeDefKind::Handle(_) => {
-                bail!("resources are not supported by the bindings yet (`{}`)", def.name.as_deref().unwrap_or("a handle"))
+            TypeDefKind::Handle(wit_parser::Handle::Own(resource) | wit_parser::Handle::Borrow(resource)) => {
+                let c = self.c();
+                let path = self.named_path(module, *resource)?;
+                quote!(#c::Resource<#path>)
             }
+            TypeDefKind::Resource => bail!("a resource type the bindings cannot name"),
             _ => bail!("a type the bindings cannot name"),
         })
     }
@@ -365,14 +400,19 @@ impl<'a> Generator<'a> {
         }
         let module = self.modules[&id].clone();
         let name = self.resolve.name_world_key(key);
-        let funcs: Vec<&Function> = self.resolve.interfaces[id].functions.values().collect();
-        let items = self.host_items(&module, &quote!(Host), &format_ident!("add_to_linker"), Some(&name), &funcs)?;
+        let interface = &self.resolve.interfaces[id];
+        let funcs: Vec<&Function> = interface.functions.values().collect();
+        let resources: Vec<TypeId> =
+            interface.types.values().copied().filter(|t| matches!(self.resolve.types[*t].kind, TypeDefKind::Resource)).collect();
+        let items = self.host_items(&module, &quote!(Host), &format_ident!("add_to_linker"), Some(&name), &funcs, &resources)?;
         self.items.entry(module).or_default().extend(items);
         Ok(())
     }
 
-    /// A host trait `trait_name` with a method per function of `funcs`, the impl for `&mut` of any
-    /// implementor, and `add_fn` adding them to a linker (in the instance `instance`, or at the root).
+    /// The host side of some imports: a trait `trait_name` (with `supertraits`) with a method per function of
+    /// `funcs`, its impl for `&mut` of any implementor, and `add_fn` adding the functions to a linker (in
+    /// the instance `instance`, or at the root); each of `resources` (resource types of the interface) gets a
+    /// `Host<Resource>` trait of its constructor, methods, statics and `drop`, which `trait_name` extends.
     fn host_items(
         &self,
         module: &[String],
@@ -380,14 +420,105 @@ impl<'a> Generator<'a> {
         add_fn: &Ident,
         instance: Option<&str>,
         funcs: &[&Function],
+        resources: &[TypeId],
     ) -> Result<Vec<TokenStream>> {
         let (krate, c) = (&self.krate, self.c());
-        let mut methods = Vec::new();
-        let mut forwards = Vec::new();
+        let mut items = Vec::new();
         let mut wraps = Vec::new();
+        let mut supertraits = Vec::new();
+        for &resource in resources {
+            let wit_name = self.resource_name(resource);
+            let name = type_name(wit_name);
+            let resource_trait = quote!(#name);
+            let resource_trait = format_ident!("Host{}", resource_trait.to_string());
+            let owned: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f) == Some(resource)).collect();
+            let (methods, forwards, mut resource_wraps) = self.host_methods(module, &quote!(#resource_trait), instance, &owned)?;
+            let drop_doc = format!("Drops the host resource `{wit_name}` whose owned handle `rep` the guest gave up.");
+            items.push(quote! {
+                /// What the host implements for the resource: its constructor, methods and statics, and `drop`.
+                #[allow(clippy::all)]
+                pub trait #resource_trait {
+                    #(#methods)*
+                    #[doc = #drop_doc]
+                    fn drop(&mut self, rep: #c::Resource<#name>) -> #krate::Result<()>;
+                }
+            });
+            if !self.opts.skip_mut_forwarding_impls {
+                items.push(quote! {
+                    #[allow(clippy::all)]
+                    impl<_T: #resource_trait + ?Sized> #resource_trait for &mut _T {
+                        #(#forwards)*
+                        fn drop(&mut self, rep: #c::Resource<#name>) -> #krate::Result<()> { #resource_trait::drop(*self, rep) }
+                    }
+                });
+            }
+            wraps.push(quote! {
+                linker_instance.resource(#wit_name, #c::ResourceType::host::<#name>(), move |mut store: #krate::StoreContextMut<'_, T>, rep: u32| -> #krate::Result<()> {
+                    let host = &mut host_getter(store.data_mut());
+                    #resource_trait::drop(host, #c::Resource::new_own(rep))
+                })?;
+            });
+            wraps.append(&mut resource_wraps);
+            supertraits.push(quote!(#resource_trait));
+        }
+        let free: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f).is_none()).collect();
+        let (methods, forwards, mut free_wraps) = self.host_methods(module, trait_name, instance, &free)?;
+        wraps.append(&mut free_wraps);
+        let supertraits = match supertraits.is_empty() {
+            true => TokenStream::new(),
+            false => quote!(: #(#supertraits)+*),
+        };
+        let forwarding = match self.opts.skip_mut_forwarding_impls {
+            true => TokenStream::new(),
+            false => quote! {
+                #[allow(clippy::all)]
+                impl<_T: #trait_name + ?Sized> #trait_name for &mut _T { #(#forwards)* }
+            },
+        };
+        let send = match self.opts.require_store_data_send {
+            true => quote!(+ Send),
+            false => TokenStream::new(),
+        };
+        let open = match instance {
+            Some(name) => quote!(let mut linker_instance = linker.instance(#name)?;),
+            None => quote!(let mut linker_instance = linker.root();),
+        };
+        items.push(quote! {
+            /// What the host implements for these imports: a method per imported function.
+            #[allow(clippy::all)]
+            pub trait #trait_name #supertraits { #(#methods)* }
+            #forwarding
+            /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
+            /// store's data.
+            #[allow(clippy::all, unused_mut, unused_variables)]
+            pub fn #add_fn<T, D>(linker: &mut #c::Linker<T>, host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
+            where
+                D: #c::HasData,
+                for<'a> D::Data<'a>: #trait_name,
+                T: 'static #send,
+            {
+                #open
+                #(#wraps)*
+                Ok(())
+            }
+        });
+        Ok(items)
+    }
+
+    /// The trait methods of imported functions `funcs` (in trait `trait_name`), their forwarding for
+    /// `&mut T`, and the linker definitions calling them.
+    fn host_methods(
+        &self,
+        module: &[String],
+        trait_name: &TokenStream,
+        instance: Option<&str>,
+        funcs: &[&Function],
+    ) -> Result<(Vec<TokenStream>, Vec<TokenStream>, Vec<TokenStream>)> {
+        let krate = &self.krate;
+        let (mut methods, mut forwards, mut wraps) = (Vec::new(), Vec::new(), Vec::new());
         for func in funcs {
             check_function(func)?;
-            let method = snake(&func.name);
+            let method = snake(method_name(func));
             let wit = &func.name;
             let full_name = match instance {
                 Some(instance) => format!("{instance}#{wit}"),
@@ -426,47 +557,28 @@ impl<'a> Generator<'a> {
                 })?;
             });
         }
-        let forwarding = match self.opts.skip_mut_forwarding_impls {
-            true => TokenStream::new(),
-            false => quote! {
-                #[allow(clippy::all)]
-                impl<_T: #trait_name + ?Sized> #trait_name for &mut _T { #(#forwards)* }
-            },
-        };
-        let send = match self.opts.require_store_data_send {
-            true => quote!(+ Send),
-            false => TokenStream::new(),
-        };
-        let open = match instance {
-            Some(name) => quote!(let mut linker_instance = linker.instance(#name)?;),
-            None => quote!(let mut linker_instance = linker.root();),
-        };
-        Ok(vec![
-            quote! {
-                /// What the host implements for these imports: a method per imported function.
-                #[allow(clippy::all)]
-                pub trait #trait_name { #(#methods)* }
-                #forwarding
-                /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
-                /// store's data.
-                #[allow(clippy::all, unused_mut, unused_variables)]
-                pub fn #add_fn<T, D>(linker: &mut #c::Linker<T>, host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
-                where
-                    D: #c::HasData,
-                    for<'a> D::Data<'a>: #trait_name,
-                    T: 'static #send,
-                {
-                    #open
-                    #(#wraps)*
-                    Ok(())
-                }
-            },
-        ])
+        Ok((methods, forwards, wraps))
+    }
+
+    /// The WIT name of resource type `id`.
+    fn resource_name(&self, id: TypeId) -> &'a str {
+        self.resource_def(id).name.as_deref().unwrap_or("resource")
+    }
+
+    /// The definition of resource type `id`, through any aliases (`use`).
+    fn resource_def(&self, mut id: TypeId) -> &'a wit_parser::TypeDef {
+        while let TypeDefKind::Type(Type::Id(next)) = self.resolve.types[id].kind {
+            id = next;
+        }
+        &self.resolve.types[id]
     }
 
     /// An exported function's field type, lookup and call method in a `Guest` (or the world).
     fn export_func(&self, module: &[String], func: &Function, instance: Option<&Ident>) -> Result<ExportFunc> {
         check_function(func)?;
+        if owner_resource(func).is_some() {
+            bail!("`{}` belongs to a resource the component exports: exported resources are not supported by the bindings yet", func.name);
+        }
         let c = self.c();
         let krate = &self.krate;
         let field = format_ident!("func_{}", snake(&func.name).to_string().trim_end_matches('_'));
@@ -583,7 +695,7 @@ impl<'a> Generator<'a> {
             quote!(#path::add_to_linker::<T, D>(linker, host_getter)?;)
         }).collect();
         if !root_imports.is_empty() {
-            items.extend(self.host_items(&[], &quote!(#imports_trait), &format_ident!("add_to_linker_imports"), None, &root_imports)?);
+            items.extend(self.host_items(&[], &quote!(#imports_trait), &format_ident!("add_to_linker_imports"), None, &root_imports, &[])?);
             host_bounds.push(quote!(#imports_trait));
             add_calls.push(quote!(add_to_linker_imports::<T, D>(linker, host_getter)?;));
         }
@@ -789,7 +901,25 @@ fn check_function(func: &Function) -> Result<()> {
         FunctionKind::AsyncFreestanding | FunctionKind::AsyncMethod(_) | FunctionKind::AsyncStatic(_) => {
             bail!("`{}` is an async function: async host functions are not supported yet", func.name)
         }
-        _ => bail!("`{}` belongs to a resource: resources are not supported by the bindings yet", func.name),
+        FunctionKind::Method(_) | FunctionKind::Static(_) | FunctionKind::Constructor(_) => Ok(()),
+        _ => bail!("`{}` is a getter or setter: they are not supported by the bindings yet", func.name),
+    }
+}
+
+/// The resource type a function belongs to (a constructor, method or static), if any.
+fn owner_resource(func: &Function) -> Option<TypeId> {
+    match func.kind {
+        FunctionKind::Method(id) | FunctionKind::Static(id) | FunctionKind::Constructor(id) => Some(id),
+        _ => None,
+    }
+}
+
+/// The Rust method name of `func`: `new` for a constructor, the part after `.` for a method or static.
+fn method_name(func: &Function) -> &str {
+    match func.kind {
+        FunctionKind::Constructor(_) => "new",
+        FunctionKind::Method(_) | FunctionKind::Static(_) => func.name.rsplit_once('.').map_or(&func.name, |(_, name)| name),
+        _ => &func.name,
     }
 }
 

@@ -114,7 +114,9 @@ mod tests {
         let async_fn = opts("package a:b; world w { export f: async func(); }");
         assert!(error(&async_fn).contains("`f` is an async function: async host functions are not supported yet"));
         let resource = opts("package a:b; interface i { resource r; } world w { import i; }");
-        assert!(error(&resource).contains("resources are not supported by the bindings yet (`r`)"));
+        assert!(generate(&resource).unwrap().tokens.to_string().contains("trait HostR"));
+        let exported = opts("package a:b; interface i { resource r { m: func(); } } world w { export i; }");
+        assert!(error(&exported).contains("exported resources are not supported by the bindings yet"));
         assert!(error(&Opts::default()).contains("no WIT given"));
     }
 }
