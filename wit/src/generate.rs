@@ -428,9 +428,9 @@ impl<'a> Generator<'a> {
         let mut supertraits = Vec::new();
         for &resource in resources {
             let wit_name = self.resource_name(resource);
-            let name = type_name(wit_name);
-            let resource_trait = quote!(#name);
-            let resource_trait = format_ident!("Host{}", resource_trait.to_string());
+            let resource_trait = format_ident!("Host{}", type_name(wit_name).to_string());
+            // The resource's Rust type: the generated marker type, or what `with` maps it to.
+            let name = self.named_path(module, resource)?;
             let owned: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f) == Some(resource)).collect();
             let (methods, forwards, mut resource_wraps) = self.host_methods(module, &quote!(#resource_trait), instance, &owned)?;
             let drop_doc = format!("Drops the host resource `{wit_name}` whose owned handle `rep` the guest gave up.");
