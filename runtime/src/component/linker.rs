@@ -176,7 +176,6 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         self.insert(name, Definition::Func(HostFunc::Typed(Arc::new(host))))
     }
 
-    /// Defines a core module import.
     /// Defines the host resource type `ty` (`ResourceType::host::<T>()`, say) as the import `name`;
     /// `dtor` runs with a resource's `rep` when a guest drops an owned handle to it.
     pub fn resource(
@@ -188,6 +187,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         self.insert(name, Definition::Resource(HostResource { ty, dtor: Arc::new(dtor) }))
     }
 
+    /// Defines a core module import.
     pub fn module(&mut self, name: &str, module: &Module) -> Result<()> {
         self.insert(name, Definition::Module(module.clone()))
     }
