@@ -57,6 +57,11 @@ enum Command {
         /// `--with 'wasi:io/error=crate::io::error'`.
         #[arg(long, value_name = "WIT=PATH")]
         with: Vec<String>,
+        /// Map a WIT error type to the host's error type (repeatable): imported functions returning
+        /// `result<_, E>` return it, and `Host::convert_<e>` turns it back: `--trappable-error-type
+        /// 'wasi:io/streams/stream-error=crate::MyError'`.
+        #[arg(long = "trappable-error-type", value_name = "WIT=PATH")]
+        trappable_error_types: Vec<String>,
         /// Write to this file instead of standard output.
         #[arg(short, long)]
         out: Option<PathBuf>,
@@ -138,15 +143,26 @@ fn execute(command: Command) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bindgen { paths, world, trappable_imports, additional_derives, tenon_crate, with, out } => {
-            let with = with
-                .iter()
-                .map(|entry| match entry.split_once('=') {
-                    Some((wit, path)) => Ok((wit.to_string(), path.to_string())),
-                    None => Err(anyhow::anyhow!("`--with {entry}`: expected WIT=PATH")),
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let opts = tenon_wit::Opts { paths, world, trappable_imports, additional_derives, krate: tenon_crate, with, ..Default::default() };
+        Command::Bindgen { paths, world, trappable_imports, additional_derives, tenon_crate, with, trappable_error_types, out } => {
+            let pairs = |entries: &[String], flag: &str| {
+                entries
+                    .iter()
+                    .map(|entry| match entry.split_once('=') {
+                        Some((wit, path)) => Ok((wit.to_string(), path.to_string())),
+                        None => Err(anyhow::anyhow!("`--{flag} {entry}`: expected WIT=PATH")),
+                    })
+                    .collect::<Result<Vec<_>>>()
+            };
+            let opts = tenon_wit::Opts {
+                paths,
+                world,
+                trappable_imports,
+                additional_derives,
+                krate: tenon_crate,
+                with: pairs(&with, "with")?,
+                trappable_error_types: pairs(&trappable_error_types, "trappable-error-type")?,
+                ..Default::default()
+            };
             let code = bindgen::bindgen(&opts)?;
             match out {
                 Some(path) => std::fs::write(&path, code).map_err(|e| anyhow::anyhow!("failed to write `{}`: {e}", path.display()))?,

@@ -9,7 +9,7 @@ use syn::punctuated::Punctuated;
 use syn::{LitStr, Token, braced, bracketed};
 
 /// Options of Wasmtime's `bindgen!` that Tenon does not implement yet; named in the error.
-const NOT_YET: &[&str] = &["trappable_error_type", "interfaces", "named_imports", "include_component_type"];
+const NOT_YET: &[&str] = &["interfaces", "named_imports", "include_component_type"];
 
 /// The parsed invocation, and whether to write the code to a file and `include!` it.
 struct Parsed {
@@ -87,6 +87,20 @@ impl Parse for Parsed {
                         }
                     }
                     "inline" => opts.inline = Some(content.parse::<LitStr>()?.value()),
+                    "trappable_error_type" => {
+                        let map;
+                        braced!(map in content);
+                        while !map.is_empty() {
+                            let key: LitStr = map.parse()?;
+                            map.parse::<Token![=>]>()?;
+                            let path: syn::Path = map.parse()?;
+                            opts.trappable_error_types.push((key.value(), quote!(#path).to_string()));
+                            if map.is_empty() {
+                                break;
+                            }
+                            map.parse::<Token![,]>()?;
+                        }
+                    }
                     "with" => {
                         let map;
                         braced!(map in content);

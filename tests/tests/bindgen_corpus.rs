@@ -137,3 +137,112 @@ fn per_function_options_apply() {
     let mut linker = tenon::component::Linker::<OptionsHost>::new(&tenon::Engine::default());
     options::tenon::corpus::twins::add_to_linker::<OptionsHost, tenon::component::HasSelf<OptionsHost>>(&mut linker, |h| h).unwrap();
 }
+
+/// `trappable_error_type`: a function returning `result<_, E>` returns the host's error type, turned back
+/// into `E` (or a trap) by the defining interface's `convert_<e>`.
+mod trappable_errors {
+    ::tenon::component::bindgen!({
+        inline: "
+            package t:e;
+            interface files {
+                variant file-error { missing(string), denied }
+                open: func(path: string) -> result<u32, file-error>;
+                touch: func(path: string) -> result<_, file-error>;
+            }
+            interface users {
+                use files.{file-error};
+                home: func(user: string) -> result<string, file-error>;
+            }
+            world w { import files; import users; }
+        ",
+        trappable_error_type: { "t:e/files/file-error" => crate::trappable_errors::HostError },
+    });
+
+    /// The host's own error type.
+    #[derive(Debug)]
+    pub enum HostError {
+        Wit(t::e::files::FileError),
+        Fatal(String),
+    }
+}
+
+use trappable_errors::HostError;
+use trappable_errors::t::e::files::FileError;
+
+struct FileHost;
+
+impl trappable_errors::t::e::files::Host for FileHost {
+    fn open(&mut self, path: String) -> Result<u32, HostError> {
+        match path.as_str() {
+            "ok" => Ok(3),
+            "fatal" => Err(HostError::Fatal("disk on fire".into())),
+            _ => Err(HostError::Wit(FileError::Missing(path))),
+        }
+    }
+    fn touch(&mut self, _path: String) -> Result<(), HostError> {
+        Err(HostError::Wit(FileError::Denied))
+    }
+    fn convert_file_error(&mut self, error: HostError) -> tenon::Result<FileError> {
+        match error {
+            HostError::Wit(e) => Ok(e),
+            HostError::Fatal(why) => tenon::bail!("fatal: {why}"),
+        }
+    }
+}
+
+impl trappable_errors::t::e::users::Host for FileHost {
+    fn home(&mut self, user: String) -> Result<String, HostError> {
+        Ok(format!("/home/{user}"))
+    }
+}
+
+#[test]
+fn trappable_error_types_convert() {
+    use trappable_errors::t::e::files::Host as _;
+    let mut host = FileHost;
+    assert!(matches!(host.open("x".into()), Err(HostError::Wit(FileError::Missing(_)))));
+    assert!(host.convert_file_error(HostError::Fatal("x".into())).is_err());
+    let mut linker = tenon::component::Linker::<FileHost>::new(&tenon::Engine::default());
+    trappable_errors::W::add_to_linker::<FileHost, tenon::component::HasSelf<FileHost>>(&mut linker, |h| h).unwrap();
+}
+
+/// A guest calling `open` through the generated linker definitions: the host's errors become `file-error`s,
+/// or a trap when `convert_file_error` says so.
+#[test]
+fn trappable_errors_reach_the_guest() {
+    use tenon::component::{Component, HasSelf, Linker};
+    let lib = tenon_tests::component::LIBC;
+    let options = tenon_tests::component::OPTIONS;
+    let wat = format!(
+        r#"(component
+          (import "t:e/files" (instance $files
+            (type $fe (variant (case "missing" string) (case "denied")))
+            (export "file-error" (type $fe2 (eq $fe)))
+            (export "open" (func (param "path" string) (result (result u32 (error $fe2)))))))
+          (alias export $files "open" (func $open))
+          {lib}
+          (core func $open-core (canon lower (func $open) {options}))
+          (core module $m
+            (import "libc" "memory" (memory 1))
+            (import "" "open" (func $open (param i32 i32 i32)))
+            ;; The ok value, or 1000 + the error's case.
+            (func (export "try-open") (param $p i32) (param $l i32) (result i32)
+              (call $open (local.get $p) (local.get $l) (i32.const 64))
+              (if (result i32) (i32.eqz (i32.load8_u (i32.const 64)))
+                (then (i32.load (i32.const 68)))
+                (else (i32.add (i32.const 1000) (i32.load8_u (i32.const 68)))))))
+          (core instance $i (instantiate $m (with "libc" (instance $libc)) (with "" (instance (export "open" (func $open-core))))))
+          (func (export "try-open") (param "path" string) (result u32) (canon lift (core func $i "try-open") {options})))"#
+    );
+    let engine = tenon::Engine::default();
+    let component = Component::new(&engine, wat).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut linker = Linker::<FileHost>::new(&engine);
+    trappable_errors::W::add_to_linker::<FileHost, HasSelf<FileHost>>(&mut linker, |h| h).unwrap();
+    let mut store = tenon::Store::new(&engine, FileHost);
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let try_open = instance.get_typed_func::<(&str,), (u32,)>(&mut store, "try-open").unwrap();
+    assert_eq!(try_open.call(&mut store, ("ok",)).unwrap(), (3,));
+    assert_eq!(try_open.call(&mut store, ("nope",)).unwrap(), (1000,));
+    let err = try_open.call(&mut store, ("fatal",)).unwrap_err();
+    assert!(format!("{err:#}").contains("fatal: disk on fire"), "{err:#}");
+}

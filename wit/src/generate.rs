@@ -24,6 +24,10 @@ pub struct Generator<'a> {
     with_interfaces: HashMap<InterfaceId, TokenStream>,
     /// Types the `with` option maps to existing Rust types.
     with_types: HashMap<TypeId, TokenStream>,
+    /// Error types `trappable_error_type` maps to the host's error types: imported functions returning
+    /// `result<_, E>` return the host's type instead, converted back by the defining interface's
+    /// `Host::convert_<e>` (or trapping).
+    trappable_errors: HashMap<TypeId, TokenStream>,
     /// The items of each module.
     items: BTreeMap<Vec<String>, Vec<TokenStream>>,
 }
@@ -56,8 +60,13 @@ impl<'a> Generator<'a> {
                 });
             }
         }
-        let (with_interfaces, with_types) = resolve_with(resolve, world, &opts.with)?;
-        Ok(Generator { resolve, world, opts, krate, modules, with_interfaces, with_types, items: BTreeMap::new() })
+        let (with_interfaces, with_types) = resolve_with(resolve, world, &opts.with, "with")?;
+        let (not_types, trappable_errors) = resolve_with(resolve, world, &opts.trappable_error_types, "trappable_error_type")?;
+        let trappable_errors = trappable_errors.into_iter().map(|(id, path)| (dealias(resolve, id), path)).collect();
+        if !not_types.is_empty() {
+            bail!("`trappable_error_type` maps error types (`ns:pkg/iface/type`), not interfaces or packages");
+        }
+        Ok(Generator { resolve, world, opts, krate, modules, with_interfaces, with_types, trappable_errors, items: BTreeMap::new() })
     }
 
     /// Generates everything.
@@ -400,19 +409,17 @@ impl<'a> Generator<'a> {
         }
         let module = self.modules[&id].clone();
         let name = self.resolve.name_world_key(key);
-        let interface = &self.resolve.interfaces[id];
-        let funcs: Vec<&Function> = interface.functions.values().collect();
-        let resources: Vec<TypeId> =
-            interface.types.values().copied().filter(|t| matches!(self.resolve.types[*t].kind, TypeDefKind::Resource)).collect();
-        let items = self.host_items(&module, &quote!(Host), &format_ident!("add_to_linker"), Some(&name), &funcs, &resources)?;
+        let funcs: Vec<&Function> = self.resolve.interfaces[id].functions.values().collect();
+        let items = self.host_items(&module, &quote!(Host), &format_ident!("add_to_linker"), Some(&name), &funcs, Some(id))?;
         self.items.entry(module).or_default().extend(items);
         Ok(())
     }
 
-    /// The host side of some imports: a trait `trait_name` (with `supertraits`) with a method per function of
-    /// `funcs`, its impl for `&mut` of any implementor, and `add_fn` adding the functions to a linker (in
-    /// the instance `instance`, or at the root); each of `resources` (resource types of the interface) gets a
-    /// `Host<Resource>` trait of its constructor, methods, statics and `drop`, which `trait_name` extends.
+    /// The host side of some imports: a trait `trait_name` with a method per function of `funcs`, its impl
+    /// for `&mut` of any implementor, and `add_fn` adding the functions to a linker (in the instance
+    /// `instance`, or at the root). For an `interface`, each of its resource types gets a `Host<Resource>`
+    /// trait of its constructor, methods, statics and `drop`, which `trait_name` extends, and each of its
+    /// trappable error types a `convert_<e>` method.
     fn host_items(
         &self,
         module: &[String],
@@ -420,19 +427,26 @@ impl<'a> Generator<'a> {
         add_fn: &Ident,
         instance: Option<&str>,
         funcs: &[&Function],
-        resources: &[TypeId],
+        interface: Option<InterfaceId>,
     ) -> Result<Vec<TokenStream>> {
+        let resources: Vec<TypeId> = interface.map_or_else(Vec::new, |id| {
+            let types = self.resolve.interfaces[id].types.values().copied();
+            types.filter(|t| matches!(self.resolve.types[*t].kind, TypeDefKind::Resource)).collect()
+        });
         let (krate, c) = (&self.krate, self.c());
         let mut items = Vec::new();
         let mut wraps = Vec::new();
         let mut supertraits = Vec::new();
-        for &resource in resources {
+        let mut extra_bounds: Vec<TokenStream> = Vec::new();
+        for &resource in &resources {
             let wit_name = self.resource_name(resource);
             let resource_trait = format_ident!("Host{}", type_name(wit_name).to_string());
             // The resource's Rust type: the generated marker type, or what `with` maps it to.
             let name = self.named_path(module, resource)?;
             let owned: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f) == Some(resource)).collect();
-            let (methods, forwards, mut resource_wraps) = self.host_methods(module, &quote!(#resource_trait), instance, &owned)?;
+            let HostMethods { methods, forwards, wraps: mut resource_wraps, mut bounds } =
+                self.host_methods(module, &quote!(#resource_trait), instance, &owned)?;
+            extra_bounds.append(&mut bounds);
             let drop_doc = format!("Drops the host resource `{wit_name}` whose owned handle `rep` the guest gave up.");
             items.push(quote! {
                 /// What the host implements for the resource: its constructor, methods and statics, and `drop`.
@@ -462,7 +476,14 @@ impl<'a> Generator<'a> {
             supertraits.push(quote!(#resource_trait));
         }
         let free: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f).is_none()).collect();
-        let (methods, forwards, mut free_wraps) = self.host_methods(module, trait_name, instance, &free)?;
+        let HostMethods { mut methods, mut forwards, wraps: mut free_wraps, mut bounds } = self.host_methods(module, trait_name, instance, &free)?;
+        extra_bounds.append(&mut bounds);
+        extra_bounds.dedup_by(|a, b| a.to_string() == b.to_string());
+        if let Some(id) = interface {
+            let (converts, convert_forwards) = self.convert_methods(module, id)?;
+            methods.extend(converts);
+            forwards.extend(convert_forwards);
+        }
         wraps.append(&mut free_wraps);
         let supertraits = match supertraits.is_empty() {
             true => TokenStream::new(),
@@ -494,7 +515,7 @@ impl<'a> Generator<'a> {
             pub fn #add_fn<T, D>(linker: &mut #c::Linker<T>, host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
             where
                 D: #c::HasData,
-                for<'a> D::Data<'a>: #trait_name,
+                for<'a> D::Data<'a>: #trait_name #(+ #extra_bounds)*,
                 T: 'static #send,
             {
                 #open
@@ -505,17 +526,16 @@ impl<'a> Generator<'a> {
         Ok(items)
     }
 
-    /// The trait methods of imported functions `funcs` (in trait `trait_name`), their forwarding for
-    /// `&mut T`, and the linker definitions calling them.
+    /// The host side of imported functions `funcs`, whose methods go in trait `trait_name`.
     fn host_methods(
         &self,
         module: &[String],
         trait_name: &TokenStream,
         instance: Option<&str>,
         funcs: &[&Function],
-    ) -> Result<(Vec<TokenStream>, Vec<TokenStream>, Vec<TokenStream>)> {
+    ) -> Result<HostMethods> {
         let krate = &self.krate;
-        let (mut methods, mut forwards, mut wraps) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut methods, mut forwards, mut wraps, mut bounds) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for func in funcs {
             check_function(func)?;
             let method = snake(method_name(func));
@@ -530,17 +550,24 @@ impl<'a> Generator<'a> {
             let params = self.params(module, func, Mode::Owned)?;
             let (names, types): (Vec<_>, Vec<_>) = params.into_iter().unzip();
             let result = self.result(module, func)?;
-            let ret = match trappable {
-                true => quote!(#krate::Result<#result>),
-                false => result.clone(),
+            let error = self.trappable_error(module, func)?;
+            let ret = match (&error, trappable) {
+                (Some(error), _) => error.rust_result.clone(),
+                (None, true) => quote!(#krate::Result<#result>),
+                (None, false) => result.clone(),
             };
             let docs = docs(&func.docs);
             methods.push(quote!(#docs fn #method(&mut self, #(#names: #types),*) -> #ret;));
             forwards.push(quote!(fn #method(&mut self, #(#names: #types),*) -> #ret { #trait_name::#method(*self, #(#names),*) }));
             let call = quote!(#trait_name::#method(host, #(#names),*));
-            let value = match trappable {
-                true => quote!(#call?),
-                false => call,
+            let value = match (&error, trappable) {
+                (Some(error), _) => {
+                    bounds.push(error.host.clone());
+                    let convert = &error.convert;
+                    quote!(match #call { Ok(value) => Ok(value), Err(error) => Err(#convert(host, error)?) })
+                }
+                (None, true) => quote!(#call?),
+                (None, false) => call,
             };
             let results = match func.result {
                 Some(_) => quote!((#value,)),
@@ -557,7 +584,50 @@ impl<'a> Generator<'a> {
                 })?;
             });
         }
-        Ok((methods, forwards, wraps))
+        Ok(HostMethods { methods, forwards, wraps, bounds })
+    }
+
+    /// How function `func`'s error is mapped, if its result is `result<_, E>` with `E` a `trappable_error_type`.
+    fn trappable_error(&self, module: &[String], func: &Function) -> Result<Option<TrappableError>> {
+        let Some(Type::Id(result)) = func.result else { return Ok(None) };
+        let TypeDefKind::Result(r) = &self.resolve.types[dealias(self.resolve, result)].kind else { return Ok(None) };
+        let Some(Type::Id(err)) = r.err else { return Ok(None) };
+        let err = dealias(self.resolve, err);
+        let Some(user) = self.trappable_errors.get(&err) else { return Ok(None) };
+        let ok = r.ok.as_ref().map_or(Ok(quote!(())), |t| self.ty(module, t, Mode::Owned))?;
+        let TypeOwner::Interface(owner) = self.resolve.types[err].owner else {
+            bail!("`trappable_error_type` maps only error types of interfaces");
+        };
+        let owner_module = match self.with_interfaces.get(&owner) {
+            Some(path) => path.clone(),
+            None => {
+                let supers = module.iter().map(|_| quote!(super::));
+                let segments = self.modules[&owner].iter().map(|s| Ident::new(s, Span::call_site()));
+                quote!(#(#supers)* #(#segments)::*)
+            }
+        };
+        let convert = format_ident!("convert_{}", snake(self.resolve.types[err].name.as_deref().unwrap_or("error")).to_string());
+        Ok(Some(TrappableError {
+            rust_result: quote!(Result<#ok, #user>),
+            convert: quote!(#owner_module::Host::#convert),
+            host: quote!(#owner_module::Host),
+        }))
+    }
+
+    /// The `convert_<e>` methods of interface `id`'s `Host` trait, for its trappable error types.
+    fn convert_methods(&self, module: &[String], id: InterfaceId) -> Result<(Vec<TokenStream>, Vec<TokenStream>)> {
+        let krate = &self.krate;
+        let (mut methods, mut forwards) = (Vec::new(), Vec::new());
+        for ty in self.resolve.interfaces[id].types.values() {
+            let Some(user) = self.trappable_errors.get(ty) else { continue };
+            let wit = self.resolve.types[*ty].name.as_deref().unwrap_or("error");
+            let convert = format_ident!("convert_{}", snake(wit).to_string());
+            let wit_type = self.named_path(module, *ty)?;
+            let doc = format!("Turns the host's error into the WIT error `{wit}` (or a trap, by returning `Err`).");
+            methods.push(quote!(#[doc = #doc] fn #convert(&mut self, error: #user) -> #krate::Result<#wit_type>;));
+            forwards.push(quote!(fn #convert(&mut self, error: #user) -> #krate::Result<#wit_type> { Host::#convert(*self, error) }));
+        }
+        Ok((methods, forwards))
     }
 
     /// The WIT name of resource type `id`.
@@ -695,7 +765,7 @@ impl<'a> Generator<'a> {
             quote!(#path::add_to_linker::<T, D>(linker, host_getter)?;)
         }).collect();
         if !root_imports.is_empty() {
-            items.extend(self.host_items(&[], &quote!(#imports_trait), &format_ident!("add_to_linker_imports"), None, &root_imports, &[])?);
+            items.extend(self.host_items(&[], &quote!(#imports_trait), &format_ident!("add_to_linker_imports"), None, &root_imports, None)?);
             host_bounds.push(quote!(#imports_trait));
             add_calls.push(quote!(add_to_linker_imports::<T, D>(linker, host_getter)?;));
         }
@@ -827,7 +897,12 @@ impl<'a> Generator<'a> {
 /// `"ns:pkg/iface/type"`, each with or without the version), with their Rust paths; an entry that names
 /// nothing the world imports is an error.
 #[allow(clippy::type_complexity)]
-fn resolve_with(resolve: &Resolve, world: WorldId, with: &[(String, String)]) -> Result<(HashMap<InterfaceId, TokenStream>, HashMap<TypeId, TokenStream>)> {
+fn resolve_with(
+    resolve: &Resolve,
+    world: WorldId,
+    with: &[(String, String)],
+    option: &str,
+) -> Result<(HashMap<InterfaceId, TokenStream>, HashMap<TypeId, TokenStream>)> {
     let (mut interfaces, mut types) = (HashMap::new(), HashMap::new());
     let imported: Vec<InterfaceId> = resolve.worlds[world]
         .imports
@@ -838,7 +913,7 @@ fn resolve_with(resolve: &Resolve, world: WorldId, with: &[(String, String)]) ->
         })
         .collect();
     for (key, path) in with {
-        let rust: TokenStream = path.parse().map_err(|_| anyhow::anyhow!("`with`: `{path}` is not a Rust path"))?;
+        let rust: TokenStream = path.parse().map_err(|_| anyhow::anyhow!("`{option}`: `{path}` is not a Rust path"))?;
         let mut used = false;
         for &id in &imported {
             let interface = &resolve.interfaces[id];
@@ -865,10 +940,37 @@ fn resolve_with(resolve: &Resolve, world: WorldId, with: &[(String, String)]) ->
             }
         }
         if !used {
-            bail!("`with`: `{key}` names no interface, package or type this world imports");
+            bail!("`{option}`: `{key}` names no interface, package or type this world imports");
         }
     }
     Ok((interfaces, types))
+}
+
+/// The host side of some imported functions: trait methods, their forwarding for `&mut T`, the linker
+/// definitions calling them, and the further `Host` traits those need (for converting errors).
+struct HostMethods {
+    methods: Vec<TokenStream>,
+    forwards: Vec<TokenStream>,
+    wraps: Vec<TokenStream>,
+    bounds: Vec<TokenStream>,
+}
+
+/// How an imported function's error is mapped to a host error type (`trappable_error_type`).
+struct TrappableError {
+    /// The trait method's return type: `Result<T, HostError>`.
+    rust_result: TokenStream,
+    /// The path of the `Host::convert_<e>` turning a host error back into the WIT error.
+    convert: TokenStream,
+    /// The path of that `Host` trait, which `add_to_linker` then needs too.
+    host: TokenStream,
+}
+
+/// Type `id`, or what it is an alias of (through `use` and `type x = y`).
+fn dealias(resolve: &Resolve, mut id: TypeId) -> TypeId {
+    while let TypeDefKind::Type(Type::Id(next)) = resolve.types[id].kind {
+        id = next;
+    }
+    id
 }
 
 /// The pieces of one exported function's bindings.

@@ -46,11 +46,15 @@ pub struct Opts {
     /// nothing is generated for them, and generated code uses the paths given (absolute ones, such as
     /// `crate::...`). An entry that names nothing is an error.
     pub with: Vec<(String, String)>,
+    /// Error types mapped to the host's own error types (`("wasi:io/streams/stream-error", "crate::MyError")`):
+    /// imported functions returning `result<T, E>` return `Result<T, MyError>`, and the interface defining
+    /// `E` gets `Host::convert_<e>` to turn a `MyError` back into an `E` (or trap).
+    pub trappable_error_types: Vec<(String, String)>,
 }
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { paths: Vec::new(), inline: None, world: None, trappable_imports: false, additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new(), trappable: Vec::new(), skip_mut_forwarding_impls: false, require_store_data_send: false }
+        Opts { paths: Vec::new(), inline: None, world: None, trappable_imports: false, additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new(), trappable_error_types: Vec::new(), trappable: Vec::new(), skip_mut_forwarding_impls: false, require_store_data_send: false }
     }
 }
 
