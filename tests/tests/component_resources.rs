@@ -160,3 +160,54 @@ fn resource_imports_need_the_host_type() {
     let err = linker.instantiate_pre(&component).err().unwrap();
     assert_eq!(err.to_string(), "component imports a resource type `counter`, but a matching implementation was not found in the linker");
 }
+
+/// A resource the component defines: `resource.new`, `resource.rep`, and `resource.drop` running the
+/// guest's destructor; handles of it reach the host as `ResourceAny` and come back.
+#[test]
+fn guest_resources_are_made_read_and_destroyed() {
+    let wat = r#"(component
+      (core module $dtor-m
+        (global $dropped (export "dropped") (mut i32) (i32.const 0))
+        (func (export "dtor") (param $rep i32)
+          (global.set $dropped (i32.add (global.get $dropped) (local.get $rep)))))
+      (core instance $d (instantiate $dtor-m))
+      (type $r (resource (rep i32) (dtor (core func $d "dtor"))))
+      (core func $new (canon resource.new $r))
+      (core func $rep (canon resource.rep $r))
+      (core func $drop (canon resource.drop $r))
+      (core module $m
+        (import "" "new" (func $new (param i32) (result i32)))
+        (import "" "rep" (func $rep (param i32) (result i32)))
+        (import "" "drop" (func $drop (param i32)))
+        (import "" "dropped" (global $dropped (mut i32)))
+        (func (export "make") (param i32) (result i32) (call $new (local.get 0)))
+        (func (export "rep-of") (param i32) (result i32) (call $rep (local.get 0)))
+        (func (export "drop-it") (param i32) (call $drop (local.get 0)))
+        (func (export "dropped") (result i32) (global.get $dropped)))
+      (core instance $i (instantiate $m (with "" (instance
+        (export "new" (func $new)) (export "rep" (func $rep)) (export "drop" (func $drop))
+        (export "dropped" (global $d "dropped"))))))
+      (export $r2 "r" (type $r))
+      (func (export "make") (param "rep" u32) (result (own $r2)) (canon lift (core func $i "make")))
+      (func (export "rep-of") (param "x" (borrow $r2)) (result u32) (canon lift (core func $i "rep-of")))
+      (func (export "drop-it") (param "x" (own $r2)) (canon lift (core func $i "drop-it")))
+      (func (export "dropped") (result u32) (canon lift (core func $i "dropped"))))"#;
+    let engine = Engine::default();
+    let component = Component::new(&engine, wat).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+    let make = instance.get_typed_func::<(u32,), (ResourceAny,)>(&mut store, "make").unwrap();
+    let rep_of = instance.get_typed_func::<(ResourceAny,), (u32,)>(&mut store, "rep-of").unwrap();
+    let drop_it = instance.get_typed_func::<(ResourceAny,), ()>(&mut store, "drop-it").unwrap();
+    let dropped = instance.get_typed_func::<(), (u32,)>(&mut store, "dropped").unwrap();
+
+    let (a,) = make.call(&mut store, (40,)).unwrap();
+    let (b,) = make.call(&mut store, (2,)).unwrap();
+    assert!(a.owned() && a.ty() == b.ty());
+    assert_ne!(a.ty(), ResourceType::host::<Counter>());
+    // The host's owned handle, lent for the call as a borrow.
+    assert_eq!(rep_of.call(&mut store, (a,)).unwrap(), (40,));
+    drop_it.call(&mut store, (a,)).unwrap();
+    drop_it.call(&mut store, (b,)).unwrap();
+    assert_eq!(dropped.call(&mut store, ()).unwrap(), (42,), "the guest's destructor ran for both");
+}

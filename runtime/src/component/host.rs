@@ -170,15 +170,49 @@ pub(crate) fn resource_drop<T: 'static>(
     CoreHostFunc::new(core_ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
         let index = raw.first().map_or(0, |v| v.get_i32() as u32);
         let mut store = caller.as_context_mut();
-        let handles = &mut store.0.get_mut().opaque.components.instances[instance].handles[nested];
-        let handle = handles.remove(index, resource).map_err(|e| e.into_error("`resource.drop`"))?;
-        match (handle, &dtor) {
-            (Handle::Own { rep, .. }, Some(dtor)) => dtor(store, rep),
+        let data = &mut store.0.get_mut().opaque.components.instances[instance];
+        let handle = data.handles[nested].remove(index, resource).map_err(|e| e.into_error("`resource.drop`"))?;
+        let guest_dtor = data.guest_dtors[resource.0 as usize];
+        match (handle, &dtor, guest_dtor) {
+            (Handle::Own { rep, .. }, Some(dtor), _) => dtor(store, rep),
+            (Handle::Own { rep, .. }, None, Some(guest_dtor)) => guest_dtor.call(&mut store, &[crate::Val::I32(rep as i32)], &mut []),
             _ => Ok(()),
         }
     })
     .place_in(&mut store.0)
     .expect("compiling the trampolines of `resource.drop`")
+}
+
+/// Makes the core function `canon resource.new` of resource type `resource` becomes: a new owned handle,
+/// in (nested) instance `nested` of `instance`, to the resource represented by its argument.
+pub(crate) fn resource_new<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, nested: usize, resource: TypeResourceIndex) -> Func {
+    let core_ty = FuncType::new(store.engine(), [ValType::I32], [ValType::I32]);
+    CoreHostFunc::new(core_ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
+        let rep = raw.first().map_or(0, |v| v.get_i32() as u32);
+        let mut store = caller.as_context_mut();
+        let handles = &mut store.0.get_mut().opaque.components.instances[instance].handles[nested];
+        let index = handles.insert(Handle::Own { ty: resource, rep }).map_err(|e| e.into_error("`resource.new`"))?;
+        raw[0] = ValRaw::i32(index as i32);
+        Ok(())
+    })
+    .place_in(&mut store.0)
+    .expect("compiling the trampolines of `resource.new`")
+}
+
+/// Makes the core function `canon resource.rep` of resource type `resource` becomes: the representation
+/// of the resource a handle of (nested) instance `nested` of `instance` names.
+pub(crate) fn resource_rep<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, nested: usize, resource: TypeResourceIndex) -> Func {
+    let core_ty = FuncType::new(store.engine(), [ValType::I32], [ValType::I32]);
+    CoreHostFunc::new(core_ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
+        let index = raw.first().map_or(0, |v| v.get_i32() as u32);
+        let store = caller.as_context_mut();
+        let handles = &store.0.get().opaque.components.instances[instance].handles[nested];
+        let (Handle::Own { rep, .. } | Handle::Borrow { rep, .. }) = handles.get(index, resource).map_err(|e| e.into_error("`resource.rep`"))?;
+        raw[0] = ValRaw::i32(rep as i32);
+        Ok(())
+    })
+    .place_in(&mut store.0)
+    .expect("compiling the trampolines of `resource.rep`")
 }
 
 /// What a lowered function lowers: for instance `instance`, a function of type `ty` with options

@@ -69,6 +69,13 @@ pub enum Initializer {
     /// Make the next lowered function: `resource.drop` of resource type `resource`, dropping handles of
     /// (nested) component instance `instance`.
     ResourceDrop { resource: TypeResourceIndex, instance: usize },
+    /// Make the next lowered function: `resource.new` of resource type `resource` (defined by (nested)
+    /// component instance `instance`).
+    ResourceNew { resource: TypeResourceIndex, instance: usize },
+    /// Make the next lowered function: `resource.rep` of resource type `resource`.
+    ResourceRep { resource: TypeResourceIndex, instance: usize },
+    /// Resource type `resource` is defined by the component, with destructor `dtor` (a core function).
+    DefineResource { resource: TypeResourceIndex, dtor: Option<CoreDef> },
 }
 
 /// An export of the component.

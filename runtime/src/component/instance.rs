@@ -6,7 +6,7 @@ use super::func::Func;
 use super::typed::{ComponentNamedList, Lift, Lower};
 use super::typed_func::TypedFunc;
 use super::types::ComponentItem;
-use super::host::{Callee, lower, resource_drop};
+use super::host::{Callee, lower, resource_drop, resource_new, resource_rep};
 use super::info::{CoreDef, Export, FuncDef, ImportPath, Initializer};
 use super::linker::{Definition, HostResource};
 use super::resources::ResourceType;
@@ -135,6 +135,20 @@ impl<T: 'static> InstancePre<T> {
                     FuncDef::Lifted { .. } => "(a function of a nested component)".into(),
                 };
                 let func = lower(store, index, &types, callee.ty(), resolved, callee_fn, name);
+                store.0.get_mut().opaque.components.instances[index].lowered.push(func);
+            }
+            Initializer::DefineResource { resource, dtor } => {
+                let dtor = dtor.as_ref().map(|def| core_item(store, index, def)?.into_func().context("a destructor that is not a function")).transpose()?;
+                let data = &mut store.0.get_mut().opaque.components.instances[index];
+                data.resource_types[resource.0 as usize] = ResourceType::guest(resource.0);
+                data.guest_dtors[resource.0 as usize] = dtor;
+            }
+            Initializer::ResourceNew { resource, instance } => {
+                let func = resource_new(store, index, *instance, *resource);
+                store.0.get_mut().opaque.components.instances[index].lowered.push(func);
+            }
+            Initializer::ResourceRep { resource, instance } => {
+                let func = resource_rep(store, index, *instance, *resource);
                 store.0.get_mut().opaque.components.instances[index].lowered.push(func);
             }
             Initializer::ResourceDrop { resource, instance } => {

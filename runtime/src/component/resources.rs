@@ -15,13 +15,24 @@ pub struct ResourceType(Kind);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Kind {
     Host { id: TypeId, name: &'static str },
+    /// Defined by a component: fresh for each instantiation.
+    Guest { id: u64, index: u32 },
     Uninstantiated { index: u32 },
 }
+
+/// The identities of guest-defined resource types made so far.
+static NEXT_GUEST_RESOURCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl ResourceType {
     /// The resource type of host resources of Rust type `T` (the `T` of [`Resource<T>`]).
     pub fn host<T: 'static>() -> Self {
         ResourceType(Kind::Host { id: TypeId::of::<T>(), name: std::any::type_name::<T>() })
+    }
+
+    /// A fresh resource type for resource `index` a component instance defines.
+    pub(crate) fn guest(index: u32) -> Self {
+        let id = NEXT_GUEST_RESOURCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ResourceType(Kind::Guest { id, index })
     }
 
     /// Resource type number `index` of a component's types, before instantiation says which it is.
@@ -34,6 +45,7 @@ impl fmt::Debug for ResourceType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             Kind::Host { name, .. } => write!(f, "ResourceType::host::<{name}>()"),
+            Kind::Guest { id, index } => write!(f, "ResourceType(resource {index} of instance #{id})"),
             Kind::Uninstantiated { index } => write!(f, "ResourceType(resource {index}, uninstantiated)"),
         }
     }

@@ -78,6 +78,8 @@ pub(crate) struct InstanceData {
     pub handles: Vec<HandleTable>,
     /// The identity of each of the component's resource types, by resource index.
     pub resource_types: Vec<ResourceType>,
+    /// The destructor of each resource type the component defines (by resource index), if it has one.
+    pub guest_dtors: Vec<Option<Func>>,
     /// Borrowed handles lent to the instance for the current call, released when it returns: the nested
     /// instance, the handle and its type.
     pub call_borrows: Vec<(usize, u32, TypeResourceIndex)>,
@@ -140,6 +142,7 @@ impl InstanceData {
             poisoned: false,
             nested,
             handles: (0..instances).map(|_| HandleTable::default()).collect(),
+            guest_dtors: vec![None; resource_types.len()],
             resource_types,
             call_borrows: Vec::new(),
         }

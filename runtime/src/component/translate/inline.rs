@@ -135,6 +135,20 @@ impl Inliner<'_, '_> {
                 frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
                 self.info.num_lowered += 1;
             }
+            LocalInitializer::ResourceNew { resource } => {
+                self.info.initializers.push(Initializer::ResourceNew { resource: *resource, instance: frame.id });
+                frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
+                self.info.num_lowered += 1;
+            }
+            LocalInitializer::ResourceRep { resource } => {
+                self.info.initializers.push(Initializer::ResourceRep { resource: *resource, instance: frame.id });
+                frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
+                self.info.num_lowered += 1;
+            }
+            LocalInitializer::DefineResource { resource, dtor } => {
+                let dtor = dtor.map(|f| frame.core_funcs[f as usize].clone());
+                self.info.initializers.push(Initializer::DefineResource { resource: *resource, dtor });
+            }
             LocalInitializer::Lift { ty, func, options } => {
                 let func = frame.core_funcs[*func as usize].clone();
                 let options = self.options(frame, options);

@@ -60,6 +60,12 @@ pub enum LocalInitializer<'data> {
     Lower { func: u32, options: LocalCanonOptions },
     /// `canon resource.drop` of resource type `resource`: a core function dropping a handle.
     ResourceDrop { resource: TypeResourceIndex },
+    /// `canon resource.new` of resource type `resource` (defined here): a core function making a handle.
+    ResourceNew { resource: TypeResourceIndex },
+    /// `canon resource.rep` of resource type `resource` (defined here): a core function reading a handle.
+    ResourceRep { resource: TypeResourceIndex },
+    /// A resource type defined here, with its destructor (a core function index), if any.
+    DefineResource { resource: TypeResourceIndex, dtor: Option<u32> },
     /// `canon lift`: a component function of type `ty` calling core function `func`.
     Lift { ty: TypeFuncIndex, func: u32, options: LocalCanonOptions },
     /// A core module defined here (an index into the static modules).
@@ -155,13 +161,13 @@ pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Tr
                             LocalInitializer::Lower { func: func_index, options: canon_options(&options)? }
                         }
                         CanonicalFunction::ResourceDrop { resource } => {
-                            if open.len() > 1 {
-                                bail!("resources in nested components are not supported yet");
-                            }
-                            let ComponentAnyTypeId::Resource(id) = types.component_any_type_at(resource) else {
-                                bail!("`resource.drop` of a type that is not a resource type")
-                            };
-                            LocalInitializer::ResourceDrop { resource: translation.types.resource_index(id.resource()) }
+                            LocalInitializer::ResourceDrop { resource: resource_at(&mut translation.types, types, resource, open.len())? }
+                        }
+                        CanonicalFunction::ResourceNew { resource } => {
+                            LocalInitializer::ResourceNew { resource: resource_at(&mut translation.types, types, resource, open.len())? }
+                        }
+                        CanonicalFunction::ResourceRep { resource } => {
+                            LocalInitializer::ResourceRep { resource: resource_at(&mut translation.types, types, resource, open.len())? }
                         }
                         other => bail!("the canonical built-in `{}` is not supported yet", canon_name(&other)),
                     };
@@ -230,11 +236,36 @@ pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Tr
                 }
             }
             Payload::ComponentStartSection { .. } => bail!("component start functions are not supported yet"),
+            Payload::ComponentTypeSection(section) => {
+                let types = validator.types(0).context("component types")?;
+                let first = types.component_type_count() - section.count();
+                for (i, ty) in section.into_iter().enumerate() {
+                    // Resources of nested components get no run-time type (their handles cannot be used yet,
+                    // see `resource_at`); a definition alone needs nothing.
+                    if let wasmparser::ComponentType::Resource { dtor, .. } = ty?
+                        && open.len() == 1
+                    {
+                        let resource = resource_at(&mut translation.types, types, first + i as u32, open.len())?;
+                        current(&mut open)?.initializers.push(LocalInitializer::DefineResource { resource, dtor });
+                    }
+                }
+            }
             // Types are the validator's; custom sections carry nothing to run.
             _ => {}
         }
     }
     Ok(translation)
+}
+
+/// The resource type at type index `index` of the component being translated (`depth` components deep).
+fn resource_at(builder: &mut ComponentTypesBuilder, types: wasmparser::types::TypesRef<'_>, index: u32, depth: usize) -> Result<TypeResourceIndex> {
+    if depth > 1 {
+        bail!("resources in nested components are not supported yet");
+    }
+    let ComponentAnyTypeId::Resource(id) = types.component_any_type_at(index) else {
+        bail!("a resource built-in of a type that is not a resource type")
+    };
+    Ok(builder.resource_index(id.resource()))
 }
 
 /// The component being translated.
