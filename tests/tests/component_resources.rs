@@ -210,4 +210,22 @@ fn guest_resources_are_made_read_and_destroyed() {
     drop_it.call(&mut store, (a,)).unwrap();
     drop_it.call(&mut store, (b,)).unwrap();
     assert_eq!(dropped.call(&mut store, ()).unwrap(), (42,), "the guest's destructor ran for both");
+
+    // The host drops one it holds: the guest's destructor runs.
+    let (c,) = make.call(&mut store, (8,)).unwrap();
+    c.resource_drop(&mut store).unwrap();
+    assert_eq!(dropped.call(&mut store, ()).unwrap(), (50,));
+}
+
+#[test]
+fn the_host_drops_host_resources_it_holds() {
+    let (mut store, instance) = setup();
+    let make = instance.get_typed_func::<(u32,), (ResourceAny,)>(&mut store, "make").unwrap();
+    let (counter,) = make.call(&mut store, (7,)).unwrap();
+    let rep = counter.try_into_resource::<Counter>().unwrap().rep();
+    counter.resource_drop(&mut store).unwrap();
+    assert_eq!(store.data().dropped, [rep], "the destructor given to the linker ran");
+    assert!(store.data().table.is_empty());
+    let borrowed = ResourceAny::try_from_resource(Resource::<Counter>::new_borrow(1)).unwrap();
+    assert_eq!(borrowed.resource_drop(&mut store).unwrap_err().to_string(), "a borrowed handle cannot be dropped");
 }

@@ -102,7 +102,14 @@ impl<T: 'static> InstancePre<T> {
             .enumerate()
             .map(|(i, r)| r.as_ref().map_or(ResourceType::uninstantiated(i as u32), |r| r.ty))
             .collect();
-        instances.push(InstanceData::new(self.component.clone(), resource_types));
+        let mut data = InstanceData::new(self.component.clone(), resource_types);
+        // The host destructors, type-erased, for `ResourceAny::resource_drop`.
+        data.host_dtors = self
+            .resources
+            .iter()
+            .map(|r| r.as_ref().map(|r| Box::new(r.dtor.clone()) as Box<dyn std::any::Any + Send + Sync>))
+            .collect();
+        instances.push(data);
         let index = instances.len() - 1;
         for initializer in &self.component.info().initializers {
             self.run(&mut store, index, initializer)?;

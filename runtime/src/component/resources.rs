@@ -3,6 +3,8 @@
 //! [`ResourceTable`](super::ResourceTable)); [`ResourceAny`], a handle of a type known at run time; and
 //! [`ResourceType`], a resource type's identity.
 
+use super::linker::ResourceDtor;
+use crate::AsContextMut;
 use std::any::TypeId;
 use std::fmt;
 use std::marker::PhantomData;
@@ -80,6 +82,33 @@ impl ResourceAny {
     /// The resource's representation (for host resources, the host's own number for it).
     pub(crate) fn rep(&self) -> u32 {
         self.rep
+    }
+
+    /// Drops the resource (an owned handle): runs its destructor, the guest's for a resource a component
+    /// defines, the host's (given to [`LinkerInstance::resource`](super::LinkerInstance::resource)) for a
+    /// host resource. Dropping a `ResourceAny` without this leaks the resource, as in Wasmtime.
+    pub fn resource_drop<S: AsContextMut>(self, mut store: S) -> anyhow::Result<()> {
+        if !self.own {
+            anyhow::bail!("a borrowed handle cannot be dropped");
+        }
+        let mut store = store.as_context_mut();
+        let instances = &store.0.get().opaque.components.instances;
+        let found = instances.iter().enumerate().find_map(|(i, data)| data.resource_types.iter().position(|t| *t == self.ty).map(|r| (i, r)));
+        let Some((instance, index)) = found else {
+            anyhow::bail!("no component instance of this store has the resource type {:?}", self.ty)
+        };
+        let data = &instances[instance];
+        if data.poisoned {
+            return Err(crate::Trap::CannotEnterComponent.into());
+        }
+        if let Some(dtor) = data.guest_dtors[index] {
+            return dtor.call(&mut store, &[crate::Val::I32(self.rep as i32)], &mut []);
+        }
+        let host = data.host_dtors.get(index).and_then(Option::as_ref).and_then(|d| d.downcast_ref::<std::sync::Arc<ResourceDtor<S::Data>>>()).cloned();
+        match host {
+            Some(dtor) => dtor(store, self.rep),
+            None => Ok(()),
+        }
     }
 
     /// The typed handle, if the resource is a host resource of type `T`.

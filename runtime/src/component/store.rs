@@ -80,6 +80,8 @@ pub(crate) struct InstanceData {
     pub resource_types: Vec<ResourceType>,
     /// The destructor of each resource type the component defines (by resource index), if it has one.
     pub guest_dtors: Vec<Option<Func>>,
+    /// The destructor of each host resource type (by resource index): an `Arc<ResourceDtor<T>>`, erased.
+    pub host_dtors: Vec<Option<Box<dyn std::any::Any + Send + Sync>>>,
     /// Borrowed handles lent to the instance for the current call, released when it returns: the nested
     /// instance, the handle and its type.
     pub call_borrows: Vec<(usize, u32, TypeResourceIndex)>,
@@ -143,6 +145,7 @@ impl InstanceData {
             nested,
             handles: (0..instances).map(|_| HandleTable::default()).collect(),
             guest_dtors: vec![None; resource_types.len()],
+            host_dtors: Vec::new(),
             resource_types,
             call_borrows: Vec::new(),
         }
