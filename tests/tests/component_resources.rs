@@ -37,7 +37,14 @@ const COMPONENT: &str = r#"(component
       (call $drop (local.get $h))
       (local.get $v))
     (func (export "make") (param i32) (result i32) (call $new (local.get 0)))
-    (func (export "peek") (param i32) (result i32) (call $get (local.get 0)))
+    ;; Reads a lent counter, then drops the borrow, as the callee of a borrow must.
+    (func (export "peek") (param i32) (result i32)
+      (local $v i32)
+      (local.set $v (call $get (local.get 0)))
+      (call $drop (local.get 0))
+      (local.get $v))
+    ;; Reads a lent counter and keeps the borrow: a trap when the call returns.
+    (func (export "peek-and-keep") (param i32) (result i32) (call $get (local.get 0)))
     (func (export "consume") (param i32) (call $drop (local.get 0)))
     (func (export "drop-twice") (param i32) (call $drop (local.get 0)) (call $drop (local.get 0)))
     (func (export "get-42") (result i32) (call $get (i32.const 42))))
@@ -46,6 +53,7 @@ const COMPONENT: &str = r#"(component
   (func (export "roundtrip") (param "start" u32) (result u32) (canon lift (core func $i "roundtrip")))
   (func (export "make") (param "start" u32) (result (own $c)) (canon lift (core func $i "make")))
   (func (export "peek") (param "c" (borrow $c)) (result u32) (canon lift (core func $i "peek")))
+  (func (export "peek-and-keep") (param "c" (borrow $c)) (result u32) (canon lift (core func $i "peek-and-keep")))
   (func (export "consume") (param "c" (own $c)) (canon lift (core func $i "consume")))
   (func (export "drop-twice") (param "c" (own $c)) (canon lift (core func $i "drop-twice")))
   (func (export "get-42") (result u32) (canon lift (core func $i "get-42"))))"#;
@@ -129,6 +137,15 @@ fn misused_handles_are_errors_that_lock_the_instance_down() {
     let err = make.call(&mut store, (1,)).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::CannotEnterComponent));
 
+    // A borrow the guest keeps past its call.
+    let (mut store, instance) = setup();
+    let make = instance.get_typed_func::<(u32,), (Resource<Counter>,)>(&mut store, "make").unwrap();
+    let (counter,) = make.call(&mut store, (1,)).unwrap();
+    let keep = instance.get_typed_func::<(Resource<Counter>,), (u32,)>(&mut store, "peek-and-keep").unwrap();
+    let err = keep.call(&mut store, (Resource::new_borrow(counter.rep()),)).unwrap_err();
+    assert_eq!(err.to_string(), "1 borrowed handle(s) still remain at the end of the call");
+    assert_eq!(make.call(&mut store, (1,)).unwrap_err().downcast_ref::<Trap>(), Some(&Trap::CannotEnterComponent));
+
     // A handle index the guest never had.
     let (mut store, instance) = setup();
     let get = instance.get_typed_func::<(), (u32,)>(&mut store, "get-42").unwrap();
@@ -181,7 +198,9 @@ fn guest_resources_are_made_read_and_destroyed() {
         (import "" "drop" (func $drop (param i32)))
         (import "" "dropped" (global $dropped (mut i32)))
         (func (export "make") (param i32) (result i32) (call $new (local.get 0)))
-        (func (export "rep-of") (param i32) (result i32) (call $rep (local.get 0)))
+        ;; A resource lent to the instance that defines it arrives as its representation.
+        (func (export "rep-of") (param i32) (result i32) (local.get 0))
+        (func (export "rep-of-handle") (param i32) (result i32) (call $rep (local.get 0)))
         (func (export "drop-it") (param i32) (call $drop (local.get 0)))
         (func (export "dropped") (result i32) (global.get $dropped)))
       (core instance $i (instantiate $m (with "" (instance
@@ -190,6 +209,7 @@ fn guest_resources_are_made_read_and_destroyed() {
       (export $r2 "r" (type $r))
       (func (export "make") (param "rep" u32) (result (own $r2)) (canon lift (core func $i "make")))
       (func (export "rep-of") (param "x" (borrow $r2)) (result u32) (canon lift (core func $i "rep-of")))
+      (func (export "rep-of-handle") (param "x" (own $r2)) (result u32) (canon lift (core func $i "rep-of-handle")))
       (func (export "drop-it") (param "x" (own $r2)) (canon lift (core func $i "drop-it")))
       (func (export "dropped") (result u32) (canon lift (core func $i "dropped"))))"#;
     let engine = Engine::default();
@@ -210,6 +230,11 @@ fn guest_resources_are_made_read_and_destroyed() {
     drop_it.call(&mut store, (a,)).unwrap();
     drop_it.call(&mut store, (b,)).unwrap();
     assert_eq!(dropped.call(&mut store, ()).unwrap(), (42,), "the guest's destructor ran for both");
+
+    // An owned handle given back: `resource.rep` reads it (the handle is then the guest's).
+    let rep_of_handle = instance.get_typed_func::<(ResourceAny,), (u32,)>(&mut store, "rep-of-handle").unwrap();
+    let (d,) = make.call(&mut store, (7,)).unwrap();
+    assert_eq!(rep_of_handle.call(&mut store, (d,)).unwrap(), (7,));
 
     // The host drops one it holds: the guest's destructor runs.
     let (c,) = make.call(&mut store, (8,)).unwrap();

@@ -105,10 +105,12 @@ pub(crate) fn entered<T: 'static, R>(
     let result = call(store);
     let instance = &mut store.0.get_mut().opaque.components.instances[func.instance];
     instance.nested[func.options.nested].entered = false;
-    // Handles lent for the call end with it.
-    for (nested, index, ty) in std::mem::take(&mut instance.call_borrows) {
-        let _ = instance.handles[nested].remove(index, ty);
-    }
+    // The callee must have dropped every handle lent to it for the call.
+    let left = std::mem::take(&mut instance.borrows[func.options.nested]);
+    let result = match result {
+        Ok(_) if left > 0 => Err(anyhow::anyhow!("{left} borrowed handle(s) still remain at the end of the call")),
+        other => other,
+    };
     if result.is_err() {
         instance.poisoned = true;
     }
@@ -297,11 +299,15 @@ impl<T: 'static> GuestMemory for StoreGuest<'_, '_, T> {
             return Err(AbiError::msg("a borrowed handle cannot be given as an owned one"));
         }
         let rep = resource.rep();
-        let handle = if own { Handle::Own { ty, rep } } else { Handle::Borrow { ty, rep } };
-        let index = instance.handles[nested].insert(handle)?;
-        if !own {
-            instance.call_borrows.push((nested, index, ty));
+        if own {
+            return instance.handles[nested].insert(Handle::Own { ty, rep });
         }
+        // A resource lent to the instance that defines it is its representation itself.
+        if instance.resource_owners[ty.0 as usize] == Some(nested) {
+            return Ok(rep);
+        }
+        let index = instance.handles[nested].insert(Handle::Borrow { ty, rep })?;
+        instance.borrows[nested] += 1;
         Ok(index)
     }
 }

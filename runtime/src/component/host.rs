@@ -171,7 +171,13 @@ pub(crate) fn resource_drop<T: 'static>(
         let index = raw.first().map_or(0, |v| v.get_i32() as u32);
         let mut store = caller.as_context_mut();
         let data = &mut store.0.get_mut().opaque.components.instances[instance];
+        if !data.nested[nested].may_leave {
+            return Err(Trap::CannotLeaveComponent.into());
+        }
         let handle = data.handles[nested].remove(index, resource).map_err(|e| e.into_error("`resource.drop`"))?;
+        if let Handle::Borrow { .. } = handle {
+            data.borrows[nested] = data.borrows[nested].saturating_sub(1);
+        }
         let guest_dtor = data.guest_dtors[resource.0 as usize];
         match (handle, &dtor, guest_dtor) {
             (Handle::Own { rep, .. }, Some(dtor), _) => dtor(store, rep),

@@ -74,8 +74,9 @@ pub enum Initializer {
     ResourceNew { resource: TypeResourceIndex, instance: usize },
     /// Make the next lowered function: `resource.rep` of resource type `resource`.
     ResourceRep { resource: TypeResourceIndex, instance: usize },
-    /// Resource type `resource` is defined by the component, with destructor `dtor` (a core function).
-    DefineResource { resource: TypeResourceIndex, dtor: Option<CoreDef> },
+    /// Resource type `resource` is defined by (nested) component instance `instance`, with destructor `dtor`
+    /// (a core function).
+    DefineResource { resource: TypeResourceIndex, dtor: Option<CoreDef>, instance: usize },
 }
 
 /// An export of the component.

@@ -144,11 +144,12 @@ impl<T: 'static> InstancePre<T> {
                 let func = lower(store, index, &types, callee.ty(), resolved, callee_fn, name);
                 store.0.get_mut().opaque.components.instances[index].lowered.push(func);
             }
-            Initializer::DefineResource { resource, dtor } => {
+            Initializer::DefineResource { resource, dtor, instance } => {
                 let dtor = dtor.as_ref().map(|def| core_item(store, index, def)?.into_func().context("a destructor that is not a function")).transpose()?;
                 let data = &mut store.0.get_mut().opaque.components.instances[index];
                 data.resource_types[resource.0 as usize] = ResourceType::guest(resource.0);
                 data.guest_dtors[resource.0 as usize] = dtor;
+                data.resource_owners[resource.0 as usize] = Some(*instance);
             }
             Initializer::ResourceNew { resource, instance } => {
                 let func = resource_new(store, index, *instance, *resource);

@@ -5,7 +5,7 @@ use super::Component;
 use super::translate::StringEncoding;
 use super::handles::HandleTable;
 use super::resources::ResourceType;
-use super::type_table::{TypeFuncIndex, TypeResourceIndex};
+use super::type_table::TypeFuncIndex;
 use crate::{AsContext, AsContextMut, Func, Instance, Memory, Store, StoreContextMut};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -82,9 +82,11 @@ pub(crate) struct InstanceData {
     pub guest_dtors: Vec<Option<Func>>,
     /// The destructor of each host resource type (by resource index): an `Arc<ResourceDtor<T>>`, erased.
     pub host_dtors: Vec<Option<Box<dyn std::any::Any + Send + Sync>>>,
-    /// Borrowed handles lent to the instance for the current call, released when it returns: the nested
-    /// instance, the handle and its type.
-    pub call_borrows: Vec<(usize, u32, TypeResourceIndex)>,
+    /// How many borrowed handles each (nested) instance holds, lent for its current call: it must drop them
+    /// all before the call returns.
+    pub borrows: Vec<u32>,
+    /// Which (nested) instance defines each resource type the component defines (by resource index).
+    pub resource_owners: Vec<Option<usize>>,
 }
 
 /// The call state of one (possibly nested) component instance.
@@ -146,8 +148,9 @@ impl InstanceData {
             handles: (0..instances).map(|_| HandleTable::default()).collect(),
             guest_dtors: vec![None; resource_types.len()],
             host_dtors: Vec::new(),
+            resource_owners: vec![None; resource_types.len()],
             resource_types,
-            call_borrows: Vec::new(),
+            borrows: vec![0; instances],
         }
     }
 }

@@ -147,7 +147,7 @@ impl Inliner<'_, '_> {
             }
             LocalInitializer::DefineResource { resource, dtor } => {
                 let dtor = dtor.map(|f| frame.core_funcs[f as usize].clone());
-                self.info.initializers.push(Initializer::DefineResource { resource: *resource, dtor });
+                self.info.initializers.push(Initializer::DefineResource { resource: *resource, dtor, instance: frame.id });
             }
             LocalInitializer::Lift { ty, func, options } => {
                 let func = frame.core_funcs[*func as usize].clone();
