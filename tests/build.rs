@@ -7,15 +7,18 @@ use std::process::Command;
 use std::time::Instant;
 
 /// The guest crates: the name of the core module each builds, and the variable its component's path goes to.
-const GUESTS: [(&str, &str); 2] =
-    [("tenon_guest_exports", "TENON_GUEST_EXPORTS"), ("tenon_guest_imports", "TENON_GUEST_IMPORTS")];
+const GUESTS: [(&str, &str); 3] = [
+    ("tenon_guest_exports", "TENON_GUEST_EXPORTS"),
+    ("tenon_guest_imports", "TENON_GUEST_IMPORTS"),
+    ("tenon_guest_resources", "TENON_GUEST_RESOURCES"),
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
     let guests = manifest_dir.join("guests");
     for watched in
-        ["Cargo.toml", "Cargo.lock", "wit", "exports/Cargo.toml", "exports/src", "imports/Cargo.toml", "imports/src"]
+        ["Cargo.toml", "Cargo.lock", "wit", "exports/Cargo.toml", "exports/src", "imports/Cargo.toml", "imports/src", "resources/Cargo.toml", "resources/src"]
     {
         println!("cargo:rerun-if-changed={}", guests.join(watched).display());
     }

@@ -10,3 +10,7 @@ pub const EXPORTS: &str = env!("TENON_GUEST_EXPORTS");
 /// The path of the `imports` guest component (world `tenon:guest/imports`): imports the host interface
 /// `tenon:guest/host` and exports functions that call it and return what they made of its results.
 pub const IMPORTS: &str = env!("TENON_GUEST_IMPORTS");
+
+/// The path of the `resources` guest component (world `tenon:guest/resources`): defines and exports the
+/// resource `counter` (interface `tenon:guest/counters`), written with `wit-bindgen`'s resource support.
+pub const RESOURCES: &str = env!("TENON_GUEST_RESOURCES");

@@ -199,11 +199,17 @@ fn lift_result<T: 'static>(
 }
 
 /// Removes from (nested) instance `nested` of `instance` the owned handles a lift moved to the host.
-pub(crate) fn remove_taken<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, nested: usize, taken: &[(u32, TypeResourceIndex)]) {
-    let handles = &mut store.0.get_mut().opaque.components.instances[instance].handles[nested];
-    for &(index, ty) in taken {
+pub(crate) fn remove_taken<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    instance: usize,
+    nested: usize,
+    taken: &[(u32, TypeResourceIndex, Option<u64>)],
+) {
+    let components = &mut store.0.get_mut().opaque.components;
+    for &(index, ty, token) in taken {
         // Checked when lifted; nothing ran in between.
-        let _ = handles.remove(index, ty);
+        let _ = components.instances[instance].handles[nested].remove(index, ty);
+        components.host_owned.extend(token);
     }
 }
 
@@ -298,6 +304,14 @@ impl<T: 'static> GuestMemory for StoreGuest<'_, '_, T> {
         if own && !resource.owned() {
             return Err(AbiError::msg("a borrowed handle cannot be given as an owned one"));
         }
+        if let Some(token) = resource.token() {
+            let host_owned = &mut self.store.0.get_mut().opaque.components.host_owned;
+            let live = if own { host_owned.remove(&token) } else { host_owned.contains(&token) };
+            if !live {
+                return Err(AbiError::msg("this resource handle was given away or dropped already"));
+            }
+        }
+        let instance = &mut self.store.0.get_mut().opaque.components.instances[self.instance];
         let rep = resource.rep();
         if own {
             return instance.handles[nested].insert(Handle::Own { ty, rep });

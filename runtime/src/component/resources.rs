@@ -60,13 +60,31 @@ pub struct ResourceAny {
     ty: ResourceType,
     rep: u32,
     own: bool,
+    /// For an owned handle a guest gave the host: its token among the store's live owned handles, so that
+    /// using it after giving it away (or dropping it) is an error.
+    token: Option<u64>,
 }
+
+/// The tokens of owned handles given to the host so far.
+static NEXT_TOKEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl ResourceAny {
     /// A handle of type `ty` to the resource represented by `rep` (crate-internal: the host makes them from
     /// a [`Resource<T>`] with [`try_from_resource`](Self::try_from_resource)).
     pub(crate) fn new(ty: ResourceType, rep: u32, own: bool) -> Self {
-        ResourceAny { ty, rep, own }
+        ResourceAny { ty, rep, own, token: None }
+    }
+
+    /// An owned handle a guest gives the host, with a fresh token (which the store records once lifting is
+    /// done).
+    pub(crate) fn given(ty: ResourceType, rep: u32) -> Self {
+        let token = NEXT_TOKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ResourceAny { ty, rep, own: true, token: Some(token) }
+    }
+
+    /// The token of an owned handle a guest gave the host.
+    pub(crate) fn token(&self) -> Option<u64> {
+        self.token
     }
 
     /// The resource type.
@@ -92,6 +110,11 @@ impl ResourceAny {
             anyhow::bail!("a borrowed handle cannot be dropped");
         }
         let mut store = store.as_context_mut();
+        if let Some(token) = self.token
+            && !store.0.get_mut().opaque.components.host_owned.remove(&token)
+        {
+            anyhow::bail!("this resource handle was given away or dropped already");
+        }
         let instances = &store.0.get().opaque.components.instances;
         let found = instances.iter().enumerate().find_map(|(i, data)| data.resource_types.iter().position(|t| *t == self.ty).map(|r| (i, r)));
         let Some((instance, index)) = found else {
@@ -121,7 +144,7 @@ impl ResourceAny {
 
     /// The handle of type known at run time for `resource`.
     pub fn try_from_resource<T: 'static>(resource: Resource<T>) -> anyhow::Result<Self> {
-        Ok(ResourceAny { ty: ResourceType::host::<T>(), rep: resource.rep, own: resource.own })
+        Ok(ResourceAny { ty: ResourceType::host::<T>(), rep: resource.rep, own: resource.own, token: None })
     }
 }
 

@@ -16,6 +16,8 @@ pub(crate) struct ComponentStore {
     pub funcs: Vec<FuncData>,
     /// The most bytes the host copies out of a guest in one call (see [`Store::set_hostcall_fuel`]).
     pub hostcall_fuel: usize,
+    /// The tokens of the owned handles guests gave the host and it still holds (see `ResourceAny`).
+    pub host_owned: std::collections::HashSet<u64>,
 }
 
 /// The default of [`Store::hostcall_fuel`]: 128 MiB, as in Wasmtime.
@@ -23,7 +25,7 @@ const DEFAULT_HOSTCALL_FUEL: usize = 128 << 20;
 
 impl Default for ComponentStore {
     fn default() -> Self {
-        ComponentStore { instances: Vec::new(), funcs: Vec::new(), hostcall_fuel: DEFAULT_HOSTCALL_FUEL }
+        ComponentStore { instances: Vec::new(), funcs: Vec::new(), hostcall_fuel: DEFAULT_HOSTCALL_FUEL, host_owned: Default::default() }
     }
 }
 

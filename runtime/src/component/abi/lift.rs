@@ -71,7 +71,7 @@ pub struct LiftContext<'a> {
 struct LiftResources<'a> {
     handles: &'a HandleTable,
     types: &'a [ResourceType],
-    taken: RefCell<Vec<(u32, TypeResourceIndex)>>,
+    taken: RefCell<Vec<(u32, TypeResourceIndex, Option<u64>)>>,
 }
 
 /// The canonical NaN of `f32`; lifting replaces every NaN with it.
@@ -108,7 +108,7 @@ impl<'a> LiftContext<'a> {
     }
 
     /// The owned handles lifted (moved to the host): the caller removes them from the instance's table.
-    pub(crate) fn taken_handles(&self) -> Vec<(u32, TypeResourceIndex)> {
+    pub(crate) fn taken_handles(&self) -> Vec<(u32, TypeResourceIndex, Option<u64>)> {
         self.resources.as_ref().map(|r| r.taken.borrow().clone()).unwrap_or_default()
     }
 
@@ -119,11 +119,12 @@ impl<'a> LiftContext<'a> {
             return Err(AbiError::msg(format!("handle index {index} is borrowed, not owned")));
         };
         let mut taken = resources.taken.borrow_mut();
-        if taken.iter().any(|(i, _)| *i == index) {
+        if taken.iter().any(|(i, _, _)| *i == index) {
             return Err(AbiError::msg(format!("unknown handle index {index}")));
         }
-        taken.push((index, ty));
-        Ok(ResourceAny::new(resources.types[ty.0 as usize], rep, true))
+        let resource = ResourceAny::given(resources.types[ty.0 as usize], rep);
+        taken.push((index, ty, resource.token()));
+        Ok(resource)
     }
 
     /// Lifts borrowed handle `index` of resource type `ty` (an owned or a borrowed handle of the guest).

@@ -1,0 +1,76 @@
+//! A real guest's resource (`tests/guests/resources`, written with `wit-bindgen`): counters made by the
+//! guest's constructor, read through borrowed handles, moved to the host and back, and dropped (the
+//! guest's destructor runs), through `Val`s and typed calls.
+
+use tenon::component::{Component, ComponentExportIndex, Func, Instance, Linker, ResourceAny, Val};
+use tenon::{Engine, Store};
+use tenon_tests::guests;
+
+fn setup() -> (Store<()>, Instance) {
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, guests::RESOURCES).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+    (store, instance)
+}
+
+/// Function `name` of the exported interface `tenon:guest/counters`.
+fn func(store: &mut Store<()>, instance: Instance, name: &str) -> Func {
+    let iface: ComponentExportIndex = instance.get_export_index(&*store, None, "tenon:guest/counters").unwrap();
+    let index = instance.get_export_index(&*store, Some(&iface), name).unwrap_or_else(|| panic!("no `{name}`"));
+    instance.get_func(&mut *store, &index).unwrap()
+}
+
+fn call(store: &mut Store<()>, f: Func, params: &[Val]) -> Option<Val> {
+    let mut results = vec![Val::Bool(false); f.ty(&*store).results().len()];
+    f.call(&mut *store, params, &mut results).unwrap_or_else(|e| panic!("{e:#}"));
+    results.pop()
+}
+
+#[test]
+fn guest_resources_travel_through_val() {
+    let (mut store, instance) = setup();
+    let new = func(&mut store, instance, "[constructor]counter");
+    let get = func(&mut store, instance, "[method]counter.get");
+    let increment = func(&mut store, instance, "[method]counter.increment");
+    let sum = func(&mut store, instance, "[static]counter.sum");
+    let next = func(&mut store, instance, "[method]counter.next");
+    let dropped = func(&mut store, instance, "dropped");
+    let consume = func(&mut store, instance, "consume");
+
+    let Some(Val::Resource(a)) = call(&mut store, new, &[Val::U32(5)]) else { panic!("a counter") };
+    let Some(Val::Resource(b)) = call(&mut store, new, &[Val::U32(10)]) else { panic!("a counter") };
+    assert!(a.owned());
+    call(&mut store, increment, &[Val::Resource(a), Val::U32(2)]);
+    assert_eq!(call(&mut store, get, &[Val::Resource(a)]), Some(Val::U32(7)));
+    assert_eq!(call(&mut store, sum, &[Val::Resource(a), Val::Resource(b)]), Some(Val::U32(17)));
+    let Some(Val::Resource(c)) = call(&mut store, next, &[Val::Resource(b)]) else { panic!("a counter") };
+    assert_eq!(call(&mut store, get, &[Val::Resource(c)]), Some(Val::U32(11)));
+
+    assert_eq!(call(&mut store, dropped, &[]), Some(Val::U32(0)));
+    assert_eq!(call(&mut store, consume, &[Val::Resource(c)]), Some(Val::U32(11)));
+    assert_eq!(call(&mut store, dropped, &[]), Some(Val::U32(1)), "consume dropped it in the guest");
+    a.resource_drop(&mut store).unwrap();
+    b.resource_drop(&mut store).unwrap();
+    assert_eq!(call(&mut store, dropped, &[]), Some(Val::U32(3)), "the host's drops ran the guest's destructor");
+}
+
+#[test]
+fn guest_resources_travel_through_typed_calls() {
+    let (mut store, instance) = setup();
+    let iface = instance.get_export_index(&store, None, "tenon:guest/counters").unwrap();
+    let index = |store: &Store<()>, name: &str| instance.get_export_index(store, Some(&iface), name).unwrap();
+    let (new, get, consume) = (index(&store, "[constructor]counter"), index(&store, "[method]counter.get"), index(&store, "consume"));
+    let new = instance.get_typed_func::<(u32,), (ResourceAny,)>(&mut store, &new).unwrap();
+    let get = instance.get_typed_func::<(ResourceAny,), (u32,)>(&mut store, &get).unwrap();
+    let consume = instance.get_typed_func::<(ResourceAny,), (u32,)>(&mut store, &consume).unwrap();
+    let (a,) = new.call(&mut store, (41,)).unwrap();
+    for _ in 0..3 {
+        assert_eq!(get.call(&mut store, (a,)).unwrap(), (41,));
+    }
+    assert_eq!(consume.call(&mut store, (a,)).unwrap(), (41,));
+    // `a` was given away: using it again is an error.
+    let err = get.call(&mut store, (a,)).unwrap_err();
+    assert!(format!("{err:#}").contains("this resource handle was given away or dropped already"), "{err:#}");
+    assert!(a.resource_drop(&mut store).is_err());
+}
