@@ -1,0 +1,284 @@
+//! The guest side of a world's exports: `Guest`/`GuestIndices` per interface, and the world's `<World>`,
+//! `<World>Pre` and `<World>Indices`.
+
+use super::host::owner_resource;
+use super::{Generator, Mode, check_function, docs};
+use crate::names::{snake, type_name};
+use anyhow::{Result, bail};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+use wit_parser::{Function, InterfaceId, WorldItem, WorldKey};
+
+impl<'a> Generator<'a> {
+    /// An exported function's field type, lookup and call method in a `Guest` (or the world).
+    pub(super) fn export_func(&self, module: &[String], func: &Function, instance: Option<&Ident>) -> Result<ExportFunc> {
+        check_function(func)?;
+        if owner_resource(func).is_some() {
+            bail!("`{}` belongs to a resource the component exports: exported resources are not supported by the bindings yet", func.name);
+        }
+        let c = self.c();
+        let krate = &self.krate;
+        let field = format_ident!("func_{}", snake(&func.name).to_string().trim_end_matches('_'));
+        let wit = &func.name;
+        let owned: Vec<TokenStream> = func.params.iter().map(|p| self.ty(module, &p.ty, Mode::Owned)).collect::<Result<_>>()?;
+        let borrowed = self.params(module, func, Mode::Borrowed)?;
+        let result = self.result(module, func)?;
+        let result_tuple = match func.result {
+            Some(_) => quote!((#result,)),
+            None => quote!(()),
+        };
+        let (names, types): (Vec<_>, Vec<_>) = borrowed.into_iter().unzip();
+        let method = format_ident!("call_{}", snake(&func.name).to_string().trim_end_matches('_'));
+        let docs = docs(&func.docs);
+        let unpack = match func.result {
+            Some(_) => quote!(let (result,) = callee?; Ok(result)),
+            None => quote!(callee?; Ok(())),
+        };
+        let parent = match instance {
+            Some(instance) => quote!(Some(&#instance)),
+            None => quote!(None),
+        };
+        Ok(ExportFunc {
+            field: quote!(#field: #c::TypedFunc<(#(#owned,)*), #result_tuple>),
+            index_field: quote!(#field: #c::ComponentExportIndex),
+            find: quote! {
+                let #field = component.get_export_index(#parent, #wit)
+                    .ok_or_else(|| #krate::format_err!("no exported function `{}`", #wit))?;
+            },
+            load: quote!(let #field = instance.get_typed_func(&mut store, &self.#field)?;),
+            name: field.clone(),
+            method: quote! {
+                #docs
+                pub fn #method<S: #krate::AsContextMut>(&self, mut store: S, #(#names: #types),*) -> #krate::Result<#result> {
+                    let callee = self.#field.__call_as::<(#(#types,)*)>(store.as_context_mut(), (#(#names,)*));
+                    #unpack
+                }
+            },
+        })
+    }
+
+    /// The `Guest` of exported interface `id`, its indices, and the world's accessor for it.
+    pub(super) fn guest_interface(&mut self, key: &WorldKey, id: InterfaceId) -> Result<(TokenStream, Ident)> {
+        let module = self.modules[&id].clone();
+        let c = self.c();
+        let krate = &self.krate;
+        let name = self.resolve.name_world_key(key);
+        let instance = format_ident!("instance");
+        let funcs: Vec<ExportFunc> = self.resolve.interfaces[id]
+            .functions
+            .values()
+            .map(|func| self.export_func(&module, func, Some(&instance)))
+            .collect::<Result<_>>()?;
+        let (fields, index_fields, finds, loads, names, methods) = split(&funcs);
+        let docs = docs(&self.resolve.interfaces[id].docs);
+        self.items.entry(module.clone()).or_default().push(quote! {
+            #docs
+            /// The exported interface's functions, typed.
+            pub struct Guest { #(#fields,)* }
+            /// Where the exported interface's functions are, found once per component.
+            #[derive(Clone)]
+            pub struct GuestIndices { #(#index_fields,)* }
+            impl GuestIndices {
+                /// Finds the interface's functions in the component `instance_pre` instantiates.
+                pub fn new<_T: 'static>(instance_pre: &#c::InstancePre<_T>) -> #krate::Result<GuestIndices> {
+                    let component = instance_pre.component();
+                    let instance = component.get_export_index(None, #name)
+                        .ok_or_else(|| #krate::format_err!("no exported instance `{}`", #name))?;
+                    #(#finds)*
+                    Ok(GuestIndices { #(#names,)* })
+                }
+                /// The typed functions of `instance`, checked against their types.
+                pub fn load(&self, mut store: impl #krate::AsContextMut, instance: &#c::Instance) -> #krate::Result<Guest> {
+                    let mut store = store.as_context_mut();
+                    #(#loads)*
+                    Ok(Guest { #(#names,)* })
+                }
+            }
+            impl Guest { #(#methods)* }
+        });
+        let accessor = snake(name.replace([':', '/', '.'], "-").split('@').next().unwrap_or_default());
+        let supers: Vec<Ident> = module.iter().map(|s| Ident::new(s, Span::call_site())).collect();
+        Ok((quote!(#(#supers)::*), accessor))
+    }
+
+    /// The world's struct, `<World>Pre`, `<World>Indices`, root-level imports and exports.
+    pub(super) fn world(&mut self, imported: &[InterfaceId]) -> Result<Vec<TokenStream>> {
+        let (c, krate) = (self.c(), self.krate.clone());
+        let w = &self.resolve.worlds[self.world];
+        let world = type_name(&w.name);
+        let pre = format_ident!("{world}Pre");
+        let indices = format_ident!("{world}Indices");
+        let imports_trait = format_ident!("{world}Imports");
+        let mut items = Vec::new();
+
+        // Root-level imported functions: a `<World>Imports` trait.
+        let root_imports: Vec<&Function> = w.imports.values().filter_map(|item| match item {
+            WorldItem::Function(f) => Some(f),
+            _ => None,
+        }).collect();
+        let module_path = |id: &InterfaceId| match self.with_interfaces.get(id) {
+            Some(path) => path.clone(),
+            None => {
+                let segments = self.modules[id].iter().map(|s| Ident::new(s, Span::call_site()));
+                quote!(#(#segments)::*)
+            }
+        };
+        let mut host_bounds: Vec<TokenStream> = imported.iter().map(|id| {
+            let path = module_path(id);
+            quote!(#path::Host)
+        }).collect();
+        let mut add_calls: Vec<TokenStream> = imported.iter().map(|id| {
+            let path = module_path(id);
+            quote!(#path::add_to_linker::<T, D>(linker, host_getter)?;)
+        }).collect();
+        if !root_imports.is_empty() {
+            items.extend(self.host_items(&[], &quote!(#imports_trait), &format_ident!("add_to_linker_imports"), None, &root_imports, None)?);
+            host_bounds.push(quote!(#imports_trait));
+            add_calls.push(quote!(add_to_linker_imports::<T, D>(linker, host_getter)?;));
+        }
+
+        // Exports: interfaces and root functions.
+        let exports: Vec<(WorldKey, WorldItem)> = w.exports.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut fields = Vec::new();
+        let mut index_fields = Vec::new();
+        let mut finds = Vec::new();
+        let mut loads = Vec::new();
+        let mut names = Vec::new();
+        let mut methods = Vec::new();
+        for (key, item) in &exports {
+            match item {
+                WorldItem::Interface { id, .. } => {
+                    let (module, accessor) = self.guest_interface(key, *id)?;
+                    let field = format_ident!("interface_{accessor}");
+                    fields.push(quote!(#field: #module::Guest));
+                    index_fields.push(quote!(#field: #module::GuestIndices));
+                    finds.push(quote!(let #field = #module::GuestIndices::new(instance_pre)?;));
+                    loads.push(quote!(let #field = self.#field.load(&mut store, instance)?;));
+                    names.push(quote!(#field));
+                    methods.push(quote! {
+                        /// The functions of the exported interface.
+                        pub fn #accessor(&self) -> &#module::Guest { &self.#field }
+                    });
+                }
+                WorldItem::Function(func) => {
+                    let f = self.export_func(&[], func, None)?;
+                    fields.push(f.field);
+                    index_fields.push(f.index_field);
+                    finds.push(f.find);
+                    loads.push(f.load);
+                    let name = f.name;
+                    names.push(quote!(#name));
+                    methods.push(f.method);
+                }
+                WorldItem::Type { .. } => {}
+            }
+        }
+        let send = match self.opts.require_store_data_send {
+            true => quote!(+ Send),
+            false => TokenStream::new(),
+        };
+        let add_to_linker = match host_bounds.is_empty() {
+            true => TokenStream::new(),
+            false => quote! {
+                /// Adds every import of the world to `linker`, each calling the host traits that
+                /// `host_getter` finds in the store's data.
+                pub fn add_to_linker<T, D>(linker: &mut #c::Linker<T>, host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
+                where
+                    D: #c::HasData,
+                    for<'a> D::Data<'a>: #(#host_bounds)+*,
+                    T: 'static #send,
+                {
+                    #(#add_calls)*
+                    Ok(())
+                }
+            },
+        };
+        let docs = docs(&w.docs);
+        items.push(quote! {
+            #docs
+            /// An instance of the world, with its exports typed.
+            pub struct #world { #(#fields,)* }
+
+            /// Where the world's exports are in a component, found once.
+            #[derive(Clone)]
+            pub struct #indices { #(#index_fields,)* }
+
+            /// A component prepared to instantiate as the world, its exports found once.
+            pub struct #pre<T: 'static> {
+                instance_pre: #c::InstancePre<T>,
+                indices: #indices,
+            }
+
+            impl<T: 'static> Clone for #pre<T> {
+                fn clone(&self) -> Self { #pre { instance_pre: self.instance_pre.clone(), indices: self.indices.clone() } }
+            }
+
+            impl<T: 'static> #pre<T> {
+                /// Finds the world's exports in the component `instance_pre` instantiates.
+                pub fn new(instance_pre: #c::InstancePre<T>) -> #krate::Result<Self> {
+                    let indices = #indices::new(&instance_pre)?;
+                    Ok(#pre { instance_pre, indices })
+                }
+                /// The prepared instance.
+                pub fn instance_pre(&self) -> &#c::InstancePre<T> { &self.instance_pre }
+                /// Instantiates the component in `store` and loads its exports.
+                pub fn instantiate(&self, mut store: impl #krate::AsContextMut<Data = T>) -> #krate::Result<#world> {
+                    let mut store = store.as_context_mut();
+                    let instance = self.instance_pre.instantiate(&mut store)?;
+                    self.indices.load(&mut store, &instance)
+                }
+            }
+
+            impl #indices {
+                /// Finds the world's exports in the component `instance_pre` instantiates.
+                #[allow(unused_variables)]
+                pub fn new<_T: 'static>(instance_pre: &#c::InstancePre<_T>) -> #krate::Result<Self> {
+                    let component = instance_pre.component();
+                    #(#finds)*
+                    Ok(#indices { #(#names,)* })
+                }
+                /// The world's exports in `instance`, checked against their types.
+                #[allow(unused_mut, unused_variables)]
+                pub fn load(&self, mut store: impl #krate::AsContextMut, instance: &#c::Instance) -> #krate::Result<#world> {
+                    let mut store = store.as_context_mut();
+                    #(#loads)*
+                    Ok(#world { #(#names,)* })
+                }
+            }
+
+            #[allow(clippy::all)]
+            impl #world {
+                /// Instantiates `component` with `linker`'s definitions in `store`, and loads its exports.
+                pub fn instantiate<T: 'static>(store: impl #krate::AsContextMut<Data = T>, component: &#c::Component, linker: &#c::Linker<T>) -> #krate::Result<#world> {
+                    #pre::new(linker.instantiate_pre(component)?)?.instantiate(store)
+                }
+                #add_to_linker
+                #(#methods)*
+            }
+        });
+        Ok(items)
+    }
+}
+
+/// The pieces of one exported function's bindings.
+pub(super) struct ExportFunc {
+    field: TokenStream,
+    index_field: TokenStream,
+    find: TokenStream,
+    load: TokenStream,
+    name: Ident,
+    method: TokenStream,
+}
+
+/// The pieces of `funcs`, each kind together.
+#[allow(clippy::type_complexity)]
+pub(super) fn split(funcs: &[ExportFunc]) -> (Vec<&TokenStream>, Vec<&TokenStream>, Vec<&TokenStream>, Vec<&TokenStream>, Vec<&Ident>, Vec<&TokenStream>) {
+    (
+        funcs.iter().map(|f| &f.field).collect(),
+        funcs.iter().map(|f| &f.index_field).collect(),
+        funcs.iter().map(|f| &f.find).collect(),
+        funcs.iter().map(|f| &f.load).collect(),
+        funcs.iter().map(|f| &f.name).collect(),
+        funcs.iter().map(|f| &f.method).collect(),
+    )
+}

@@ -1,0 +1,284 @@
+//! The host side of a world's imports: `Host` traits (and `Host<Resource>` traits) and `add_to_linker`.
+
+use super::{Generator, Mode, check_function, dealias, docs, unversioned};
+use crate::names::{snake, type_name};
+use anyhow::{Result, bail};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+use wit_parser::{Function, FunctionKind, InterfaceId, Type, TypeDefKind, TypeId, TypeOwner, WorldKey};
+
+impl<'a> Generator<'a> {
+    /// The `Host` trait and `add_to_linker` of imported interface `id`, in its module.
+    pub(super) fn host_interface(&mut self, key: &WorldKey, id: InterfaceId) -> Result<()> {
+        if self.with_interfaces.contains_key(&id) {
+            return Ok(());
+        }
+        let module = self.modules[&id].clone();
+        let name = self.resolve.name_world_key(key);
+        let funcs: Vec<&Function> = self.resolve.interfaces[id].functions.values().collect();
+        let items = self.host_items(&module, &quote!(Host), &format_ident!("add_to_linker"), Some(&name), &funcs, Some(id))?;
+        self.items.entry(module).or_default().extend(items);
+        Ok(())
+    }
+
+    /// The host side of some imports: a trait `trait_name` with a method per function of `funcs`, its impl
+    /// for `&mut` of any implementor, and `add_fn` adding the functions to a linker (in the instance
+    /// `instance`, or at the root). For an `interface`, each of its resource types gets a `Host<Resource>`
+    /// trait of its constructor, methods, statics and `drop`, which `trait_name` extends, and each of its
+    /// trappable error types a `convert_<e>` method.
+    pub(super) fn host_items(
+        &self,
+        module: &[String],
+        trait_name: &TokenStream,
+        add_fn: &Ident,
+        instance: Option<&str>,
+        funcs: &[&Function],
+        interface: Option<InterfaceId>,
+    ) -> Result<Vec<TokenStream>> {
+        let resources: Vec<TypeId> = interface.map_or_else(Vec::new, |id| {
+            let types = self.resolve.interfaces[id].types.values().copied();
+            types.filter(|t| matches!(self.resolve.types[*t].kind, TypeDefKind::Resource)).collect()
+        });
+        let (krate, c) = (&self.krate, self.c());
+        let mut items = Vec::new();
+        let mut wraps = Vec::new();
+        let mut supertraits = Vec::new();
+        let mut extra_bounds: Vec<TokenStream> = Vec::new();
+        for &resource in &resources {
+            let wit_name = self.resource_name(resource);
+            let resource_trait = format_ident!("Host{}", type_name(wit_name).to_string());
+            // The resource's Rust type: the generated marker type, or what `with` maps it to.
+            let name = self.named_path(module, resource)?;
+            let owned: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f) == Some(resource)).collect();
+            let HostMethods { methods, forwards, wraps: mut resource_wraps, mut bounds } =
+                self.host_methods(module, &quote!(#resource_trait), instance, &owned)?;
+            extra_bounds.append(&mut bounds);
+            let drop_doc = format!("Drops the host resource `{wit_name}` whose owned handle `rep` the guest gave up.");
+            items.push(quote! {
+                /// What the host implements for the resource: its constructor, methods and statics, and `drop`.
+                #[allow(clippy::all)]
+                pub trait #resource_trait {
+                    #(#methods)*
+                    #[doc = #drop_doc]
+                    fn drop(&mut self, rep: #c::Resource<#name>) -> #krate::Result<()>;
+                }
+            });
+            if !self.opts.skip_mut_forwarding_impls {
+                items.push(quote! {
+                    #[allow(clippy::all)]
+                    impl<_T: #resource_trait + ?Sized> #resource_trait for &mut _T {
+                        #(#forwards)*
+                        fn drop(&mut self, rep: #c::Resource<#name>) -> #krate::Result<()> { #resource_trait::drop(*self, rep) }
+                    }
+                });
+            }
+            wraps.push(quote! {
+                linker_instance.resource(#wit_name, #c::ResourceType::host::<#name>(), move |mut store: #krate::StoreContextMut<'_, T>, rep: u32| -> #krate::Result<()> {
+                    let host = &mut host_getter(store.data_mut());
+                    #resource_trait::drop(host, #c::Resource::new_own(rep))
+                })?;
+            });
+            wraps.append(&mut resource_wraps);
+            supertraits.push(quote!(#resource_trait));
+        }
+        let free: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f).is_none()).collect();
+        let HostMethods { mut methods, mut forwards, wraps: mut free_wraps, mut bounds } = self.host_methods(module, trait_name, instance, &free)?;
+        extra_bounds.append(&mut bounds);
+        extra_bounds.dedup_by(|a, b| a.to_string() == b.to_string());
+        if let Some(id) = interface {
+            let (converts, convert_forwards) = self.convert_methods(module, id)?;
+            methods.extend(converts);
+            forwards.extend(convert_forwards);
+        }
+        wraps.append(&mut free_wraps);
+        let supertraits = match supertraits.is_empty() {
+            true => TokenStream::new(),
+            false => quote!(: #(#supertraits)+*),
+        };
+        let forwarding = match self.opts.skip_mut_forwarding_impls {
+            true => TokenStream::new(),
+            false => quote! {
+                #[allow(clippy::all)]
+                impl<_T: #trait_name + ?Sized> #trait_name for &mut _T { #(#forwards)* }
+            },
+        };
+        let send = match self.opts.require_store_data_send {
+            true => quote!(+ Send),
+            false => TokenStream::new(),
+        };
+        let open = match instance {
+            Some(name) => quote!(let mut linker_instance = linker.instance(#name)?;),
+            None => quote!(let mut linker_instance = linker.root();),
+        };
+        items.push(quote! {
+            /// What the host implements for these imports: a method per imported function.
+            #[allow(clippy::all)]
+            pub trait #trait_name #supertraits { #(#methods)* }
+            #forwarding
+            /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
+            /// store's data.
+            #[allow(clippy::all, unused_mut, unused_variables)]
+            pub fn #add_fn<T, D>(linker: &mut #c::Linker<T>, host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
+            where
+                D: #c::HasData,
+                for<'a> D::Data<'a>: #trait_name #(+ #extra_bounds)*,
+                T: 'static #send,
+            {
+                #open
+                #(#wraps)*
+                Ok(())
+            }
+        });
+        Ok(items)
+    }
+
+    /// The host side of imported functions `funcs`, whose methods go in trait `trait_name`.
+    pub(super) fn host_methods(
+        &self,
+        module: &[String],
+        trait_name: &TokenStream,
+        instance: Option<&str>,
+        funcs: &[&Function],
+    ) -> Result<HostMethods> {
+        let krate = &self.krate;
+        let (mut methods, mut forwards, mut wraps, mut bounds) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for func in funcs {
+            check_function(func)?;
+            let method = snake(method_name(func));
+            let wit = &func.name;
+            let full_name = match instance {
+                Some(instance) => format!("{instance}#{wit}"),
+                None => wit.clone(),
+            };
+            let trappable = self.opts.trappable_imports
+                || self.opts.trappable.contains(&full_name)
+                || instance.is_some_and(|i| self.opts.trappable.contains(&format!("{}#{wit}", unversioned(i))));
+            let params = self.params(module, func, Mode::Owned)?;
+            let (names, types): (Vec<_>, Vec<_>) = params.into_iter().unzip();
+            let result = self.result(module, func)?;
+            let error = self.trappable_error(module, func)?;
+            let ret = match (&error, trappable) {
+                (Some(error), _) => error.rust_result.clone(),
+                (None, true) => quote!(#krate::Result<#result>),
+                (None, false) => result.clone(),
+            };
+            let docs = docs(&func.docs);
+            methods.push(quote!(#docs fn #method(&mut self, #(#names: #types),*) -> #ret;));
+            forwards.push(quote!(fn #method(&mut self, #(#names: #types),*) -> #ret { #trait_name::#method(*self, #(#names),*) }));
+            let call = quote!(#trait_name::#method(host, #(#names),*));
+            let value = match (&error, trappable) {
+                (Some(error), _) => {
+                    bounds.push(error.host.clone());
+                    let convert = &error.convert;
+                    quote!(match #call { Ok(value) => Ok(value), Err(error) => Err(#convert(host, error)?) })
+                }
+                (None, true) => quote!(#call?),
+                (None, false) => call,
+            };
+            let results = match func.result {
+                Some(_) => quote!((#value,)),
+                None => quote!({ #value; }),
+            };
+            let result_tuple = match func.result {
+                Some(_) => quote!((#result,)),
+                None => quote!(()),
+            };
+            wraps.push(quote! {
+                linker_instance.func_wrap(#wit, move |mut caller: #krate::StoreContextMut<'_, T>, (#(#names,)*): (#(#types,)*)| -> #krate::Result<#result_tuple> {
+                    let host = &mut host_getter(caller.data_mut());
+                    Ok(#results)
+                })?;
+            });
+        }
+        Ok(HostMethods { methods, forwards, wraps, bounds })
+    }
+
+    /// How function `func`'s error is mapped, if its result is `result<_, E>` with `E` a `trappable_error_type`.
+    pub(super) fn trappable_error(&self, module: &[String], func: &Function) -> Result<Option<TrappableError>> {
+        let Some(Type::Id(result)) = func.result else { return Ok(None) };
+        let TypeDefKind::Result(r) = &self.resolve.types[dealias(self.resolve, result)].kind else { return Ok(None) };
+        let Some(Type::Id(err)) = r.err else { return Ok(None) };
+        let err = dealias(self.resolve, err);
+        let Some(user) = self.trappable_errors.get(&err) else { return Ok(None) };
+        let ok = r.ok.as_ref().map_or(Ok(quote!(())), |t| self.ty(module, t, Mode::Owned))?;
+        let TypeOwner::Interface(owner) = self.resolve.types[err].owner else {
+            bail!("`trappable_error_type` maps only error types of interfaces");
+        };
+        let owner_module = match self.with_interfaces.get(&owner) {
+            Some(path) => path.clone(),
+            None => {
+                let supers = module.iter().map(|_| quote!(super::));
+                let segments = self.modules[&owner].iter().map(|s| Ident::new(s, Span::call_site()));
+                quote!(#(#supers)* #(#segments)::*)
+            }
+        };
+        let convert = format_ident!("convert_{}", snake(self.resolve.types[err].name.as_deref().unwrap_or("error")).to_string());
+        Ok(Some(TrappableError {
+            rust_result: quote!(Result<#ok, #user>),
+            convert: quote!(#owner_module::Host::#convert),
+            host: quote!(#owner_module::Host),
+        }))
+    }
+
+    /// The `convert_<e>` methods of interface `id`'s `Host` trait, for its trappable error types.
+    pub(super) fn convert_methods(&self, module: &[String], id: InterfaceId) -> Result<(Vec<TokenStream>, Vec<TokenStream>)> {
+        let krate = &self.krate;
+        let (mut methods, mut forwards) = (Vec::new(), Vec::new());
+        for ty in self.resolve.interfaces[id].types.values() {
+            let Some(user) = self.trappable_errors.get(ty) else { continue };
+            let wit = self.resolve.types[*ty].name.as_deref().unwrap_or("error");
+            let convert = format_ident!("convert_{}", snake(wit).to_string());
+            let wit_type = self.named_path(module, *ty)?;
+            let doc = format!("Turns the host's error into the WIT error `{wit}` (or a trap, by returning `Err`).");
+            methods.push(quote!(#[doc = #doc] fn #convert(&mut self, error: #user) -> #krate::Result<#wit_type>;));
+            forwards.push(quote!(fn #convert(&mut self, error: #user) -> #krate::Result<#wit_type> { Host::#convert(*self, error) }));
+        }
+        Ok((methods, forwards))
+    }
+
+    /// The WIT name of resource type `id`.
+    pub(super) fn resource_name(&self, id: TypeId) -> &'a str {
+        self.resource_def(id).name.as_deref().unwrap_or("resource")
+    }
+
+    /// The definition of resource type `id`, through any aliases (`use`).
+    pub(super) fn resource_def(&self, id: TypeId) -> &'a wit_parser::TypeDef {
+        &self.resolve.types[dealias(self.resolve, id)]
+    }
+}
+
+/// The host side of some imported functions: trait methods, their forwarding for `&mut T`, the linker
+/// definitions calling them, and the further `Host` traits those need (for converting errors).
+pub(super) struct HostMethods {
+    methods: Vec<TokenStream>,
+    forwards: Vec<TokenStream>,
+    wraps: Vec<TokenStream>,
+    bounds: Vec<TokenStream>,
+}
+
+/// How an imported function's error is mapped to a host error type (`trappable_error_type`).
+pub(super) struct TrappableError {
+    /// The trait method's return type: `Result<T, HostError>`.
+    rust_result: TokenStream,
+    /// The path of the `Host::convert_<e>` turning a host error back into the WIT error.
+    convert: TokenStream,
+    /// The path of that `Host` trait, which `add_to_linker` then needs too.
+    host: TokenStream,
+}
+
+/// The resource type a function belongs to (a constructor, method or static), if any.
+pub(super) fn owner_resource(func: &Function) -> Option<TypeId> {
+    match func.kind {
+        FunctionKind::Method(id) | FunctionKind::Static(id) | FunctionKind::Constructor(id) => Some(id),
+        _ => None,
+    }
+}
+
+/// The Rust method name of `func`: `new` for a constructor, the part after `.` for a method or static.
+pub(super) fn method_name(func: &Function) -> &str {
+    match func.kind {
+        FunctionKind::Constructor(_) => "new",
+        FunctionKind::Method(_) | FunctionKind::Static(_) => func.name.rsplit_once('.').map_or(&func.name, |(_, name)| name),
+        _ => &func.name,
+    }
+}
