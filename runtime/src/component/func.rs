@@ -205,6 +205,9 @@ pub(crate) fn remove_taken<T: 'static>(
     nested: usize,
     taken: &[(u32, TypeResourceIndex, Option<u64>)],
 ) {
+    if taken.is_empty() {
+        return;
+    }
     let components = &mut store.0.get_mut().opaque.components;
     for &(index, ty, token) in taken {
         // Checked when lifted; nothing ran in between.

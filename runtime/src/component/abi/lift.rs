@@ -108,8 +108,9 @@ impl<'a> LiftContext<'a> {
     }
 
     /// The owned handles lifted (moved to the host): the caller removes them from the instance's table.
-    pub(crate) fn taken_handles(&self) -> Vec<(u32, TypeResourceIndex, Option<u64>)> {
-        self.resources.as_ref().map(|r| r.taken.borrow().clone()).unwrap_or_default()
+    #[inline]
+    pub(crate) fn taken_handles(self) -> Vec<(u32, TypeResourceIndex, Option<u64>)> {
+        self.resources.map(|r| r.taken.into_inner()).unwrap_or_default()
     }
 
     /// Lifts owned handle `index` of resource type `ty`: the resource, moved out of the guest.
