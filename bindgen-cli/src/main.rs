@@ -47,6 +47,9 @@ enum Command {
         /// Imported functions return `tenon::Result`, so the host can trap.
         #[arg(long)]
         trappable_imports: bool,
+        /// Trace every call in and out with `tracing` (`imports`/`exports: { default: tracing }`).
+        #[arg(long)]
+        tracing: bool,
         /// A further derive for the generated types (repeatable), e.g. `--additional-derive serde::Serialize`.
         #[arg(long = "additional-derive", value_name = "PATH")]
         additional_derives: Vec<String>,
@@ -59,7 +62,7 @@ enum Command {
         with: Vec<String>,
         /// Map a WIT error type to the host's error type (repeatable): imported functions returning
         /// `result<_, E>` return it, and `Host::convert_<e>` turns it back: `--trappable-error-type
-        /// 'wasi:io/streams/stream-error=crate::MyError'`.
+        /// 'wasi:io/streams.stream-error=crate::MyError'`.
         #[arg(long = "trappable-error-type", value_name = "WIT=PATH")]
         trappable_error_types: Vec<String>,
         /// Write to this file instead of standard output.
@@ -143,7 +146,7 @@ fn execute(command: Command) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bindgen { paths, world, trappable_imports, additional_derives, tenon_crate, with, trappable_error_types, out } => {
+        Command::Bindgen { paths, world, trappable_imports, tracing, additional_derives, tenon_crate, with, trappable_error_types, out } => {
             let pairs = |entries: &[String], flag: &str| {
                 entries
                     .iter()
@@ -153,10 +156,12 @@ fn execute(command: Command) -> Result<ExitCode> {
                     })
                     .collect::<Result<Vec<_>>>()
             };
+            let flags = |trappable| tenon_wit::FunctionFlags { trappable, tracing, ..Default::default() };
             let opts = tenon_wit::Opts {
                 paths,
                 world,
-                trappable_imports,
+                imports: tenon_wit::FunctionConfig { default: flags(trappable_imports), rules: Vec::new() },
+                exports: tenon_wit::FunctionConfig { default: flags(false), rules: Vec::new() },
                 additional_derives,
                 krate: tenon_crate,
                 with: pairs(&with, "with")?,

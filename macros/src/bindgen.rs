@@ -17,9 +17,9 @@ struct Parsed {
     include_from_file: bool,
 }
 
-/// Reads `imports: { default: FLAGS, "name": FLAGS, ... }` (or `exports`), recording trappable imports in
-/// `opts`; flags Tenon does not have yet are errors.
-fn function_config(input: ParseStream, opts: &mut tenon_wit::Opts, imports: bool) -> syn::Result<()> {
+/// Reads `imports: { default: FLAGS, "name": FLAGS, ... }` (or `exports`) into `config`; flags Tenon does
+/// not have yet are errors.
+fn function_config(input: ParseStream, config: &mut tenon_wit::FunctionConfig, imports: bool) -> syn::Result<()> {
     let content;
     braced!(content in input);
     while !content.is_empty() {
@@ -30,24 +30,28 @@ fn function_config(input: ParseStream, opts: &mut tenon_wit::Opts, imports: bool
             Some(content.parse::<LitStr>()?.value())
         };
         content.parse::<Token![:]>()?;
+        let mut flags = tenon_wit::FunctionFlags::default();
         loop {
             let flag: syn::Ident = content.call(syn::ext::IdentExt::parse_any)?;
             match flag.to_string().as_str() {
-                "trappable" if imports => match &name {
-                    None => opts.trappable_imports = true,
-                    Some(name) => opts.trappable.push(name.clone()),
-                },
-                // Names are matched exactly already.
-                "exact" => {}
+                "trappable" if imports => flags.trappable = true,
+                "tracing" => flags.tracing = true,
+                "verbose_tracing" => flags.verbose_tracing = true,
+                "exact" => flags.exact = true,
                 "async" => return Err(syn::Error::new(flag.span(), "async host functions are not supported yet")),
+                "store" => return Err(syn::Error::new(flag.span(), "the `store` flag (functions given the store, for concurrent calls) is not supported yet")),
                 other => {
                     let which = if imports { "imports" } else { "exports" };
-                    return Err(syn::Error::new(flag.span(), format!("the `{which}` flag `{other}` is not supported by Tenon yet")));
+                    return Err(syn::Error::new(flag.span(), format!("the `{which}` flag `{other}` is not supported by Tenon")));
                 }
             }
             if content.parse::<Option<Token![|]>>()?.is_none() {
                 break;
             }
+        }
+        match name {
+            None => config.default = flags,
+            Some(name) => config.rules.push((name, flags)),
         }
         if content.is_empty() {
             break;
@@ -116,7 +120,7 @@ impl Parse for Parsed {
                         }
                     }
                     "world" => opts.world = Some(content.parse::<LitStr>()?.value()),
-                    "trappable_imports" => opts.trappable_imports = content.parse::<syn::LitBool>()?.value,
+                    "trappable_imports" => opts.imports.default.trappable = content.parse::<syn::LitBool>()?.value,
                     "additional_derives" => {
                         let list;
                         bracketed!(list in content);
@@ -133,8 +137,8 @@ impl Parse for Parsed {
                             return Err(syn::Error::new(on.span(), "async host functions are not supported yet: use `async: false`"));
                         }
                     }
-                    "imports" => function_config(&content, &mut opts, true)?,
-                    "exports" => function_config(&content, &mut opts, false)?,
+                    "imports" => function_config(&content, &mut opts.imports, true)?,
+                    "exports" => function_config(&content, &mut opts.exports, false)?,
                     "skip_mut_forwarding_impls" => opts.skip_mut_forwarding_impls = content.parse::<syn::LitBool>()?.value,
                     "require_store_data_send" => opts.require_store_data_send = content.parse::<syn::LitBool>()?.value,
                     "include_generated_code_from_file" => include_from_file = content.parse::<syn::LitBool>()?.value,

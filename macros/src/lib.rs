@@ -75,11 +75,16 @@ pub fn flags(input: TokenStream) -> TokenStream {
 }
 
 /// Generates Rust bindings for a WIT world, as Wasmtime 48's `bindgen!` does and with its options: `path`
-/// (a file or directory, or a list; `wit` by default), `inline`, `world`, `"world" in "path"`,
-/// `trappable_imports`, `additional_derives`, `tenon_crate` (or `wasmtime_crate`), `async: false`. For
-/// each imported interface it generates a `Host` trait and `add_to_linker`; for the world, a struct with
-/// typed accessors for its exports, `<World>Pre` and `<World>Indices`. The same code comes out of
-/// `tenon bindgen`.
+/// (a file or directory, or a list; `wit` by default), `inline`, `world`, `"world" in "path"`, `with`
+/// (`"ns:pkg/iface": path`, a package, a namespace, or `"ns:pkg/iface.type"`), `trappable_error_type`
+/// (`"ns:pkg/iface.type" => Type`), `additional_derives`, `imports` / `exports` (`{ default: FLAGS,
+/// "ns:pkg/iface.f": FLAGS }` with `trappable`, `tracing`, `verbose_tracing`, `exact`),
+/// `skip_mut_forwarding_impls`, `require_store_data_send`, `include_generated_code_from_file`,
+/// `ownership: Owning`, `tenon_crate` (or `wasmtime_crate`), `async: false`, and the older
+/// `trappable_imports: true`. For each imported interface it generates a `Host` trait and `add_to_linker`;
+/// for the world, a struct with typed accessors for its exports, `<World>Pre` and `<World>Indices`. Traced
+/// calls log through `tracing` as re-exported by Tenon: the host needs no `tracing` dependency. The same
+/// code comes out of `tenon bindgen`.
 #[proc_macro]
 pub fn bindgen(input: TokenStream) -> TokenStream {
     bindgen::expand(input.into()).into()

@@ -83,7 +83,7 @@ mod with_existing {
         path: "wit/corpus",
         with: {
             "tenon:other/deep@0.1.0": crate::plain::tenon::other::deep,
-            "tenon:corpus/kinds/size": crate::plain::tenon::corpus::kinds::Size,
+            "tenon:corpus/kinds.size": crate::plain::tenon::corpus::kinds::Size,
         },
     });
 }
@@ -101,7 +101,7 @@ fn with_maps_to_existing_rust() {
 mod options {
     ::tenon::component::bindgen!({
         path: "wit/corpus",
-        imports: { "tenon:corpus/twins#twin": trappable | exact, default: exact },
+        imports: { "tenon:corpus/twins.twin": trappable | exact, default: exact },
         exports: { default: exact },
         skip_mut_forwarding_impls: true,
         require_store_data_send: true,
@@ -155,7 +155,7 @@ mod trappable_errors {
             }
             world w { import files; import users; }
         ",
-        trappable_error_type: { "t:e/files/file-error" => crate::trappable_errors::HostError },
+        trappable_error_type: { "t:e/files.file-error" => crate::trappable_errors::HostError },
     });
 
     /// The host's own error type.

@@ -26,7 +26,7 @@ mod app {
                 export give: func(c: counter) -> u32;
             }
         ",
-        with: { "test:res/counters/counter": crate::MyCounter },
+        with: { "test:res/counters.counter": crate::MyCounter },
     });
 }
 

@@ -1,6 +1,7 @@
 //! `bindgen!` on the real guests' WIT (`tests/guests/wit`): the `exports` world called through the generated
 //! `call_*` methods (root functions and the `tenon:guest/values` interface, with generated records, variants,
-//! enums and flags), and the `imports` world's host interface implemented through the generated `Host` trait.
+//! enums and flags), and the `imports` world's host interface implemented through the generated `Host` trait,
+//! its calls traced.
 
 use tenon::component::{Component, HasSelf, Linker};
 use tenon::{Engine, Store};
@@ -11,7 +12,14 @@ mod exports_world {
 }
 
 mod imports_world {
-    ::tenon::component::bindgen!({ path: "guests/wit", world: "imports", additional_derives: [PartialEq] });
+    ::tenon::component::bindgen!({
+        path: "guests/wit",
+        world: "imports",
+        additional_derives: [PartialEq],
+        // Traced (see `traced_calls_log_spans_and_events`); `sum` shows its list argument too.
+        imports: { default: tracing, "tenon:guest/host.sum": verbose_tracing },
+        exports: { default: tracing },
+    });
 }
 
 use exports_world::exports::tenon::guest::values::{Color, Perms, Person, Point, Shape};
@@ -90,14 +98,20 @@ impl imports_world::tenon::guest::host::Host for Host {
     }
 }
 
-#[test]
-fn imports_are_implemented_through_the_generated_host_trait() {
+/// The `imports` guest instantiated with the generated `add_to_linker` over `Host`.
+fn imports_guest() -> (Store<Host>, imports_world::Imports) {
     let engine = Engine::default();
     let component = Component::from_file(&engine, guests::IMPORTS).unwrap();
     let mut linker: Linker<Host> = Linker::new(&engine);
     imports_world::Imports::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |host| host).unwrap();
     let mut store = Store::new(&engine, Host::default());
     let guest = imports_world::Imports::instantiate(&mut store, &component, &linker).unwrap();
+    (store, guest)
+}
+
+#[test]
+fn imports_are_implemented_through_the_generated_host_trait() {
+    let (mut store, guest) = imports_guest();
 
     assert_eq!(guest.call_run(&mut store, "you").unwrap(), "hello, you 42");
     assert_eq!(store.data().logged, ["run(you)"]);
@@ -121,4 +135,76 @@ fn pre_instantiates_many_times() {
         let guest = pre.instantiate(&mut store).unwrap();
         assert_eq!(guest.call_bump(&mut store).unwrap(), 1, "each instance counts from its own start");
     }
+}
+
+/// What a `tracing` subscriber saw: a line per span (`span NAME fields`) and per event (`event fields`).
+#[derive(Clone, Default)]
+struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+/// The fields of a span or event as `name=value` text.
+#[derive(Default)]
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        self.0.push_str(&format!("{}={value:?}", field.name()));
+    }
+}
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut fields = Fields::default();
+        span.record(&mut fields);
+        let mut lines = self.0.lock().unwrap();
+        lines.push(format!("span {} {}", span.metadata().name(), fields.0));
+        tracing::span::Id::from_u64(lines.len() as u64)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        self.0.lock().unwrap().push(format!("event {}", fields.0));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// `imports: { default: tracing }` and `exports: { default: tracing }`: each call runs in a span naming the
+/// interface and function; imports log their arguments and result, lists as `"..."` unless the function's
+/// own entry asks for `verbose_tracing` (which replaces the default for it).
+#[test]
+fn traced_calls_log_spans_and_events() {
+    let (mut store, guest) = imports_guest();
+
+    let recorder = Recorder::default();
+    tracing::subscriber::with_default(recorder.clone(), || {
+        assert_eq!(guest.call_total(&mut store, "1,2").unwrap(), Ok(3));
+    });
+    let lines = recorder.0.lock().unwrap().clone();
+    let import = |f: &str| format!("span wit-bindgen import module=\"tenon:guest/host\" function=\"{f}\"");
+    assert_eq!(
+        lines,
+        [
+            "span wit-bindgen export module=\"default\" function=\"total\"".to_string(),
+            import("split"),
+            "event message=call s=\"1,2\" sep=','".into(),
+            "event message=return result=\"...\"".into(),
+            import("parse"),
+            "event message=call s=\"1\"".into(),
+            "event message=return result=Ok(1)".into(),
+            import("parse"),
+            "event message=call s=\"2\"".into(),
+            "event message=return result=Ok(2)".into(),
+            import("sum"),
+            "event message=call xs=[1, 2]".into(),
+            "event message=return result=3".into(),
+        ]
+    );
 }

@@ -5,7 +5,7 @@ mod exports;
 mod host;
 mod types;
 
-use crate::Opts;
+use crate::{Opts, lookup};
 use crate::names::{snake, type_name};
 use anyhow::{Result, bail};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -68,30 +68,48 @@ impl<'a> Generator<'a> {
         let (not_types, trappable_errors) = resolve_with(resolve, world, &opts.trappable_error_types, "trappable_error_type")?;
         let trappable_errors = trappable_errors.into_iter().map(|(id, path)| (dealias(resolve, id), path)).collect();
         if !not_types.is_empty() {
-            bail!("`trappable_error_type` maps error types (`ns:pkg/iface/type`), not interfaces or packages");
+            bail!("`trappable_error_type` maps error types (`ns:pkg/iface.type`), not interfaces or packages");
         }
         Ok(Generator { resolve, world, opts, krate, modules, with_interfaces, with_types, trappable_errors, items: BTreeMap::new() })
+    }
+
+    /// Errors for `imports` and `exports` entries that apply to no function of the world.
+    fn check_function_rules(&self) -> Result<()> {
+        let w = &self.resolve.worlds[self.world];
+        for (option, config, items) in [("imports", &self.opts.imports, &w.imports), ("exports", &self.opts.exports, &w.exports)] {
+            let mut used = vec![false; config.rules.len()];
+            for (key, item) in items {
+                let functions: Vec<(Option<&WorldKey>, String)> = match item {
+                    WorldItem::Interface { id, .. } => {
+                        let interface = &self.resolve.interfaces[*id];
+                        let drops = interface.types.iter().filter(|(_, t)| matches!(self.resolve.types[**t].kind, TypeDefKind::Resource));
+                        let names = interface.functions.keys().cloned().chain(drops.map(|(name, _)| format!("[drop]{name}")));
+                        names.map(|name| (Some(key), name)).collect()
+                    }
+                    WorldItem::Function(f) => vec![(None, f.name.clone())],
+                    WorldItem::Type { .. } => Vec::new(),
+                };
+                for (key, name) in functions {
+                    if let (_, Some(index)) = config.flags(self.resolve, key, &name) {
+                        used[index] = true;
+                    }
+                }
+            }
+            if let Some(index) = used.iter().position(|used| !used) {
+                let direction = &option[..option.len() - 1];
+                bail!(
+                    "`{option}`: `{}` names no {direction}ed function (write `ns:pkg/iface.function`, an interface, package or namespace, or a root function's name)",
+                    config.rules[index].0
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Generates everything.
     pub fn generate(mut self) -> Result<TokenStream> {
         let w = &self.resolve.worlds[self.world];
-        let import_names: Vec<String> = w
-            .imports
-            .iter()
-            .flat_map(|(key, item)| match item {
-                WorldItem::Interface { id, .. } => {
-                    let instance = self.resolve.name_world_key(key);
-                    let functions = self.resolve.interfaces[*id].functions.keys();
-                    functions.flat_map(|f| [format!("{instance}#{f}"), format!("{}#{f}", unversioned(&instance))]).collect()
-                }
-                WorldItem::Function(f) => vec![f.name.clone()],
-                WorldItem::Type { .. } => Vec::new(),
-            })
-            .collect();
-        if let Some(name) = self.opts.trappable.iter().find(|n| !import_names.contains(n)) {
-            bail!("`imports`: `{name}` names no imported function (write `ns:pkg/iface#function`, or a root function's name)");
-        }
+        self.check_function_rules()?;
         let mut interface_types: Vec<InterfaceId> = self.modules.keys().copied().collect();
         interface_types.sort_by_key(|id| self.modules[id].clone());
         for id in interface_types {
@@ -253,9 +271,10 @@ impl<'a> Generator<'a> {
     }
 }
 
-/// The imported interfaces and types `with` names (`"ns:pkg/iface"`, `"ns:pkg"` for all of a package's,
-/// `"ns:pkg/iface/type"`, each with or without the version), with their Rust paths; an entry that names
-/// nothing the world imports is an error.
+/// The imported interfaces and types `with` names, with their Rust paths. Names are looked up as
+/// [`lookup::keys`] spells them, the most specific first: a type's own name maps the type; an interface's,
+/// package's or namespace's maps each imported interface under it (`"wasi:io": crate::io` maps
+/// `wasi:io/streams` to `crate::io::streams`). An entry that names nothing the world imports is an error.
 #[allow(clippy::type_complexity)]
 fn resolve_with(
     resolve: &Resolve,
@@ -264,45 +283,30 @@ fn resolve_with(
     option: &str,
 ) -> Result<(HashMap<InterfaceId, TokenStream>, HashMap<TypeId, TokenStream>)> {
     let (mut interfaces, mut types) = (HashMap::new(), HashMap::new());
-    let imported: Vec<InterfaceId> = resolve.worlds[world]
-        .imports
-        .values()
-        .filter_map(|item| match item {
-            WorldItem::Interface { id, .. } => Some(*id),
-            _ => None,
-        })
-        .collect();
-    for (key, path) in with {
-        let rust: TokenStream = path.parse().map_err(|_| anyhow::anyhow!("`{option}`: `{path}` is not a Rust path"))?;
-        let mut used = false;
-        for &id in &imported {
-            let interface = &resolve.interfaces[id];
-            let (Some(package), Some(name)) = (interface.package, &interface.name) else { continue };
-            let package = &resolve.packages[package].name;
-            let bare = format!("{}:{}", package.namespace, package.name);
-            let version = package.version.as_ref().map(|v| format!("@{v}"));
-            // `ns:pkg/iface` and `ns:pkg/iface@1.0.0`; `ns:pkg` and `ns:pkg@1.0.0`.
-            let names: Vec<String> = [Some(String::new()), version.clone()].iter().flatten().map(|v| format!("{bare}/{name}{v}")).collect();
-            let packages: Vec<String> = [Some(String::new()), version].iter().flatten().map(|v| format!("{bare}{v}")).collect();
-            if names.contains(key) {
-                interfaces.insert(id, rust.clone());
-                used = true;
-            } else if packages.contains(key) {
-                let module = snake(name);
-                interfaces.insert(id, quote!(#rust::#module));
-                used = true;
-            } else if let Some((iface, ty)) = key.rsplit_once('/')
-                && names.iter().any(|n| n == iface)
-                && let Some(&type_id) = interface.types.get(ty)
-            {
-                types.insert(type_id, rust.clone());
-                used = true;
+    let mut used = vec![false; with.len()];
+    let mut find = |key: &lookup::Key| {
+        let index = with.iter().position(|(name, _)| *name == key.name)?;
+        used[index] = true;
+        Some(lookup::project(&with[index].1, &key.projection))
+    };
+    for (key, item) in &resolve.worlds[world].imports {
+        let WorldItem::Interface { id, .. } = item else { continue };
+        if let Some(path) = lookup::keys(resolve, key, None).iter().find_map(&mut find) {
+            interfaces.insert(*id, path);
+        }
+        for (name, &type_id) in &resolve.interfaces[*id].types {
+            let own_names: Vec<lookup::Key> = lookup::keys(resolve, key, Some(name)).into_iter().filter(|k| k.projection.is_empty()).collect();
+            if let Some(path) = own_names.iter().find_map(&mut find) {
+                types.insert(type_id, path);
             }
         }
-        if !used {
-            bail!("`{option}`: `{key}` names no interface, package or type this world imports");
-        }
     }
+    if let Some(index) = used.iter().position(|used| !used) {
+        bail!("`{option}`: `{}` names no interface, package or type this world imports", with[index].0);
+    }
+    let parse = |path: String| path.parse::<TokenStream>().map_err(|_| anyhow::anyhow!("`{option}`: `{path}` is not a Rust path"));
+    let interfaces = interfaces.into_iter().map(|(id, path)| Ok((id, parse(path)?))).collect::<Result<_>>()?;
+    let types = types.into_iter().map(|(id, path)| Ok((id, parse(path)?))).collect::<Result<_>>()?;
     Ok((interfaces, types))
 }
 
@@ -337,11 +341,6 @@ fn interface_module(resolve: &Resolve, key: &WorldKey, id: InterfaceId) -> Vec<S
         }
         _ => vec![snake(&resolve.name_world_key(key)).to_string()],
     }
-}
-
-/// An interface name without its version: `ns:pkg/iface@1.0.0` → `ns:pkg/iface`.
-fn unversioned(name: &str) -> &str {
-    name.split('@').next().unwrap_or(name)
 }
 
 /// `#[doc = ...]` for WIT documentation.

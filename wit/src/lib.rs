@@ -11,8 +11,12 @@
 //! println!("{}", generated.tokens);
 //! ```
 
+mod function_config;
 mod generate;
+mod lookup;
 mod names;
+
+pub use function_config::{FunctionConfig, FunctionFlags};
 
 use anyhow::{Context, Result, bail};
 use proc_macro2::TokenStream;
@@ -28,12 +32,10 @@ pub struct Opts {
     pub inline: Option<String>,
     /// The world to generate, when the packages hold several (`name` or `ns:pkg/name`).
     pub world: Option<String>,
-    /// Whether every imported function's trait method returns `tenon::Result`, so it can trap
-    /// (`imports: { default: trappable }`).
-    pub trappable_imports: bool,
-    /// Imported functions whose trait method returns `tenon::Result` (`imports: { "ns:pkg/iface#f":
-    /// trappable }`, or a root function's name); a name that matches no import is an error.
-    pub trappable: Vec<String>,
+    /// Flags of imported functions (`imports: { default: trappable, "ns:pkg/iface.f": tracing }`).
+    pub imports: FunctionConfig,
+    /// Flags of exported functions (`exports: { default: tracing }`).
+    pub exports: FunctionConfig,
     /// Whether to leave out the `impl Host for &mut T` forwarding impls.
     pub skip_mut_forwarding_impls: bool,
     /// Whether `add_to_linker` requires the store's data to be `Send`.
@@ -42,11 +44,12 @@ pub struct Opts {
     pub additional_derives: Vec<String>,
     /// The path of the `tenon` crate in generated code (`::tenon` unless renamed).
     pub krate: String,
-    /// Imported interfaces, packages or types mapped to existing Rust (`("ns:pkg/iface", "crate::iface")`):
-    /// nothing is generated for them, and generated code uses the paths given (absolute ones, such as
-    /// `crate::...`). An entry that names nothing is an error.
+    /// Imported interfaces, packages, namespaces or types mapped to existing Rust
+    /// (`("ns:pkg/iface", "crate::iface")`, `("ns:pkg", ..)`, `("ns", ..)`, `("ns:pkg/iface.type", ..)`, each
+    /// name with or without the package's version): nothing is generated for them, and generated code uses
+    /// the paths given (absolute ones, such as `crate::...`). An entry that names nothing is an error.
     pub with: Vec<(String, String)>,
-    /// Error types mapped to the host's own error types (`("wasi:io/streams/stream-error", "crate::MyError")`):
+    /// Error types mapped to the host's own error types (`("wasi:io/streams.stream-error", "crate::MyError")`):
     /// imported functions returning `result<T, E>` return `Result<T, MyError>`, and the interface defining
     /// `E` gets `Host::convert_<e>` to turn a `MyError` back into an `E` (or trap).
     pub trappable_error_types: Vec<(String, String)>,
@@ -54,7 +57,7 @@ pub struct Opts {
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { paths: Vec::new(), inline: None, world: None, trappable_imports: false, additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new(), trappable_error_types: Vec::new(), trappable: Vec::new(), skip_mut_forwarding_impls: false, require_store_data_send: false }
+        Opts { paths: Vec::new(), inline: None, world: None, imports: FunctionConfig::default(), exports: FunctionConfig::default(), additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new(), trappable_error_types: Vec::new(), skip_mut_forwarding_impls: false, require_store_data_send: false }
     }
 }
 
@@ -89,7 +92,7 @@ pub fn generate(opts: &Opts) -> Result<Generated> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Opts, generate};
+    use super::{FunctionConfig, FunctionFlags, Opts, generate};
 
     fn opts(wit: &str) -> Opts {
         Opts { inline: Some(wit.into()), ..Opts::default() }
@@ -111,6 +114,49 @@ mod tests {
         assert!(generate(&o).is_ok());
         o.with = vec![("a:b".into(), "crate::x".into())];
         assert!(generate(&o).unwrap().tokens.to_string().contains("crate :: x :: i :: add_to_linker"));
+        o.with = vec![("a".into(), "crate::x".into())];
+        assert!(generate(&o).unwrap().tokens.to_string().contains("crate :: x :: b :: i :: add_to_linker"));
+    }
+
+    #[test]
+    fn with_maps_a_type_by_its_wasmtime_name() {
+        let mut o = opts("package a:b@1.0.0; interface i { record t { x: u8 } f: func(v: t); } world w { import i; }");
+        for name in ["a:b/i.t", "a:b/i@1.0.0.t"] {
+            o.with = vec![(name.into(), "crate::T".into())];
+            let tokens = generate(&o).unwrap().tokens.to_string();
+            assert!(tokens.contains("fn f (& mut self , v : crate :: T)"), "{name}: {tokens}");
+            assert!(!tokens.contains("struct T"), "{name}");
+        }
+        o.with = vec![("a:b/i/t".into(), "crate::T".into())];
+        assert!(error(&o).contains("`a:b/i/t` names no interface"));
+    }
+
+    #[test]
+    fn function_entries_use_wasmtime_names_and_replace_the_default() {
+        let trappable = FunctionFlags { trappable: true, ..FunctionFlags::default() };
+        let exact = FunctionFlags { exact: true, ..trappable };
+        let run = |default: FunctionFlags, rules: &[(&str, FunctionFlags)]| {
+            let mut o = opts("package a:b@1.0.0; interface i { f: func(); g: func(); } world w { import i; import r: func(); }");
+            o.imports = FunctionConfig { default, rules: rules.iter().map(|(n, f)| (n.to_string(), *f)).collect() };
+            generate(&o).map(|g| g.tokens.to_string()).map_err(|e| format!("{e:#}"))
+        };
+        let traps = |tokens: &str, f: &str| tokens.contains(&format!("fn {f} (& mut self ,) -> :: tenon :: Result < () >"));
+        let none = FunctionFlags::default();
+        for name in ["a:b/i.f", "a:b/i@1.0.0.f"] {
+            let tokens = run(none, &[(name, exact)]).unwrap();
+            assert!(traps(&tokens, "f") && !traps(&tokens, "g") && !traps(&tokens, "r"), "{name}");
+        }
+        for name in ["a:b/i", "a:b/i@1.0.0", "a:b", "a:b@1.0.0", "a"] {
+            let tokens = run(none, &[(name, trappable)]).unwrap();
+            assert!(traps(&tokens, "f") && traps(&tokens, "g") && !traps(&tokens, "r"), "{name}");
+            assert!(run(none, &[(name, exact)]).unwrap_err().contains(&format!("`imports`: `{name}` names no imported function")));
+        }
+        assert!(traps(&run(none, &[("r", trappable)]).unwrap(), "r"));
+        let tokens = run(trappable, &[("a:b/i.f", FunctionFlags { tracing: true, ..none })]).unwrap();
+        assert!(!traps(&tokens, "f") && traps(&tokens, "g") && traps(&tokens, "r"));
+        assert!(tokens.contains("\"wit-bindgen import\" , module = \"a:b/i@1.0.0\" , function = \"f\""));
+        let error = run(none, &[("a:b/i#f", trappable)]).unwrap_err();
+        assert!(error.contains("`imports`: `a:b/i#f` names no imported function (write `ns:pkg/iface.function`"), "{error}");
     }
 
     #[test]

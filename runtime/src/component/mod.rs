@@ -78,4 +78,6 @@ pub mod __internal {
     pub use super::type_table::{ComponentTypes, InterfaceType};
     pub use super::typed::DynLower;
     pub use anyhow::Result;
+    /// Calls traced by bindings (`imports: { default: tracing }`) log through it, so hosts need no `tracing` dependency of their own.
+    pub use tracing;
 }

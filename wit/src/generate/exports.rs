@@ -10,8 +10,9 @@ use quote::{format_ident, quote};
 use wit_parser::{Function, InterfaceId, WorldItem, WorldKey};
 
 impl<'a> Generator<'a> {
-    /// An exported function's field type, lookup and call method in a `Guest` (or the world).
-    pub(super) fn export_func(&self, module: &[String], func: &Function, instance: Option<&Ident>) -> Result<ExportFunc> {
+    /// An exported function's field type, lookup and call method in a `Guest` (or the world), for the
+    /// world's export `key` (or the world's own function).
+    pub(super) fn export_func(&self, module: &[String], func: &Function, key: Option<&WorldKey>, instance: Option<&Ident>) -> Result<ExportFunc> {
         check_function(func)?;
         if owner_resource(func).is_some() {
             bail!("`{}` belongs to a resource the component exports: exported resources are not supported by the bindings yet", func.name);
@@ -34,6 +35,17 @@ impl<'a> Generator<'a> {
             Some(_) => quote!(let (result,) = callee?; Ok(result)),
             None => quote!(callee?; Ok(())),
         };
+        let trace = match self.opts.exports.flags(self.resolve, key, wit).0.traced() {
+            true => {
+                let tracing = quote!(#krate::component::__internal::tracing);
+                let module = key.map_or_else(|| "default".to_string(), |key| self.resolve.name_world_key(key));
+                quote! {
+                    let span = #tracing::span!(#tracing::Level::TRACE, "wit-bindgen export", module = #module, function = #wit);
+                    let _enter = span.enter();
+                }
+            }
+            false => TokenStream::new(),
+        };
         let parent = match instance {
             Some(instance) => quote!(Some(&#instance)),
             None => quote!(None),
@@ -50,6 +62,7 @@ impl<'a> Generator<'a> {
             method: quote! {
                 #docs
                 pub fn #method<S: #krate::AsContextMut>(&self, mut store: S, #(#names: #types),*) -> #krate::Result<#result> {
+                    #trace
                     let callee = self.#field.__call_as::<(#(#types,)*)>(store.as_context_mut(), (#(#names,)*));
                     #unpack
                 }
@@ -67,7 +80,7 @@ impl<'a> Generator<'a> {
         let funcs: Vec<ExportFunc> = self.resolve.interfaces[id]
             .functions
             .values()
-            .map(|func| self.export_func(&module, func, Some(&instance)))
+            .map(|func| self.export_func(&module, func, Some(key), Some(&instance)))
             .collect::<Result<_>>()?;
         let (fields, index_fields, finds, loads, names, methods) = split(&funcs);
         let docs = docs(&self.resolve.interfaces[id].docs);
@@ -161,7 +174,7 @@ impl<'a> Generator<'a> {
                     });
                 }
                 WorldItem::Function(func) => {
-                    let f = self.export_func(&[], func, None)?;
+                    let f = self.export_func(&[], func, None, None)?;
                     fields.push(f.field);
                     index_fields.push(f.index_field);
                     finds.push(f.find);

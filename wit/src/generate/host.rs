@@ -1,6 +1,6 @@
 //! The host side of a world's imports: `Host` traits (and `Host<Resource>` traits) and `add_to_linker`.
 
-use super::{Generator, Mode, check_function, dealias, docs, unversioned};
+use super::{Generator, Mode, check_function, dealias, docs};
 use crate::names::{snake, type_name};
 use anyhow::{Result, bail};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -14,16 +14,15 @@ impl<'a> Generator<'a> {
             return Ok(());
         }
         let module = self.modules[&id].clone();
-        let name = self.resolve.name_world_key(key);
         let funcs: Vec<&Function> = self.resolve.interfaces[id].functions.values().collect();
-        let items = self.host_items(&module, &quote!(Host), &format_ident!("add_to_linker"), Some(&name), &funcs, Some(id))?;
+        let items = self.host_items(&module, &quote!(Host), &format_ident!("add_to_linker"), Some(key), &funcs, Some(id))?;
         self.items.entry(module).or_default().extend(items);
         Ok(())
     }
 
     /// The host side of some imports: a trait `trait_name` with a method per function of `funcs`, its impl
-    /// for `&mut` of any implementor, and `add_fn` adding the functions to a linker (in the instance
-    /// `instance`, or at the root). For an `interface`, each of its resource types gets a `Host<Resource>`
+    /// for `&mut` of any implementor, and `add_fn` adding the functions to a linker (in the instance the
+    /// world's import `key` names, or at the root). For an `interface`, each of its resource types gets a `Host<Resource>`
     /// trait of its constructor, methods, statics and `drop`, which `trait_name` extends, and each of its
     /// trappable error types a `convert_<e>` method.
     pub(super) fn host_items(
@@ -31,7 +30,7 @@ impl<'a> Generator<'a> {
         module: &[String],
         trait_name: &TokenStream,
         add_fn: &Ident,
-        instance: Option<&str>,
+        key: Option<&WorldKey>,
         funcs: &[&Function],
         interface: Option<InterfaceId>,
     ) -> Result<Vec<TokenStream>> {
@@ -51,7 +50,7 @@ impl<'a> Generator<'a> {
             let name = self.named_path(module, resource)?;
             let owned: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f) == Some(resource)).collect();
             let HostMethods { methods, forwards, wraps: mut resource_wraps, mut bounds } =
-                self.host_methods(module, &quote!(#resource_trait), instance, &owned)?;
+                self.host_methods(module, &quote!(#resource_trait), key, &owned)?;
             extra_bounds.append(&mut bounds);
             let drop_doc = format!("Drops the host resource `{wit_name}` whose owned handle `rep` the guest gave up.");
             items.push(quote! {
@@ -82,7 +81,7 @@ impl<'a> Generator<'a> {
             supertraits.push(quote!(#resource_trait));
         }
         let free: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f).is_none()).collect();
-        let HostMethods { mut methods, mut forwards, wraps: mut free_wraps, mut bounds } = self.host_methods(module, trait_name, instance, &free)?;
+        let HostMethods { mut methods, mut forwards, wraps: mut free_wraps, mut bounds } = self.host_methods(module, trait_name, key, &free)?;
         extra_bounds.append(&mut bounds);
         extra_bounds.dedup_by(|a, b| a.to_string() == b.to_string());
         if let Some(id) = interface {
@@ -106,8 +105,11 @@ impl<'a> Generator<'a> {
             true => quote!(+ Send),
             false => TokenStream::new(),
         };
-        let open = match instance {
-            Some(name) => quote!(let mut linker_instance = linker.instance(#name)?;),
+        let open = match key {
+            Some(key) => {
+                let name = self.resolve.name_world_key(key);
+                quote!(let mut linker_instance = linker.instance(#name)?;)
+            }
             None => quote!(let mut linker_instance = linker.root();),
         };
         items.push(quote! {
@@ -132,12 +134,13 @@ impl<'a> Generator<'a> {
         Ok(items)
     }
 
-    /// The host side of imported functions `funcs`, whose methods go in trait `trait_name`.
+    /// The host side of imported functions `funcs` (of the world's import `key`, or of the world itself),
+    /// whose methods go in trait `trait_name`.
     pub(super) fn host_methods(
         &self,
         module: &[String],
         trait_name: &TokenStream,
-        instance: Option<&str>,
+        key: Option<&WorldKey>,
         funcs: &[&Function],
     ) -> Result<HostMethods> {
         let krate = &self.krate;
@@ -146,18 +149,12 @@ impl<'a> Generator<'a> {
             check_function(func)?;
             let method = snake(method_name(func));
             let wit = &func.name;
-            let full_name = match instance {
-                Some(instance) => format!("{instance}#{wit}"),
-                None => wit.clone(),
-            };
-            let trappable = self.opts.trappable_imports
-                || self.opts.trappable.contains(&full_name)
-                || instance.is_some_and(|i| self.opts.trappable.contains(&format!("{}#{wit}", unversioned(i))));
+            let (flags, _) = self.opts.imports.flags(self.resolve, key, wit);
             let params = self.params(module, func, Mode::Owned)?;
             let (names, types): (Vec<_>, Vec<_>) = params.into_iter().unzip();
             let result = self.result(module, func)?;
             let error = self.trappable_error(module, func)?;
-            let ret = match (&error, trappable) {
+            let ret = match (&error, flags.trappable) {
                 (Some(error), _) => error.rust_result.clone(),
                 (None, true) => quote!(#krate::Result<#result>),
                 (None, false) => result.clone(),
@@ -165,32 +162,79 @@ impl<'a> Generator<'a> {
             let docs = docs(&func.docs);
             methods.push(quote!(#docs fn #method(&mut self, #(#names: #types),*) -> #ret;));
             forwards.push(quote!(fn #method(&mut self, #(#names: #types),*) -> #ret { #trait_name::#method(*self, #(#names),*) }));
-            let call = quote!(#trait_name::#method(host, #(#names),*));
-            let value = match (&error, trappable) {
+            let value = match (&error, flags.trappable) {
                 (Some(error), _) => {
                     bounds.push(error.host.clone());
                     let convert = &error.convert;
-                    quote!(match #call { Ok(value) => Ok(value), Err(error) => Err(#convert(host, error)?) })
+                    quote!(match r { Ok(value) => Ok(value), Err(error) => Err(#convert(host, error)?) })
                 }
-                (None, true) => quote!(#call?),
-                (None, false) => call,
+                (None, true) => quote!(r?),
+                (None, false) => quote!(r),
             };
             let results = match func.result {
                 Some(_) => quote!((#value,)),
-                None => quote!({ #value; }),
+                None => value,
             };
             let result_tuple = match func.result {
                 Some(_) => quote!((#result,)),
                 None => quote!(()),
             };
+            let (trace_call, trace_return) = match flags.traced() {
+                true => self.import_tracing(key, func, &names, flags.verbose_tracing),
+                false => (TokenStream::new(), TokenStream::new()),
+            };
             wraps.push(quote! {
                 linker_instance.func_wrap(#wit, move |mut caller: #krate::StoreContextMut<'_, T>, (#(#names,)*): (#(#types,)*)| -> #krate::Result<#result_tuple> {
+                    #trace_call
                     let host = &mut host_getter(caller.data_mut());
+                    let r = #trait_name::#method(host, #(#names),*);
+                    #trace_return
                     Ok(#results)
                 })?;
             });
         }
         Ok(HostMethods { methods, forwards, wraps, bounds })
+    }
+
+    /// The tracing of a call to imported function `func`: a span entered, an event with the arguments
+    /// `names` (those holding lists as `"..."` unless `verbose`), and one with the result `r`.
+    fn import_tracing(&self, key: Option<&WorldKey>, func: &Function, names: &[Ident], verbose: bool) -> (TokenStream, TokenStream) {
+        let krate = &self.krate;
+        let tracing = quote!(#krate::component::__internal::tracing);
+        let module = match key {
+            Some(key) => self.resolve.name_world_key(key),
+            None => self.resolve.worlds[self.world].name.clone(),
+        };
+        let wit = &func.name;
+        let args = func.params.iter().zip(names).map(|(param, name)| match !verbose && self.holds_list(&param.ty) {
+            true => quote!(#name = #tracing::field::debug("...")),
+            false => quote!(#name = #tracing::field::debug(&#name)),
+        });
+        let result = match !verbose && func.result.as_ref().is_some_and(|ty| self.holds_list(ty)) {
+            true => quote!(#tracing::field::debug("...")),
+            false => quote!(#tracing::field::debug(&r)),
+        };
+        let call = quote! {
+            let span = #tracing::span!(#tracing::Level::TRACE, "wit-bindgen import", module = #module, function = #wit);
+            let _enter = span.enter();
+            #tracing::event!(#tracing::Level::TRACE, #(#args,)* "call");
+        };
+        (call, quote!(#tracing::event!(#tracing::Level::TRACE, result = #result, "return");))
+    }
+
+    /// Whether values of `ty` hold lists (strings aside), which tracing shows only when verbose.
+    fn holds_list(&self, ty: &Type) -> bool {
+        let Type::Id(id) = ty else { return false };
+        let held = |ty: &Option<Type>| ty.as_ref().is_some_and(|ty| self.holds_list(ty));
+        match &self.resolve.types[*id].kind {
+            TypeDefKind::List(_) | TypeDefKind::Map(..) => true,
+            TypeDefKind::FixedLengthList(ty, _) | TypeDefKind::Option(ty) | TypeDefKind::Type(ty) => self.holds_list(ty),
+            TypeDefKind::Result(r) => held(&r.ok) || held(&r.err),
+            TypeDefKind::Record(r) => r.fields.iter().any(|f| self.holds_list(&f.ty)),
+            TypeDefKind::Tuple(t) => t.types.iter().any(|ty| self.holds_list(ty)),
+            TypeDefKind::Variant(v) => v.cases.iter().any(|c| held(&c.ty)),
+            _ => false,
+        }
     }
 
     /// How function `func`'s error is mapped, if its result is `result<_, E>` with `E` a `trappable_error_type`.
