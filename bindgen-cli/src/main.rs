@@ -44,6 +44,9 @@ enum Command {
         /// The world, if the WIT has several (`name` or `ns:pkg/name`).
         #[arg(long)]
         world: Option<String>,
+        /// Generate only these interfaces, without a world: `--interfaces 'import wasi:io/streams@0.2.0;'`.
+        #[arg(long, conflicts_with = "world")]
+        interfaces: Option<String>,
         /// Imported functions return `tenon::Result`, so the host can trap.
         #[arg(long)]
         trappable_imports: bool,
@@ -146,7 +149,7 @@ fn execute(command: Command) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bindgen { paths, world, trappable_imports, tracing, additional_derives, tenon_crate, with, trappable_error_types, out } => {
+        Command::Bindgen { paths, world, interfaces, trappable_imports, tracing, additional_derives, tenon_crate, with, trappable_error_types, out } => {
             let pairs = |entries: &[String], flag: &str| {
                 entries
                     .iter()
@@ -160,6 +163,7 @@ fn execute(command: Command) -> Result<ExitCode> {
             let opts = tenon_wit::Opts {
                 paths,
                 world,
+                interfaces,
                 imports: tenon_wit::FunctionConfig { default: flags(trappable_imports), rules: Vec::new() },
                 exports: tenon_wit::FunctionConfig { default: flags(false), rules: Vec::new() },
                 additional_derives,

@@ -120,6 +120,7 @@ impl Parse for Parsed {
                         }
                     }
                     "world" => opts.world = Some(content.parse::<LitStr>()?.value()),
+                    "interfaces" => opts.interfaces = Some(content.parse::<LitStr>()?.value()),
                     "trappable_imports" => opts.imports.default.trappable = content.parse::<syn::LitBool>()?.value,
                     "additional_derives" => {
                         let list;
@@ -169,10 +170,11 @@ impl Parse for Parsed {
                 content.parse::<Token![,]>()?;
             }
         }
-        if paths.is_empty() && opts.inline.is_none() {
+        let root = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(PathBuf::new, PathBuf::from);
+        // `wit` by default, unless the WIT is inline (then `path` names the packages it uses, if any).
+        if paths.is_empty() && opts.inline.is_none() && opts.interfaces.is_none() {
             paths.push("wit".into());
         }
-        let root = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(PathBuf::new, PathBuf::from);
         opts.paths = paths.iter().map(|p| if Path::new(p).is_absolute() { PathBuf::from(p) } else { root.join(p) }).collect();
         Ok(Parsed { opts, include_from_file })
     }

@@ -75,7 +75,7 @@ pub fn flags(input: TokenStream) -> TokenStream {
 }
 
 /// Generates Rust bindings for a WIT world, as Wasmtime 48's `bindgen!` does and with its options: `path`
-/// (a file or directory, or a list; `wit` by default), `inline`, `world`, `"world" in "path"`, `with`
+/// (a file or directory, or a list; `wit` by default), `inline`, `world`, `"world" in "path"`, `interfaces`, `with`
 /// (`"ns:pkg/iface": path`, a package, a namespace, or `"ns:pkg/iface.type"`), `trappable_error_type`
 /// (`"ns:pkg/iface.type" => Type`), `additional_derives`, `imports` / `exports` (`{ default: FLAGS,
 /// "ns:pkg/iface.f": FLAGS }` with `trappable`, `tracing`, `verbose_tracing`, `exact`),

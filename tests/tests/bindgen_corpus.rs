@@ -34,6 +34,22 @@ mod inline {
     });
 }
 
+mod interfaces_only {
+    // Wasmtime's `interfaces`: the modules of the interfaces named, no world struct.
+    ::tenon::component::bindgen!({
+        path: "wit/corpus",
+        interfaces: "import tenon:corpus/twins@1.2.3; export tenon:other/deep@0.1.0;",
+    });
+}
+
+mod inline_using_files {
+    // Inline WIT holds the world; the files given are packages it uses.
+    ::tenon::component::bindgen!({
+        path: "wit/corpus",
+        inline: "package a:uses; world w { import tenon:other/deep@0.1.0; }",
+    });
+}
+
 use plain::tenon::corpus::kinds::{Everything, Keywords, Size, ThirtyTwo};
 
 #[test]
@@ -50,6 +66,10 @@ fn generated_types_have_rust_names() {
     let derived = derives::tenon::corpus::kinds::Keywords { type_: 1, use_: String::new(), self_: false, match_: 0, async_thing: None };
     assert_eq!(derived.clone(), derived);
     let _inline = inline::R { x: 1 };
+    let _only: interfaces_only::tenon::corpus::twins::Keywords = interfaces_only::tenon::corpus::twins::Keywords { value: 1 };
+    // `deep` is exported, and imported too (`twins` uses its types): one module, with its `Guest`.
+    let _exported: Option<interfaces_only::tenon::other::deep::Guest> = None;
+    let _used = inline_using_files::tenon::other::deep::Level::Low;
 }
 
 /// A host for the corpus world's imports, with and without trappable imports.

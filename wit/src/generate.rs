@@ -115,6 +115,9 @@ impl<'a> Generator<'a> {
         for id in interface_types {
             self.interface_types(id)?;
         }
+        if self.opts.interfaces.is_some() {
+            return self.interfaces_only();
+        }
         for (_, item) in w.imports.iter().chain(&w.exports) {
             if let WorldItem::Type { id, .. } = item {
                 let item = self.type_def(&[], *id)?;
@@ -130,6 +133,23 @@ impl<'a> Generator<'a> {
         }
         let world_items = self.world(&imported)?;
         self.items.entry(Vec::new()).or_default().extend(world_items);
+        Ok(nest(&self.items))
+    }
+
+    /// What `Opts::interfaces` asks for: the host side of the imported interfaces and the `Guest` of the
+    /// exported ones, without the world's own items.
+    fn interfaces_only(mut self) -> Result<TokenStream> {
+        let w = &self.resolve.worlds[self.world];
+        for (key, item) in &w.imports {
+            if let WorldItem::Interface { id, .. } = item {
+                self.host_interface(key, *id)?;
+            }
+        }
+        for (key, item) in &w.exports {
+            if let WorldItem::Interface { id, .. } = item {
+                self.guest_interface(key, *id)?;
+            }
+        }
         Ok(nest(&self.items))
     }
 

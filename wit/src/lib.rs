@@ -21,17 +21,20 @@ pub use function_config::{FunctionConfig, FunctionFlags};
 use anyhow::{Context, Result, bail};
 use proc_macro2::TokenStream;
 use std::path::PathBuf;
-use wit_parser::{PackageId, Resolve};
+use wit_parser::{PackageId, Resolve, UnresolvedPackageGroup};
 
 /// What to generate bindings for, and how (the options of `bindgen!`, with Wasmtime 48's names).
 #[derive(Clone, Debug)]
 pub struct Opts {
     /// WIT files or directories (a directory may hold a `deps/` directory of dependencies).
     pub paths: Vec<PathBuf>,
-    /// WIT text, used besides (or instead of) `paths`.
+    /// WIT text holding the world; `paths` then give the packages it uses.
     pub inline: Option<String>,
     /// The world to generate, when the packages hold several (`name` or `ns:pkg/name`).
     pub world: Option<String>,
+    /// World items to generate instead of a world (`"import wasi:io/streams@0.2.0; export a:b/c;"`), as
+    /// Wasmtime's `interfaces` option: only their interfaces' modules come out, with no world struct.
+    pub interfaces: Option<String>,
     /// Flags of imported functions (`imports: { default: trappable, "ns:pkg/iface.f": tracing }`).
     pub imports: FunctionConfig,
     /// Flags of exported functions (`exports: { default: tracing }`).
@@ -57,7 +60,7 @@ pub struct Opts {
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { paths: Vec::new(), inline: None, world: None, imports: FunctionConfig::default(), exports: FunctionConfig::default(), additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new(), trappable_error_types: Vec::new(), skip_mut_forwarding_impls: false, require_store_data_send: false }
+        Opts { paths: Vec::new(), inline: None, world: None, interfaces: None, imports: FunctionConfig::default(), exports: FunctionConfig::default(), additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new(), trappable_error_types: Vec::new(), skip_mut_forwarding_impls: false, require_store_data_send: false }
     }
 }
 
@@ -69,6 +72,9 @@ pub struct Generated {
     pub files: Vec<PathBuf>,
 }
 
+/// The package of the world `Opts::interfaces` makes.
+const SYNTHESIZED_PACKAGE: &str = "tenon:bindgen-synthesized";
+
 /// Reads the WIT `opts` names and generates the bindings of its world.
 pub fn generate(opts: &Opts) -> Result<Generated> {
     let mut resolve = Resolve::default();
@@ -79,13 +85,32 @@ pub fn generate(opts: &Opts) -> Result<Generated> {
         packages.push(package);
         files.extend(sources.paths().map(PathBuf::from));
     }
-    if let Some(text) = &opts.inline {
-        packages.push(resolve.push_str("inline.wit", text).context("failed to parse the inline WIT")?);
+    // The world comes from the inline WIT (or `interfaces`) when there is some: the files are its dependencies.
+    let mut world_name = opts.world.clone();
+    if opts.interfaces.is_some() && (opts.inline.is_some() || opts.world.is_some()) {
+        bail!("`interfaces` makes its own world: it cannot be given with `world` or `inline`");
+    }
+    let inline = match (&opts.inline, &opts.interfaces) {
+        (_, Some(items)) => {
+            world_name = Some(format!("{SYNTHESIZED_PACKAGE}/interfaces"));
+            Some(("interfaces", format!("package {SYNTHESIZED_PACKAGE};\nworld interfaces {{\n{items}\n}}\n")))
+        }
+        (Some(text), None) => Some(("inline WIT", text.clone())),
+        (None, None) => None,
+    };
+    if let Some((what, text)) = inline {
+        // wit-parser panics on a package added twice: refuse that first (a parse error is reported below).
+        if let Ok(group) = UnresolvedPackageGroup::parse(format!("{what}.wit"), &text)
+            && resolve.package_names.contains_key(&group.main.name)
+        {
+            bail!("the {what} declares package `{}`, which the WIT files already hold", group.main.name);
+        }
+        packages = vec![resolve.push_str(format!("{what}.wit"), &text).with_context(|| format!("failed to parse the {what}"))?];
     }
     if packages.is_empty() {
         bail!("no WIT given: name files or directories with `path`, or give WIT text with `inline`");
     }
-    let world = resolve.select_world(&packages, opts.world.as_deref())?;
+    let world = resolve.select_world(&packages, world_name.as_deref())?;
     let tokens = generate::Generator::new(&resolve, world, opts)?.generate()?;
     Ok(Generated { tokens, files })
 }
@@ -157,6 +182,22 @@ mod tests {
         assert!(tokens.contains("\"wit-bindgen import\" , module = \"a:b/i@1.0.0\" , function = \"f\""));
         let error = run(none, &[("a:b/i#f", trappable)]).unwrap_err();
         assert!(error.contains("`imports`: `a:b/i#f` names no imported function (write `ns:pkg/iface.function`"), "{error}");
+    }
+
+    #[test]
+    fn interfaces_generate_their_modules_alone() {
+        let dir = std::env::temp_dir().join(format!("tenon-wit-interfaces-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.wit"), "package a:b; interface i { f: func(); } world w { import i; export g: func(); }").unwrap();
+        let o = Opts { paths: vec![dir.clone()], interfaces: Some("import a:b/i;".into()), ..Opts::default() };
+        let tokens = generate(&o).unwrap().tokens.to_string();
+        assert!(tokens.contains("pub mod i") && tokens.contains("fn add_to_linker"), "{tokens}");
+        assert!(!tokens.contains("struct W") && !tokens.contains("struct Interfaces") && !tokens.contains("call_g"), "{tokens}");
+        let both = Opts { inline: Some("package a:c; world w {}".into()), ..o.clone() };
+        assert!(error(&both).contains("`interfaces` makes its own world: it cannot be given with `world` or `inline`"));
+        let clash = Opts { inline: Some("package a:b; world v {}".into()), interfaces: None, ..o };
+        assert_eq!(error(&clash), "the inline WIT declares package `a:b`, which the WIT files already hold");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
