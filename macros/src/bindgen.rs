@@ -190,17 +190,9 @@ pub fn expand(input: TokenStream) -> TokenStream {
         Ok(generated) => {
             let files = generated.files.iter().filter_map(|f| f.to_str().map(str::to_string));
             let tokens = match include_from_file {
-                // Spans in the file are real, so lints would see the world's unused items: keep them quiet
-                // in a module whose items are re-exported.
+                // Spans in the file are real, so lints would see the world's unused items.
                 true => match write_code(&opts, &generated.tokens) {
-                    Ok(path) => quote! {
-                        #[allow(dead_code, unused_imports, clippy::all)]
-                        mod __tenon_bindgen {
-                            include!(#path);
-                        }
-                        #[allow(unused_imports)]
-                        pub use __tenon_bindgen::*;
-                    },
+                    Ok(path) => tenon_wit::quiet(quote!(include!(#path);)),
                     Err(e) => return syn::Error::new(Span::call_site(), e).into_compile_error(),
                 },
                 false => generated.tokens,

@@ -115,6 +115,18 @@ pub fn generate(opts: &Opts) -> Result<Generated> {
     Ok(Generated { tokens, files })
 }
 
+/// Generated code `body` in a module whose unused items raise no lints, its items re-exported: how
+/// generated code stays quiet where its spans are real (a file `tenon bindgen` writes, or one
+/// `include_generated_code_from_file` includes), as it is in a macro's expansion.
+pub fn quiet(body: TokenStream) -> TokenStream {
+    quote::quote! {
+        #[allow(dead_code, unused_imports, clippy::all)]
+        mod __tenon_bindgen { #body }
+        #[allow(unused_imports)]
+        pub use __tenon_bindgen::*;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{FunctionConfig, FunctionFlags, Opts, generate};

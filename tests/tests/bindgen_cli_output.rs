@@ -1,0 +1,54 @@
+//! `tenon bindgen`'s output for the WIT corpus, checked in as `tests/wit/corpus_bindings.rs` (the flow of a
+//! project that keeps its bindings in the repository): compiled here by rustc with warnings denied, used
+//! as a host, and checked to be what the command prints today.
+
+#[deny(warnings)]
+mod cli {
+    include!("../wit/corpus_bindings.rs");
+}
+
+use std::path::PathBuf;
+
+#[test]
+fn the_checked_in_output_is_what_tenon_bindgen_prints() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let opts = tenon_wit::Opts { paths: vec![root.join("wit/corpus")], world: Some("corpus".into()), ..Default::default() };
+    let printed = tenon_cli::bindgen::bindgen(&opts).unwrap();
+    let checked_in = std::fs::read_to_string(root.join("wit/corpus_bindings.rs")).unwrap();
+    assert!(
+        printed == checked_in,
+        "tests/wit/corpus_bindings.rs is stale: regenerate it with \
+         `cargo run -p tenon-cli -- bindgen tests/wit/corpus --world corpus -o tests/wit/corpus_bindings.rs`"
+    );
+}
+
+/// A host of the corpus world's imports, written against the CLI's output.
+struct Host;
+
+impl cli::tenon::corpus::twins::Host for Host {
+    fn twin(
+        &mut self,
+        _k: cli::tenon::corpus::twins::Keywords,
+        s: cli::tenon::corpus::kinds::Size,
+        _w: cli::tenon::other::deep::Wrapped,
+        _l: cli::tenon::other::deep::Level,
+    ) -> Vec<(String, f64)> {
+        vec![(format!("{s:?}"), 1.0)]
+    }
+}
+
+#[test]
+fn the_output_serves_as_a_host() {
+    let engine = tenon::Engine::default();
+    let mut linker: tenon::component::Linker<Host> = tenon::component::Linker::new(&engine);
+    cli::tenon::corpus::twins::add_to_linker::<Host, tenon::component::HasSelf<Host>>(&mut linker, |h| h).unwrap();
+    let mut host = Host;
+    let twins = cli::tenon::corpus::twins::Host::twin(
+        &mut host,
+        cli::tenon::corpus::twins::Keywords { value: 1 },
+        cli::tenon::corpus::kinds::Size::Small,
+        cli::tenon::other::deep::Wrapped { level: cli::tenon::other::deep::Level::Low, tags: Vec::new() },
+        cli::tenon::other::deep::Level::High,
+    );
+    assert_eq!(twins, [("Small".to_string(), 1.0)]);
+}
