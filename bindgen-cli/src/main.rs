@@ -38,7 +38,8 @@ enum Command {
     },
     /// Print the Rust bindings of a WIT world: what `tenon::component::bindgen!` generates, formatted.
     Bindgen {
-        /// WIT files or directories (a directory may hold its dependencies in `deps/`).
+        /// WIT files or directories (a directory may hold its dependencies in `deps/`), or one component:
+        /// bindings for its own imports and exports.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// The world, if the WIT has several (`name` or `ns:pkg/name`).

@@ -32,6 +32,25 @@ fn bindgen_prints_formatted_bindings() {
     assert!(code.contains("pub fn add_to_linker<T, D>("), "{code}");
 }
 
+/// A component's own type (decoded with `wit-component`) gives host bindings for its imports and exports.
+#[test]
+fn bindgen_reads_a_component() {
+    let code = stdout(&["bindgen", "../examples/greeter/greeter.wasm"]);
+    for item in [
+        "pub struct Root {",
+        "pub fn example_greeter_greetings(",
+        "fn log(&mut self, msg: String);",
+        "fn greeted(&mut self) -> u32;",
+        "pub fn call_greet<S: ::tenon::AsContextMut>(",
+        "pub enum Style {",
+    ] {
+        assert!(code.contains(item), "`{item}` is not in the bindings:\n{code}");
+    }
+    let output = tenon(&["bindgen", "../examples/greeter/greeter.wasm", "--world", "greeter"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is a component: its world is its own, so `--world` does not apply"));
+}
+
 #[test]
 fn bindgen_writes_a_file() {
     let out = std::env::temp_dir().join(format!("tenon-bindgen-{}.rs", std::process::id()));

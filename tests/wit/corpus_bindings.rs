@@ -21,11 +21,11 @@ mod __tenon_bindgen {
     /// What the host implements for these imports: a method per imported function.
     #[allow(clippy::all)]
     pub trait CorpusImports {
-        fn root_log(&mut self, msg: String) -> ();
+        fn root_log(&mut self, msg: String);
     }
     #[allow(clippy::all)]
     impl<_T: CorpusImports + ?Sized> CorpusImports for &mut _T {
-        fn root_log(&mut self, msg: String) -> () {
+        fn root_log(&mut self, msg: String) {
             CorpusImports::root_log(*self, msg)
         }
     }
@@ -332,7 +332,7 @@ mod __tenon_bindgen {
                         l: bool,
                         m: String,
                     ) -> super::super::super::tenon::corpus::kinds::Alias;
-                    fn nothing(&mut self) -> ();
+                    fn nothing(&mut self);
                     fn maps(
                         &mut self,
                         m: std::collections::HashMap<
@@ -375,7 +375,7 @@ mod __tenon_bindgen {
                     ) -> super::super::super::tenon::corpus::kinds::Alias {
                         Host::many(*self, a, b, c, d, e, f, g, h, i, j, k, l, m)
                     }
-                    fn nothing(&mut self) -> () {
+                    fn nothing(&mut self) {
                         Host::nothing(*self)
                     }
                     fn maps(

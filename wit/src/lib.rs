@@ -21,7 +21,7 @@ pub use function_config::{FunctionConfig, FunctionFlags};
 use anyhow::{Context, Result, bail};
 use proc_macro2::TokenStream;
 use std::path::PathBuf;
-use wit_parser::{PackageId, Resolve, UnresolvedPackageGroup};
+use wit_parser::{PackageId, Resolve, UnresolvedPackageGroup, WorldId};
 
 /// What to generate bindings for, and how (the options of `bindgen!`, with Wasmtime 48's names).
 #[derive(Clone, Debug)]
@@ -111,8 +111,14 @@ pub fn generate(opts: &Opts) -> Result<Generated> {
         bail!("no WIT given: name files or directories with `path`, or give WIT text with `inline`");
     }
     let world = resolve.select_world(&packages, world_name.as_deref())?;
-    let tokens = generate::Generator::new(&resolve, world, opts)?.generate()?;
+    let tokens = generate_world(&resolve, world, opts)?;
     Ok(Generated { tokens, files })
+}
+
+/// The bindings of `world` in `resolve`, which the caller has read (from a component's own type, say);
+/// `opts`' `paths`, `inline`, `world` and `interfaces` play no part.
+pub fn generate_world(resolve: &Resolve, world: WorldId, opts: &Opts) -> Result<TokenStream> {
+    generate::Generator::new(resolve, world, opts)?.generate()
 }
 
 /// Generated code `body` in a module whose unused items raise no lints, its items re-exported: how

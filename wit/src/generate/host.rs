@@ -154,14 +154,19 @@ impl<'a> Generator<'a> {
             let (names, types): (Vec<_>, Vec<_>) = params.into_iter().unzip();
             let result = self.result(module, func)?;
             let error = self.trappable_error(module, func)?;
+            // No `-> ()`: an implementation copying the signature then passes clippy's `unused_unit`.
             let ret = match (&error, flags.trappable) {
-                (Some(error), _) => error.rust_result.clone(),
-                (None, true) => quote!(#krate::Result<#result>),
-                (None, false) => result.clone(),
+                (Some(error), _) => {
+                    let rust_result = &error.rust_result;
+                    quote!(-> #rust_result)
+                }
+                (None, true) => quote!(-> #krate::Result<#result>),
+                (None, false) if func.result.is_none() => TokenStream::new(),
+                (None, false) => quote!(-> #result),
             };
             let docs = docs(&func.docs);
-            methods.push(quote!(#docs fn #method(&mut self, #(#names: #types),*) -> #ret;));
-            forwards.push(quote!(fn #method(&mut self, #(#names: #types),*) -> #ret { #trait_name::#method(*self, #(#names),*) }));
+            methods.push(quote!(#docs fn #method(&mut self, #(#names: #types),*) #ret;));
+            forwards.push(quote!(fn #method(&mut self, #(#names: #types),*) #ret { #trait_name::#method(*self, #(#names),*) }));
             let value = match (&error, flags.trappable) {
                 (Some(error), _) => {
                     bounds.push(error.host.clone());
