@@ -51,6 +51,9 @@ enum Command {
         /// Imported functions return `tenon::Result`, so the host can trap.
         #[arg(long)]
         trappable_imports: bool,
+        /// Add `HostStub`, implementing every host trait with `todo!()`: a skeleton to fill in.
+        #[arg(long)]
+        stub: bool,
         /// Trace every call in and out with `tracing` (`imports`/`exports: { default: tracing }`).
         #[arg(long)]
         tracing: bool,
@@ -150,7 +153,7 @@ fn execute(command: Command) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bindgen { paths, world, interfaces, trappable_imports, tracing, additional_derives, tenon_crate, with, trappable_error_types, out } => {
+        Command::Bindgen { paths, world, interfaces, stub, trappable_imports, tracing, additional_derives, tenon_crate, with, trappable_error_types, out } => {
             let pairs = |entries: &[String], flag: &str| {
                 entries
                     .iter()
@@ -165,6 +168,7 @@ fn execute(command: Command) -> Result<ExitCode> {
                 paths,
                 world,
                 interfaces,
+                stub,
                 imports: tenon_wit::FunctionConfig { default: flags(trappable_imports), rules: Vec::new() },
                 exports: tenon_wit::FunctionConfig { default: flags(false), rules: Vec::new() },
                 additional_derives,

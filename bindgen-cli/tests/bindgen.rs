@@ -51,6 +51,28 @@ fn bindgen_reads_a_component() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("is a component: its world is its own, so `--world` does not apply"));
 }
 
+/// `--stub`: `HostStub` implements every host trait, `convert_<e>` methods of trappable errors included.
+#[test]
+fn bindgen_stub_implements_the_host_traits() {
+    let dir = std::env::temp_dir().join(format!("tenon-bindgen-stub-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wit = dir.join("e.wit");
+    std::fs::write(&wit, "package t:e; interface files { variant file-error { missing } open: func(path: string) -> result<u32, file-error>; } world w { import files; import log: func(msg: string); }").unwrap();
+    let code = stdout(&["bindgen", wit.to_str().unwrap(), "--stub", "--trappable-error-type", "t:e/files.file-error=crate::MyError"]);
+    std::fs::remove_dir_all(&dir).ok();
+    for item in [
+        "pub struct HostStub;",
+        "impl self::t::e::files::Host for HostStub {",
+        "fn open(&mut self, path: String) -> Result<u32, crate::MyError> {",
+        "fn convert_file_error(",
+        "impl self::WImports for HostStub {",
+        "fn log(&mut self, msg: String) {",
+        "todo!()",
+    ] {
+        assert!(code.contains(item), "`{item}` is not in the stub:\n{code}");
+    }
+}
+
 #[test]
 fn bindgen_writes_a_file() {
     let out = std::env::temp_dir().join(format!("tenon-bindgen-{}.rs", std::process::id()));

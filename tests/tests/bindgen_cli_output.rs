@@ -1,6 +1,6 @@
 //! `tenon bindgen`'s output for the WIT corpus, checked in as `tests/wit/corpus_bindings.rs` (the flow of a
 //! project that keeps its bindings in the repository): compiled here by rustc with warnings denied, used
-//! as a host, and checked to be what the command prints today.
+//! as a host (by hand, and through `--stub`'s skeleton), and checked to be what the command prints today.
 
 #[deny(warnings)]
 mod cli {
@@ -12,13 +12,13 @@ use std::path::PathBuf;
 #[test]
 fn the_checked_in_output_is_what_tenon_bindgen_prints() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let opts = tenon_wit::Opts { paths: vec![root.join("wit/corpus")], world: Some("corpus".into()), ..Default::default() };
+    let opts = tenon_wit::Opts { paths: vec![root.join("wit/corpus")], world: Some("corpus".into()), stub: true, ..Default::default() };
     let printed = tenon_cli::bindgen::bindgen(&opts).unwrap();
     let checked_in = std::fs::read_to_string(root.join("wit/corpus_bindings.rs")).unwrap();
     assert!(
         printed == checked_in,
         "tests/wit/corpus_bindings.rs is stale: regenerate it with \
-         `cargo run -p tenon-cli -- bindgen tests/wit/corpus --world corpus -o tests/wit/corpus_bindings.rs`"
+         `cargo run -p tenon-cli -- bindgen tests/wit/corpus --world corpus --stub -o tests/wit/corpus_bindings.rs`"
     );
 }
 
@@ -51,4 +51,12 @@ fn the_output_serves_as_a_host() {
         cli::tenon::other::deep::Level::High,
     );
     assert_eq!(twins, [("Small".to_string(), 1.0)]);
+}
+
+/// `--stub`'s `HostStub` implements every host trait of the world (its methods are `todo!()`).
+#[test]
+fn the_stub_implements_every_host_trait() {
+    let engine = tenon::Engine::default();
+    let mut linker: tenon::component::Linker<cli::HostStub> = tenon::component::Linker::new(&engine);
+    cli::Corpus::add_to_linker::<cli::HostStub, tenon::component::HasSelf<cli::HostStub>>(&mut linker, |h| h).unwrap();
 }

@@ -18,6 +18,111 @@ mod __tenon_bindgen {
         #[component(name = "what")]
         pub what: self::Everything,
     }
+    #[allow(unused_variables)]
+    impl self::tenon::corpus::kinds::Host for HostStub {
+        fn make(
+            &mut self,
+            k: self::tenon::corpus::kinds::Keywords,
+            e: self::tenon::corpus::kinds::Everything,
+            s: self::tenon::corpus::kinds::Size,
+            f: self::tenon::corpus::kinds::ThirtyTwo,
+        ) -> (
+            self::tenon::corpus::kinds::Keywords,
+            self::tenon::corpus::kinds::Everything,
+            self::tenon::corpus::kinds::Size,
+            self::tenon::corpus::kinds::ThirtyTwo,
+        ) {
+            todo!()
+        }
+        fn many(
+            &mut self,
+            a: u8,
+            b: u16,
+            c: u32,
+            d: u64,
+            e: i8,
+            f: i16,
+            g: i32,
+            h: i64,
+            i: f32,
+            j: f64,
+            k: char,
+            l: bool,
+            m: String,
+        ) -> self::tenon::corpus::kinds::Alias {
+            todo!()
+        }
+        fn nothing(&mut self) {
+            todo!()
+        }
+        fn maps(
+            &mut self,
+            m: std::collections::HashMap<String, self::tenon::corpus::kinds::Numbers>,
+        ) -> std::collections::HashMap<u32, String> {
+            todo!()
+        }
+    }
+    #[allow(unused_variables)]
+    impl self::tenon::other::deep::Host for HostStub {
+        fn wrap(
+            &mut self,
+            l: self::tenon::other::deep::Level,
+        ) -> self::tenon::other::deep::Wrapped {
+            todo!()
+        }
+    }
+    #[allow(unused_variables)]
+    impl self::tenon::corpus::twins::Host for HostStub {
+        fn twin(
+            &mut self,
+            k: self::tenon::corpus::twins::Keywords,
+            s: self::tenon::corpus::twins::Size,
+            w: self::tenon::corpus::twins::Wrapped,
+            l: self::tenon::corpus::twins::Level,
+        ) -> self::tenon::corpus::twins::Alias {
+            todo!()
+        }
+    }
+    #[allow(unused_variables)]
+    impl self::tenon::corpus::handles::HostCounter for HostStub {
+        fn new(
+            &mut self,
+            start: u32,
+        ) -> ::tenon::component::Resource<self::tenon::corpus::handles::Counter> {
+            todo!()
+        }
+        fn get(
+            &mut self,
+            self_: ::tenon::component::Resource<self::tenon::corpus::handles::Counter>,
+        ) -> u32 {
+            todo!()
+        }
+        fn merge(
+            &mut self,
+            a: ::tenon::component::Resource<self::tenon::corpus::handles::Counter>,
+            b: ::tenon::component::Resource<self::tenon::corpus::handles::Counter>,
+        ) -> ::tenon::component::Resource<self::tenon::corpus::handles::Counter> {
+            todo!()
+        }
+        fn drop(
+            &mut self,
+            rep: ::tenon::component::Resource<self::tenon::corpus::handles::Counter>,
+        ) -> ::tenon::Result<()> {
+            todo!()
+        }
+    }
+    #[allow(unused_variables)]
+    impl self::tenon::corpus::handles::Host for HostStub {
+        fn split(
+            &mut self,
+            p: self::tenon::corpus::handles::Pair,
+        ) -> Result<
+            ::tenon::component::Resource<self::tenon::corpus::handles::Counter>,
+            String,
+        > {
+            todo!()
+        }
+    }
     /// What the host implements for these imports: a method per imported function.
     #[allow(clippy::all)]
     pub trait CorpusImports {
@@ -55,6 +160,12 @@ mod __tenon_bindgen {
                 },
             )?;
         Ok(())
+    }
+    #[allow(unused_variables)]
+    impl self::CorpusImports for HostStub {
+        fn root_log(&mut self, msg: String) {
+            todo!()
+        }
     }
     /// An instance of the world, with its exports typed.
     pub struct Corpus {
@@ -175,12 +286,14 @@ mod __tenon_bindgen {
             for<'a> D::Data<
                 'a,
             >: tenon::corpus::kinds::Host + tenon::other::deep::Host
-                + tenon::corpus::twins::Host + CorpusImports,
+                + tenon::corpus::twins::Host + tenon::corpus::handles::Host
+                + CorpusImports,
             T: 'static,
         {
             tenon::corpus::kinds::add_to_linker::<T, D>(linker, host_getter)?;
             tenon::other::deep::add_to_linker::<T, D>(linker, host_getter)?;
             tenon::corpus::twins::add_to_linker::<T, D>(linker, host_getter)?;
+            tenon::corpus::handles::add_to_linker::<T, D>(linker, host_getter)?;
             add_to_linker_imports::<T, D>(linker, host_getter)?;
             Ok(())
         }
@@ -204,10 +317,251 @@ mod __tenon_bindgen {
             &self.interface_tenon_other_deep
         }
     }
+    /// A host whose every method is `todo!()`: copy it into the host's crate and fill it in.
+    pub struct HostStub;
     #[allow(clippy::all, unused_imports, dead_code)]
     pub mod tenon {
         #[allow(clippy::all, unused_imports, dead_code)]
         pub mod corpus {
+            #[allow(clippy::all, unused_imports, dead_code)]
+            pub mod handles {
+                /// The host resource `counter`: its handles are `Resource<Counter>`.
+                pub enum Counter {}
+                #[derive(
+                    ::tenon::component::ComponentType,
+                    ::tenon::component::Lift,
+                    ::tenon::component::Lower,
+                    Debug
+                )]
+                #[component(record)]
+                pub struct Pair {
+                    #[component(name = "first")]
+                    pub first: ::tenon::component::Resource<
+                        super::super::super::tenon::corpus::handles::Counter,
+                    >,
+                    #[component(name = "second")]
+                    pub second: u32,
+                }
+                /// What the host implements for the resource: its constructor, methods and statics, and `drop`.
+                #[allow(clippy::all)]
+                pub trait HostCounter {
+                    fn new(
+                        &mut self,
+                        start: u32,
+                    ) -> ::tenon::component::Resource<
+                        super::super::super::tenon::corpus::handles::Counter,
+                    >;
+                    fn get(
+                        &mut self,
+                        self_: ::tenon::component::Resource<
+                            super::super::super::tenon::corpus::handles::Counter,
+                        >,
+                    ) -> u32;
+                    fn merge(
+                        &mut self,
+                        a: ::tenon::component::Resource<
+                            super::super::super::tenon::corpus::handles::Counter,
+                        >,
+                        b: ::tenon::component::Resource<
+                            super::super::super::tenon::corpus::handles::Counter,
+                        >,
+                    ) -> ::tenon::component::Resource<
+                        super::super::super::tenon::corpus::handles::Counter,
+                    >;
+                    ///Drops the host resource `counter` whose owned handle `rep` the guest gave up.
+                    fn drop(
+                        &mut self,
+                        rep: ::tenon::component::Resource<
+                            super::super::super::tenon::corpus::handles::Counter,
+                        >,
+                    ) -> ::tenon::Result<()>;
+                }
+                #[allow(clippy::all)]
+                impl<_T: HostCounter + ?Sized> HostCounter for &mut _T {
+                    fn new(
+                        &mut self,
+                        start: u32,
+                    ) -> ::tenon::component::Resource<
+                        super::super::super::tenon::corpus::handles::Counter,
+                    > {
+                        HostCounter::new(*self, start)
+                    }
+                    fn get(
+                        &mut self,
+                        self_: ::tenon::component::Resource<
+                            super::super::super::tenon::corpus::handles::Counter,
+                        >,
+                    ) -> u32 {
+                        HostCounter::get(*self, self_)
+                    }
+                    fn merge(
+                        &mut self,
+                        a: ::tenon::component::Resource<
+                            super::super::super::tenon::corpus::handles::Counter,
+                        >,
+                        b: ::tenon::component::Resource<
+                            super::super::super::tenon::corpus::handles::Counter,
+                        >,
+                    ) -> ::tenon::component::Resource<
+                        super::super::super::tenon::corpus::handles::Counter,
+                    > {
+                        HostCounter::merge(*self, a, b)
+                    }
+                    fn drop(
+                        &mut self,
+                        rep: ::tenon::component::Resource<
+                            super::super::super::tenon::corpus::handles::Counter,
+                        >,
+                    ) -> ::tenon::Result<()> {
+                        HostCounter::drop(*self, rep)
+                    }
+                }
+                /// What the host implements for these imports: a method per imported function.
+                #[allow(clippy::all)]
+                pub trait Host: HostCounter {
+                    fn split(
+                        &mut self,
+                        p: super::super::super::tenon::corpus::handles::Pair,
+                    ) -> Result<
+                        ::tenon::component::Resource<
+                            super::super::super::tenon::corpus::handles::Counter,
+                        >,
+                        String,
+                    >;
+                }
+                #[allow(clippy::all)]
+                impl<_T: Host + ?Sized> Host for &mut _T {
+                    fn split(
+                        &mut self,
+                        p: super::super::super::tenon::corpus::handles::Pair,
+                    ) -> Result<
+                        ::tenon::component::Resource<
+                            super::super::super::tenon::corpus::handles::Counter,
+                        >,
+                        String,
+                    > {
+                        Host::split(*self, p)
+                    }
+                }
+                /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
+                /// store's data.
+                #[allow(clippy::all, unused_mut, unused_variables)]
+                pub fn add_to_linker<T, D>(
+                    linker: &mut ::tenon::component::Linker<T>,
+                    host_getter: fn(&mut T) -> D::Data<'_>,
+                ) -> ::tenon::Result<()>
+                where
+                    D: ::tenon::component::HasData,
+                    for<'a> D::Data<'a>: Host,
+                    T: 'static,
+                {
+                    let mut linker_instance = linker
+                        .instance("tenon:corpus/handles@1.2.3")?;
+                    linker_instance
+                        .resource(
+                            "counter",
+                            ::tenon::component::ResourceType::host::<
+                                super::super::super::tenon::corpus::handles::Counter,
+                            >(),
+                            move |
+                                mut store: ::tenon::StoreContextMut<'_, T>,
+                                rep: u32,
+                            | -> ::tenon::Result<()> {
+                                let host = &mut host_getter(store.data_mut());
+                                HostCounter::drop(
+                                    host,
+                                    ::tenon::component::Resource::new_own(rep),
+                                )
+                            },
+                        )?;
+                    linker_instance
+                        .func_wrap(
+                            "[constructor]counter",
+                            move |
+                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                                (start,): (u32,),
+                            | -> ::tenon::Result<
+                                (
+                                    ::tenon::component::Resource<
+                                        super::super::super::tenon::corpus::handles::Counter,
+                                    >,
+                                ),
+                            > {
+                                let host = &mut host_getter(caller.data_mut());
+                                let r = HostCounter::new(host, start);
+                                Ok((r,))
+                            },
+                        )?;
+                    linker_instance
+                        .func_wrap(
+                            "[method]counter.get",
+                            move |
+                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                                (
+                                    self_,
+                                ): (
+                                    ::tenon::component::Resource<
+                                        super::super::super::tenon::corpus::handles::Counter,
+                                    >,
+                                ),
+                            | -> ::tenon::Result<(u32,)> {
+                                let host = &mut host_getter(caller.data_mut());
+                                let r = HostCounter::get(host, self_);
+                                Ok((r,))
+                            },
+                        )?;
+                    linker_instance
+                        .func_wrap(
+                            "[static]counter.merge",
+                            move |
+                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                                (
+                                    a,
+                                    b,
+                                ): (
+                                    ::tenon::component::Resource<
+                                        super::super::super::tenon::corpus::handles::Counter,
+                                    >,
+                                    ::tenon::component::Resource<
+                                        super::super::super::tenon::corpus::handles::Counter,
+                                    >,
+                                ),
+                            | -> ::tenon::Result<
+                                (
+                                    ::tenon::component::Resource<
+                                        super::super::super::tenon::corpus::handles::Counter,
+                                    >,
+                                ),
+                            > {
+                                let host = &mut host_getter(caller.data_mut());
+                                let r = HostCounter::merge(host, a, b);
+                                Ok((r,))
+                            },
+                        )?;
+                    linker_instance
+                        .func_wrap(
+                            "split",
+                            move |
+                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                                (p,): (super::super::super::tenon::corpus::handles::Pair,),
+                            | -> ::tenon::Result<
+                                (
+                                    Result<
+                                        ::tenon::component::Resource<
+                                            super::super::super::tenon::corpus::handles::Counter,
+                                        >,
+                                        String,
+                                    >,
+                                ),
+                            > {
+                                let host = &mut host_getter(caller.data_mut());
+                                let r = Host::split(host, p);
+                                Ok((r,))
+                            },
+                        )?;
+                    Ok(())
+                }
+            }
             #[allow(clippy::all, unused_imports, dead_code)]
             pub mod kinds {
                 /// A record whose fields are Rust keywords.

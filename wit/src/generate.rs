@@ -133,6 +133,12 @@ impl<'a> Generator<'a> {
         }
         let world_items = self.world(&imported)?;
         self.items.entry(Vec::new()).or_default().extend(world_items);
+        if self.opts.stub {
+            self.items.entry(Vec::new()).or_default().push(quote! {
+                /// A host whose every method is `todo!()`: copy it into the host's crate and fill it in.
+                pub struct HostStub;
+            });
+        }
         Ok(nest(&self.items))
     }
 

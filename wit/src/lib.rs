@@ -39,6 +39,9 @@ pub struct Opts {
     pub imports: FunctionConfig,
     /// Flags of exported functions (`exports: { default: tracing }`).
     pub exports: FunctionConfig,
+    /// Whether to add `HostStub`, a type implementing every host trait with `todo!()` bodies: a skeleton
+    /// to copy into the host and fill in (`tenon bindgen --stub`).
+    pub stub: bool,
     /// Whether to leave out the `impl Host for &mut T` forwarding impls.
     pub skip_mut_forwarding_impls: bool,
     /// Whether `add_to_linker` requires the store's data to be `Send`.
@@ -60,7 +63,7 @@ pub struct Opts {
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { paths: Vec::new(), inline: None, world: None, interfaces: None, imports: FunctionConfig::default(), exports: FunctionConfig::default(), additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new(), trappable_error_types: Vec::new(), skip_mut_forwarding_impls: false, require_store_data_send: false }
+        Opts { paths: Vec::new(), inline: None, world: None, interfaces: None, imports: FunctionConfig::default(), exports: FunctionConfig::default(), additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new(), trappable_error_types: Vec::new(), skip_mut_forwarding_impls: false, require_store_data_send: false, stub: false }
     }
 }
 

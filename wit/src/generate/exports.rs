@@ -145,7 +145,9 @@ impl<'a> Generator<'a> {
             quote!(#path::add_to_linker::<T, D>(linker, host_getter)?;)
         }).collect();
         if !root_imports.is_empty() {
-            items.extend(self.host_items(&[], &quote!(#imports_trait), &format_ident!("add_to_linker_imports"), None, &root_imports, None)?);
+            let (host, stubs) = self.host_items(&[], &quote!(#imports_trait), &format_ident!("add_to_linker_imports"), None, &root_imports, None)?;
+            items.extend(host);
+            items.extend(stubs);
             host_bounds.push(quote!(#imports_trait));
             add_calls.push(quote!(add_to_linker_imports::<T, D>(linker, host_getter)?;));
         }

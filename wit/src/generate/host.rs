@@ -15,8 +15,9 @@ impl<'a> Generator<'a> {
         }
         let module = self.modules[&id].clone();
         let funcs: Vec<&Function> = self.resolve.interfaces[id].functions.values().collect();
-        let items = self.host_items(&module, &quote!(Host), &format_ident!("add_to_linker"), Some(key), &funcs, Some(id))?;
+        let (items, stubs) = self.host_items(&module, &quote!(Host), &format_ident!("add_to_linker"), Some(key), &funcs, Some(id))?;
         self.items.entry(module).or_default().extend(items);
+        self.items.entry(Vec::new()).or_default().extend(stubs);
         Ok(())
     }
 
@@ -24,7 +25,8 @@ impl<'a> Generator<'a> {
     /// for `&mut` of any implementor, and `add_fn` adding the functions to a linker (in the instance the
     /// world's import `key` names, or at the root). For an `interface`, each of its resource types gets a `Host<Resource>`
     /// trait of its constructor, methods, statics and `drop`, which `trait_name` extends, and each of its
-    /// trappable error types a `convert_<e>` method.
+    /// trappable error types a `convert_<e>` method. Second, with `Opts::stub`, `HostStub`'s impls of those
+    /// traits, for the root module.
     pub(super) fn host_items(
         &self,
         module: &[String],
@@ -33,7 +35,7 @@ impl<'a> Generator<'a> {
         key: Option<&WorldKey>,
         funcs: &[&Function],
         interface: Option<InterfaceId>,
-    ) -> Result<Vec<TokenStream>> {
+    ) -> Result<(Vec<TokenStream>, Vec<TokenStream>)> {
         let resources: Vec<TypeId> = interface.map_or_else(Vec::new, |id| {
             let types = self.resolve.interfaces[id].types.values().copied();
             types.filter(|t| matches!(self.resolve.types[*t].kind, TypeDefKind::Resource)).collect()
@@ -43,6 +45,7 @@ impl<'a> Generator<'a> {
         let mut wraps = Vec::new();
         let mut supertraits = Vec::new();
         let mut extra_bounds: Vec<TokenStream> = Vec::new();
+        let mut stubs = Vec::new();
         for &resource in &resources {
             let wit_name = self.resource_name(resource);
             let resource_trait = format_ident!("Host{}", type_name(wit_name).to_string());
@@ -79,6 +82,12 @@ impl<'a> Generator<'a> {
             });
             wraps.append(&mut resource_wraps);
             supertraits.push(quote!(#resource_trait));
+            if self.opts.stub {
+                let mut methods = self.host_methods(&[], &quote!(#resource_trait), key, &owned)?.methods;
+                let root_name = self.named_path(&[], resource)?;
+                methods.push(quote!(fn drop(&mut self, rep: #c::Resource<#root_name>) -> #krate::Result<()>;));
+                stubs.push(stub_impl(module, &quote!(#resource_trait), &methods));
+            }
         }
         let free: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f).is_none()).collect();
         let HostMethods { mut methods, mut forwards, wraps: mut free_wraps, mut bounds } = self.host_methods(module, trait_name, key, &free)?;
@@ -88,6 +97,13 @@ impl<'a> Generator<'a> {
             let (converts, convert_forwards) = self.convert_methods(module, id)?;
             methods.extend(converts);
             forwards.extend(convert_forwards);
+        }
+        if self.opts.stub {
+            let mut methods = self.host_methods(&[], trait_name, key, &free)?.methods;
+            if let Some(id) = interface {
+                methods.extend(self.convert_methods(&[], id)?.0);
+            }
+            stubs.push(stub_impl(module, trait_name, &methods));
         }
         wraps.append(&mut free_wraps);
         let supertraits = match supertraits.is_empty() {
@@ -131,7 +147,7 @@ impl<'a> Generator<'a> {
                 Ok(())
             }
         });
-        Ok(items)
+        Ok((items, stubs))
     }
 
     /// The host side of imported functions `funcs` (of the world's import `key`, or of the world itself),
@@ -313,6 +329,21 @@ pub(super) struct TrappableError {
     convert: TokenStream,
     /// The path of that `Host` trait, which `add_to_linker` then needs too.
     host: TokenStream,
+}
+
+/// `HostStub`'s impl of trait `trait_name` of `module`, its methods declared by `decls` (written for the
+/// root module) and each calling `todo!()`.
+fn stub_impl(module: &[String], trait_name: &TokenStream, decls: &[TokenStream]) -> TokenStream {
+    let segments = module.iter().map(|s| Ident::new(s, Span::call_site()));
+    let methods = decls.iter().map(|decl| {
+        let mut tokens: Vec<proc_macro2::TokenTree> = decl.clone().into_iter().collect();
+        tokens.pop(); // the `;`
+        quote!(#(#tokens)* { todo!() })
+    });
+    quote! {
+        #[allow(unused_variables)]
+        impl self #(::#segments)*::#trait_name for HostStub { #(#methods)* }
+    }
 }
 
 /// The resource type a function belongs to (a constructor, method or static), if any.

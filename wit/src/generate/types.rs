@@ -37,7 +37,11 @@ impl<'a> Generator<'a> {
         let type_docs = docs(&def.docs);
         let c = self.c();
         let krate_attr = self.krate_attr();
-        let derives = self.derives();
+        // Handles cannot be cloned, compared, hashed or serialized: types holding them get no further derives.
+        let derives = match self.holds_handle(&Type::Id(id)) {
+            true => Vec::new(),
+            false => self.derives(),
+        };
         Ok(Some(match &def.kind {
             TypeDefKind::Record(record) => {
                 let clone = self.clone_derive(id);
