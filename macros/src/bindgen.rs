@@ -9,12 +9,14 @@ use syn::punctuated::Punctuated;
 use syn::{LitStr, Token, braced, bracketed};
 
 /// Options of Wasmtime's `bindgen!` that Tenon does not implement yet; named in the error.
-const NOT_YET: &[&str] = &["interfaces", "named_imports", "include_component_type"];
+const NOT_YET: &[&str] = &["named_imports", "include_component_type"];
 
-/// The parsed invocation, and whether to write the code to a file and `include!` it.
+/// The parsed invocation, and how to hand out the code.
 struct Parsed {
     opts: tenon_wit::Opts,
     include_from_file: bool,
+    /// `stringify: true`: the macro stands for the generated code as a string literal.
+    stringify: bool,
 }
 
 /// Reads `imports: { default: FLAGS, "name": FLAGS, ... }` (or `exports`) into `config`; flags Tenon does
@@ -65,6 +67,7 @@ impl Parse for Parsed {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut opts = tenon_wit::Opts::default();
         let mut include_from_file = false;
+        let mut stringify = false;
         let mut paths = Vec::new();
         if input.is_empty() {
         } else if input.peek(LitStr) {
@@ -147,12 +150,7 @@ impl Parse for Parsed {
                     "anyhow" | "debug" => {
                         content.parse::<syn::LitBool>()?;
                     }
-                    "stringify" => {
-                        let on = content.parse::<syn::LitBool>()?;
-                        if on.value {
-                            return Err(syn::Error::new(on.span(), "`stringify: true` is not supported by Tenon yet"));
-                        }
-                    }
+                    "stringify" => stringify = content.parse::<syn::LitBool>()?.value,
                     "ownership" => {
                         let mode: syn::Ident = content.parse()?;
                         if mode != "Owning" {
@@ -176,17 +174,21 @@ impl Parse for Parsed {
             paths.push("wit".into());
         }
         opts.paths = paths.iter().map(|p| if Path::new(p).is_absolute() { PathBuf::from(p) } else { root.join(p) }).collect();
-        Ok(Parsed { opts, include_from_file })
+        Ok(Parsed { opts, include_from_file, stringify })
     }
 }
 
 /// The expansion of `bindgen!`, or its error as a compile error.
 pub fn expand(input: TokenStream) -> TokenStream {
-    let Parsed { opts, include_from_file } = match syn::parse2::<Parsed>(input) {
+    let Parsed { opts, include_from_file, stringify } = match syn::parse2::<Parsed>(input) {
         Ok(input) => input,
         Err(e) => return e.into_compile_error(),
     };
     match tenon_wit::generate(&opts) {
+        Ok(generated) if stringify => {
+            let code = generated.tokens.to_string();
+            quote!(#code)
+        }
         Ok(generated) => {
             let files = generated.files.iter().filter_map(|f| f.to_str().map(str::to_string));
             let tokens = match include_from_file {

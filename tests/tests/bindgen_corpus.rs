@@ -50,6 +50,15 @@ mod inline_using_files {
     });
 }
 
+/// `stringify: true`: the generated code as a string.
+const STRINGIFIED: &str = ::tenon::component::bindgen!({ path: "wit/corpus", world: "corpus", stringify: true });
+
+#[test]
+fn stringify_gives_the_code_as_text() {
+    assert!(STRINGIFIED.contains("pub trait Host"), "{STRINGIFIED}");
+    assert!(STRINGIFIED.contains("pub struct Corpus"));
+}
+
 use plain::tenon::corpus::kinds::{Everything, Keywords, Size, ThirtyTwo};
 
 #[test]
