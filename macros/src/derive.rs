@@ -217,6 +217,7 @@ impl Shape {
         };
         quote! {
             const ABI: #i::CanonicalAbiInfo = #abi;
+            #[inline]
             fn typecheck(ty: #i::InterfaceType, types: &#i::ComponentTypes) -> #i::Result<()> {
                 #check
             }
@@ -268,9 +269,11 @@ impl Shape {
             }
         };
         quote! {
+            #[inline]
             fn lower_flat(&self, cx: &mut #i::LowerContext<'_>, ty: #i::InterfaceType, dst: &mut #i::FlatBuf) -> #i::AbiResult<()> {
                 #flat
             }
+            #[inline]
             fn store(&self, cx: &mut #i::LowerContext<'_>, ty: #i::InterfaceType, ptr: u32) -> #i::AbiResult<()> {
                 #store
             }
@@ -339,9 +342,11 @@ impl Shape {
             }
         };
         quote! {
+            #[inline]
             fn lift_flat(cx: &#i::LiftContext<'_>, ty: #i::InterfaceType, src: &mut #i::FlatValues<'_>) -> #i::AbiResult<Self> {
                 #flat
             }
+            #[inline]
             fn load(cx: &#i::LiftContext<'_>, ty: #i::InterfaceType, ptr: u32) -> #i::AbiResult<Self> {
                 #load
             }

@@ -44,6 +44,9 @@ impl FunctionConfig {
     /// The flags of function `name` of the world's item `key` (`None` for a function the world imports
     /// or exports itself), and the index of the entry that gave them, if one did.
     pub(crate) fn flags(&self, resolve: &Resolve, key: Option<&WorldKey>, name: &str) -> (FunctionFlags, Option<usize>) {
+        if self.rules.is_empty() {
+            return (self.default, None);
+        }
         let keys = match key {
             Some(key) => lookup::keys(resolve, key, Some(name)),
             None => vec![lookup::Key { name: name.to_string(), projection: Vec::new() }],

@@ -308,6 +308,9 @@ fn resolve_with(
     with: &[(String, String)],
     option: &str,
 ) -> Result<(HashMap<InterfaceId, TokenStream>, HashMap<TypeId, TokenStream>)> {
+    if with.is_empty() {
+        return Ok((HashMap::new(), HashMap::new()));
+    }
     let (mut interfaces, mut types) = (HashMap::new(), HashMap::new());
     let mut used = vec![false; with.len()];
     let mut find = |key: &lookup::Key| {
