@@ -3,11 +3,13 @@
 //! dependencies, then several times after touching the bindings, and reports the medians and their ratio.
 //!
 //! ```sh
-//! cargo run --release -p tenon-benches --bin bindgen-compile-time -- [--runs N] [--synthetic N | WIT_DIR WORLD...]
+//! cargo run --release -p tenon-benches --bin bindgen-compile-time -- [--runs N] [--wasi | --synthetic N | WIT_DIR WORLD...]
 //! ```
 //!
 //! Without arguments it uses the test guests' WIT (`tests/guests/wit`, worlds `exports` and `imports`);
-//! `--synthetic N` writes a WIT world of N records, variants and enums and 2N functions using them. The
+//! `--wasi` the WASI 0.2 worlds `wasi:cli/command` and `wasi:http/proxy` of `../shared/wit` (read in place
+//! through a root package whose `deps/` links to them); `--synthetic N` writes a WIT world of N records,
+//! variants and enums and 2N functions using them. The
 //! first run also compiles `tenon` and `wasmtime` for the two crates (in `target/bindgen-compile-time`), which
 //! takes minutes; later runs reuse them.
 
@@ -30,6 +32,11 @@ fn main() -> Result<()> {
     if let Some(i) = args.iter().position(|a| a == "--runs") {
         runs = args.get(i + 1).context("--runs N")?.parse()?;
         args.drain(i..i + 2);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--wasi") {
+        args.remove(i);
+        let root = wasi_root(&repo)?;
+        args.splice(0..0, [root.to_string_lossy().into_owned(), "command".into(), "proxy".into()]);
     }
     if let Some(i) = args.iter().position(|a| a == "--synthetic") {
         let n: usize = args.get(i + 1).context("--synthetic N")?.parse()?;
@@ -71,6 +78,23 @@ fn main() -> Result<()> {
     }
     println!("  ratio Tenon/Wasmtime: {:.2}", medians[0].as_secs_f64() / medians[1].as_secs_f64());
     Ok(())
+}
+
+/// A root package whose worlds include `wasi:cli/command` and `wasi:http/proxy`, its `deps/` a link to the
+/// shared WASI WIT; its directory.
+fn wasi_root(repo: &Path) -> Result<PathBuf> {
+    let deps = repo.join("../shared/wit/wasi-0.2/deps");
+    let deps = deps.canonicalize().with_context(|| format!("--wasi needs the WASI WIT at {}", deps.display()))?;
+    let root = repo.join("target/bindgen-compile-time/wasi-root");
+    std::fs::create_dir_all(&root)?;
+    let link = root.join("deps");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&deps, &link)?;
+    std::fs::write(
+        root.join("root.wit"),
+        "package tenon:wasi-bench;\nworld command { include wasi:cli/command@0.2.12; }\nworld proxy { include wasi:http/proxy@0.2.12; }\n",
+    )?;
+    Ok(root)
 }
 
 /// A WIT package with one world of `n` records, variants and enums, imported and exported through `2n`
