@@ -45,7 +45,7 @@ fn exports_are_called_through_generated_methods() {
 
     let values = guest.tenon_guest_values();
     let p = Point { x: 1, y: 2 };
-    let moved = values.call_translate(&mut store, &p, 10, 20).unwrap();
+    let moved = values.call_translate(&mut store, p, 10, 20).unwrap();
     assert_eq!((moved.x, moved.y), (11, 22));
     let ada = Person { name: "Ada".into(), age: 36, tags: vec!["math".into()], nick: None };
     assert_eq!(values.call_birthday(&mut store, &ada).unwrap().age, 37);

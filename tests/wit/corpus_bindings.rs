@@ -16,7 +16,7 @@ mod __tenon_bindgen {
         #[component(name = "id")]
         pub id: u64,
         #[component(name = "what")]
-        pub what: self::Everything,
+        pub what: Everything,
     }
     #[allow(unused_variables)]
     impl self::tenon::corpus::kinds::Host for HostStub {
@@ -169,10 +169,7 @@ mod __tenon_bindgen {
     }
     /// An instance of the world, with its exports typed.
     pub struct Corpus {
-        func_root_make: ::tenon::component::TypedFunc<
-            (self::RootThing,),
-            (self::RootThing,),
-        >,
+        func_root_make: ::tenon::component::TypedFunc<(RootThing,), (RootThing,)>,
         interface_tenon_corpus_kinds: tenon::corpus::kinds::Guest,
         interface_tenon_other_deep: tenon::other::deep::Guest,
     }
@@ -300,11 +297,11 @@ mod __tenon_bindgen {
         pub fn call_root_make<S: ::tenon::AsContextMut>(
             &self,
             mut store: S,
-            x: &self::RootThing,
-        ) -> ::tenon::Result<self::RootThing> {
+            x: &RootThing,
+        ) -> ::tenon::Result<RootThing> {
             let callee = self
                 .func_root_make
-                .__call_as::<(&self::RootThing,)>(store.as_context_mut(), (x,));
+                .__call_as::<(&RootThing,)>(store.as_context_mut(), (x,));
             let (result,) = callee?;
             Ok(result)
         }
@@ -336,9 +333,7 @@ mod __tenon_bindgen {
                 #[component(record)]
                 pub struct Pair {
                     #[component(name = "first")]
-                    pub first: ::tenon::component::Resource<
-                        super::super::super::tenon::corpus::handles::Counter,
-                    >,
+                    pub first: ::tenon::component::Resource<Counter>,
                     #[component(name = "second")]
                     pub second: u32,
                 }
@@ -348,32 +343,20 @@ mod __tenon_bindgen {
                     fn new(
                         &mut self,
                         start: u32,
-                    ) -> ::tenon::component::Resource<
-                        super::super::super::tenon::corpus::handles::Counter,
-                    >;
+                    ) -> ::tenon::component::Resource<Counter>;
                     fn get(
                         &mut self,
-                        self_: ::tenon::component::Resource<
-                            super::super::super::tenon::corpus::handles::Counter,
-                        >,
+                        self_: ::tenon::component::Resource<Counter>,
                     ) -> u32;
                     fn merge(
                         &mut self,
-                        a: ::tenon::component::Resource<
-                            super::super::super::tenon::corpus::handles::Counter,
-                        >,
-                        b: ::tenon::component::Resource<
-                            super::super::super::tenon::corpus::handles::Counter,
-                        >,
-                    ) -> ::tenon::component::Resource<
-                        super::super::super::tenon::corpus::handles::Counter,
-                    >;
+                        a: ::tenon::component::Resource<Counter>,
+                        b: ::tenon::component::Resource<Counter>,
+                    ) -> ::tenon::component::Resource<Counter>;
                     ///Drops the host resource `counter` whose owned handle `rep` the guest gave up.
                     fn drop(
                         &mut self,
-                        rep: ::tenon::component::Resource<
-                            super::super::super::tenon::corpus::handles::Counter,
-                        >,
+                        rep: ::tenon::component::Resource<Counter>,
                     ) -> ::tenon::Result<()>;
                 }
                 #[allow(clippy::all)]
@@ -381,37 +364,25 @@ mod __tenon_bindgen {
                     fn new(
                         &mut self,
                         start: u32,
-                    ) -> ::tenon::component::Resource<
-                        super::super::super::tenon::corpus::handles::Counter,
-                    > {
+                    ) -> ::tenon::component::Resource<Counter> {
                         HostCounter::new(*self, start)
                     }
                     fn get(
                         &mut self,
-                        self_: ::tenon::component::Resource<
-                            super::super::super::tenon::corpus::handles::Counter,
-                        >,
+                        self_: ::tenon::component::Resource<Counter>,
                     ) -> u32 {
                         HostCounter::get(*self, self_)
                     }
                     fn merge(
                         &mut self,
-                        a: ::tenon::component::Resource<
-                            super::super::super::tenon::corpus::handles::Counter,
-                        >,
-                        b: ::tenon::component::Resource<
-                            super::super::super::tenon::corpus::handles::Counter,
-                        >,
-                    ) -> ::tenon::component::Resource<
-                        super::super::super::tenon::corpus::handles::Counter,
-                    > {
+                        a: ::tenon::component::Resource<Counter>,
+                        b: ::tenon::component::Resource<Counter>,
+                    ) -> ::tenon::component::Resource<Counter> {
                         HostCounter::merge(*self, a, b)
                     }
                     fn drop(
                         &mut self,
-                        rep: ::tenon::component::Resource<
-                            super::super::super::tenon::corpus::handles::Counter,
-                        >,
+                        rep: ::tenon::component::Resource<Counter>,
                     ) -> ::tenon::Result<()> {
                         HostCounter::drop(*self, rep)
                     }
@@ -421,25 +392,15 @@ mod __tenon_bindgen {
                 pub trait Host: HostCounter {
                     fn split(
                         &mut self,
-                        p: super::super::super::tenon::corpus::handles::Pair,
-                    ) -> Result<
-                        ::tenon::component::Resource<
-                            super::super::super::tenon::corpus::handles::Counter,
-                        >,
-                        String,
-                    >;
+                        p: Pair,
+                    ) -> Result<::tenon::component::Resource<Counter>, String>;
                 }
                 #[allow(clippy::all)]
                 impl<_T: Host + ?Sized> Host for &mut _T {
                     fn split(
                         &mut self,
-                        p: super::super::super::tenon::corpus::handles::Pair,
-                    ) -> Result<
-                        ::tenon::component::Resource<
-                            super::super::super::tenon::corpus::handles::Counter,
-                        >,
-                        String,
-                    > {
+                        p: Pair,
+                    ) -> Result<::tenon::component::Resource<Counter>, String> {
                         Host::split(*self, p)
                     }
                 }
@@ -460,9 +421,7 @@ mod __tenon_bindgen {
                     linker_instance
                         .resource(
                             "counter",
-                            ::tenon::component::ResourceType::host::<
-                                super::super::super::tenon::corpus::handles::Counter,
-                            >(),
+                            ::tenon::component::ResourceType::host::<Counter>(),
                             move |
                                 mut store: ::tenon::StoreContextMut<'_, T>,
                                 rep: u32,
@@ -481,11 +440,7 @@ mod __tenon_bindgen {
                                 mut caller: ::tenon::StoreContextMut<'_, T>,
                                 (start,): (u32,),
                             | -> ::tenon::Result<
-                                (
-                                    ::tenon::component::Resource<
-                                        super::super::super::tenon::corpus::handles::Counter,
-                                    >,
-                                ),
+                                (::tenon::component::Resource<Counter>,),
                             > {
                                 let host = &mut host_getter(caller.data_mut());
                                 let r = HostCounter::new(host, start);
@@ -497,13 +452,7 @@ mod __tenon_bindgen {
                             "[method]counter.get",
                             move |
                                 mut caller: ::tenon::StoreContextMut<'_, T>,
-                                (
-                                    self_,
-                                ): (
-                                    ::tenon::component::Resource<
-                                        super::super::super::tenon::corpus::handles::Counter,
-                                    >,
-                                ),
+                                (self_,): (::tenon::component::Resource<Counter>,),
                             | -> ::tenon::Result<(u32,)> {
                                 let host = &mut host_getter(caller.data_mut());
                                 let r = HostCounter::get(host, self_);
@@ -519,19 +468,11 @@ mod __tenon_bindgen {
                                     a,
                                     b,
                                 ): (
-                                    ::tenon::component::Resource<
-                                        super::super::super::tenon::corpus::handles::Counter,
-                                    >,
-                                    ::tenon::component::Resource<
-                                        super::super::super::tenon::corpus::handles::Counter,
-                                    >,
+                                    ::tenon::component::Resource<Counter>,
+                                    ::tenon::component::Resource<Counter>,
                                 ),
                             | -> ::tenon::Result<
-                                (
-                                    ::tenon::component::Resource<
-                                        super::super::super::tenon::corpus::handles::Counter,
-                                    >,
-                                ),
+                                (::tenon::component::Resource<Counter>,),
                             > {
                                 let host = &mut host_getter(caller.data_mut());
                                 let r = HostCounter::merge(host, a, b);
@@ -543,16 +484,9 @@ mod __tenon_bindgen {
                             "split",
                             move |
                                 mut caller: ::tenon::StoreContextMut<'_, T>,
-                                (p,): (super::super::super::tenon::corpus::handles::Pair,),
+                                (p,): (Pair,),
                             | -> ::tenon::Result<
-                                (
-                                    Result<
-                                        ::tenon::component::Resource<
-                                            super::super::super::tenon::corpus::handles::Counter,
-                                        >,
-                                        String,
-                                    >,
-                                ),
+                                (Result<::tenon::component::Resource<Counter>, String>,),
                             > {
                                 let host = &mut host_getter(caller.data_mut());
                                 let r = Host::split(host, p);
@@ -601,14 +535,7 @@ mod __tenon_bindgen {
                     #[component(name = "text")]
                     Text(String),
                     #[component(name = "nested")]
-                    Nested(
-                        Option<
-                            Result<
-                                Vec<super::super::super::tenon::corpus::kinds::Keywords>,
-                                String,
-                            >,
-                        >,
-                    ),
+                    Nested(Option<Result<Vec<Keywords>, String>>),
                     #[component(name = "pair")]
                     Pair((u16, i64)),
                 }
@@ -660,16 +587,11 @@ mod __tenon_bindgen {
                 pub trait Host {
                     fn make(
                         &mut self,
-                        k: super::super::super::tenon::corpus::kinds::Keywords,
-                        e: super::super::super::tenon::corpus::kinds::Everything,
-                        s: super::super::super::tenon::corpus::kinds::Size,
-                        f: super::super::super::tenon::corpus::kinds::ThirtyTwo,
-                    ) -> (
-                        super::super::super::tenon::corpus::kinds::Keywords,
-                        super::super::super::tenon::corpus::kinds::Everything,
-                        super::super::super::tenon::corpus::kinds::Size,
-                        super::super::super::tenon::corpus::kinds::ThirtyTwo,
-                    );
+                        k: Keywords,
+                        e: Everything,
+                        s: Size,
+                        f: ThirtyTwo,
+                    ) -> (Keywords, Everything, Size, ThirtyTwo);
                     fn many(
                         &mut self,
                         a: u8,
@@ -685,30 +607,22 @@ mod __tenon_bindgen {
                         k: char,
                         l: bool,
                         m: String,
-                    ) -> super::super::super::tenon::corpus::kinds::Alias;
+                    ) -> Alias;
                     fn nothing(&mut self);
                     fn maps(
                         &mut self,
-                        m: std::collections::HashMap<
-                            String,
-                            super::super::super::tenon::corpus::kinds::Numbers,
-                        >,
+                        m: std::collections::HashMap<String, Numbers>,
                     ) -> std::collections::HashMap<u32, String>;
                 }
                 #[allow(clippy::all)]
                 impl<_T: Host + ?Sized> Host for &mut _T {
                     fn make(
                         &mut self,
-                        k: super::super::super::tenon::corpus::kinds::Keywords,
-                        e: super::super::super::tenon::corpus::kinds::Everything,
-                        s: super::super::super::tenon::corpus::kinds::Size,
-                        f: super::super::super::tenon::corpus::kinds::ThirtyTwo,
-                    ) -> (
-                        super::super::super::tenon::corpus::kinds::Keywords,
-                        super::super::super::tenon::corpus::kinds::Everything,
-                        super::super::super::tenon::corpus::kinds::Size,
-                        super::super::super::tenon::corpus::kinds::ThirtyTwo,
-                    ) {
+                        k: Keywords,
+                        e: Everything,
+                        s: Size,
+                        f: ThirtyTwo,
+                    ) -> (Keywords, Everything, Size, ThirtyTwo) {
                         Host::make(*self, k, e, s, f)
                     }
                     fn many(
@@ -726,7 +640,7 @@ mod __tenon_bindgen {
                         k: char,
                         l: bool,
                         m: String,
-                    ) -> super::super::super::tenon::corpus::kinds::Alias {
+                    ) -> Alias {
                         Host::many(*self, a, b, c, d, e, f, g, h, i, j, k, l, m)
                     }
                     fn nothing(&mut self) {
@@ -734,10 +648,7 @@ mod __tenon_bindgen {
                     }
                     fn maps(
                         &mut self,
-                        m: std::collections::HashMap<
-                            String,
-                            super::super::super::tenon::corpus::kinds::Numbers,
-                        >,
+                        m: std::collections::HashMap<String, Numbers>,
                     ) -> std::collections::HashMap<u32, String> {
                         Host::maps(*self, m)
                     }
@@ -761,26 +672,9 @@ mod __tenon_bindgen {
                             "make",
                             move |
                                 mut caller: ::tenon::StoreContextMut<'_, T>,
-                                (
-                                    k,
-                                    e,
-                                    s,
-                                    f,
-                                ): (
-                                    super::super::super::tenon::corpus::kinds::Keywords,
-                                    super::super::super::tenon::corpus::kinds::Everything,
-                                    super::super::super::tenon::corpus::kinds::Size,
-                                    super::super::super::tenon::corpus::kinds::ThirtyTwo,
-                                ),
+                                (k, e, s, f): (Keywords, Everything, Size, ThirtyTwo),
                             | -> ::tenon::Result<
-                                (
-                                    (
-                                        super::super::super::tenon::corpus::kinds::Keywords,
-                                        super::super::super::tenon::corpus::kinds::Everything,
-                                        super::super::super::tenon::corpus::kinds::Size,
-                                        super::super::super::tenon::corpus::kinds::ThirtyTwo,
-                                    ),
-                                ),
+                                ((Keywords, Everything, Size, ThirtyTwo),),
                             > {
                                 let host = &mut host_getter(caller.data_mut());
                                 let r = Host::make(host, k, e, s, f);
@@ -821,9 +715,7 @@ mod __tenon_bindgen {
                                     bool,
                                     String,
                                 ),
-                            | -> ::tenon::Result<
-                                (super::super::super::tenon::corpus::kinds::Alias,),
-                            > {
+                            | -> ::tenon::Result<(Alias,)> {
                                 let host = &mut host_getter(caller.data_mut());
                                 let r = Host::many(
                                     host,
@@ -861,14 +753,7 @@ mod __tenon_bindgen {
                             "maps",
                             move |
                                 mut caller: ::tenon::StoreContextMut<'_, T>,
-                                (
-                                    m,
-                                ): (
-                                    std::collections::HashMap<
-                                        String,
-                                        super::super::super::tenon::corpus::kinds::Numbers,
-                                    >,
-                                ),
+                                (m,): (std::collections::HashMap<String, Numbers>,),
                             | -> ::tenon::Result<
                                 (std::collections::HashMap<u32, String>,),
                             > {
@@ -883,20 +768,8 @@ mod __tenon_bindgen {
                 /// The exported interface's functions, typed.
                 pub struct Guest {
                     func_make: ::tenon::component::TypedFunc<
-                        (
-                            super::super::super::tenon::corpus::kinds::Keywords,
-                            super::super::super::tenon::corpus::kinds::Everything,
-                            super::super::super::tenon::corpus::kinds::Size,
-                            super::super::super::tenon::corpus::kinds::ThirtyTwo,
-                        ),
-                        (
-                            (
-                                super::super::super::tenon::corpus::kinds::Keywords,
-                                super::super::super::tenon::corpus::kinds::Everything,
-                                super::super::super::tenon::corpus::kinds::Size,
-                                super::super::super::tenon::corpus::kinds::ThirtyTwo,
-                            ),
-                        ),
+                        (Keywords, Everything, Size, ThirtyTwo),
+                        ((Keywords, Everything, Size, ThirtyTwo),),
                     >,
                     func_many: ::tenon::component::TypedFunc<
                         (
@@ -914,16 +787,11 @@ mod __tenon_bindgen {
                             bool,
                             String,
                         ),
-                        (super::super::super::tenon::corpus::kinds::Alias,),
+                        (Alias,),
                     >,
                     func_nothing: ::tenon::component::TypedFunc<(), ()>,
                     func_maps: ::tenon::component::TypedFunc<
-                        (
-                            std::collections::HashMap<
-                                String,
-                                super::super::super::tenon::corpus::kinds::Numbers,
-                            >,
-                        ),
+                        (std::collections::HashMap<String, Numbers>,),
                         (std::collections::HashMap<u32, String>,),
                     >,
                 }
@@ -1002,27 +870,15 @@ mod __tenon_bindgen {
                     pub fn call_make<S: ::tenon::AsContextMut>(
                         &self,
                         mut store: S,
-                        k: &super::super::super::tenon::corpus::kinds::Keywords,
-                        e: &super::super::super::tenon::corpus::kinds::Everything,
-                        s: super::super::super::tenon::corpus::kinds::Size,
-                        f: super::super::super::tenon::corpus::kinds::ThirtyTwo,
-                    ) -> ::tenon::Result<
-                        (
-                            super::super::super::tenon::corpus::kinds::Keywords,
-                            super::super::super::tenon::corpus::kinds::Everything,
-                            super::super::super::tenon::corpus::kinds::Size,
-                            super::super::super::tenon::corpus::kinds::ThirtyTwo,
-                        ),
-                    > {
+                        k: &Keywords,
+                        e: &Everything,
+                        s: Size,
+                        f: ThirtyTwo,
+                    ) -> ::tenon::Result<(Keywords, Everything, Size, ThirtyTwo)> {
                         let callee = self
                             .func_make
                             .__call_as::<
-                                (
-                                    &super::super::super::tenon::corpus::kinds::Keywords,
-                                    &super::super::super::tenon::corpus::kinds::Everything,
-                                    super::super::super::tenon::corpus::kinds::Size,
-                                    super::super::super::tenon::corpus::kinds::ThirtyTwo,
-                                ),
+                                (&Keywords, &Everything, Size, ThirtyTwo),
                             >(store.as_context_mut(), (k, e, s, f));
                         let (result,) = callee?;
                         Ok(result)
@@ -1043,9 +899,7 @@ mod __tenon_bindgen {
                         k: char,
                         l: bool,
                         m: &str,
-                    ) -> ::tenon::Result<
-                        super::super::super::tenon::corpus::kinds::Alias,
-                    > {
+                    ) -> ::tenon::Result<Alias> {
                         let callee = self
                             .func_many
                             .__call_as::<
@@ -1084,20 +938,12 @@ mod __tenon_bindgen {
                     pub fn call_maps<S: ::tenon::AsContextMut>(
                         &self,
                         mut store: S,
-                        m: std::collections::HashMap<
-                            String,
-                            super::super::super::tenon::corpus::kinds::Numbers,
-                        >,
+                        m: std::collections::HashMap<String, Numbers>,
                     ) -> ::tenon::Result<std::collections::HashMap<u32, String>> {
                         let callee = self
                             .func_maps
                             .__call_as::<
-                                (
-                                    std::collections::HashMap<
-                                        String,
-                                        super::super::super::tenon::corpus::kinds::Numbers,
-                                    >,
-                                ),
+                                (std::collections::HashMap<String, Numbers>,),
                             >(store.as_context_mut(), (m,));
                         let (result,) = callee?;
                         Ok(result)
@@ -1106,14 +952,15 @@ mod __tenon_bindgen {
             }
             #[allow(clippy::all, unused_imports, dead_code)]
             pub mod twins {
-                pub type Size = super::super::super::tenon::corpus::kinds::Size;
-                pub type Alias = super::super::super::tenon::corpus::kinds::Alias;
-                pub type Wrapped = super::super::super::tenon::other::deep::Wrapped;
-                pub type Level = super::super::super::tenon::other::deep::Level;
+                pub type Size = super::kinds::Size;
+                pub type Alias = super::kinds::Alias;
+                pub type Wrapped = super::super::other::deep::Wrapped;
+                pub type Level = super::super::other::deep::Level;
                 #[derive(
                     ::tenon::component::ComponentType,
                     ::tenon::component::Lift,
                     ::tenon::component::Lower,
+                    Copy,
                     Clone,
                     Debug
                 )]
@@ -1145,21 +992,21 @@ mod __tenon_bindgen {
                 pub trait Host {
                     fn twin(
                         &mut self,
-                        k: super::super::super::tenon::corpus::twins::Keywords,
-                        s: super::super::super::tenon::corpus::twins::Size,
-                        w: super::super::super::tenon::corpus::twins::Wrapped,
-                        l: super::super::super::tenon::corpus::twins::Level,
-                    ) -> super::super::super::tenon::corpus::twins::Alias;
+                        k: Keywords,
+                        s: Size,
+                        w: Wrapped,
+                        l: Level,
+                    ) -> Alias;
                 }
                 #[allow(clippy::all)]
                 impl<_T: Host + ?Sized> Host for &mut _T {
                     fn twin(
                         &mut self,
-                        k: super::super::super::tenon::corpus::twins::Keywords,
-                        s: super::super::super::tenon::corpus::twins::Size,
-                        w: super::super::super::tenon::corpus::twins::Wrapped,
-                        l: super::super::super::tenon::corpus::twins::Level,
-                    ) -> super::super::super::tenon::corpus::twins::Alias {
+                        k: Keywords,
+                        s: Size,
+                        w: Wrapped,
+                        l: Level,
+                    ) -> Alias {
                         Host::twin(*self, k, s, w, l)
                     }
                 }
@@ -1182,20 +1029,8 @@ mod __tenon_bindgen {
                             "twin",
                             move |
                                 mut caller: ::tenon::StoreContextMut<'_, T>,
-                                (
-                                    k,
-                                    s,
-                                    w,
-                                    l,
-                                ): (
-                                    super::super::super::tenon::corpus::twins::Keywords,
-                                    super::super::super::tenon::corpus::twins::Size,
-                                    super::super::super::tenon::corpus::twins::Wrapped,
-                                    super::super::super::tenon::corpus::twins::Level,
-                                ),
-                            | -> ::tenon::Result<
-                                (super::super::super::tenon::corpus::twins::Alias,),
-                            > {
+                                (k, s, w, l): (Keywords, Size, Wrapped, Level),
+                            | -> ::tenon::Result<(Alias,)> {
                                 let host = &mut host_getter(caller.data_mut());
                                 let r = Host::twin(host, k, s, w, l);
                                 Ok((r,))
@@ -1237,24 +1072,18 @@ mod __tenon_bindgen {
                 #[component(record)]
                 pub struct Wrapped {
                     #[component(name = "level")]
-                    pub level: super::super::super::tenon::other::deep::Level,
+                    pub level: Level,
                     #[component(name = "tags")]
                     pub tags: Vec<String>,
                 }
                 /// What the host implements for these imports: a method per imported function.
                 #[allow(clippy::all)]
                 pub trait Host {
-                    fn wrap(
-                        &mut self,
-                        l: super::super::super::tenon::other::deep::Level,
-                    ) -> super::super::super::tenon::other::deep::Wrapped;
+                    fn wrap(&mut self, l: Level) -> Wrapped;
                 }
                 #[allow(clippy::all)]
                 impl<_T: Host + ?Sized> Host for &mut _T {
-                    fn wrap(
-                        &mut self,
-                        l: super::super::super::tenon::other::deep::Level,
-                    ) -> super::super::super::tenon::other::deep::Wrapped {
+                    fn wrap(&mut self, l: Level) -> Wrapped {
                         Host::wrap(*self, l)
                     }
                 }
@@ -1276,10 +1105,8 @@ mod __tenon_bindgen {
                             "wrap",
                             move |
                                 mut caller: ::tenon::StoreContextMut<'_, T>,
-                                (l,): (super::super::super::tenon::other::deep::Level,),
-                            | -> ::tenon::Result<
-                                (super::super::super::tenon::other::deep::Wrapped,),
-                            > {
+                                (l,): (Level,),
+                            | -> ::tenon::Result<(Wrapped,)> {
                                 let host = &mut host_getter(caller.data_mut());
                                 let r = Host::wrap(host, l);
                                 Ok((r,))
@@ -1290,10 +1117,7 @@ mod __tenon_bindgen {
                 /// An interface of another package, whose types the corpus uses.
                 /// The exported interface's functions, typed.
                 pub struct Guest {
-                    func_wrap: ::tenon::component::TypedFunc<
-                        (super::super::super::tenon::other::deep::Level,),
-                        (super::super::super::tenon::other::deep::Wrapped,),
-                    >,
+                    func_wrap: ::tenon::component::TypedFunc<(Level,), (Wrapped,)>,
                 }
                 /// Where the exported interface's functions are, found once per component.
                 #[derive(Clone)]
@@ -1336,15 +1160,11 @@ mod __tenon_bindgen {
                     pub fn call_wrap<S: ::tenon::AsContextMut>(
                         &self,
                         mut store: S,
-                        l: super::super::super::tenon::other::deep::Level,
-                    ) -> ::tenon::Result<
-                        super::super::super::tenon::other::deep::Wrapped,
-                    > {
+                        l: Level,
+                    ) -> ::tenon::Result<Wrapped> {
                         let callee = self
                             .func_wrap
-                            .__call_as::<
-                                (super::super::super::tenon::other::deep::Level,),
-                            >(store.as_context_mut(), (l,));
+                            .__call_as::<(Level,)>(store.as_context_mut(), (l,));
                         let (result,) = callee?;
                         Ok(result)
                     }

@@ -189,7 +189,7 @@ impl<'a> Generator<'a> {
                     Some(_) => {
                         let path = self.named_path(module, *id)?;
                         match mode {
-                            Mode::Borrowed if !self.is_copy(ty) => quote!(&#path),
+                            Mode::Borrowed if self.has_list(ty) => quote!(&#path),
                             _ => path,
                         }
                     }
@@ -243,20 +243,6 @@ impl<'a> Generator<'a> {
         })
     }
 
-    /// Whether `ty` is `Copy` in Rust (then it is passed by value even when borrowing).
-    fn is_copy(&self, ty: &Type) -> bool {
-        match ty {
-            Type::String | Type::ErrorContext => false,
-            Type::Id(id) => match &self.resolve.types[*id].kind {
-                TypeDefKind::Enum(_) | TypeDefKind::Flags(_) => true,
-                TypeDefKind::Type(ty) | TypeDefKind::Option(ty) => self.is_copy(ty),
-                TypeDefKind::Tuple(t) => t.types.iter().all(|ty| self.is_copy(ty)),
-                _ => false,
-            },
-            _ => true,
-        }
-    }
-
     /// The path of named type `id` from module `from`.
     fn named_path(&self, from: &[String], id: TypeId) -> Result<TokenStream> {
         let def = &self.resolve.types[id];
@@ -276,13 +262,17 @@ impl<'a> Generator<'a> {
             },
             TypeOwner::World(_) | TypeOwner::None => Vec::new(),
         };
-        // Relative paths: `self::` at the root, so that a module named like a crate (`tenon`) is not
-        // mistaken for it.
-        let up = match from.is_empty() {
+        // Relative paths from the modules both share: `super::` up to there, or `self::` when that is
+        // `from` itself, so that a module named like a crate (`tenon`) is not mistaken for it.
+        let shared = from.iter().zip(&target).take_while(|(a, b)| a == b).count();
+        if shared == from.len() && shared == target.len() {
+            return Ok(quote!(#name));
+        }
+        let up = match shared == from.len() {
             true => vec![quote!(self::)],
-            false => from.iter().map(|_| quote!(super::)).collect(),
+            false => from[shared..].iter().map(|_| quote!(super::)).collect(),
         };
-        let segments = target.iter().map(|s| Ident::new(s, Span::call_site()));
+        let segments = target[shared..].iter().map(|s| Ident::new(s, Span::call_site()));
         Ok(quote!(#(#up)* #(#segments::)* #name))
     }
 

@@ -221,6 +221,20 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// As Wasmtime: calls into the guest borrow what holds strings or lists, and take the rest by value;
+    /// types holding neither (nor handles) are `Copy`.
+    #[test]
+    fn export_parameters_borrow_what_holds_lists() {
+        let o = opts("package a:b; interface i { record p { x: u32 } record n { s: string } f: func(a: p, b: n, c: list<p>, d: option<n>, e: string, g: tuple<p, n>); } world w { export i; }");
+        let tokens = generate(&o).unwrap().tokens.to_string();
+        assert!(
+            tokens.contains("a : P , b : & N , c : & [P] , d : Option < & N > , e : & str , g : (P , & N ,)"),
+            "{tokens}"
+        );
+        assert!(tokens.contains("Copy , Clone , Debug)] # [component (record)] pub struct P"), "{tokens}");
+        assert!(tokens.contains("Clone , Debug)] # [component (record)] pub struct N"), "{tokens}");
+    }
+
     #[test]
     fn what_is_not_supported_yet_is_named() {
         let async_fn = opts("package a:b; world w { export f: async func(); }");

@@ -243,21 +243,6 @@ impl<'a> Generator<'a> {
         (call, quote!(#tracing::event!(#tracing::Level::TRACE, result = #result, "return");))
     }
 
-    /// Whether values of `ty` hold lists (strings aside), which tracing shows only when verbose.
-    fn holds_list(&self, ty: &Type) -> bool {
-        let Type::Id(id) = ty else { return false };
-        let held = |ty: &Option<Type>| ty.as_ref().is_some_and(|ty| self.holds_list(ty));
-        match &self.resolve.types[*id].kind {
-            TypeDefKind::List(_) | TypeDefKind::Map(..) => true,
-            TypeDefKind::FixedLengthList(ty, _) | TypeDefKind::Option(ty) | TypeDefKind::Type(ty) => self.holds_list(ty),
-            TypeDefKind::Result(r) => held(&r.ok) || held(&r.err),
-            TypeDefKind::Record(r) => r.fields.iter().any(|f| self.holds_list(&f.ty)),
-            TypeDefKind::Tuple(t) => t.types.iter().any(|ty| self.holds_list(ty)),
-            TypeDefKind::Variant(v) => v.cases.iter().any(|c| held(&c.ty)),
-            _ => false,
-        }
-    }
-
     /// How function `func`'s error is mapped, if its result is `result<_, E>` with `E` a `trappable_error_type`.
     pub(super) fn trappable_error(&self, module: &[String], func: &Function) -> Result<Option<TrappableError>> {
         let Some(Type::Id(result)) = func.result else { return Ok(None) };

@@ -117,26 +117,54 @@ impl<'a> Generator<'a> {
         }))
     }
 
-    /// `Clone,` for a type that can be cloned: one holding no resource handle (handles are not `Clone`).
+    /// `Copy, Clone,` for a type holding neither handles nor lists (or strings), `Clone,` for one holding no
+    /// handles (they cannot be cloned), as Wasmtime derives them.
     pub(super) fn clone_derive(&self, id: TypeId) -> TokenStream {
-        match self.holds_handle(&Type::Id(id)) {
-            true => TokenStream::new(),
-            false => quote!(Clone,),
+        let ty = Type::Id(id);
+        match (self.holds_handle(&ty), self.has_list(&ty)) {
+            (true, _) => TokenStream::new(),
+            (false, true) => quote!(Clone,),
+            (false, false) => quote!(Copy, Clone,),
         }
     }
 
     /// Whether a value of type `ty` holds a resource handle.
     pub(super) fn holds_handle(&self, ty: &Type) -> bool {
-        let Type::Id(id) = ty else { return false };
-        match &self.resolve.types[*id].kind {
-            TypeDefKind::Handle(_) | TypeDefKind::Resource => true,
-            TypeDefKind::Record(r) => r.fields.iter().any(|f| self.holds_handle(&f.ty)),
-            TypeDefKind::Variant(v) => v.cases.iter().any(|c| c.ty.as_ref().is_some_and(|t| self.holds_handle(t))),
-            TypeDefKind::Tuple(t) => t.types.iter().any(|t| self.holds_handle(t)),
-            TypeDefKind::Option(t) | TypeDefKind::List(t) | TypeDefKind::Type(t) | TypeDefKind::FixedLengthList(t, _) => self.holds_handle(t),
-            TypeDefKind::Result(r) => [&r.ok, &r.err].iter().any(|t| t.as_ref().is_some_and(|t| self.holds_handle(t))),
-            TypeDefKind::Map(k, v) => self.holds_handle(k) || self.holds_handle(v),
-            _ => false,
+        self.holds(ty, &|t| matches!(self.kind(t), Some(TypeDefKind::Handle(_) | TypeDefKind::Resource)))
+    }
+
+    /// Whether a value of type `ty` holds a list or a map (strings aside).
+    pub(super) fn holds_list(&self, ty: &Type) -> bool {
+        self.holds(ty, &|t| matches!(self.kind(t), Some(TypeDefKind::List(_) | TypeDefKind::Map(..))))
+    }
+
+    /// Whether a value of type `ty` holds a list, a map or a string: data behind a pointer, which the
+    /// parameters of calls into the guest borrow (`&str`, `&[T]`, `&Record`), as in Wasmtime.
+    pub(super) fn has_list(&self, ty: &Type) -> bool {
+        self.holds(ty, &|t| matches!(t, Type::String) || matches!(self.kind(t), Some(TypeDefKind::List(_) | TypeDefKind::Map(..))))
+    }
+
+    /// Whether `ty`, or a type inside it (through records, variants, tuples, options, results, lists, maps
+    /// and aliases), is one `leaf` picks out.
+    fn holds(&self, ty: &Type, leaf: &dyn Fn(&Type) -> bool) -> bool {
+        let inner = |ty: &Type| self.holds(ty, leaf);
+        leaf(ty)
+            || match self.kind(ty) {
+                Some(TypeDefKind::Record(r)) => r.fields.iter().any(|f| inner(&f.ty)),
+                Some(TypeDefKind::Variant(v)) => v.cases.iter().filter_map(|c| c.ty.as_ref()).any(inner),
+                Some(TypeDefKind::Tuple(t)) => t.types.iter().any(inner),
+                Some(TypeDefKind::Option(t) | TypeDefKind::List(t) | TypeDefKind::Type(t) | TypeDefKind::FixedLengthList(t, _)) => inner(t),
+                Some(TypeDefKind::Result(r)) => r.ok.iter().chain(&r.err).any(inner),
+                Some(TypeDefKind::Map(k, v)) => inner(k) || inner(v),
+                _ => false,
+            }
+    }
+
+    /// The definition of `ty`, if it is a defined type.
+    fn kind(&self, ty: &Type) -> Option<&'a TypeDefKind> {
+        match ty {
+            Type::Id(id) => Some(&self.resolve.types[*id].kind),
+            _ => None,
         }
     }
 
@@ -151,9 +179,9 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// The additional derives asked for (records and variants derive `Clone` and `Debug` themselves).
+    /// The additional derives asked for (records and variants derive `Copy`, `Clone` and `Debug` themselves).
     pub(super) fn derives(&self) -> Vec<TokenStream> {
-        self.derives_except(&["Clone", "Debug"])
+        self.derives_except(&["Copy", "Clone", "Debug"])
     }
 
     /// The additional derives asked for, but for those named (by their last path segment) in `own`.
