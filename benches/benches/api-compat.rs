@@ -1,6 +1,6 @@
 //! The API-compatibility check: `cargo bench -p tenon-benches` runs embedding programs, written once, against
-//! Tenon and against Wasmtime 48, with the same assertions (see `api_compat/embedding.rs` for the core API and
-//! `api_compat/components.rs` for the component API).
+//! Tenon and against Wasmtime 48, with the same assertions (see `api_compat/embedding.rs` for the core API,
+//! `api_compat/components.rs` for the component API and `api_compat/bindings.rs` for `bindgen!`'s code).
 
 // Some handles are `Copy` in Tenon and only `Clone` in Wasmtime: the shared code clones them.
 #[allow(clippy::clone_on_copy)]
@@ -12,6 +12,10 @@ mod on_tenon {
         use super::{Checks, rt};
         include!("api_compat/components.rs");
     }
+    pub mod bindings {
+        use super::rt;
+        include!("api_compat/bindings.rs");
+    }
 }
 
 mod on_wasmtime {
@@ -21,6 +25,10 @@ mod on_wasmtime {
     pub mod components {
         use super::{Checks, rt};
         include!("api_compat/components.rs");
+    }
+    pub mod bindings {
+        use super::rt;
+        include!("api_compat/bindings.rs");
     }
 }
 
@@ -33,4 +41,8 @@ fn main() {
     let wasmtime = on_wasmtime::components::run_components().unwrap_or_else(|e| panic!("api-compat (components) on Wasmtime: {e:?}"));
     assert_eq!(tenon, wasmtime, "both runtimes ran the same component checks");
     println!("api-compat: the same component code passed {tenon} checks on Tenon and on Wasmtime 48");
+    let tenon = on_tenon::bindings::run_bindings().unwrap_or_else(|e| panic!("api-compat (bindings) on Tenon: {e:?}"));
+    let wasmtime = on_wasmtime::bindings::run_bindings().unwrap_or_else(|e| panic!("api-compat (bindings) on Wasmtime: {e:?}"));
+    assert_eq!(tenon, wasmtime, "both runtimes ran the same bindings checks");
+    println!("api-compat: the same host code over bindgen! output passed {tenon} checks on Tenon and on Wasmtime 48");
 }

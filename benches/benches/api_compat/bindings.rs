@@ -1,0 +1,180 @@
+// Host code written once against the code `bindgen!` generates, with Tenon's and with Wasmtime 48's macro
+// (`rt::component::bindgen!`). `api-compat.rs` includes this file twice: it compiles against both, which
+// checks every generated name and signature it uses (types, `Host` traits, `add_to_linker`, the world's
+// `instantiate` and accessors, `call_*` parameters and results), and the greeter runs the same on both.
+
+use rt::component::{Component, HasSelf, Linker};
+use rt::{Engine, Store};
+
+mod greeter {
+    super::rt::component::bindgen!({ path: "../examples/greeter/wit", world: "greeter" });
+}
+
+// Wasmtime's `call_*` methods for functions of many parameters draw clippy's `too_many_arguments`.
+#[allow(clippy::too_many_arguments)]
+mod guest_exports {
+    super::rt::component::bindgen!({ path: "../tests/guests/wit", world: "exports" });
+}
+
+mod guest_imports {
+    super::rt::component::bindgen!({ path: "../tests/guests/wit", world: "imports" });
+}
+
+/// The greeter's host: how many greetings it handed out, what the guest logged.
+#[derive(Default)]
+pub struct GreeterHost {
+    greeted: u32,
+    logged: Vec<String>,
+}
+
+impl greeter::example::greeter::host::Host for GreeterHost {
+    fn log(&mut self, msg: String) {
+        self.logged.push(msg);
+    }
+    fn greeted(&mut self) -> u32 {
+        self.greeted
+    }
+}
+
+/// Runs the greeter component through its generated bindings; the number of checks that passed.
+pub fn run_bindings() -> rt::Result<usize> {
+    use greeter::exports::example::greeter::greetings::Style;
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/greeter/greeter.wasm"))?;
+    let mut linker = Linker::new(&engine);
+    greeter::Greeter::add_to_linker::<GreeterHost, HasSelf<GreeterHost>>(&mut linker, |host| host)?;
+    let mut store = Store::new(&engine, GreeterHost::default());
+    let instance = greeter::Greeter::instantiate(&mut store, &component, &linker)?;
+    let mut checks = 0;
+    for (name, style, number) in [("world", Style::Plain, 1), ("you", Style::Loud, 2)] {
+        let greeting = instance.example_greeter_greetings().call_greet(&mut store, name, style)?;
+        assert_eq!(greeting.number, number);
+        assert!(greeting.text.to_lowercase().contains(name), "{}", greeting.text);
+        store.data_mut().greeted = greeting.number;
+        checks += 1;
+    }
+    assert!(!store.data().logged.is_empty());
+    let pre = greeter::GreeterPre::new(linker.instantiate_pre(&component)?)?;
+    let again = pre.instantiate(&mut store)?;
+    let expected = store.data().greeted + 1;
+    assert_eq!(again.example_greeter_greetings().call_greet(&mut store, "pre", Style::Plain)?.number, expected);
+    Ok(checks + 2)
+}
+
+/// Every export of the guests' `exports` world called through the generated methods (compiled only: the
+/// signatures are what is checked).
+#[allow(dead_code)]
+fn exports_world_calls(store: &mut Store<()>, world: &guest_exports::Exports) -> rt::Result<()> {
+    use guest_exports::exports::tenon::guest::values::{Color, Perms, Person, Point, Shape, Stats, Wide};
+    let _: u32 = world.call_add(&mut *store, 1, 2)?;
+    let _: String = world.call_reverse(&mut *store, "abc")?;
+    let _: bool = world.call_echo_bool(&mut *store, true)?;
+    let _: (i8, u8, i16, u16) = (
+        world.call_echo_s8(&mut *store, -1)?,
+        world.call_echo_u8(&mut *store, 1)?,
+        world.call_echo_s16(&mut *store, -1)?,
+        world.call_echo_u16(&mut *store, 1)?,
+    );
+    let _: (i32, u32, i64, u64) = (
+        world.call_echo_s32(&mut *store, -1)?,
+        world.call_echo_u32(&mut *store, 1)?,
+        world.call_echo_s64(&mut *store, -1)?,
+        world.call_echo_u64(&mut *store, 1)?,
+    );
+    let _: (f32, f64, char) = (world.call_echo_f32(&mut *store, 1.0)?, world.call_echo_f64(&mut *store, 1.0)?, world.call_echo_char(&mut *store, 'x')?);
+    let _: String = world.call_echo_string(&mut *store, "x")?;
+    let _: Vec<u8> = world.call_echo_bytes(&mut *store, &[1, 2])?;
+    let _: Vec<String> = world.call_echo_strings(&mut *store, &["a".to_string()])?;
+    let _: Option<u32> = world.call_echo_option(&mut *store, Some(1))?;
+    let _: Option<String> = world.call_echo_option_string(&mut *store, Some("x"))?;
+    let _: Result<u32, String> = world.call_echo_result(&mut *store, Err("no"))?;
+    let _: (u8, String, f64) = world.call_echo_tuple(&mut *store, (1, "x", 2.0))?;
+    let _: String = world.call_describe_scalars(&mut *store, true, -1, 2, -3, 4, 5.0, 6.0, 'z', -7, 8)?;
+    let _: (Vec<u32>, u64) = world.call_lengths(&mut *store, &["ab".to_string()])?;
+    let _: Result<(u32, u32), String> = world.call_divmod(&mut *store, 7, 2)?;
+    let _: Result<(), ()> = world.call_check_even(&mut *store, 2)?;
+    let _: (u32, Vec<u8>) = world.call_double_bytes(&mut *store, &[1])?;
+    let _: Result<u32, ()> = world.call_parse(&mut *store, "1")?;
+    let _: Result<(), String> = world.call_validate_name(&mut *store, "x")?;
+    let _: Option<Vec<String>> = world.call_split(&mut *store, "a,b", ',')?;
+    let _: u32 = world.call_bump(&mut *store)?;
+    world.call_nothing(&mut *store)?;
+    let _: f64 = world.call_sum17(&mut *store, 1, -1, 2, -2, 3, -3, 4, -4, 0.5, 0.25, 1, 1, 1, 1, 1, 1, 1)?;
+    let _: String = world.call_join9(&mut *store, "a", "b", "c", "d", "e", "f", "g", "h", "i")?;
+    let _: (u32, u32, bool, String) = world.call_divide(&mut *store, 7, 2)?;
+    world.call_boom(&mut *store, "no")?;
+
+    let values = world.tenon_guest_values();
+    let p = Point { x: 1, y: 2 };
+    let _: Point = values.call_echo_point(&mut *store, p)?;
+    let _: Point = values.call_translate(&mut *store, p, 1, 2)?;
+    let _: u32 = values.call_manhattan(&mut *store, (0, 0), (1, 1))?;
+    let ada = Person { name: "Ada".into(), age: 36, tags: vec![], nick: None };
+    let _: Person = values.call_echo_person(&mut *store, &ada)?;
+    let _: Person = values.call_birthday(&mut *store, &ada)?;
+    let _: Vec<Person> = values.call_echo_people(&mut *store, std::slice::from_ref(&ada))?;
+    let _: Option<Person> = values.call_oldest(&mut *store, &[])?;
+    let shape = Shape::Label("x".into());
+    let _: Shape = values.call_echo_shape(&mut *store, &shape)?;
+    let _: f32 = values.call_area(&mut *store, &Shape::Rect(p))?;
+    let _: Color = values.call_echo_color(&mut *store, Color::Red)?;
+    let _: Color = values.call_next_color(&mut *store, Color::Blue)?;
+    let _: Perms = values.call_echo_perms(&mut *store, Perms::READ | Perms::WRITE)?;
+    let _: Perms = values.call_invert_perms(&mut *store, Perms::EXEC)?;
+    let _: Wide = values.call_echo_wide(&mut *store, Wide::F9)?;
+    let _: Stats = values.call_stats_of(&mut *store, &[1.0, 2.0])?;
+    let nested: Result<Vec<Option<Point>>, Shape> = values.call_echo_nested(&mut *store, Ok(&[Some(p), None]))?;
+    let _ = nested;
+    let _ = values.call_echo_nested(&mut *store, Err(&shape))?;
+    Ok(())
+}
+
+/// A host of the guests' `imports` world, implementing the generated trait (compiled on both runtimes).
+#[allow(dead_code)]
+struct ImportsHost;
+
+impl guest_imports::tenon::guest::host::Host for ImportsHost {
+    fn log(&mut self, _msg: String) {}
+    fn add(&mut self, a: u32, b: u32) -> u32 {
+        a + b
+    }
+    fn greet(&mut self, name: String) -> String {
+        name
+    }
+    fn split(&mut self, s: String, sep: char) -> Vec<String> {
+        s.split(sep).map(str::to_string).collect()
+    }
+    fn parse(&mut self, s: String) -> Result<u32, String> {
+        s.parse().map_err(|_| s)
+    }
+    fn sum(&mut self, xs: Vec<u32>) -> u64 {
+        xs.iter().map(|&x| u64::from(x)).sum()
+    }
+    fn lookup(&mut self, key: String) -> Option<guest_imports::tenon::guest::host::Entry> {
+        Some(guest_imports::tenon::guest::host::Entry { key, value: 1 })
+    }
+    fn divmod(&mut self, a: u32, b: u32) -> (u32, u32) {
+        (a / b, a % b)
+    }
+    #[allow(clippy::too_many_arguments)]
+    fn join9(&mut self, a: String, b: String, c: String, d: String, e: String, f: String, g: String, h: String, i: String) -> String {
+        [a, b, c, d, e, f, g, h, i].concat()
+    }
+    fn mix(&mut self, a: bool, b: i8, c: u16, d: i64, e: f32, f: f64, g: char) -> f64 {
+        f64::from(u8::from(a)) + f64::from(b) + f64::from(c) + d as f64 + f64::from(e) + f + f64::from(u32::from(g))
+    }
+}
+
+/// The imports world's linking and calls (compiled only).
+#[allow(dead_code)]
+fn imports_world_calls(engine: &Engine, component: &Component) -> rt::Result<()> {
+    let mut linker: Linker<ImportsHost> = Linker::new(engine);
+    guest_imports::Imports::add_to_linker::<ImportsHost, HasSelf<ImportsHost>>(&mut linker, |host| host)?;
+    guest_imports::tenon::guest::host::add_to_linker::<ImportsHost, HasSelf<ImportsHost>>(&mut linker, |host| host)?;
+    let mut store = Store::new(engine, ImportsHost);
+    let world = guest_imports::Imports::instantiate(&mut store, component, &linker)?;
+    let _: String = world.call_run(&mut store, "you")?;
+    let _: Result<u64, String> = world.call_total(&mut store, "1,2")?;
+    let _: f64 = world.call_mixed(&mut store)?;
+    Ok(())
+}
