@@ -184,7 +184,8 @@ mod trappable_errors {
             }
             world w { import files; import users; }
         ",
-        trappable_error_type: { "t:e/files.file-error" => crate::trappable_errors::HostError },
+        // A path relative to the module the macro is in, as in Wasmtime.
+        trappable_error_type: { "t:e/files.file-error" => HostError },
     });
 
     /// The host's own error type.

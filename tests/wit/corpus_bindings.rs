@@ -118,7 +118,7 @@ mod __tenon_bindgen {
             p: self::tenon::corpus::handles::Pair,
         ) -> Result<
             ::tenon::component::Resource<self::tenon::corpus::handles::Counter>,
-            String,
+            self::tenon::corpus::handles::SplitError,
         > {
             todo!()
         }
@@ -337,6 +337,18 @@ mod __tenon_bindgen {
                     #[component(name = "second")]
                     pub second: u32,
                 }
+                #[derive(
+                    ::tenon::component::ComponentType,
+                    ::tenon::component::Lift,
+                    ::tenon::component::Lower,
+                    Clone,
+                    Debug
+                )]
+                #[component(record)]
+                pub struct SplitError {
+                    #[component(name = "reason")]
+                    pub reason: String,
+                }
                 /// What the host implements for the resource: its constructor, methods and statics, and `drop`.
                 #[allow(clippy::all)]
                 pub trait HostCounter {
@@ -393,14 +405,14 @@ mod __tenon_bindgen {
                     fn split(
                         &mut self,
                         p: Pair,
-                    ) -> Result<::tenon::component::Resource<Counter>, String>;
+                    ) -> Result<::tenon::component::Resource<Counter>, SplitError>;
                 }
                 #[allow(clippy::all)]
                 impl<_T: Host + ?Sized> Host for &mut _T {
                     fn split(
                         &mut self,
                         p: Pair,
-                    ) -> Result<::tenon::component::Resource<Counter>, String> {
+                    ) -> Result<::tenon::component::Resource<Counter>, SplitError> {
                         Host::split(*self, p)
                     }
                 }
@@ -486,7 +498,7 @@ mod __tenon_bindgen {
                                 mut caller: ::tenon::StoreContextMut<'_, T>,
                                 (p,): (Pair,),
                             | -> ::tenon::Result<
-                                (Result<::tenon::component::Resource<Counter>, String>,),
+                                (Result<::tenon::component::Resource<Counter>, SplitError>,),
                             > {
                                 let host = &mut host_getter(caller.data_mut());
                                 let r = Host::split(host, p);

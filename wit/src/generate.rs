@@ -9,7 +9,7 @@ use crate::{Opts, lookup};
 use crate::names::{snake, type_name};
 use anyhow::{Result, bail};
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 use std::collections::{BTreeMap, HashMap};
 use wit_parser::{
     Docs, Function, FunctionKind, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, WorldId, WorldItem, WorldKey,
@@ -28,10 +28,10 @@ pub struct Generator<'a> {
     with_interfaces: HashMap<InterfaceId, TokenStream>,
     /// Types the `with` option maps to existing Rust types.
     with_types: HashMap<TypeId, TokenStream>,
-    /// Error types `trappable_error_type` maps to the host's error types: imported functions returning
-    /// `result<_, E>` return the host's type instead, converted back by the defining interface's
-    /// `Host::convert_<e>` (or trapping).
-    trappable_errors: HashMap<TypeId, TokenStream>,
+    /// Error types `trappable_error_type` maps to the host's error types (by the alias at the root naming
+    /// each): imported functions returning `result<_, E>` return the host's type instead, converted back by
+    /// the defining interface's `Host::convert_<e>` (or trapping).
+    trappable_errors: HashMap<TypeId, (Ident, TokenStream)>,
     /// The items of each module.
     items: BTreeMap<Vec<String>, Vec<TokenStream>>,
 }
@@ -66,11 +66,22 @@ impl<'a> Generator<'a> {
         }
         let (with_interfaces, with_types) = resolve_with(resolve, world, &opts.with, "with")?;
         let (not_types, trappable_errors) = resolve_with(resolve, world, &opts.trappable_error_types, "trappable_error_type")?;
-        let trappable_errors = trappable_errors.into_iter().map(|(id, path)| (dealias(resolve, id), path)).collect();
         if !not_types.is_empty() {
             bail!("`trappable_error_type` maps error types (`ns:pkg/iface.type`), not interfaces or packages");
         }
-        Ok(Generator { resolve, world, opts, krate, modules, with_interfaces, with_types, trappable_errors, items: BTreeMap::new() })
+        // The host's error types, named by aliases at the root so that paths given relative to the macro's
+        // module work from every generated module (as in Wasmtime).
+        let mut user_paths: Vec<String> = trappable_errors.values().map(|path| path.to_string()).collect();
+        user_paths.sort();
+        user_paths.dedup();
+        let alias = |path: &TokenStream| format_ident!("_TrappableError{}", user_paths.binary_search(&path.to_string()).unwrap_or(0));
+        let mut items: BTreeMap<Vec<String>, Vec<TokenStream>> = BTreeMap::new();
+        for (i, path) in user_paths.iter().enumerate() {
+            let (name, path): (Ident, TokenStream) = (format_ident!("_TrappableError{i}"), path.parse().map_err(|_| anyhow::anyhow!("`{path}` is not a Rust path"))?);
+            items.entry(Vec::new()).or_default().push(quote!(type #name = #path;));
+        }
+        let trappable_errors = trappable_errors.into_iter().map(|(id, path)| (dealias(resolve, id), (alias(&path), path))).collect();
+        Ok(Generator { resolve, world, opts, krate, modules, with_interfaces, with_types, trappable_errors, items })
     }
 
     /// Errors for `imports` and `exports` entries that apply to no function of the world.
@@ -241,6 +252,30 @@ impl<'a> Generator<'a> {
             TypeDefKind::Resource => bail!("a resource type the bindings cannot name"),
             _ => bail!("a type the bindings cannot name"),
         })
+    }
+
+    /// The host's error type that `trappable_error_type` maps WIT error type `id` to, written in `module`:
+    /// as given at the root, through its alias there from elsewhere.
+    fn user_error(&self, module: &[String], id: TypeId) -> Option<TokenStream> {
+        let (alias, path) = self.trappable_errors.get(&id)?;
+        Some(match module.is_empty() {
+            true => path.clone(),
+            false => {
+                let root = Self::to_root(module);
+                quote!(#root #alias)
+            }
+        })
+    }
+
+    /// The path from module `module` to the root of the generated code (`self::` at the root itself).
+    fn to_root(module: &[String]) -> TokenStream {
+        match module.is_empty() {
+            true => quote!(self::),
+            false => {
+                let supers = module.iter().map(|_| quote!(super::));
+                quote!(#(#supers)*)
+            }
+        }
     }
 
     /// The path of named type `id` from module `from`.

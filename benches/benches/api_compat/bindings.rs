@@ -178,3 +178,62 @@ fn imports_world_calls(engine: &Engine, component: &Component) -> rt::Result<()>
     let _: f64 = world.call_mixed(&mut store)?;
     Ok(())
 }
+
+mod corpus {
+    super::rt::component::bindgen!({
+        path: "../tests/wit/corpus",
+        world: "corpus",
+        imports: { default: trappable, "tenon:corpus/twins.twin": tracing },
+        trappable_error_type: { "tenon:corpus/handles.split-error" => super::SplitError },
+    });
+}
+
+/// The host's error for `split` (`trappable_error_type`).
+#[allow(dead_code)]
+pub struct SplitError(String);
+
+/// A host of the corpus world's resource interface and more: resources (`HostCounter`), trappable imports,
+/// a trappable error type, per-function entries (compiled on both runtimes).
+#[allow(dead_code)]
+struct CorpusHost {
+    table: rt::component::ResourceTable,
+}
+
+use corpus::tenon::corpus::handles::{Counter, HostCounter, Pair, SplitError as WitSplitError};
+use rt::component::Resource;
+
+impl HostCounter for CorpusHost {
+    fn new(&mut self, start: u32) -> rt::Result<Resource<Counter>> {
+        Ok(Resource::new_own(start))
+    }
+    fn get(&mut self, self_: Resource<Counter>) -> rt::Result<u32> {
+        Ok(self_.rep())
+    }
+    fn merge(&mut self, a: Resource<Counter>, b: Resource<Counter>) -> rt::Result<Resource<Counter>> {
+        Ok(Resource::new_own(a.rep() + b.rep()))
+    }
+    fn drop(&mut self, rep: Resource<Counter>) -> rt::Result<()> {
+        let _ = rep;
+        Ok(())
+    }
+}
+
+impl corpus::tenon::corpus::handles::Host for CorpusHost {
+    fn split(&mut self, p: Pair) -> Result<Resource<Counter>, SplitError> {
+        match p.second {
+            0 => Err(SplitError("zero".into())),
+            _ => Ok(p.first),
+        }
+    }
+    fn convert_split_error(&mut self, error: SplitError) -> rt::Result<WitSplitError> {
+        Ok(WitSplitError { reason: error.0 })
+    }
+}
+
+/// The corpus host added to a linker (compiled only).
+#[allow(dead_code)]
+fn corpus_linking(engine: &Engine) -> rt::Result<()> {
+    let mut linker: Linker<CorpusHost> = Linker::new(engine);
+    corpus::tenon::corpus::handles::add_to_linker::<CorpusHost, HasSelf<CorpusHost>>(&mut linker, |host| host)?;
+    Ok(())
+}

@@ -249,7 +249,7 @@ impl<'a> Generator<'a> {
         let TypeDefKind::Result(r) = &self.resolve.types[dealias(self.resolve, result)].kind else { return Ok(None) };
         let Some(Type::Id(err)) = r.err else { return Ok(None) };
         let err = dealias(self.resolve, err);
-        let Some(user) = self.trappable_errors.get(&err) else { return Ok(None) };
+        let Some(user) = self.user_error(module, err) else { return Ok(None) };
         let ok = r.ok.as_ref().map_or(Ok(quote!(())), |t| self.ty(module, t, Mode::Owned))?;
         let TypeOwner::Interface(owner) = self.resolve.types[err].owner else {
             bail!("`trappable_error_type` maps only error types of interfaces");
@@ -257,9 +257,9 @@ impl<'a> Generator<'a> {
         let owner_module = match self.with_interfaces.get(&owner) {
             Some(path) => path.clone(),
             None => {
-                let supers = module.iter().map(|_| quote!(super::));
+                let root = Self::to_root(module);
                 let segments = self.modules[&owner].iter().map(|s| Ident::new(s, Span::call_site()));
-                quote!(#(#supers)* #(#segments)::*)
+                quote!(#root #(#segments)::*)
             }
         };
         let convert = format_ident!("convert_{}", snake(self.resolve.types[err].name.as_deref().unwrap_or("error")).to_string());
@@ -275,7 +275,7 @@ impl<'a> Generator<'a> {
         let krate = &self.krate;
         let (mut methods, mut forwards) = (Vec::new(), Vec::new());
         for ty in self.resolve.interfaces[id].types.values() {
-            let Some(user) = self.trappable_errors.get(ty) else { continue };
+            let Some(user) = self.user_error(module, *ty) else { continue };
             let wit = self.resolve.types[*ty].name.as_deref().unwrap_or("error");
             let convert = format_ident!("convert_{}", snake(wit).to_string());
             let wit_type = self.named_path(module, *ty)?;
