@@ -59,4 +59,7 @@ fn the_stub_implements_every_host_trait() {
     let engine = tenon::Engine::default();
     let mut linker: tenon::component::Linker<cli::HostStub> = tenon::component::Linker::new(&engine);
     cli::Corpus::add_to_linker::<cli::HostStub, tenon::component::HasSelf<cli::HostStub>>(&mut linker, |h| h).unwrap();
+    // The world's own imports alone, through the world type's associated function (as in Wasmtime).
+    let mut linker: tenon::component::Linker<cli::HostStub> = tenon::component::Linker::new(&engine);
+    cli::Corpus::add_to_linker_imports::<cli::HostStub, tenon::component::HasSelf<cli::HostStub>>(&mut linker, |h| h).unwrap();
 }

@@ -134,32 +134,34 @@ mod __tenon_bindgen {
             CorpusImports::root_log(*self, msg)
         }
     }
-    /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
-    /// store's data.
-    #[allow(clippy::all, unused_mut, unused_variables)]
-    pub fn add_to_linker_imports<T, D>(
-        linker: &mut ::tenon::component::Linker<T>,
-        host_getter: fn(&mut T) -> D::Data<'_>,
-    ) -> ::tenon::Result<()>
-    where
-        D: ::tenon::component::HasData,
-        for<'a> D::Data<'a>: CorpusImports,
-        T: 'static,
-    {
-        let mut linker_instance = linker.root();
-        linker_instance
-            .func_wrap(
-                "root-log",
-                move |
-                    mut caller: ::tenon::StoreContextMut<'_, T>,
-                    (msg,): (String,),
-                | -> ::tenon::Result<()> {
-                    let host = &mut host_getter(caller.data_mut());
-                    let r = CorpusImports::root_log(host, msg);
-                    Ok(r)
-                },
-            )?;
-        Ok(())
+    impl Corpus {
+        /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
+        /// store's data.
+        #[allow(clippy::all, unused_mut, unused_variables)]
+        pub fn add_to_linker_imports<T, D>(
+            linker: &mut ::tenon::component::Linker<T>,
+            host_getter: fn(&mut T) -> D::Data<'_>,
+        ) -> ::tenon::Result<()>
+        where
+            D: ::tenon::component::HasData,
+            for<'a> D::Data<'a>: CorpusImports,
+            T: 'static,
+        {
+            let mut linker_instance = linker.root();
+            linker_instance
+                .func_wrap(
+                    "root-log",
+                    move |
+                        mut caller: ::tenon::StoreContextMut<'_, T>,
+                        (msg,): (String,),
+                    | -> ::tenon::Result<()> {
+                        let host = &mut host_getter(caller.data_mut());
+                        let r = CorpusImports::root_log(host, msg);
+                        Ok(r)
+                    },
+                )?;
+            Ok(())
+        }
     }
     #[allow(unused_variables)]
     impl self::CorpusImports for HostStub {
@@ -291,7 +293,7 @@ mod __tenon_bindgen {
             tenon::other::deep::add_to_linker::<T, D>(linker, host_getter)?;
             tenon::corpus::twins::add_to_linker::<T, D>(linker, host_getter)?;
             tenon::corpus::handles::add_to_linker::<T, D>(linker, host_getter)?;
-            add_to_linker_imports::<T, D>(linker, host_getter)?;
+            Self::add_to_linker_imports::<T, D>(linker, host_getter)?;
             Ok(())
         }
         pub fn call_root_make<S: ::tenon::AsContextMut>(

@@ -230,10 +230,17 @@ impl corpus::tenon::corpus::handles::Host for CorpusHost {
     }
 }
 
+impl corpus::CorpusImports for CorpusHost {
+    fn root_log(&mut self, _msg: String) -> rt::Result<()> {
+        Ok(())
+    }
+}
+
 /// The corpus host added to a linker (compiled only).
 #[allow(dead_code)]
 fn corpus_linking(engine: &Engine) -> rt::Result<()> {
     let mut linker: Linker<CorpusHost> = Linker::new(engine);
     corpus::tenon::corpus::handles::add_to_linker::<CorpusHost, HasSelf<CorpusHost>>(&mut linker, |host| host)?;
+    corpus::Corpus::add_to_linker_imports::<CorpusHost, HasSelf<CorpusHost>>(&mut linker, |host| host)?;
     Ok(())
 }

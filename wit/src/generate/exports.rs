@@ -149,7 +149,7 @@ impl<'a> Generator<'a> {
             items.extend(host);
             items.extend(stubs);
             host_bounds.push(quote!(#imports_trait));
-            add_calls.push(quote!(add_to_linker_imports::<T, D>(linker, host_getter)?;));
+            add_calls.push(quote!(Self::add_to_linker_imports::<T, D>(linker, host_getter)?;));
         }
 
         // Exports: interfaces and root functions.

@@ -23,7 +23,7 @@ impl<'a> Generator<'a> {
 
     /// The host side of some imports: a trait `trait_name` with a method per function of `funcs`, its impl
     /// for `&mut` of any implementor, and `add_fn` adding the functions to a linker (in the instance the
-    /// world's import `key` names, or at the root). For an `interface`, each of its resource types gets a `Host<Resource>`
+    /// world's import `key` names; or at the root, then as an associated function of the world's type). For an `interface`, each of its resource types gets a `Host<Resource>`
     /// trait of its constructor, methods, statics and `drop`, which `trait_name` extends, and each of its
     /// trappable error types a `convert_<e>` method. Second, with `Opts::stub`, `HostStub`'s impls of those
     /// traits, for the root module.
@@ -128,11 +128,7 @@ impl<'a> Generator<'a> {
             }
             None => quote!(let mut linker_instance = linker.root();),
         };
-        items.push(quote! {
-            /// What the host implements for these imports: a method per imported function.
-            #[allow(clippy::all)]
-            pub trait #trait_name #supertraits { #(#methods)* }
-            #forwarding
+        let add = quote! {
             /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
             /// store's data.
             #[allow(clippy::all, unused_mut, unused_variables)]
@@ -146,6 +142,21 @@ impl<'a> Generator<'a> {
                 #(#wraps)*
                 Ok(())
             }
+        };
+        // The world's own imports are added by an associated function of the world's type, as in Wasmtime.
+        let add = match key {
+            Some(_) => add,
+            None => {
+                let world = type_name(&self.resolve.worlds[self.world].name);
+                quote!(impl #world { #add })
+            }
+        };
+        items.push(quote! {
+            /// What the host implements for these imports: a method per imported function.
+            #[allow(clippy::all)]
+            pub trait #trait_name #supertraits { #(#methods)* }
+            #forwarding
+            #add
         });
         Ok((items, stubs))
     }
