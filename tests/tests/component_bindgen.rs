@@ -135,6 +135,12 @@ fn pre_instantiates_many_times() {
         let guest = pre.instantiate(&mut store).unwrap();
         assert_eq!(guest.call_bump(&mut store).unwrap(), 1, "each instance counts from its own start");
     }
+    assert!(tenon::Engine::same(pre.engine(), &engine));
+    // The world's exports from an instance made without the bindings (through `Instance::instance_pre`).
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let guest = exports_world::Exports::new(&mut store, &instance).unwrap();
+    assert_eq!(guest.call_add(&mut store, 2, 3).unwrap(), 5);
+    assert!(tenon::Engine::same(instance.instance_pre(&store).engine(), &engine));
 }
 
 /// What a `tracing` subscriber saw: a line per span (`span NAME fields`) and per event (`event fields`).

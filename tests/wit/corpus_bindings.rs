@@ -207,6 +207,10 @@ mod __tenon_bindgen {
         pub fn instance_pre(&self) -> &::tenon::component::InstancePre<T> {
             &self.instance_pre
         }
+        /// The engine of the component.
+        pub fn engine(&self) -> &::tenon::Engine {
+            self.instance_pre.engine()
+        }
         /// Instantiates the component in `store` and loads its exports.
         pub fn instantiate(
             &self,
@@ -266,6 +270,14 @@ mod __tenon_bindgen {
     }
     #[allow(clippy::all)]
     impl Corpus {
+        /// The world's exports in `instance` (made without these bindings), checked against their types.
+        pub fn new(
+            mut store: impl ::tenon::AsContextMut,
+            instance: &::tenon::component::Instance,
+        ) -> ::tenon::Result<Corpus> {
+            let indices = CorpusIndices::new(&instance.instance_pre(&store))?;
+            indices.load(&mut store, instance)
+        }
         /// Instantiates `component` with `linker`'s definitions in `store`, and loads its exports.
         pub fn instantiate<T: 'static>(
             store: impl ::tenon::AsContextMut<Data = T>,

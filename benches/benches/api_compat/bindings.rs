@@ -55,7 +55,17 @@ pub fn run_bindings() -> rt::Result<usize> {
     }
     assert!(!store.data().logged.is_empty());
     let pre = greeter::GreeterPre::new(linker.instantiate_pre(&component)?)?;
+    let _: &Engine = pre.engine();
+    let _: &rt::component::InstancePre<GreeterHost> = pre.instance_pre();
     let again = pre.instantiate(&mut store)?;
+    // The world's exports from an instance made without the bindings.
+    let instance = linker.instantiate(&mut store, &component)?;
+    let indices = greeter::GreeterIndices::new(pre.instance_pre())?;
+    let loaded = indices.load(&mut store, &instance)?;
+    let _ = greeter::Greeter::new(&mut store, &instance)?;
+    let _ = loaded.example_greeter_greetings();
+    let guest_indices = greeter::exports::example::greeter::greetings::GuestIndices::new(pre.instance_pre())?;
+    let _ = guest_indices.load(&mut store, &instance)?;
     let expected = store.data().greeted + 1;
     assert_eq!(again.example_greeter_greetings().call_greet(&mut store, "pre", Style::Plain)?.number, expected);
     Ok(checks + 2)

@@ -89,6 +89,11 @@ impl<T: 'static> InstancePre<T> {
         &self.component
     }
 
+    /// The engine the component belongs to.
+    pub fn engine(&self) -> &crate::Engine {
+        self.component.engine()
+    }
+
     /// Instantiates the component in `store`.
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
         let mut store = store.as_context_mut();
@@ -109,6 +114,7 @@ impl<T: 'static> InstancePre<T> {
             .iter()
             .map(|r| r.as_ref().map(|r| Box::new(r.dtor.clone()) as Box<dyn std::any::Any + Send + Sync>))
             .collect();
+        data.pre = Some(Box::new(self.clone()));
         instances.push(data);
         let index = instances.len() - 1;
         for initializer in &self.component.info().initializers {
@@ -283,6 +289,16 @@ impl Instance {
             Export::Module(index) => Some(component.module(*index).clone()),
             _ => None,
         }
+    }
+
+    /// The [`InstancePre`] this instance was made from.
+    pub fn instance_pre<T: 'static>(&self, store: impl crate::AsContext<Data = T>) -> InstancePre<T> {
+        let store = store.as_context();
+        let data = &store.0.opaque.components.instances[store.0.opaque.index(self.0)];
+        let pre = data.pre.as_ref().and_then(|pre| pre.downcast_ref::<InstancePre<T>>());
+        // Instances are made only by `InstancePre::instantiate` (which records itself), in a store whose data
+        // is the same `T`.
+        pre.expect("an instance records the InstancePre<T> of its store's T").clone()
     }
 
     /// Export `name`, at the top level (`instance` is `None`) or inside the exported instance at `instance`:

@@ -89,6 +89,8 @@ pub(crate) struct InstanceData {
     pub borrows: Vec<u32>,
     /// Which (nested) instance defines each resource type the component defines (by resource index).
     pub resource_owners: Vec<Option<usize>>,
+    /// The `InstancePre<T>` it was made from, erased (for `Instance::instance_pre`).
+    pub pre: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// The call state of one (possibly nested) component instance.
@@ -150,6 +152,7 @@ impl InstanceData {
             handles: (0..instances).map(|_| HandleTable::default()).collect(),
             guest_dtors: vec![None; resource_types.len()],
             host_dtors: Vec::new(),
+            pre: None,
             resource_owners: vec![None; resource_types.len()],
             resource_types,
             borrows: vec![0; instances],

@@ -236,6 +236,8 @@ impl<'a> Generator<'a> {
                 }
                 /// The prepared instance.
                 pub fn instance_pre(&self) -> &#c::InstancePre<T> { &self.instance_pre }
+                /// The engine of the component.
+                pub fn engine(&self) -> &#krate::Engine { self.instance_pre.engine() }
                 /// Instantiates the component in `store` and loads its exports.
                 pub fn instantiate(&self, mut store: impl #krate::AsContextMut<Data = T>) -> #krate::Result<#world> {
                     let mut store = store.as_context_mut();
@@ -263,6 +265,11 @@ impl<'a> Generator<'a> {
 
             #[allow(clippy::all)]
             impl #world {
+                /// The world's exports in `instance` (made without these bindings), checked against their types.
+                pub fn new(mut store: impl #krate::AsContextMut, instance: &#c::Instance) -> #krate::Result<#world> {
+                    let indices = #indices::new(&instance.instance_pre(&store))?;
+                    indices.load(&mut store, instance)
+                }
                 /// Instantiates `component` with `linker`'s definitions in `store`, and loads its exports.
                 pub fn instantiate<T: 'static>(store: impl #krate::AsContextMut<Data = T>, component: &#c::Component, linker: &#c::Linker<T>) -> #krate::Result<#world> {
                     #pre::new(linker.instantiate_pre(component)?)?.instantiate(store)
