@@ -276,3 +276,84 @@ fn trappable_errors_reach_the_guest() {
     let err = try_open.call(&mut store, ("fatal",)).unwrap_err();
     assert!(format!("{err:#}").contains("fatal: disk on fire"), "{err:#}");
 }
+
+/// `@unstable` items, as in Wasmtime: generated, and defined by `add_to_linker` only when `LinkOptions`
+/// enables their feature.
+mod gated {
+    ::tenon::component::bindgen!({
+        inline: "
+            package a:gated;
+            interface clock {
+                now: func() -> u64;
+                @unstable(feature = fancy-time)
+                later: func() -> u64;
+            }
+            @unstable(feature = zones)
+            interface zones {
+                zone: func() -> string;
+            }
+            world w {
+                import clock;
+                @unstable(feature = zones)
+                import zones;
+                @unstable(feature = root-extra)
+                import extra: func() -> u32;
+            }
+        ",
+    });
+}
+
+struct GatedHost;
+
+impl gated::a::gated::clock::Host for GatedHost {
+    fn now(&mut self) -> u64 {
+        1
+    }
+    fn later(&mut self) -> u64 {
+        2
+    }
+}
+
+impl gated::a::gated::zones::Host for GatedHost {
+    fn zone(&mut self) -> String {
+        "UTC".into()
+    }
+}
+
+impl gated::WImports for GatedHost {
+    fn extra(&mut self) -> u32 {
+        3
+    }
+}
+
+#[test]
+fn unstable_items_are_linked_when_their_feature_is_enabled() {
+    use tenon::component::{Component, HasSelf, Linker};
+    let engine = tenon::Engine::default();
+    let wants = |import: &str| Component::new(&engine, import).unwrap();
+    let later = wants(r#"(component (import "a:gated/clock" (instance (export "later" (func (result u64))))))"#);
+    let now = wants(r#"(component (import "a:gated/clock" (instance (export "now" (func (result u64))))))"#);
+    let zone = wants(r#"(component (import "a:gated/zones" (instance (export "zone" (func (result string))))))"#);
+    let extra = wants(r#"(component (import "extra" (func (result u32))))"#);
+    let linker_with = |options: &gated::LinkOptions| {
+        let mut linker: Linker<GatedHost> = Linker::new(&engine);
+        gated::W::add_to_linker::<GatedHost, HasSelf<GatedHost>>(&mut linker, options, |h| h).unwrap();
+        linker
+    };
+    let default = linker_with(&gated::LinkOptions::default());
+    assert!(default.instantiate_pre(&now).is_ok());
+    for gated in [&later, &zone, &extra] {
+        assert!(default.instantiate_pre(gated).is_err(), "a gated import is not defined by default");
+    }
+    let mut options = gated::LinkOptions::default();
+    options.fancy_time(true).zones(true).root_extra(true);
+    let all = linker_with(&options);
+    for component in [&now, &later, &zone, &extra] {
+        all.instantiate_pre(component).unwrap();
+    }
+    // An interface's own options, converted from the world's.
+    let interface_options: gated::a::gated::clock::LinkOptions = (&options).into();
+    let mut linker: Linker<GatedHost> = Linker::new(&engine);
+    gated::a::gated::clock::add_to_linker::<GatedHost, HasSelf<GatedHost>>(&mut linker, &interface_options, |h| h).unwrap();
+    linker.instantiate_pre(&later).unwrap();
+}

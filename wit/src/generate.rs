@@ -2,6 +2,7 @@
 //! (`ns::pkg::iface` for imports, `exports::ns::pkg::iface` for exports), and the world's items at the root.
 
 mod exports;
+mod features;
 mod host;
 mod types;
 

@@ -80,7 +80,8 @@ const SYNTHESIZED_PACKAGE: &str = "tenon:bindgen-synthesized";
 
 /// Reads the WIT `opts` names and generates the bindings of its world.
 pub fn generate(opts: &Opts) -> Result<Generated> {
-    let mut resolve = Resolve::default();
+    // Every `@unstable` item is read (as Wasmtime does): `LinkOptions` enables them at link time.
+    let mut resolve = Resolve { all_features: true, ..Resolve::default() };
     let mut packages: Vec<PackageId> = Vec::new();
     let mut files = Vec::new();
     for path in &opts.paths {

@@ -254,3 +254,53 @@ fn corpus_linking(engine: &Engine) -> rt::Result<()> {
     corpus::Corpus::add_to_linker_imports::<CorpusHost, HasSelf<CorpusHost>>(&mut linker, |host| host)?;
     Ok(())
 }
+
+mod gated {
+    super::rt::component::bindgen!({
+        inline: "
+            package a:gated;
+            interface clock {
+                now: func() -> u64;
+                @unstable(feature = fancy-time)
+                later: func() -> u64;
+            }
+            world w {
+                import clock;
+                @unstable(feature = root-extra)
+                import extra: func() -> u32;
+            }
+        ",
+    });
+}
+
+/// A host of a world with `@unstable` members.
+#[allow(dead_code)]
+struct GatedHost;
+
+impl gated::a::gated::clock::Host for GatedHost {
+    fn now(&mut self) -> u64 {
+        1
+    }
+    fn later(&mut self) -> u64 {
+        2
+    }
+}
+
+impl gated::WImports for GatedHost {
+    fn extra(&mut self) -> u32 {
+        3
+    }
+}
+
+/// `LinkOptions` for `@unstable` features, world-wide and per interface (compiled only).
+#[allow(dead_code)]
+fn gated_linking(engine: &Engine) -> rt::Result<()> {
+    let mut options = gated::LinkOptions::default();
+    options.fancy_time(true).root_extra(false);
+    let mut linker: Linker<GatedHost> = Linker::new(engine);
+    gated::W::add_to_linker::<GatedHost, HasSelf<GatedHost>>(&mut linker, &options, |host| host)?;
+    let clock: gated::a::gated::clock::LinkOptions = (&options).into();
+    let mut linker: Linker<GatedHost> = Linker::new(engine);
+    gated::a::gated::clock::add_to_linker::<GatedHost, HasSelf<GatedHost>>(&mut linker, &clock, |host| host)?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! The guest side of a world's exports: `Guest`/`GuestIndices` per interface, and the world's `<World>`,
 //! `<World>Pre` and `<World>Indices`.
 
+use super::features::{gate, link_options, link_options_from_world};
 use super::host::owner_resource;
 use super::{Generator, Mode, check_function, docs};
 use crate::names::{snake, type_name};
@@ -140,16 +141,37 @@ impl<'a> Generator<'a> {
             let path = module_path(id);
             quote!(#path::Host)
         }).collect();
-        let mut add_calls: Vec<TokenStream> = imported.iter().map(|id| {
-            let path = module_path(id);
-            quote!(#path::add_to_linker::<T, D>(linker, host_getter)?;)
-        }).collect();
+        // `@unstable` gates: the world's `LinkOptions`, converted to each interface's that has gated items.
+        let world_features = self.world_features();
+        let mut add_calls: Vec<TokenStream> = Vec::new();
+        if !world_features.is_empty() {
+            items.push(link_options(&world_features));
+        }
+        for (item, id) in w.imports.values().filter_map(|item| match item {
+            WorldItem::Interface { id, .. } if imported.contains(id) => Some((item, *id)),
+            _ => None,
+        }) {
+            let path = module_path(&id);
+            let features = self.interface_features(id);
+            let options = match features.is_empty() {
+                true => TokenStream::new(),
+                false => quote!(&options.into(),),
+            };
+            items.push(link_options_from_world(&path, &features));
+            let WorldItem::Interface { stability, .. } = item else { continue };
+            add_calls.push(gate(stability, quote!(#path::add_to_linker::<T, D>(linker, #options host_getter)?;)));
+        }
+        let world_options = match world_features.is_empty() {
+            true => (TokenStream::new(), TokenStream::new()),
+            false => (quote!(options: &LinkOptions,), quote!(options,)),
+        };
         if !root_imports.is_empty() {
             let (host, stubs) = self.host_items(&[], &quote!(#imports_trait), &format_ident!("add_to_linker_imports"), None, &root_imports, None)?;
             items.extend(host);
             items.extend(stubs);
             host_bounds.push(quote!(#imports_trait));
-            add_calls.push(quote!(Self::add_to_linker_imports::<T, D>(linker, host_getter)?;));
+            let options = &world_options.1;
+            add_calls.push(quote!(Self::add_to_linker_imports::<T, D>(linker, #options host_getter)?;));
         }
 
         // Exports: interfaces and root functions.
@@ -192,12 +214,13 @@ impl<'a> Generator<'a> {
             true => quote!(+ Send),
             false => TokenStream::new(),
         };
+        let world_options_param = &world_options.0;
         let add_to_linker = match host_bounds.is_empty() {
             true => TokenStream::new(),
             false => quote! {
                 /// Adds every import of the world to `linker`, each calling the host traits that
                 /// `host_getter` finds in the store's data.
-                pub fn add_to_linker<T, D>(linker: &mut #c::Linker<T>, host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
+                pub fn add_to_linker<T, D>(linker: &mut #c::Linker<T>, #world_options_param host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
                 where
                     D: #c::HasData,
                     for<'a> D::Data<'a>: #(#host_bounds)+*,

@@ -1,5 +1,6 @@
 //! The host side of a world's imports: `Host` traits (and `Host<Resource>` traits) and `add_to_linker`.
 
+use super::features::{gate, link_options};
 use super::{Generator, Mode, check_function, dealias, docs};
 use crate::names::{snake, type_name};
 use anyhow::{Result, bail};
@@ -74,12 +75,12 @@ impl<'a> Generator<'a> {
                     }
                 });
             }
-            wraps.push(quote! {
+            wraps.push(gate(&self.resolve.types[resource].stability, quote! {
                 linker_instance.resource(#wit_name, #c::ResourceType::host::<#name>(), move |mut store: #krate::StoreContextMut<'_, T>, rep: u32| -> #krate::Result<()> {
                     let host = &mut host_getter(store.data_mut());
                     #resource_trait::drop(host, #c::Resource::new_own(rep))
                 })?;
-            });
+            }));
             wraps.append(&mut resource_wraps);
             supertraits.push(quote!(#resource_trait));
             if self.opts.stub {
@@ -128,21 +129,34 @@ impl<'a> Generator<'a> {
             }
             None => quote!(let mut linker_instance = linker.root();),
         };
+        // `@unstable` gates: the interface's (or, for the world's own imports, the world's) `LinkOptions`.
+        let (features, stability) = match interface {
+            Some(id) => (self.interface_features(id), self.resolve.interfaces[id].stability.clone()),
+            None => (self.world_features(), self.resolve.worlds[self.world].stability.clone()),
+        };
+        let options = match features.is_empty() {
+            true => TokenStream::new(),
+            false => quote!(options: &LinkOptions,),
+        };
+        let wraps = gate(&stability, quote!(#(#wraps)*));
         let add = quote! {
             /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
             /// store's data.
             #[allow(clippy::all, unused_mut, unused_variables)]
-            pub fn #add_fn<T, D>(linker: &mut #c::Linker<T>, host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
+            pub fn #add_fn<T, D>(linker: &mut #c::Linker<T>, #options host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
             where
                 D: #c::HasData,
                 for<'a> D::Data<'a>: #trait_name #(+ #extra_bounds)*,
                 T: 'static #send,
             {
                 #open
-                #(#wraps)*
+                #wraps
                 Ok(())
             }
         };
+        if interface.is_some() {
+            items.push(link_options(&features));
+        }
         // The world's own imports are added by an associated function of the world's type, as in Wasmtime.
         let add = match key {
             Some(_) => add,
@@ -215,7 +229,7 @@ impl<'a> Generator<'a> {
                 true => self.import_tracing(key, func, &names, flags.verbose_tracing),
                 false => (TokenStream::new(), TokenStream::new()),
             };
-            wraps.push(quote! {
+            wraps.push(gate(&func.stability, quote! {
                 linker_instance.func_wrap(#wit, move |mut caller: #krate::StoreContextMut<'_, T>, (#(#names,)*): (#(#types,)*)| -> #krate::Result<#result_tuple> {
                     #trace_call
                     let host = &mut host_getter(caller.data_mut());
@@ -223,7 +237,7 @@ impl<'a> Generator<'a> {
                     #trace_return
                     Ok(#results)
                 })?;
-            });
+            }));
         }
         Ok(HostMethods { methods, forwards, wraps, bounds })
     }
