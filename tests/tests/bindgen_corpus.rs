@@ -356,4 +356,9 @@ fn unstable_items_are_linked_when_their_feature_is_enabled() {
     let mut linker: Linker<GatedHost> = Linker::new(&engine);
     gated::a::gated::clock::add_to_linker::<GatedHost, HasSelf<GatedHost>>(&mut linker, &interface_options, |h| h).unwrap();
     linker.instantiate_pre(&later).unwrap();
+    // Into an instance the caller opened.
+    let mut linker: Linker<GatedHost> = Linker::new(&engine);
+    let mut instance = linker.instance("a:gated/clock").unwrap();
+    gated::a::gated::clock::add_to_linker_instance::<GatedHost, HasSelf<GatedHost>>(&mut instance, &interface_options, |h| h).unwrap();
+    linker.instantiate_pre(&later).unwrap();
 }

@@ -135,8 +135,8 @@ mod __tenon_bindgen {
         }
     }
     impl Corpus {
-        /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
-        /// store's data.
+        /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds
+        /// in the store's data.
         #[allow(clippy::all, unused_mut, unused_variables)]
         pub fn add_to_linker_imports<T, D>(
             linker: &mut ::tenon::component::Linker<T>,
@@ -430,9 +430,8 @@ mod __tenon_bindgen {
                         Host::split(*self, p)
                     }
                 }
-                /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
-                /// store's data.
-                #[allow(clippy::all, unused_mut, unused_variables)]
+                /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in
+                /// the store's data.
                 pub fn add_to_linker<T, D>(
                     linker: &mut ::tenon::component::Linker<T>,
                     host_getter: fn(&mut T) -> D::Data<'_>,
@@ -442,8 +441,20 @@ mod __tenon_bindgen {
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {
-                    let mut linker_instance = linker
-                        .instance("tenon:corpus/handles@1.2.3")?;
+                    let mut instance = linker.instance("tenon:corpus/handles@1.2.3")?;
+                    add_to_linker_instance::<T, D>(&mut instance, host_getter)
+                }
+                /// Adds these imports to the linker instance `linker_instance`.
+                #[allow(clippy::all, unused_mut, unused_variables)]
+                pub fn add_to_linker_instance<T, D>(
+                    linker_instance: &mut ::tenon::component::LinkerInstance<'_, T>,
+                    host_getter: fn(&mut T) -> D::Data<'_>,
+                ) -> ::tenon::Result<()>
+                where
+                    D: ::tenon::component::HasData,
+                    for<'a> D::Data<'a>: Host,
+                    T: 'static,
+                {
                     linker_instance
                         .resource(
                             "counter",
@@ -679,9 +690,8 @@ mod __tenon_bindgen {
                         Host::maps(*self, m)
                     }
                 }
-                /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
-                /// store's data.
-                #[allow(clippy::all, unused_mut, unused_variables)]
+                /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in
+                /// the store's data.
                 pub fn add_to_linker<T, D>(
                     linker: &mut ::tenon::component::Linker<T>,
                     host_getter: fn(&mut T) -> D::Data<'_>,
@@ -691,8 +701,20 @@ mod __tenon_bindgen {
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {
-                    let mut linker_instance = linker
-                        .instance("tenon:corpus/kinds@1.2.3")?;
+                    let mut instance = linker.instance("tenon:corpus/kinds@1.2.3")?;
+                    add_to_linker_instance::<T, D>(&mut instance, host_getter)
+                }
+                /// Adds these imports to the linker instance `linker_instance`.
+                #[allow(clippy::all, unused_mut, unused_variables)]
+                pub fn add_to_linker_instance<T, D>(
+                    linker_instance: &mut ::tenon::component::LinkerInstance<'_, T>,
+                    host_getter: fn(&mut T) -> D::Data<'_>,
+                ) -> ::tenon::Result<()>
+                where
+                    D: ::tenon::component::HasData,
+                    for<'a> D::Data<'a>: Host,
+                    T: 'static,
+                {
                     linker_instance
                         .func_wrap(
                             "make",
@@ -1036,9 +1058,8 @@ mod __tenon_bindgen {
                         Host::twin(*self, k, s, w, l)
                     }
                 }
-                /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
-                /// store's data.
-                #[allow(clippy::all, unused_mut, unused_variables)]
+                /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in
+                /// the store's data.
                 pub fn add_to_linker<T, D>(
                     linker: &mut ::tenon::component::Linker<T>,
                     host_getter: fn(&mut T) -> D::Data<'_>,
@@ -1048,8 +1069,20 @@ mod __tenon_bindgen {
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {
-                    let mut linker_instance = linker
-                        .instance("tenon:corpus/twins@1.2.3")?;
+                    let mut instance = linker.instance("tenon:corpus/twins@1.2.3")?;
+                    add_to_linker_instance::<T, D>(&mut instance, host_getter)
+                }
+                /// Adds these imports to the linker instance `linker_instance`.
+                #[allow(clippy::all, unused_mut, unused_variables)]
+                pub fn add_to_linker_instance<T, D>(
+                    linker_instance: &mut ::tenon::component::LinkerInstance<'_, T>,
+                    host_getter: fn(&mut T) -> D::Data<'_>,
+                ) -> ::tenon::Result<()>
+                where
+                    D: ::tenon::component::HasData,
+                    for<'a> D::Data<'a>: Host,
+                    T: 'static,
+                {
                     linker_instance
                         .func_wrap(
                             "twin",
@@ -1113,9 +1146,8 @@ mod __tenon_bindgen {
                         Host::wrap(*self, l)
                     }
                 }
-                /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
-                /// store's data.
-                #[allow(clippy::all, unused_mut, unused_variables)]
+                /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in
+                /// the store's data.
                 pub fn add_to_linker<T, D>(
                     linker: &mut ::tenon::component::Linker<T>,
                     host_getter: fn(&mut T) -> D::Data<'_>,
@@ -1125,7 +1157,20 @@ mod __tenon_bindgen {
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {
-                    let mut linker_instance = linker.instance("tenon:other/deep@0.1.0")?;
+                    let mut instance = linker.instance("tenon:other/deep@0.1.0")?;
+                    add_to_linker_instance::<T, D>(&mut instance, host_getter)
+                }
+                /// Adds these imports to the linker instance `linker_instance`.
+                #[allow(clippy::all, unused_mut, unused_variables)]
+                pub fn add_to_linker_instance<T, D>(
+                    linker_instance: &mut ::tenon::component::LinkerInstance<'_, T>,
+                    host_getter: fn(&mut T) -> D::Data<'_>,
+                ) -> ::tenon::Result<()>
+                where
+                    D: ::tenon::component::HasData,
+                    for<'a> D::Data<'a>: Host,
+                    T: 'static,
+                {
                     linker_instance
                         .func_wrap(
                             "wrap",

@@ -302,5 +302,8 @@ fn gated_linking(engine: &Engine) -> rt::Result<()> {
     let clock: gated::a::gated::clock::LinkOptions = (&options).into();
     let mut linker: Linker<GatedHost> = Linker::new(engine);
     gated::a::gated::clock::add_to_linker::<GatedHost, HasSelf<GatedHost>>(&mut linker, &clock, |host| host)?;
+    let mut linker: Linker<GatedHost> = Linker::new(engine);
+    let mut instance = linker.instance("a:gated/clock")?;
+    gated::a::gated::clock::add_to_linker_instance::<GatedHost, HasSelf<GatedHost>>(&mut instance, &clock, |host| host)?;
     Ok(())
 }

@@ -122,13 +122,6 @@ impl<'a> Generator<'a> {
             true => quote!(+ Send),
             false => TokenStream::new(),
         };
-        let open = match key {
-            Some(key) => {
-                let name = self.resolve.name_world_key(key);
-                quote!(let mut linker_instance = linker.instance(#name)?;)
-            }
-            None => quote!(let mut linker_instance = linker.root();),
-        };
         // `@unstable` gates: the interface's (or, for the world's own imports, the world's) `LinkOptions`.
         let (features, stability) = match interface {
             Some(id) => (self.interface_features(id), self.resolve.interfaces[id].stability.clone()),
@@ -139,32 +132,61 @@ impl<'a> Generator<'a> {
             false => quote!(options: &LinkOptions,),
         };
         let wraps = gate(&stability, quote!(#(#wraps)*));
-        let add = quote! {
-            /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in the
-            /// store's data.
-            #[allow(clippy::all, unused_mut, unused_variables)]
-            pub fn #add_fn<T, D>(linker: &mut #c::Linker<T>, #options host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
+        let options_arg = match features.is_empty() {
+            true => TokenStream::new(),
+            false => quote!(options,),
+        };
+        let bounds = quote! {
             where
                 D: #c::HasData,
                 for<'a> D::Data<'a>: #trait_name #(+ #extra_bounds)*,
                 T: 'static #send,
-            {
-                #open
-                #wraps
-                Ok(())
+        };
+        let add = match key {
+            // An imported interface: its instance in the linker, or an instance the caller has opened.
+            Some(key) => {
+                let name = self.resolve.name_world_key(key);
+                quote! {
+                    /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds in
+                    /// the store's data.
+                    pub fn #add_fn<T, D>(linker: &mut #c::Linker<T>, #options host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
+                    #bounds
+                    {
+                        let mut instance = linker.instance(#name)?;
+                        add_to_linker_instance::<T, D>(&mut instance, #options_arg host_getter)
+                    }
+                    /// Adds these imports to the linker instance `linker_instance`.
+                    #[allow(clippy::all, unused_mut, unused_variables)]
+                    pub fn add_to_linker_instance<T, D>(linker_instance: &mut #c::LinkerInstance<'_, T>, #options host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
+                    #bounds
+                    {
+                        #wraps
+                        Ok(())
+                    }
+                }
+            }
+            // The world's own imports, added by an associated function of the world's type, as in Wasmtime.
+            None => {
+                let world = type_name(&self.resolve.worlds[self.world].name);
+                quote! {
+                    impl #world {
+                        /// Adds these imports to `linker`, each calling the host trait that `host_getter` finds
+                        /// in the store's data.
+                        #[allow(clippy::all, unused_mut, unused_variables)]
+                        pub fn #add_fn<T, D>(linker: &mut #c::Linker<T>, #options host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
+                        #bounds
+                        {
+                            let mut linker_instance = linker.root();
+                            #wraps
+                            Ok(())
+                        }
+                    }
+                }
             }
         };
         if interface.is_some() {
             items.push(link_options(&features));
         }
-        // The world's own imports are added by an associated function of the world's type, as in Wasmtime.
-        let add = match key {
-            Some(_) => add,
-            None => {
-                let world = type_name(&self.resolve.worlds[self.world].name);
-                quote!(impl #world { #add })
-            }
-        };
         items.push(quote! {
             /// What the host implements for these imports: a method per imported function.
             #[allow(clippy::all)]
