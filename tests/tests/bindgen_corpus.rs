@@ -362,3 +362,36 @@ fn unstable_items_are_linked_when_their_feature_is_enabled() {
     gated::a::gated::clock::add_to_linker_instance::<GatedHost, HasSelf<GatedHost>>(&mut instance, &interface_options, |h| h).unwrap();
     linker.instantiate_pre(&later).unwrap();
 }
+
+/// Error types, as Wasmtime's bindings make them: the `E` of a function's `result<_, E>` displays and is
+/// an `Error`; an error enum names and describes its cases.
+mod errors {
+    ::tenon::component::bindgen!({
+        inline: "
+            package a:errs;
+            interface fs {
+                enum error-code {
+                    /// Permission denied.
+                    access,
+                    /// No such file.
+                    missing,
+                }
+                enum plain { a, b }
+                record detail { code: u32 }
+                open: func(path: string) -> result<u32, error-code>;
+                check: func(p: plain) -> result<_, detail>;
+            }
+            world w { import fs; }
+        ",
+    });
+}
+
+#[test]
+fn error_types_display_and_are_errors() {
+    use errors::a::errs::fs::{Detail, ErrorCode};
+    assert_eq!((ErrorCode::Access.name(), ErrorCode::Missing.message()), ("access", "No such file."));
+    let error: Box<dyn std::error::Error> = Box::new(ErrorCode::Missing);
+    assert_eq!(error.to_string(), "missing (error 1)");
+    let error = tenon::Error::from(Detail { code: 7 });
+    assert_eq!(error.to_string(), "Detail { code: 7 }");
+}

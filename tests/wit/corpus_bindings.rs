@@ -123,6 +123,12 @@ mod __tenon_bindgen {
             todo!()
         }
     }
+    /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
+    pub trait CorpusImportsWithStore<T>: ::tenon::component::HasData {}
+    impl<H: ?Sized, T> CorpusImportsWithStore<T> for H
+    where
+        H: ::tenon::component::HasData,
+    {}
     /// What the host implements for these imports: a method per imported function.
     #[allow(clippy::all)]
     pub trait CorpusImports {
@@ -319,6 +325,12 @@ mod __tenon_bindgen {
             let (result,) = callee?;
             Ok(result)
         }
+        /// The exported function itself, typed.
+        pub fn func_root_make(
+            &self,
+        ) -> ::tenon::component::TypedFunc<(RootThing,), (RootThing,)> {
+            self.func_root_make.clone()
+        }
         /// The functions of the exported interface.
         pub fn tenon_corpus_kinds(&self) -> &tenon::corpus::kinds::Guest {
             &self.interface_tenon_corpus_kinds
@@ -363,6 +375,15 @@ mod __tenon_bindgen {
                     #[component(name = "reason")]
                     pub reason: String,
                 }
+                impl core::fmt::Display for SplitError {
+                    fn fmt(
+                        &self,
+                        f: &mut core::fmt::Formatter<'_>,
+                    ) -> core::fmt::Result {
+                        write!(f, "{:?}", self)
+                    }
+                }
+                impl core::error::Error for SplitError {}
                 /// What the host implements for the resource: its constructor, methods and statics, and `drop`.
                 #[allow(clippy::all)]
                 pub trait HostCounter {
@@ -413,6 +434,20 @@ mod __tenon_bindgen {
                         HostCounter::drop(*self, rep)
                     }
                 }
+                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
+                pub trait HostCounterWithStore<T>: ::tenon::component::HasData {}
+                impl<H: ?Sized, T> HostCounterWithStore<T> for H
+                where
+                    H: ::tenon::component::HasData,
+                {}
+                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
+                pub trait HostWithStore<
+                    T,
+                >: ::tenon::component::HasData + HostCounterWithStore<T> {}
+                impl<H: ?Sized, T> HostWithStore<T> for H
+                where
+                    H: ::tenon::component::HasData,
+                {}
                 /// What the host implements for these imports: a method per imported function.
                 #[allow(clippy::all)]
                 pub trait Host: HostCounter {
@@ -619,6 +654,12 @@ mod __tenon_bindgen {
                 }
                 pub type Alias = Vec<(String, f64)>;
                 pub type Numbers = Vec<u64>;
+                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
+                pub trait HostWithStore<T>: ::tenon::component::HasData {}
+                impl<H: ?Sized, T> HostWithStore<T> for H
+                where
+                    H: ::tenon::component::HasData,
+                {}
                 /// What the host implements for these imports: a method per imported function.
                 #[allow(clippy::all)]
                 pub trait Host {
@@ -931,6 +972,15 @@ mod __tenon_bindgen {
                         let (result,) = callee?;
                         Ok(result)
                     }
+                    /// The exported function itself, typed.
+                    pub fn func_make(
+                        &self,
+                    ) -> ::tenon::component::TypedFunc<
+                        (Keywords, Everything, Size, ThirtyTwo),
+                        ((Keywords, Everything, Size, ThirtyTwo),),
+                    > {
+                        self.func_make.clone()
+                    }
                     pub fn call_many<S: ::tenon::AsContextMut>(
                         &self,
                         mut store: S,
@@ -973,6 +1023,29 @@ mod __tenon_bindgen {
                         let (result,) = callee?;
                         Ok(result)
                     }
+                    /// The exported function itself, typed.
+                    pub fn func_many(
+                        &self,
+                    ) -> ::tenon::component::TypedFunc<
+                        (
+                            u8,
+                            u16,
+                            u32,
+                            u64,
+                            i8,
+                            i16,
+                            i32,
+                            i64,
+                            f32,
+                            f64,
+                            char,
+                            bool,
+                            String,
+                        ),
+                        (Alias,),
+                    > {
+                        self.func_many.clone()
+                    }
                     pub fn call_nothing<S: ::tenon::AsContextMut>(
                         &self,
                         mut store: S,
@@ -982,6 +1055,10 @@ mod __tenon_bindgen {
                             .__call_as::<()>(store.as_context_mut(), ());
                         callee?;
                         Ok(())
+                    }
+                    /// The exported function itself, typed.
+                    pub fn func_nothing(&self) -> ::tenon::component::TypedFunc<(), ()> {
+                        self.func_nothing.clone()
                     }
                     pub fn call_maps<S: ::tenon::AsContextMut>(
                         &self,
@@ -995,6 +1072,15 @@ mod __tenon_bindgen {
                             >(store.as_context_mut(), (m,));
                         let (result,) = callee?;
                         Ok(result)
+                    }
+                    /// The exported function itself, typed.
+                    pub fn func_maps(
+                        &self,
+                    ) -> ::tenon::component::TypedFunc<
+                        (std::collections::HashMap<String, Numbers>,),
+                        (std::collections::HashMap<u32, String>,),
+                    > {
+                        self.func_maps.clone()
                     }
                 }
             }
@@ -1035,6 +1121,12 @@ mod __tenon_bindgen {
                     #[component(name = "b")]
                     B,
                 }
+                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
+                pub trait HostWithStore<T>: ::tenon::component::HasData {}
+                impl<H: ?Sized, T> HostWithStore<T> for H
+                where
+                    H: ::tenon::component::HasData,
+                {}
                 /// What the host implements for these imports: a method per imported function.
                 #[allow(clippy::all)]
                 pub trait Host {
@@ -1135,6 +1227,12 @@ mod __tenon_bindgen {
                     #[component(name = "tags")]
                     pub tags: Vec<String>,
                 }
+                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
+                pub trait HostWithStore<T>: ::tenon::component::HasData {}
+                impl<H: ?Sized, T> HostWithStore<T> for H
+                where
+                    H: ::tenon::component::HasData,
+                {}
                 /// What the host implements for these imports: a method per imported function.
                 #[allow(clippy::all)]
                 pub trait Host {
@@ -1238,6 +1336,12 @@ mod __tenon_bindgen {
                             .__call_as::<(Level,)>(store.as_context_mut(), (l,));
                         let (result,) = callee?;
                         Ok(result)
+                    }
+                    /// The exported function itself, typed.
+                    pub fn func_wrap(
+                        &self,
+                    ) -> ::tenon::component::TypedFunc<(Level,), (Wrapped,)> {
+                        self.func_wrap.clone()
                     }
                 }
             }

@@ -11,7 +11,7 @@ use crate::names::{snake, type_name};
 use anyhow::{Result, bail};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use wit_parser::{
     Docs, Function, FunctionKind, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, WorldId, WorldItem, WorldKey,
 };
@@ -33,6 +33,8 @@ pub struct Generator<'a> {
     /// each): imported functions returning `result<_, E>` return the host's type instead, converted back by
     /// the defining interface's `Host::convert_<e>` (or trapping).
     trappable_errors: HashMap<TypeId, (Ident, TokenStream)>,
+    /// The types that are the error of a function's `result<_, E>`: they implement `Display` and `Error`.
+    error_types: HashSet<TypeId>,
     /// The items of each module.
     items: BTreeMap<Vec<String>, Vec<TokenStream>>,
 }
@@ -82,7 +84,8 @@ impl<'a> Generator<'a> {
             items.entry(Vec::new()).or_default().push(quote!(type #name = #path;));
         }
         let trappable_errors = trappable_errors.into_iter().map(|(id, path)| (dealias(resolve, id), (alias(&path), path))).collect();
-        Ok(Generator { resolve, world, opts, krate, modules, with_interfaces, with_types, trappable_errors, items })
+        let error_types = error_types(resolve, world);
+        Ok(Generator { resolve, world, opts, krate, modules, with_interfaces, with_types, trappable_errors, error_types, items })
     }
 
     /// Errors for `imports` and `exports` entries that apply to no function of the world.
@@ -363,6 +366,25 @@ fn resolve_with(
     let interfaces = interfaces.into_iter().map(|(id, path)| Ok((id, parse(path)?))).collect::<Result<_>>()?;
     let types = types.into_iter().map(|(id, path)| Ok((id, parse(path)?))).collect::<Result<_>>()?;
     Ok((interfaces, types))
+}
+
+/// The types that are `E` in a `result<_, E>` some function of `world` returns (through aliases).
+fn error_types(resolve: &Resolve, world: WorldId) -> HashSet<TypeId> {
+    let w = &resolve.worlds[world];
+    let functions = w.imports.values().chain(w.exports.values()).flat_map(|item| match item {
+        WorldItem::Interface { id, .. } => resolve.interfaces[*id].functions.values().collect(),
+        WorldItem::Function(f) => vec![f],
+        WorldItem::Type { .. } => Vec::new(),
+    });
+    functions
+        .filter_map(|f| match f.result {
+            Some(Type::Id(result)) => match &resolve.types[dealias(resolve, result)].kind {
+                TypeDefKind::Result(wit_parser::Result_ { err: Some(Type::Id(err)), .. }) => Some(dealias(resolve, *err)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// Type `id`, or what it is an alias of (through `use` and `type x = y`).

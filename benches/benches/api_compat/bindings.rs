@@ -68,7 +68,7 @@ pub fn run_bindings() -> rt::Result<usize> {
     let _ = guest_indices.load(&mut store, &instance)?;
     let expected = store.data().greeted + 1;
     assert_eq!(again.example_greeter_greetings().call_greet(&mut store, "pre", Style::Plain)?.number, expected);
-    Ok(checks + 2)
+    Ok(checks + 2 + error_types())
 }
 
 /// Every export of the guests' `exports` world called through the generated methods (compiled only: the
@@ -306,4 +306,45 @@ fn gated_linking(engine: &Engine) -> rt::Result<()> {
     let mut instance = linker.instance("a:gated/clock")?;
     gated::a::gated::clock::add_to_linker_instance::<GatedHost, HasSelf<GatedHost>>(&mut instance, &clock, |host| host)?;
     Ok(())
+}
+
+mod errors {
+    super::rt::component::bindgen!({
+        inline: "
+            package a:errs;
+            interface fs {
+                enum error-code {
+                    /// Permission denied.
+                    access,
+                    /// No such file.
+                    missing,
+                }
+                variant bad { oops(string), worse }
+                open: func(path: string) -> result<u32, error-code>;
+                check: func() -> result<_, bad>;
+            }
+            world w {
+                import fs;
+                export run: func() -> u32;
+            }
+        ",
+    });
+}
+
+/// Error types (the `E` of a function's `result`): an enum names and describes its cases, and they
+/// display and are `Error`s; the typed export, and `HostWithStore` (checked at run time on both).
+pub fn error_types() -> usize {
+    use errors::a::errs::fs::{Bad, ErrorCode};
+    assert_eq!(ErrorCode::Missing.name(), "missing");
+    assert_eq!(ErrorCode::Access.message(), "Permission denied.");
+    assert_eq!(ErrorCode::Missing.to_string(), "missing (error 1)");
+    let boxed: Box<dyn std::error::Error> = Box::new(ErrorCode::Access);
+    assert_eq!(boxed.to_string(), "access (error 0)");
+    // Displayed as debug-printed; Wasmtime's `Debug` writes `Bad::Oops("x")`, Tenon's derived one `Oops("x")`.
+    assert!(Bad::Oops("x".into()).to_string().ends_with("Oops(\"x\")"));
+    let _: Box<dyn std::error::Error> = Box::new(Bad::Worse);
+    fn with_store<T: 'static, D: errors::a::errs::fs::HostWithStore<T>>() {}
+    with_store::<(), HasSelf<()>>();
+    let _ = |world: &errors::W| -> rt::component::TypedFunc<(), (u32,)> { world.func_run() };
+    6
 }

@@ -67,6 +67,10 @@ impl<'a> Generator<'a> {
                     let callee = self.#field.__call_as::<(#(#types,)*)>(store.as_context_mut(), (#(#names,)*));
                     #unpack
                 }
+                /// The exported function itself, typed.
+                pub fn #field(&self) -> #c::TypedFunc<(#(#owned,)*), #result_tuple> {
+                    self.#field.clone()
+                }
             },
         })
     }

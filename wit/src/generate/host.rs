@@ -187,6 +187,22 @@ impl<'a> Generator<'a> {
         if interface.is_some() {
             items.push(link_options(&features));
         }
+        // Wasmtime's `<Trait>WithStore<T>` traits (for functions given the store, which need concurrency):
+        // here every `HasData` has them, so that code naming them compiles.
+        let with_store = |name: &str| format_ident!("{name}WithStore");
+        let resource_with_stores: Vec<Ident> = resources.iter().map(|r| with_store(&format!("Host{}", type_name(self.resource_name(*r))))).collect();
+        let trait_with_store = with_store(&trait_name.to_string());
+        for name in resource_with_stores.iter().chain([&trait_with_store]) {
+            let supertraits = match *name == trait_with_store {
+                true => quote!(#(+ #resource_with_stores<T>)*),
+                false => TokenStream::new(),
+            };
+            items.push(quote! {
+                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
+                pub trait #name<T>: #c::HasData #supertraits {}
+                impl<H: ?Sized, T> #name<T> for H where H: #c::HasData {}
+            });
+        }
         items.push(quote! {
             /// What the host implements for these imports: a method per imported function.
             #[allow(clippy::all)]

@@ -42,6 +42,18 @@ impl<'a> Generator<'a> {
             true => Vec::new(),
             false => self.derives(),
         };
+        // A record or variant that is a function's error type displays as it debug-prints, and is an `Error`.
+        let error_impls = match self.error_types.contains(&id) {
+            true => quote! {
+                impl core::fmt::Display for #name {
+                    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                        write!(f, "{:?}", self)
+                    }
+                }
+                impl core::error::Error for #name {}
+            },
+            false => TokenStream::new(),
+        };
         Ok(Some(match &def.kind {
             TypeDefKind::Record(record) => {
                 let clone = self.clone_derive(id);
@@ -58,6 +70,7 @@ impl<'a> Generator<'a> {
                     #[derive(#c::ComponentType, #c::Lift, #c::Lower, #clone Debug #(, #derives)*)]
                     #[component(record)] #krate_attr
                     pub struct #name { #(#fields,)* }
+                    #error_impls
                 }
             }
             TypeDefKind::Variant(variant) => {
@@ -81,6 +94,7 @@ impl<'a> Generator<'a> {
                     #[derive(#c::ComponentType, #c::Lift, #c::Lower, #clone Debug #(, #derives)*)]
                     #[component(variant)] #krate_attr
                     pub enum #name { #(#cases,)* }
+                    #error_impls
                 }
             }
             TypeDefKind::Enum(e) => {
@@ -90,11 +104,39 @@ impl<'a> Generator<'a> {
                 });
                 // Enums derive these themselves: additional derives add only the others.
                 let derives = self.derives_except(&["Clone", "Copy", "Debug", "PartialEq", "Eq", "Hash"]);
+                // An error enum names and describes its cases, as Wasmtime's bindings do.
+                let error_impls = match self.error_types.contains(&id) {
+                    true => {
+                        let idents: Vec<_> = e.cases.iter().map(|case| type_name(&case.name)).collect();
+                        let names = e.cases.iter().map(|case| &case.name);
+                        let messages = e.cases.iter().map(|case| case.docs.contents.as_deref().unwrap_or("").trim());
+                        quote! {
+                            impl #name {
+                                /// The case's WIT name.
+                                pub fn name(&self) -> &'static str {
+                                    match self { #(#name::#idents => #names,)* }
+                                }
+                                /// The case's WIT documentation.
+                                pub fn message(&self) -> &'static str {
+                                    match self { #(#name::#idents => #messages,)* }
+                                }
+                            }
+                            impl core::fmt::Display for #name {
+                                fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                                    write!(f, "{} (error {})", self.name(), *self as i32)
+                                }
+                            }
+                            impl core::error::Error for #name {}
+                        }
+                    }
+                    false => TokenStream::new(),
+                };
                 quote! {
                     #type_docs
                     #[derive(#c::ComponentType, #c::Lift, #c::Lower, Clone, Copy, Debug, PartialEq, Eq, Hash #(, #derives)*)]
                     #[component(enum)] #krate_attr
                     pub enum #name { #(#cases,)* }
+                    #error_impls
                 }
             }
             TypeDefKind::Flags(flags) => {
