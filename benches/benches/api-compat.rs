@@ -32,6 +32,37 @@ mod on_wasmtime {
     }
 }
 
+/// The names of the public items (`pub fn`, `struct`, `trait`, `enum`, `type`, `mod`) in generated code.
+fn public_names(code: &str) -> std::collections::BTreeSet<String> {
+    let words: Vec<&str> = code.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
+    let kinds = ["fn", "struct", "trait", "enum", "type", "mod"];
+    words.windows(3).filter(|w| w[0] == "pub" && kinds.contains(&w[1])).map(|w| format!("{} {}", w[1], w[2])).collect()
+}
+
+/// `bindgen!`'s code for the same worlds, from Tenon and from Wasmtime 48: the same public names.
+fn same_generated_names() -> usize {
+    let worlds = [
+        (
+            ::tenon::component::bindgen!({ path: "../tests/guests/wit", world: "exports", stringify: true }),
+            ::wasmtime::component::bindgen!({ path: "../tests/guests/wit", world: "exports", stringify: true }),
+        ),
+        (
+            ::tenon::component::bindgen!({ path: "../tests/guests/wit", world: "imports", stringify: true }),
+            ::wasmtime::component::bindgen!({ path: "../tests/guests/wit", world: "imports", stringify: true }),
+        ),
+        (
+            ::tenon::component::bindgen!({ path: "../tests/wit/corpus", world: "corpus", stringify: true }),
+            ::wasmtime::component::bindgen!({ path: "../tests/wit/corpus", world: "corpus", stringify: true }),
+        ),
+    ];
+    for (tenon, wasmtime) in worlds {
+        let (tenon, wasmtime) = (public_names(tenon), public_names(wasmtime));
+        assert!(wasmtime.len() > 20 && wasmtime.contains("fn instantiate"), "{wasmtime:?}");
+        assert_eq!(tenon, wasmtime, "public names only Tenon's: {:?}; only Wasmtime's: {:?}", tenon.difference(&wasmtime), wasmtime.difference(&tenon));
+    }
+    worlds.len()
+}
+
 fn main() {
     let tenon = on_tenon::run().unwrap_or_else(|e| panic!("api-compat on Tenon: {e:?}"));
     let wasmtime = on_wasmtime::run().unwrap_or_else(|e| panic!("api-compat on Wasmtime: {e:?}"));
@@ -45,4 +76,6 @@ fn main() {
     let wasmtime = on_wasmtime::bindings::run_bindings().unwrap_or_else(|e| panic!("api-compat (bindings) on Wasmtime: {e:?}"));
     assert_eq!(tenon, wasmtime, "both runtimes ran the same bindings checks");
     println!("api-compat: the same host code over bindgen! output passed {tenon} checks on Tenon and on Wasmtime 48");
+    let worlds = same_generated_names();
+    println!("api-compat: bindgen! generates the same public names as Wasmtime 48's for {worlds} worlds");
 }

@@ -13,7 +13,7 @@ use wit_parser::decoding::DecodedWasm;
 /// A single binary path is a component (bindings for its own imports and exports) or a binary WIT package.
 pub fn bindgen(opts: &tenon_wit::Opts) -> Result<String> {
     let tokens = match binary(opts)? {
-        Some((resolve, world)) => tenon_wit::generate_world(&resolve, world, opts)?,
+        Some((resolve, world)) => tenon_wit::generate_world(resolve, world, opts)?,
         None => tenon_wit::generate(opts)?.tokens,
     };
     let file: syn3::File = syn3::parse2(tenon_wit::quiet(tokens)).context("the generated code does not parse (a bug in tenon-wit)")?;

@@ -76,8 +76,11 @@ fn generated_types_have_rust_names() {
     assert_eq!(derived.clone(), derived);
     let _inline = inline::R { x: 1 };
     let _only: interfaces_only::tenon::corpus::twins::Keywords = interfaces_only::tenon::corpus::twins::Keywords { value: 1 };
-    // `deep` is exported, and imported too (`twins` uses its types): one module, with its `Guest`.
-    let _exported: Option<interfaces_only::tenon::other::deep::Guest> = None;
+    // `deep` is exported, and imported too (`twins` uses its types): as in Wasmtime, each side has its own
+    // module and types.
+    let _exported: Option<interfaces_only::exports::tenon::other::deep::Guest> = None;
+    let _import_side = interfaces_only::tenon::other::deep::Level::High;
+    let _export_side = interfaces_only::exports::tenon::other::deep::Level::High;
     let _used = inline_using_files::tenon::other::deep::Level::Low;
 }
 

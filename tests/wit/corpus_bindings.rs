@@ -178,15 +178,15 @@ mod __tenon_bindgen {
     /// An instance of the world, with its exports typed.
     pub struct Corpus {
         func_root_make: ::tenon::component::TypedFunc<(RootThing,), (RootThing,)>,
-        interface_tenon_corpus_kinds: tenon::corpus::kinds::Guest,
-        interface_tenon_other_deep: tenon::other::deep::Guest,
+        interface_tenon_corpus_kinds: exports::tenon::corpus::kinds::Guest,
+        interface_tenon_other_deep: exports::tenon::other::deep::Guest,
     }
     /// Where the world's exports are in a component, found once.
     #[derive(Clone)]
     pub struct CorpusIndices {
         func_root_make: ::tenon::component::ComponentExportIndex,
-        interface_tenon_corpus_kinds: tenon::corpus::kinds::GuestIndices,
-        interface_tenon_other_deep: tenon::other::deep::GuestIndices,
+        interface_tenon_corpus_kinds: exports::tenon::corpus::kinds::GuestIndices,
+        interface_tenon_other_deep: exports::tenon::other::deep::GuestIndices,
     }
     /// A component prepared to instantiate as the world, its exports found once.
     pub struct CorpusPre<T: 'static> {
@@ -239,10 +239,10 @@ mod __tenon_bindgen {
                 .ok_or_else(|| {
                     ::tenon::format_err!("no exported function `{}`", "root-make")
                 })?;
-            let interface_tenon_corpus_kinds = tenon::corpus::kinds::GuestIndices::new(
+            let interface_tenon_corpus_kinds = exports::tenon::corpus::kinds::GuestIndices::new(
                 instance_pre,
             )?;
-            let interface_tenon_other_deep = tenon::other::deep::GuestIndices::new(
+            let interface_tenon_other_deep = exports::tenon::other::deep::GuestIndices::new(
                 instance_pre,
             )?;
             Ok(CorpusIndices {
@@ -332,16 +332,444 @@ mod __tenon_bindgen {
             self.func_root_make.clone()
         }
         /// The functions of the exported interface.
-        pub fn tenon_corpus_kinds(&self) -> &tenon::corpus::kinds::Guest {
+        pub fn tenon_corpus_kinds(&self) -> &exports::tenon::corpus::kinds::Guest {
             &self.interface_tenon_corpus_kinds
         }
         /// The functions of the exported interface.
-        pub fn tenon_other_deep(&self) -> &tenon::other::deep::Guest {
+        pub fn tenon_other_deep(&self) -> &exports::tenon::other::deep::Guest {
             &self.interface_tenon_other_deep
         }
     }
     /// A host whose every method is `todo!()`: copy it into the host's crate and fill it in.
     pub struct HostStub;
+    #[allow(clippy::all, unused_imports, dead_code)]
+    pub mod exports {
+        #[allow(clippy::all, unused_imports, dead_code)]
+        pub mod tenon {
+            #[allow(clippy::all, unused_imports, dead_code)]
+            pub mod corpus {
+                #[allow(clippy::all, unused_imports, dead_code)]
+                pub mod kinds {
+                    /// A record whose fields are Rust keywords.
+                    #[derive(
+                        ::tenon::component::ComponentType,
+                        ::tenon::component::Lift,
+                        ::tenon::component::Lower,
+                        Clone,
+                        Debug
+                    )]
+                    #[component(record)]
+                    pub struct Keywords {
+                        #[component(name = "type")]
+                        pub type_: u32,
+                        #[component(name = "use")]
+                        pub use_: String,
+                        #[component(name = "self")]
+                        pub self_: bool,
+                        #[component(name = "match")]
+                        pub match_: i8,
+                        #[component(name = "async-thing")]
+                        pub async_thing: Option<u8>,
+                    }
+                    #[derive(
+                        ::tenon::component::ComponentType,
+                        ::tenon::component::Lift,
+                        ::tenon::component::Lower,
+                        Clone,
+                        Debug
+                    )]
+                    #[component(variant)]
+                    pub enum Everything {
+                        #[component(name = "nothing")]
+                        Nothing,
+                        #[component(name = "one")]
+                        One(u8),
+                        #[component(name = "text")]
+                        Text(String),
+                        #[component(name = "nested")]
+                        Nested(Option<Result<Vec<Keywords>, String>>),
+                        #[component(name = "pair")]
+                        Pair((u16, i64)),
+                    }
+                    #[derive(
+                        ::tenon::component::ComponentType,
+                        ::tenon::component::Lift,
+                        ::tenon::component::Lower,
+                        Clone,
+                        Copy,
+                        Debug,
+                        PartialEq,
+                        Eq,
+                        Hash
+                    )]
+                    #[component(enum)]
+                    pub enum Size {
+                        #[component(name = "small")]
+                        Small,
+                        #[component(name = "medium-large")]
+                        MediumLarge,
+                        #[component(name = "enum")]
+                        Enum,
+                    }
+                    ::tenon::component::flags! {
+                        ThirtyTwo { #[component(name = "b0")] const B0; #[component(name
+                        = "b1")] const B1; #[component(name = "b2")] const B2;
+                        #[component(name = "b3")] const B3; #[component(name = "b4")]
+                        const B4; #[component(name = "b5")] const B5; #[component(name =
+                        "b6")] const B6; #[component(name = "b7")] const B7;
+                        #[component(name = "b8")] const B8; #[component(name = "b9")]
+                        const B9; #[component(name = "b10")] const B10; #[component(name
+                        = "b11")] const B11; #[component(name = "b12")] const B12;
+                        #[component(name = "b13")] const B13; #[component(name = "b14")]
+                        const B14; #[component(name = "b15")] const B15; #[component(name
+                        = "b16")] const B16; #[component(name = "b17")] const B17;
+                        #[component(name = "b18")] const B18; #[component(name = "b19")]
+                        const B19; #[component(name = "b20")] const B20; #[component(name
+                        = "b21")] const B21; #[component(name = "b22")] const B22;
+                        #[component(name = "b23")] const B23; #[component(name = "b24")]
+                        const B24; #[component(name = "b25")] const B25; #[component(name
+                        = "b26")] const B26; #[component(name = "b27")] const B27;
+                        #[component(name = "b28")] const B28; #[component(name = "b29")]
+                        const B29; #[component(name = "b30")] const B30; #[component(name
+                        = "b31")] const B31; }
+                    }
+                    pub type Alias = Vec<(String, f64)>;
+                    pub type Numbers = Vec<u64>;
+                    /// Every kind of WIT type, and names that are Rust keywords.
+                    /// The exported interface's functions, typed.
+                    pub struct Guest {
+                        func_make: ::tenon::component::TypedFunc<
+                            (Keywords, Everything, Size, ThirtyTwo),
+                            ((Keywords, Everything, Size, ThirtyTwo),),
+                        >,
+                        func_many: ::tenon::component::TypedFunc<
+                            (
+                                u8,
+                                u16,
+                                u32,
+                                u64,
+                                i8,
+                                i16,
+                                i32,
+                                i64,
+                                f32,
+                                f64,
+                                char,
+                                bool,
+                                String,
+                            ),
+                            (Alias,),
+                        >,
+                        func_nothing: ::tenon::component::TypedFunc<(), ()>,
+                        func_maps: ::tenon::component::TypedFunc<
+                            (std::collections::HashMap<String, Numbers>,),
+                            (std::collections::HashMap<u32, String>,),
+                        >,
+                    }
+                    /// Where the exported interface's functions are, found once per component.
+                    #[derive(Clone)]
+                    pub struct GuestIndices {
+                        func_make: ::tenon::component::ComponentExportIndex,
+                        func_many: ::tenon::component::ComponentExportIndex,
+                        func_nothing: ::tenon::component::ComponentExportIndex,
+                        func_maps: ::tenon::component::ComponentExportIndex,
+                    }
+                    impl GuestIndices {
+                        /// Finds the interface's functions in the component `instance_pre` instantiates.
+                        pub fn new<_T: 'static>(
+                            instance_pre: &::tenon::component::InstancePre<_T>,
+                        ) -> ::tenon::Result<GuestIndices> {
+                            let component = instance_pre.component();
+                            let instance = component
+                                .get_export_index(None, "tenon:corpus/kinds@1.2.3")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!(
+                                        "no exported instance `{}`", "tenon:corpus/kinds@1.2.3"
+                                    )
+                                })?;
+                            let func_make = component
+                                .get_export_index(Some(&instance), "make")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!("no exported function `{}`", "make")
+                                })?;
+                            let func_many = component
+                                .get_export_index(Some(&instance), "many")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!("no exported function `{}`", "many")
+                                })?;
+                            let func_nothing = component
+                                .get_export_index(Some(&instance), "nothing")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!("no exported function `{}`", "nothing")
+                                })?;
+                            let func_maps = component
+                                .get_export_index(Some(&instance), "maps")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!("no exported function `{}`", "maps")
+                                })?;
+                            Ok(GuestIndices {
+                                func_make,
+                                func_many,
+                                func_nothing,
+                                func_maps,
+                            })
+                        }
+                        /// The typed functions of `instance`, checked against their types.
+                        pub fn load(
+                            &self,
+                            mut store: impl ::tenon::AsContextMut,
+                            instance: &::tenon::component::Instance,
+                        ) -> ::tenon::Result<Guest> {
+                            let mut store = store.as_context_mut();
+                            let func_make = instance
+                                .get_typed_func(&mut store, &self.func_make)?;
+                            let func_many = instance
+                                .get_typed_func(&mut store, &self.func_many)?;
+                            let func_nothing = instance
+                                .get_typed_func(&mut store, &self.func_nothing)?;
+                            let func_maps = instance
+                                .get_typed_func(&mut store, &self.func_maps)?;
+                            Ok(Guest {
+                                func_make,
+                                func_many,
+                                func_nothing,
+                                func_maps,
+                            })
+                        }
+                    }
+                    impl Guest {
+                        pub fn call_make<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                            k: &Keywords,
+                            e: &Everything,
+                            s: Size,
+                            f: ThirtyTwo,
+                        ) -> ::tenon::Result<(Keywords, Everything, Size, ThirtyTwo)> {
+                            let callee = self
+                                .func_make
+                                .__call_as::<
+                                    (&Keywords, &Everything, Size, ThirtyTwo),
+                                >(store.as_context_mut(), (k, e, s, f));
+                            let (result,) = callee?;
+                            Ok(result)
+                        }
+                        /// The exported function itself, typed.
+                        pub fn func_make(
+                            &self,
+                        ) -> ::tenon::component::TypedFunc<
+                            (Keywords, Everything, Size, ThirtyTwo),
+                            ((Keywords, Everything, Size, ThirtyTwo),),
+                        > {
+                            self.func_make.clone()
+                        }
+                        pub fn call_many<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                            a: u8,
+                            b: u16,
+                            c: u32,
+                            d: u64,
+                            e: i8,
+                            f: i16,
+                            g: i32,
+                            h: i64,
+                            i: f32,
+                            j: f64,
+                            k: char,
+                            l: bool,
+                            m: &str,
+                        ) -> ::tenon::Result<Alias> {
+                            let callee = self
+                                .func_many
+                                .__call_as::<
+                                    (
+                                        u8,
+                                        u16,
+                                        u32,
+                                        u64,
+                                        i8,
+                                        i16,
+                                        i32,
+                                        i64,
+                                        f32,
+                                        f64,
+                                        char,
+                                        bool,
+                                        &str,
+                                    ),
+                                >(
+                                    store.as_context_mut(),
+                                    (a, b, c, d, e, f, g, h, i, j, k, l, m),
+                                );
+                            let (result,) = callee?;
+                            Ok(result)
+                        }
+                        /// The exported function itself, typed.
+                        pub fn func_many(
+                            &self,
+                        ) -> ::tenon::component::TypedFunc<
+                            (
+                                u8,
+                                u16,
+                                u32,
+                                u64,
+                                i8,
+                                i16,
+                                i32,
+                                i64,
+                                f32,
+                                f64,
+                                char,
+                                bool,
+                                String,
+                            ),
+                            (Alias,),
+                        > {
+                            self.func_many.clone()
+                        }
+                        pub fn call_nothing<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                        ) -> ::tenon::Result<()> {
+                            let callee = self
+                                .func_nothing
+                                .__call_as::<()>(store.as_context_mut(), ());
+                            callee?;
+                            Ok(())
+                        }
+                        /// The exported function itself, typed.
+                        pub fn func_nothing(
+                            &self,
+                        ) -> ::tenon::component::TypedFunc<(), ()> {
+                            self.func_nothing.clone()
+                        }
+                        pub fn call_maps<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                            m: std::collections::HashMap<String, Numbers>,
+                        ) -> ::tenon::Result<std::collections::HashMap<u32, String>> {
+                            let callee = self
+                                .func_maps
+                                .__call_as::<
+                                    (std::collections::HashMap<String, Numbers>,),
+                                >(store.as_context_mut(), (m,));
+                            let (result,) = callee?;
+                            Ok(result)
+                        }
+                        /// The exported function itself, typed.
+                        pub fn func_maps(
+                            &self,
+                        ) -> ::tenon::component::TypedFunc<
+                            (std::collections::HashMap<String, Numbers>,),
+                            (std::collections::HashMap<u32, String>,),
+                        > {
+                            self.func_maps.clone()
+                        }
+                    }
+                }
+            }
+            #[allow(clippy::all, unused_imports, dead_code)]
+            pub mod other {
+                #[allow(clippy::all, unused_imports, dead_code)]
+                pub mod deep {
+                    #[derive(
+                        ::tenon::component::ComponentType,
+                        ::tenon::component::Lift,
+                        ::tenon::component::Lower,
+                        Clone,
+                        Copy,
+                        Debug,
+                        PartialEq,
+                        Eq,
+                        Hash
+                    )]
+                    #[component(enum)]
+                    pub enum Level {
+                        #[component(name = "low")]
+                        Low,
+                        #[component(name = "high")]
+                        High,
+                    }
+                    #[derive(
+                        ::tenon::component::ComponentType,
+                        ::tenon::component::Lift,
+                        ::tenon::component::Lower,
+                        Clone,
+                        Debug
+                    )]
+                    #[component(record)]
+                    pub struct Wrapped {
+                        #[component(name = "level")]
+                        pub level: Level,
+                        #[component(name = "tags")]
+                        pub tags: Vec<String>,
+                    }
+                    /// An interface of another package, whose types the corpus uses.
+                    /// The exported interface's functions, typed.
+                    pub struct Guest {
+                        func_wrap: ::tenon::component::TypedFunc<(Level,), (Wrapped,)>,
+                    }
+                    /// Where the exported interface's functions are, found once per component.
+                    #[derive(Clone)]
+                    pub struct GuestIndices {
+                        func_wrap: ::tenon::component::ComponentExportIndex,
+                    }
+                    impl GuestIndices {
+                        /// Finds the interface's functions in the component `instance_pre` instantiates.
+                        pub fn new<_T: 'static>(
+                            instance_pre: &::tenon::component::InstancePre<_T>,
+                        ) -> ::tenon::Result<GuestIndices> {
+                            let component = instance_pre.component();
+                            let instance = component
+                                .get_export_index(None, "tenon:other/deep@0.1.0")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!(
+                                        "no exported instance `{}`", "tenon:other/deep@0.1.0"
+                                    )
+                                })?;
+                            let func_wrap = component
+                                .get_export_index(Some(&instance), "wrap")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!("no exported function `{}`", "wrap")
+                                })?;
+                            Ok(GuestIndices { func_wrap })
+                        }
+                        /// The typed functions of `instance`, checked against their types.
+                        pub fn load(
+                            &self,
+                            mut store: impl ::tenon::AsContextMut,
+                            instance: &::tenon::component::Instance,
+                        ) -> ::tenon::Result<Guest> {
+                            let mut store = store.as_context_mut();
+                            let func_wrap = instance
+                                .get_typed_func(&mut store, &self.func_wrap)?;
+                            Ok(Guest { func_wrap })
+                        }
+                    }
+                    impl Guest {
+                        pub fn call_wrap<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                            l: Level,
+                        ) -> ::tenon::Result<Wrapped> {
+                            let callee = self
+                                .func_wrap
+                                .__call_as::<(Level,)>(store.as_context_mut(), (l,));
+                            let (result,) = callee?;
+                            Ok(result)
+                        }
+                        /// The exported function itself, typed.
+                        pub fn func_wrap(
+                            &self,
+                        ) -> ::tenon::component::TypedFunc<(Level,), (Wrapped,)> {
+                            self.func_wrap.clone()
+                        }
+                    }
+                }
+            }
+        }
+    }
     #[allow(clippy::all, unused_imports, dead_code)]
     pub mod tenon {
         #[allow(clippy::all, unused_imports, dead_code)]
@@ -853,236 +1281,6 @@ mod __tenon_bindgen {
                         )?;
                     Ok(())
                 }
-                /// Every kind of WIT type, and names that are Rust keywords.
-                /// The exported interface's functions, typed.
-                pub struct Guest {
-                    func_make: ::tenon::component::TypedFunc<
-                        (Keywords, Everything, Size, ThirtyTwo),
-                        ((Keywords, Everything, Size, ThirtyTwo),),
-                    >,
-                    func_many: ::tenon::component::TypedFunc<
-                        (
-                            u8,
-                            u16,
-                            u32,
-                            u64,
-                            i8,
-                            i16,
-                            i32,
-                            i64,
-                            f32,
-                            f64,
-                            char,
-                            bool,
-                            String,
-                        ),
-                        (Alias,),
-                    >,
-                    func_nothing: ::tenon::component::TypedFunc<(), ()>,
-                    func_maps: ::tenon::component::TypedFunc<
-                        (std::collections::HashMap<String, Numbers>,),
-                        (std::collections::HashMap<u32, String>,),
-                    >,
-                }
-                /// Where the exported interface's functions are, found once per component.
-                #[derive(Clone)]
-                pub struct GuestIndices {
-                    func_make: ::tenon::component::ComponentExportIndex,
-                    func_many: ::tenon::component::ComponentExportIndex,
-                    func_nothing: ::tenon::component::ComponentExportIndex,
-                    func_maps: ::tenon::component::ComponentExportIndex,
-                }
-                impl GuestIndices {
-                    /// Finds the interface's functions in the component `instance_pre` instantiates.
-                    pub fn new<_T: 'static>(
-                        instance_pre: &::tenon::component::InstancePre<_T>,
-                    ) -> ::tenon::Result<GuestIndices> {
-                        let component = instance_pre.component();
-                        let instance = component
-                            .get_export_index(None, "tenon:corpus/kinds@1.2.3")
-                            .ok_or_else(|| {
-                                ::tenon::format_err!(
-                                    "no exported instance `{}`", "tenon:corpus/kinds@1.2.3"
-                                )
-                            })?;
-                        let func_make = component
-                            .get_export_index(Some(&instance), "make")
-                            .ok_or_else(|| {
-                                ::tenon::format_err!("no exported function `{}`", "make")
-                            })?;
-                        let func_many = component
-                            .get_export_index(Some(&instance), "many")
-                            .ok_or_else(|| {
-                                ::tenon::format_err!("no exported function `{}`", "many")
-                            })?;
-                        let func_nothing = component
-                            .get_export_index(Some(&instance), "nothing")
-                            .ok_or_else(|| {
-                                ::tenon::format_err!("no exported function `{}`", "nothing")
-                            })?;
-                        let func_maps = component
-                            .get_export_index(Some(&instance), "maps")
-                            .ok_or_else(|| {
-                                ::tenon::format_err!("no exported function `{}`", "maps")
-                            })?;
-                        Ok(GuestIndices {
-                            func_make,
-                            func_many,
-                            func_nothing,
-                            func_maps,
-                        })
-                    }
-                    /// The typed functions of `instance`, checked against their types.
-                    pub fn load(
-                        &self,
-                        mut store: impl ::tenon::AsContextMut,
-                        instance: &::tenon::component::Instance,
-                    ) -> ::tenon::Result<Guest> {
-                        let mut store = store.as_context_mut();
-                        let func_make = instance
-                            .get_typed_func(&mut store, &self.func_make)?;
-                        let func_many = instance
-                            .get_typed_func(&mut store, &self.func_many)?;
-                        let func_nothing = instance
-                            .get_typed_func(&mut store, &self.func_nothing)?;
-                        let func_maps = instance
-                            .get_typed_func(&mut store, &self.func_maps)?;
-                        Ok(Guest {
-                            func_make,
-                            func_many,
-                            func_nothing,
-                            func_maps,
-                        })
-                    }
-                }
-                impl Guest {
-                    pub fn call_make<S: ::tenon::AsContextMut>(
-                        &self,
-                        mut store: S,
-                        k: &Keywords,
-                        e: &Everything,
-                        s: Size,
-                        f: ThirtyTwo,
-                    ) -> ::tenon::Result<(Keywords, Everything, Size, ThirtyTwo)> {
-                        let callee = self
-                            .func_make
-                            .__call_as::<
-                                (&Keywords, &Everything, Size, ThirtyTwo),
-                            >(store.as_context_mut(), (k, e, s, f));
-                        let (result,) = callee?;
-                        Ok(result)
-                    }
-                    /// The exported function itself, typed.
-                    pub fn func_make(
-                        &self,
-                    ) -> ::tenon::component::TypedFunc<
-                        (Keywords, Everything, Size, ThirtyTwo),
-                        ((Keywords, Everything, Size, ThirtyTwo),),
-                    > {
-                        self.func_make.clone()
-                    }
-                    pub fn call_many<S: ::tenon::AsContextMut>(
-                        &self,
-                        mut store: S,
-                        a: u8,
-                        b: u16,
-                        c: u32,
-                        d: u64,
-                        e: i8,
-                        f: i16,
-                        g: i32,
-                        h: i64,
-                        i: f32,
-                        j: f64,
-                        k: char,
-                        l: bool,
-                        m: &str,
-                    ) -> ::tenon::Result<Alias> {
-                        let callee = self
-                            .func_many
-                            .__call_as::<
-                                (
-                                    u8,
-                                    u16,
-                                    u32,
-                                    u64,
-                                    i8,
-                                    i16,
-                                    i32,
-                                    i64,
-                                    f32,
-                                    f64,
-                                    char,
-                                    bool,
-                                    &str,
-                                ),
-                            >(
-                                store.as_context_mut(),
-                                (a, b, c, d, e, f, g, h, i, j, k, l, m),
-                            );
-                        let (result,) = callee?;
-                        Ok(result)
-                    }
-                    /// The exported function itself, typed.
-                    pub fn func_many(
-                        &self,
-                    ) -> ::tenon::component::TypedFunc<
-                        (
-                            u8,
-                            u16,
-                            u32,
-                            u64,
-                            i8,
-                            i16,
-                            i32,
-                            i64,
-                            f32,
-                            f64,
-                            char,
-                            bool,
-                            String,
-                        ),
-                        (Alias,),
-                    > {
-                        self.func_many.clone()
-                    }
-                    pub fn call_nothing<S: ::tenon::AsContextMut>(
-                        &self,
-                        mut store: S,
-                    ) -> ::tenon::Result<()> {
-                        let callee = self
-                            .func_nothing
-                            .__call_as::<()>(store.as_context_mut(), ());
-                        callee?;
-                        Ok(())
-                    }
-                    /// The exported function itself, typed.
-                    pub fn func_nothing(&self) -> ::tenon::component::TypedFunc<(), ()> {
-                        self.func_nothing.clone()
-                    }
-                    pub fn call_maps<S: ::tenon::AsContextMut>(
-                        &self,
-                        mut store: S,
-                        m: std::collections::HashMap<String, Numbers>,
-                    ) -> ::tenon::Result<std::collections::HashMap<u32, String>> {
-                        let callee = self
-                            .func_maps
-                            .__call_as::<
-                                (std::collections::HashMap<String, Numbers>,),
-                            >(store.as_context_mut(), (m,));
-                        let (result,) = callee?;
-                        Ok(result)
-                    }
-                    /// The exported function itself, typed.
-                    pub fn func_maps(
-                        &self,
-                    ) -> ::tenon::component::TypedFunc<
-                        (std::collections::HashMap<String, Numbers>,),
-                        (std::collections::HashMap<u32, String>,),
-                    > {
-                        self.func_maps.clone()
-                    }
-                }
             }
             #[allow(clippy::all, unused_imports, dead_code)]
             pub mod twins {
@@ -1282,67 +1480,6 @@ mod __tenon_bindgen {
                             },
                         )?;
                     Ok(())
-                }
-                /// An interface of another package, whose types the corpus uses.
-                /// The exported interface's functions, typed.
-                pub struct Guest {
-                    func_wrap: ::tenon::component::TypedFunc<(Level,), (Wrapped,)>,
-                }
-                /// Where the exported interface's functions are, found once per component.
-                #[derive(Clone)]
-                pub struct GuestIndices {
-                    func_wrap: ::tenon::component::ComponentExportIndex,
-                }
-                impl GuestIndices {
-                    /// Finds the interface's functions in the component `instance_pre` instantiates.
-                    pub fn new<_T: 'static>(
-                        instance_pre: &::tenon::component::InstancePre<_T>,
-                    ) -> ::tenon::Result<GuestIndices> {
-                        let component = instance_pre.component();
-                        let instance = component
-                            .get_export_index(None, "tenon:other/deep@0.1.0")
-                            .ok_or_else(|| {
-                                ::tenon::format_err!(
-                                    "no exported instance `{}`", "tenon:other/deep@0.1.0"
-                                )
-                            })?;
-                        let func_wrap = component
-                            .get_export_index(Some(&instance), "wrap")
-                            .ok_or_else(|| {
-                                ::tenon::format_err!("no exported function `{}`", "wrap")
-                            })?;
-                        Ok(GuestIndices { func_wrap })
-                    }
-                    /// The typed functions of `instance`, checked against their types.
-                    pub fn load(
-                        &self,
-                        mut store: impl ::tenon::AsContextMut,
-                        instance: &::tenon::component::Instance,
-                    ) -> ::tenon::Result<Guest> {
-                        let mut store = store.as_context_mut();
-                        let func_wrap = instance
-                            .get_typed_func(&mut store, &self.func_wrap)?;
-                        Ok(Guest { func_wrap })
-                    }
-                }
-                impl Guest {
-                    pub fn call_wrap<S: ::tenon::AsContextMut>(
-                        &self,
-                        mut store: S,
-                        l: Level,
-                    ) -> ::tenon::Result<Wrapped> {
-                        let callee = self
-                            .func_wrap
-                            .__call_as::<(Level,)>(store.as_context_mut(), (l,));
-                        let (result,) = callee?;
-                        Ok(result)
-                    }
-                    /// The exported function itself, typed.
-                    pub fn func_wrap(
-                        &self,
-                    ) -> ::tenon::component::TypedFunc<(Level,), (Wrapped,)> {
-                        self.func_wrap.clone()
-                    }
                 }
             }
         }

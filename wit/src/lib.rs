@@ -115,14 +115,16 @@ pub fn generate(opts: &Opts) -> Result<Generated> {
         bail!("no WIT given: name files or directories with `path`, or give WIT text with `inline`");
     }
     let world = resolve.select_world(&packages, world_name.as_deref())?;
-    let tokens = generate_world(&resolve, world, opts)?;
+    let tokens = generate_world(resolve, world, opts)?;
     Ok(Generated { tokens, files })
 }
 
 /// The bindings of `world` in `resolve`, which the caller has read (from a component's own type, say);
 /// `opts`' `paths`, `inline`, `world` and `interfaces` play no part.
-pub fn generate_world(resolve: &Resolve, world: WorldId, opts: &Opts) -> Result<TokenStream> {
-    generate::Generator::new(resolve, world, opts)?.generate()
+pub fn generate_world(mut resolve: Resolve, world: WorldId, opts: &Opts) -> Result<TokenStream> {
+    // An interface the world both imports and exports gets two sets of types, one per side, as in Wasmtime.
+    resolve.generate_nominal_type_ids(world);
+    generate::Generator::new(&resolve, world, opts)?.generate()
 }
 
 /// Generated code `body` in a module whose unused items raise no lints, its items re-exported: how
