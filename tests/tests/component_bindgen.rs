@@ -142,6 +142,7 @@ fn pre_instantiates_many_times() {
     assert_eq!(guest.call_add(&mut store, 2, 3).unwrap(), 5);
     // The typed function behind a `call_*` method, as Wasmtime's `func_*` accessors give it.
     assert_eq!(guest.func_add().call(&mut store, (4, 5)).unwrap(), (9,));
+    assert_eq!(guest.func_reverse().call(&mut store, ("abc",)).unwrap(), ("cba".to_string(),));
     assert_eq!(guest.tenon_guest_values().func_next_color().call(&mut store, (Color::Red,)).unwrap(), (Color::Green,));
     assert!(tenon::Engine::same(instance.instance_pre(&store).engine(), &engine));
 }

@@ -325,11 +325,11 @@ mod __tenon_bindgen {
             let (result,) = callee?;
             Ok(result)
         }
-        /// The exported function itself, typed.
+        /// The exported function itself, typed (with the parameter types of the call method).
         pub fn func_root_make(
             &self,
-        ) -> ::tenon::component::TypedFunc<(RootThing,), (RootThing,)> {
-            self.func_root_make.clone()
+        ) -> ::tenon::component::TypedFunc<(&RootThing,), (RootThing,)> {
+            self.func_root_make.__with_params()
         }
         /// The functions of the exported interface.
         pub fn tenon_corpus_kinds(&self) -> &exports::tenon::corpus::kinds::Guest {
@@ -554,14 +554,14 @@ mod __tenon_bindgen {
                             let (result,) = callee?;
                             Ok(result)
                         }
-                        /// The exported function itself, typed.
+                        /// The exported function itself, typed (with the parameter types of the call method).
                         pub fn func_make(
                             &self,
                         ) -> ::tenon::component::TypedFunc<
-                            (Keywords, Everything, Size, ThirtyTwo),
+                            (&Keywords, &Everything, Size, ThirtyTwo),
                             ((Keywords, Everything, Size, ThirtyTwo),),
                         > {
-                            self.func_make.clone()
+                            self.func_make.__with_params()
                         }
                         pub fn call_many<S: ::tenon::AsContextMut>(
                             &self,
@@ -605,7 +605,7 @@ mod __tenon_bindgen {
                             let (result,) = callee?;
                             Ok(result)
                         }
-                        /// The exported function itself, typed.
+                        /// The exported function itself, typed (with the parameter types of the call method).
                         pub fn func_many(
                             &self,
                         ) -> ::tenon::component::TypedFunc<
@@ -622,11 +622,11 @@ mod __tenon_bindgen {
                                 f64,
                                 char,
                                 bool,
-                                String,
+                                &str,
                             ),
                             (Alias,),
                         > {
-                            self.func_many.clone()
+                            self.func_many.__with_params()
                         }
                         pub fn call_nothing<S: ::tenon::AsContextMut>(
                             &self,
@@ -638,11 +638,11 @@ mod __tenon_bindgen {
                             callee?;
                             Ok(())
                         }
-                        /// The exported function itself, typed.
+                        /// The exported function itself, typed (with the parameter types of the call method).
                         pub fn func_nothing(
                             &self,
                         ) -> ::tenon::component::TypedFunc<(), ()> {
-                            self.func_nothing.clone()
+                            self.func_nothing.__with_params()
                         }
                         pub fn call_maps<S: ::tenon::AsContextMut>(
                             &self,
@@ -657,14 +657,14 @@ mod __tenon_bindgen {
                             let (result,) = callee?;
                             Ok(result)
                         }
-                        /// The exported function itself, typed.
+                        /// The exported function itself, typed (with the parameter types of the call method).
                         pub fn func_maps(
                             &self,
                         ) -> ::tenon::component::TypedFunc<
                             (std::collections::HashMap<String, Numbers>,),
                             (std::collections::HashMap<u32, String>,),
                         > {
-                            self.func_maps.clone()
+                            self.func_maps.__with_params()
                         }
                     }
                 }
@@ -759,11 +759,11 @@ mod __tenon_bindgen {
                             let (result,) = callee?;
                             Ok(result)
                         }
-                        /// The exported function itself, typed.
+                        /// The exported function itself, typed (with the parameter types of the call method).
                         pub fn func_wrap(
                             &self,
                         ) -> ::tenon::component::TypedFunc<(Level,), (Wrapped,)> {
-                            self.func_wrap.clone()
+                            self.func_wrap.__with_params()
                         }
                     }
                 }

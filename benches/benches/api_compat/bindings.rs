@@ -78,6 +78,8 @@ fn exports_world_calls(store: &mut Store<()>, world: &guest_exports::Exports) ->
     use guest_exports::exports::tenon::guest::values::{Color, Perms, Person, Point, Shape, Stats, Wide};
     let _: u32 = world.call_add(&mut *store, 1, 2)?;
     let _: String = world.call_reverse(&mut *store, "abc")?;
+    let _: (String,) = world.func_reverse().call(&mut *store, ("abc",))?;
+    let _: (Person,) = world.tenon_guest_values().func_birthday().call(&mut *store, (&Person { name: "A".into(), age: 1, tags: vec![], nick: None },))?;
     let _: bool = world.call_echo_bool(&mut *store, true)?;
     let _: (i8, u8, i16, u16) = (
         world.call_echo_s8(&mut *store, -1)?,

@@ -96,6 +96,15 @@ where
         entered(&mut store, self.data, |store| self.run(store, &params))
     }
 
+    /// The same function, called with parameters of type `P`, which stand for the same component types as
+    /// `Params` but may borrow (`&str` for `String`): what generated bindings hand out. A `P` of other types
+    /// fails to lower with an error, as in [`TypedFunc::__call_as`].
+    #[doc(hidden)]
+    pub fn __with_params<P>(&self) -> TypedFunc<P, Return> {
+        let TypedFunc { func, data, types, core, post_return, name, _types } = self.clone();
+        TypedFunc { func, data, types, core, post_return, name, _types: PhantomData }
+    }
+
     fn run<T: 'static, P: ComponentNamedList + Lower>(&self, store: &mut StoreContextMut<'_, T>, params: &P) -> Result<Return> {
         let (types, options) = (&*self.types, self.data.options);
         let ty = types.func(self.data.ty);

@@ -67,9 +67,9 @@ impl<'a> Generator<'a> {
                     let callee = self.#field.__call_as::<(#(#types,)*)>(store.as_context_mut(), (#(#names,)*));
                     #unpack
                 }
-                /// The exported function itself, typed.
-                pub fn #field(&self) -> #c::TypedFunc<(#(#owned,)*), #result_tuple> {
-                    self.#field.clone()
+                /// The exported function itself, typed (with the parameter types of the call method).
+                pub fn #field(&self) -> #c::TypedFunc<(#(#types,)*), #result_tuple> {
+                    self.#field.__with_params()
                 }
             },
         })
