@@ -647,12 +647,12 @@ mod __tenon_bindgen {
                         pub fn call_maps<S: ::tenon::AsContextMut>(
                             &self,
                             mut store: S,
-                            m: std::collections::HashMap<String, Numbers>,
+                            m: std::collections::HashMap<&str, &Numbers>,
                         ) -> ::tenon::Result<std::collections::HashMap<u32, String>> {
                             let callee = self
                                 .func_maps
                                 .__call_as::<
-                                    (std::collections::HashMap<String, Numbers>,),
+                                    (std::collections::HashMap<&str, &Numbers>,),
                                 >(store.as_context_mut(), (m,));
                             let (result,) = callee?;
                             Ok(result)
@@ -661,7 +661,7 @@ mod __tenon_bindgen {
                         pub fn func_maps(
                             &self,
                         ) -> ::tenon::component::TypedFunc<
-                            (std::collections::HashMap<String, Numbers>,),
+                            (std::collections::HashMap<&str, &Numbers>,),
                             (std::collections::HashMap<u32, String>,),
                         > {
                             self.func_maps.__with_params()

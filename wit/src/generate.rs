@@ -239,8 +239,9 @@ impl<'a> Generator<'a> {
                 let types = tuple.types.iter().map(|ty| self.ty(module, ty, mode)).collect::<Result<Vec<_>>>()?;
                 quote!((#(#types,)*))
             }
+            // Borrowed as Wasmtime borrows it: keys and values (`HashMap<&str, &V>`).
             TypeDefKind::Map(key, value) => {
-                let (key, value) = (owned(key)?, owned(value)?);
+                let (key, value) = (self.ty(module, key, mode)?, self.ty(module, value, mode)?);
                 quote!(std::collections::HashMap<#key, #value>)
             }
             TypeDefKind::Type(ty) => self.ty(module, ty, mode)?,
