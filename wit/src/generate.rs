@@ -25,9 +25,11 @@ pub struct Generator<'a> {
     krate: TokenStream,
     /// Where each interface's items go (module names from the root).
     modules: HashMap<InterfaceId, Vec<String>>,
-    /// Imported interfaces the `with` option maps to existing Rust modules: nothing is generated for them.
+    /// Imported interfaces the `with` option maps to existing Rust modules (by the alias at the root naming
+    /// each): their modules only re-export those.
     with_interfaces: HashMap<InterfaceId, TokenStream>,
-    /// Types the `with` option maps to existing Rust types.
+    /// Types the `with` option maps to existing Rust types (by the alias at the root naming each): their
+    /// interfaces' modules re-export those under the WIT names.
     with_types: HashMap<TypeId, TokenStream>,
     /// Error types `trappable_error_type` maps to the host's error types (by the alias at the root naming
     /// each): imported functions returning `result<_, E>` return the host's type instead, converted back by
@@ -68,6 +70,18 @@ impl<'a> Generator<'a> {
             }
         }
         let (with_interfaces, with_types) = resolve_with(resolve, world, &opts.with, "with")?;
+        // `with` paths are relative to the macro's module, as in Wasmtime: each is named by an alias at the
+        // root of the generated code, which the generated modules reach through `super::`.
+        let mut with_paths: Vec<String> = with_interfaces.values().chain(with_types.values()).map(|path| path.to_string()).collect();
+        with_paths.sort();
+        with_paths.dedup();
+        let with_alias = |path: &TokenStream| {
+            let index = with_paths.binary_search(&path.to_string()).unwrap_or(0);
+            let alias = format_ident!("__with_name{index}");
+            quote!(#alias)
+        };
+        let with_interfaces = with_interfaces.iter().map(|(id, path)| (*id, with_alias(path))).collect();
+        let with_types = with_types.iter().map(|(id, path)| (*id, with_alias(path))).collect();
         let (not_types, trappable_errors) = resolve_with(resolve, world, &opts.trappable_error_types, "trappable_error_type")?;
         if !not_types.is_empty() {
             bail!("`trappable_error_type` maps error types (`ns:pkg/iface.type`), not interfaces or packages");
@@ -79,6 +93,10 @@ impl<'a> Generator<'a> {
         user_paths.dedup();
         let alias = |path: &TokenStream| format_ident!("_TrappableError{}", user_paths.binary_search(&path.to_string()).unwrap_or(0));
         let mut items: BTreeMap<Vec<String>, Vec<TokenStream>> = BTreeMap::new();
+        for (i, path) in with_paths.iter().enumerate() {
+            let (alias, path): (Ident, TokenStream) = (format_ident!("__with_name{i}"), path.parse().map_err(|_| anyhow::anyhow!("`{path}` is not a Rust path"))?);
+            items.entry(Vec::new()).or_default().push(quote!(#[doc(hidden)] pub use #path as #alias;));
+        }
         for (i, path) in user_paths.iter().enumerate() {
             let (name, path): (Ident, TokenStream) = (format_ident!("_TrappableError{i}"), path.parse().map_err(|_| anyhow::anyhow!("`{path}` is not a Rust path"))?);
             items.entry(Vec::new()).or_default().push(quote!(type #name = #path;));
@@ -287,13 +305,15 @@ impl<'a> Generator<'a> {
     fn named_path(&self, from: &[String], id: TypeId) -> Result<TokenStream> {
         let def = &self.resolve.types[id];
         let name = type_name(def.name.as_deref().unwrap_or("anonymous"));
-        if let Some(path) = self.with_types.get(&id) {
-            return Ok(path.clone());
+        if let Some(alias) = self.with_types.get(&id) {
+            let root = Self::to_root(from);
+            return Ok(quote!(#root #alias));
         }
         if let TypeOwner::Interface(interface) = def.owner
-            && let Some(path) = self.with_interfaces.get(&interface)
+            && let Some(alias) = self.with_interfaces.get(&interface)
         {
-            return Ok(quote!(#path::#name));
+            let root = Self::to_root(from);
+            return Ok(quote!(#root #alias::#name));
         }
         let target: Vec<String> = match def.owner {
             TypeOwner::Interface(interface) => match self.modules.get(&interface) {

@@ -161,10 +161,15 @@ mod tests {
         assert_eq!(error(&o), "`with`: `a:b/nope` names no interface, package or type this world imports");
         o.with = vec![("a:b/i".into(), "crate::x".into())];
         assert!(generate(&o).is_ok());
+        // Paths are named by aliases at the root (so that they are relative to the macro's module), and the
+        // interface's module re-exports what they name.
         o.with = vec![("a:b".into(), "crate::x".into())];
-        assert!(generate(&o).unwrap().tokens.to_string().contains("crate :: x :: i :: add_to_linker"));
-        o.with = vec![("a".into(), "crate::x".into())];
-        assert!(generate(&o).unwrap().tokens.to_string().contains("crate :: x :: b :: i :: add_to_linker"));
+        let tokens = generate(&o).unwrap().tokens.to_string();
+        assert!(tokens.contains("pub use crate :: x :: i as __with_name0"), "{tokens}");
+        assert!(tokens.contains("__with_name0 :: add_to_linker"), "{tokens}");
+        assert!(tokens.contains("pub mod i { # [allow (unused_imports)] pub use super :: super :: super :: __with_name0 :: * ; }"), "{tokens}");
+        o.with = vec![("a".into(), "super::x".into())];
+        assert!(generate(&o).unwrap().tokens.to_string().contains("pub use super :: x :: b :: i as __with_name0"));
     }
 
     #[test]
@@ -173,7 +178,9 @@ mod tests {
         for name in ["a:b/i.t", "a:b/i@1.0.0.t"] {
             o.with = vec![(name.into(), "crate::T".into())];
             let tokens = generate(&o).unwrap().tokens.to_string();
-            assert!(tokens.contains("fn f (& mut self , v : crate :: T)"), "{name}: {tokens}");
+            assert!(tokens.contains("pub use crate :: T as __with_name0"), "{name}: {tokens}");
+            assert!(tokens.contains("pub use super :: super :: super :: __with_name0 as T"), "{name}: {tokens}");
+            assert!(tokens.contains("fn f (& mut self , v : super :: super :: super :: __with_name0)"), "{name}: {tokens}");
             assert!(!tokens.contains("struct T"), "{name}");
         }
         o.with = vec![("a:b/i/t".into(), "crate::T".into())];

@@ -350,3 +350,26 @@ pub fn error_types() -> usize {
     let _ = |world: &errors::W| -> rt::component::TypedFunc<(), (u32,)> { world.func_run() };
     6
 }
+
+/// The host's own type for the corpus's resource (mapped by `with`).
+#[allow(dead_code)]
+pub struct MyCounter;
+
+mod corpus_with {
+    // `with` paths relative to the macro's module, for a resource and for an interface.
+    super::rt::component::bindgen!({
+        path: "../tests/wit/corpus",
+        world: "corpus",
+        with: {
+            "tenon:corpus/handles.counter": super::MyCounter,
+            "tenon:other/deep": super::corpus::tenon::other::deep,
+        },
+    });
+}
+
+/// What `with` maps is used, and is still reachable under its WIT names (compiled only).
+#[allow(dead_code)]
+fn with_mappings() {
+    let _: Resource<corpus_with::tenon::corpus::handles::Counter> = Resource::<MyCounter>::new_own(1);
+    let _: corpus::tenon::other::deep::Level = corpus_with::tenon::other::deep::Level::High;
+}

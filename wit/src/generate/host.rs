@@ -11,10 +11,13 @@ use wit_parser::{Function, FunctionKind, InterfaceId, Type, TypeDefKind, TypeId,
 impl<'a> Generator<'a> {
     /// The `Host` trait and `add_to_linker` of imported interface `id`, in its module.
     pub(super) fn host_interface(&mut self, key: &WorldKey, id: InterfaceId) -> Result<()> {
-        if self.with_interfaces.contains_key(&id) {
+        let module = self.modules[&id].clone();
+        // Mapped by `with`: the module re-exports the one given (as in Wasmtime).
+        if let Some(alias) = self.with_interfaces.get(&id) {
+            let root = Self::to_root(&module);
+            self.items.entry(module).or_default().push(quote!(#[allow(unused_imports)] pub use #root #alias::*;));
             return Ok(());
         }
-        let module = self.modules[&id].clone();
         let funcs: Vec<&Function> = self.resolve.interfaces[id].functions.values().collect();
         let (items, stubs) = self.host_items(&module, &quote!(Host), &format_ident!("add_to_linker"), Some(key), &funcs, Some(id))?;
         self.items.entry(module).or_default().extend(items);
@@ -318,7 +321,10 @@ impl<'a> Generator<'a> {
             bail!("`trappable_error_type` maps only error types of interfaces");
         };
         let owner_module = match self.with_interfaces.get(&owner) {
-            Some(path) => path.clone(),
+            Some(alias) => {
+                let root = Self::to_root(module);
+                quote!(#root #alias)
+            }
             None => {
                 let root = Self::to_root(module);
                 let segments = self.modules[&owner].iter().map(|s| Ident::new(s, Span::call_site()));

@@ -20,8 +20,13 @@ impl<'a> Generator<'a> {
             if exported_only && matches!(self.resolve.types[*ty].kind, TypeDefKind::Resource) {
                 bail!("the component exports the resource `{name}`: exported resources are not supported by the bindings yet");
             }
-            if !self.with_types.contains_key(ty) {
-                items.extend(self.type_def(&module, *ty)?);
+            match self.with_types.get(ty) {
+                // Mapped by `with`: the WIT name re-exports the type given (as in Wasmtime).
+                Some(alias) => {
+                    let (root, name) = (Self::to_root(&module), type_name(name));
+                    items.push(quote!(pub use #root #alias as #name;));
+                }
+                None => items.extend(self.type_def(&module, *ty)?),
             }
         }
         self.items.entry(module).or_default().extend(items);
