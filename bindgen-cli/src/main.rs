@@ -51,6 +51,10 @@ enum Command {
         /// Imported functions return `tenon::Result`, so the host can trap.
         #[arg(long)]
         trappable_imports: bool,
+        /// How types hold strings and lists: `owning`, `borrowing` (types only passed into the guest borrow
+        /// them), or `borrowing-duplicate-if-necessary` (types used both ways are defined both ways).
+        #[arg(long, default_value = "owning", value_parser = ["owning", "borrowing", "borrowing-duplicate-if-necessary"])]
+        ownership: String,
         /// Add `HostStub`, implementing every host trait with `todo!()`: a skeleton to fill in.
         #[arg(long)]
         stub: bool,
@@ -153,7 +157,7 @@ fn execute(command: Command) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bindgen { paths, world, interfaces, stub, trappable_imports, tracing, additional_derives, tenon_crate, with, trappable_error_types, out } => {
+        Command::Bindgen { paths, world, interfaces, ownership, stub, trappable_imports, tracing, additional_derives, tenon_crate, with, trappable_error_types, out } => {
             let pairs = |entries: &[String], flag: &str| {
                 entries
                     .iter()
@@ -168,6 +172,11 @@ fn execute(command: Command) -> Result<ExitCode> {
                 paths,
                 world,
                 interfaces,
+                ownership: match ownership.as_str() {
+                    "borrowing" => tenon_wit::Ownership::Borrowing { duplicate_if_necessary: false },
+                    "borrowing-duplicate-if-necessary" => tenon_wit::Ownership::Borrowing { duplicate_if_necessary: true },
+                    _ => tenon_wit::Ownership::Owning,
+                },
                 stub,
                 imports: tenon_wit::FunctionConfig { default: flags(trappable_imports), rules: Vec::new() },
                 exports: tenon_wit::FunctionConfig { default: flags(false), rules: Vec::new() },

@@ -63,6 +63,34 @@ fn function_config(input: ParseStream, config: &mut tenon_wit::FunctionConfig, i
     Ok(())
 }
 
+/// Reads `Owning`, or `Borrowing { duplicate_if_necessary: BOOL }` (the braces may be left out).
+fn ownership(input: ParseStream) -> syn::Result<tenon_wit::Ownership> {
+    let mode: syn::Ident = input.parse()?;
+    match mode.to_string().as_str() {
+        "Owning" => Ok(tenon_wit::Ownership::Owning),
+        "Borrowing" => {
+            let mut duplicate_if_necessary = false;
+            if input.peek(syn::token::Brace) {
+                let content;
+                braced!(content in input);
+                while !content.is_empty() {
+                    let key: syn::Ident = content.parse()?;
+                    content.parse::<Token![:]>()?;
+                    match key.to_string().as_str() {
+                        "duplicate_if_necessary" => duplicate_if_necessary = content.parse::<syn::LitBool>()?.value,
+                        other => return Err(syn::Error::new(key.span(), format!("unknown `Borrowing` field `{other}`"))),
+                    }
+                    if content.parse::<Option<Token![,]>>()?.is_none() {
+                        break;
+                    }
+                }
+            }
+            Ok(tenon_wit::Ownership::Borrowing { duplicate_if_necessary })
+        }
+        other => Err(syn::Error::new(mode.span(), format!("unknown ownership `{other}`: `Owning` or `Borrowing {{ duplicate_if_necessary: bool }}`"))),
+    }
+}
+
 impl Parse for Parsed {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut opts = tenon_wit::Opts::default();
@@ -151,12 +179,7 @@ impl Parse for Parsed {
                         content.parse::<syn::LitBool>()?;
                     }
                     "stringify" => stringify = content.parse::<syn::LitBool>()?.value,
-                    "ownership" => {
-                        let mode: syn::Ident = content.parse()?;
-                        if mode != "Owning" {
-                            return Err(syn::Error::new(mode.span(), "only `ownership: Owning` is supported by Tenon yet"));
-                        }
-                    }
+                    "ownership" => opts.ownership = ownership(&content)?,
                     other if NOT_YET.contains(&other) => {
                         return Err(syn::Error::new(key.span(), format!("the `bindgen!` option `{other}` is not supported by Tenon yet")));
                     }

@@ -80,7 +80,7 @@ pub fn flags(input: TokenStream) -> TokenStream {
 /// (`"ns:pkg/iface.type" => Type`), `additional_derives`, `imports` / `exports` (`{ default: FLAGS,
 /// "ns:pkg/iface.f": FLAGS }` with `trappable`, `tracing`, `verbose_tracing`, `exact`),
 /// `skip_mut_forwarding_impls`, `require_store_data_send`, `include_generated_code_from_file`,
-/// `ownership: Owning`, `stringify`, `tenon_crate` (or `wasmtime_crate`), `async: false`, and the older
+/// `ownership` (`Owning`, `Borrowing { duplicate_if_necessary }`), `stringify`, `tenon_crate` (or `wasmtime_crate`), `async: false`, and the older
 /// `trappable_imports: true`. For each imported interface it generates a `Host` trait and `add_to_linker`;
 /// for the world, a struct with typed accessors for its exports, `<World>Pre` and `<World>Indices`. Traced
 /// calls log through `tracing` as re-exported by Tenon: the host needs no `tracing` dependency. The same

@@ -398,3 +398,12 @@ fn error_types_display_and_are_errors() {
     let error = tenon::Error::from(Detail { code: 7 });
     assert_eq!(error.to_string(), "Detail { code: 7 }");
 }
+
+/// `ownership: Borrowing`, without and with `duplicate_if_necessary`: the corpus compiles both ways.
+mod borrowing {
+    ::tenon::component::bindgen!({ path: "wit/corpus", world: "corpus", ownership: Borrowing { duplicate_if_necessary: false } });
+}
+
+mod borrowing_duplicated {
+    ::tenon::component::bindgen!({ path: "wit/corpus", world: "corpus", ownership: Borrowing { duplicate_if_necessary: true } });
+}

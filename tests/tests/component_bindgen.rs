@@ -218,3 +218,27 @@ fn traced_calls_log_spans_and_events() {
         ]
     );
 }
+
+mod borrowing_world {
+    ::tenon::component::bindgen!({ path: "guests/wit", world: "exports", ownership: Borrowing { duplicate_if_necessary: true } });
+}
+
+/// `ownership: Borrowing { duplicate_if_necessary: true }`: arguments into the guest borrow their strings and
+/// lists (`PersonParam<'a>`), results own theirs (`PersonResult`), as with Wasmtime.
+#[test]
+fn borrowing_types_pass_borrowed_data_to_the_guest() {
+    use borrowing_world::exports::tenon::guest::values::{PersonParam, PersonResult, ShapeParam, ShapeResult};
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, guests::EXPORTS).unwrap();
+    let mut store = Store::new(&engine, ());
+    let guest = borrowing_world::Exports::instantiate(&mut store, &component, &Linker::new(&engine)).unwrap();
+    let values = guest.tenon_guest_values();
+    let name = String::from("Ada");
+    let ada = PersonParam { name: &name, age: 36, tags: &["math", "engines"], nick: Some("countess") };
+    let older: PersonResult = values.call_birthday(&mut store, ada.clone()).unwrap();
+    assert_eq!((older.name.as_str(), older.age, older.tags.join(","), older.nick.as_deref()), ("Ada", 37, "math,engines,older".into(), Some("countess")));
+    let people = values.call_echo_people(&mut store, &[ada.clone(), PersonParam { name: "Bo", age: 5, tags: &[], nick: None }]).unwrap();
+    assert_eq!(people.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["Ada", "Bo"]);
+    assert!(matches!(values.call_echo_shape(&mut store, ShapeParam::Label("hi")).unwrap(), ShapeResult::Label(s) if s == "hi"));
+    assert_eq!(values.func_echo_person().call(&mut store, (ada,)).unwrap().0.name, "Ada");
+}

@@ -4,10 +4,11 @@
 mod exports;
 mod features;
 mod host;
+mod ownership;
 mod types;
 
 use crate::{Opts, lookup};
-use crate::names::{snake, type_name};
+use crate::names::snake;
 use anyhow::{Result, bail};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -37,16 +38,39 @@ pub struct Generator<'a> {
     trappable_errors: HashMap<TypeId, (Ident, TokenStream)>,
     /// The types that are the error of a function's `result<_, E>`: they implement `Display` and `Error`.
     error_types: HashSet<TypeId>,
+    /// How the world's functions use each named type (for `ownership: Borrowing`).
+    uses: HashMap<TypeId, ownership::Uses>,
     /// The items of each module.
     items: BTreeMap<Vec<String>, Vec<TokenStream>>,
 }
 
 /// How a value is passed: owned (host functions' parameters, all results), or borrowed where that saves a
-/// copy (the parameters of calls into the guest: `&str`, `&[T]`, `&Record`).
+/// copy (the parameters of calls into the guest: `&str`, `&[T]`, `&Record`, with elided lifetimes), or
+/// borrowed for `'a` (the fields of a type's borrowing definition, with `ownership: Borrowing`).
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Owned,
     Borrowed,
+    BorrowedForA,
+}
+
+impl Mode {
+    /// The lifetime of a borrow in this mode (none when owned).
+    fn lifetime(self) -> TokenStream {
+        match self {
+            Mode::Owned => TokenStream::new(),
+            Mode::Borrowed => quote!('_),
+            Mode::BorrowedForA => quote!('a),
+        }
+    }
+
+    /// `&` with this mode's lifetime, where one must be written (`&'a`).
+    fn reference(self) -> TokenStream {
+        match self {
+            Mode::BorrowedForA => quote!(&'a),
+            _ => quote!(&),
+        }
+    }
 }
 
 impl<'a> Generator<'a> {
@@ -103,7 +127,8 @@ impl<'a> Generator<'a> {
         }
         let trappable_errors = trappable_errors.into_iter().map(|(id, path)| (dealias(resolve, id), (alias(&path), path))).collect();
         let error_types = error_types(resolve, world);
-        Ok(Generator { resolve, world, opts, krate, modules, with_interfaces, with_types, trappable_errors, error_types, items })
+        let uses = ownership::type_uses(resolve, world);
+        Ok(Generator { resolve, world, opts, krate, modules, with_interfaces, with_types, trappable_errors, error_types, uses, items })
     }
 
     /// Errors for `imports` and `exports` entries that apply to no function of the world.
@@ -213,19 +238,39 @@ impl<'a> Generator<'a> {
             Type::F32 => quote!(f32),
             Type::F64 => quote!(f64),
             Type::Char => quote!(char),
-            Type::String if mode == Mode::Borrowed => quote!(&str),
-            Type::String => quote!(String),
+            Type::String if mode == Mode::Owned => quote!(String),
+            Type::String => {
+                let reference = mode.reference();
+                quote!(#reference str)
+            }
             Type::ErrorContext => bail!("`error-context` is not supported by the bindings yet"),
             Type::Id(id) => {
                 let def = &self.resolve.types[*id];
                 match &def.name {
-                    Some(_) => {
-                        let path = self.named_path(module, *id)?;
-                        match mode {
-                            Mode::Borrowed if self.has_list(ty) => quote!(&#path),
-                            _ => path,
+                    // Owned: the owning definition, or the borrowing one for `'static` when that is all there
+                    // is (the typed export behind a call method). Borrowed: the borrowing definition, or a
+                    // reference to the owning one when it holds strings or lists.
+                    Some(_) => match mode {
+                        Mode::Owned if self.owns(*id) => self.named_path_as(module, *id, self.owned_name(*id))?,
+                        Mode::Owned => {
+                            let path = self.named_path_as(module, *id, self.borrowed_name(*id))?;
+                            quote!(#path<'static>)
                         }
-                    }
+                        _ if self.borrows(*id) => {
+                            let (path, lifetime) = (self.named_path_as(module, *id, self.borrowed_name(*id))?, mode.lifetime());
+                            quote!(#path<#lifetime>)
+                        }
+                        _ => {
+                            let path = self.named_path_as(module, *id, self.owned_name(*id))?;
+                            match self.has_list(ty) {
+                                true => {
+                                    let reference = mode.reference();
+                                    quote!(#reference #path)
+                                }
+                                false => path,
+                            }
+                        }
+                    },
                     None => self.anonymous(module, *id, mode)?,
                 }
             }
@@ -235,13 +280,20 @@ impl<'a> Generator<'a> {
     /// The Rust type of anonymous type `id` (a list, option, result, tuple or map, or an alias).
     fn anonymous(&self, module: &[String], id: TypeId, mode: Mode) -> Result<TokenStream> {
         let def = &self.resolve.types[id];
-        let owned = |ty: &Type| self.ty(module, ty, Mode::Owned);
+        // A borrowed list's elements are owned, unless types borrow (`ownership: Borrowing`).
+        let element_mode = match self.opts.ownership {
+            crate::Ownership::Owning => Mode::Owned,
+            crate::Ownership::Borrowing { .. } => mode,
+        };
         Ok(match &def.kind {
             TypeDefKind::List(element) => {
-                let element = owned(element)?;
+                let element = self.ty(module, element, element_mode)?;
                 match mode {
-                    Mode::Borrowed => quote!(&[#element]),
                     Mode::Owned => quote!(Vec<#element>),
+                    _ => {
+                        let reference = mode.reference();
+                        quote!(#reference [#element])
+                    }
                 }
             }
             TypeDefKind::Option(ty) => {
@@ -301,10 +353,14 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// The path of named type `id` from module `from`.
+    /// The path of named type `id` (its owning definition) from module `from`.
     fn named_path(&self, from: &[String], id: TypeId) -> Result<TokenStream> {
+        self.named_path_as(from, id, self.owned_name(id))
+    }
+
+    /// The path from module `from` of named type `id`'s definition called `name`.
+    fn named_path_as(&self, from: &[String], id: TypeId, name: Ident) -> Result<TokenStream> {
         let def = &self.resolve.types[id];
-        let name = type_name(def.name.as_deref().unwrap_or("anonymous"));
         if let Some(alias) = self.with_types.get(&id) {
             let root = Self::to_root(from);
             return Ok(quote!(#root #alias));

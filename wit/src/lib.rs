@@ -39,6 +39,8 @@ pub struct Opts {
     pub imports: FunctionConfig,
     /// Flags of exported functions (`exports: { default: tracing }`).
     pub exports: FunctionConfig,
+    /// Whether types that only pass arguments into the guest borrow their strings and lists (`ownership`).
+    pub ownership: Ownership,
     /// Whether to add `HostStub`, a type implementing every host trait with `todo!()` bodies: a skeleton
     /// to copy into the host and fill in (`tenon bindgen --stub`).
     pub stub: bool,
@@ -63,7 +65,7 @@ pub struct Opts {
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { paths: Vec::new(), inline: None, world: None, interfaces: None, imports: FunctionConfig::default(), exports: FunctionConfig::default(), additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new(), trappable_error_types: Vec::new(), skip_mut_forwarding_impls: false, require_store_data_send: false, stub: false }
+        Opts { paths: Vec::new(), inline: None, world: None, interfaces: None, imports: FunctionConfig::default(), exports: FunctionConfig::default(), additional_derives: Vec::new(), krate: "::tenon".into(), with: Vec::new(), trappable_error_types: Vec::new(), skip_mut_forwarding_impls: false, require_store_data_send: false, stub: false, ownership: Ownership::Owning }
     }
 }
 
@@ -73,6 +75,21 @@ pub struct Generated {
     pub tokens: TokenStream,
     /// The WIT files read, so a macro can make the build re-run when they change.
     pub files: Vec<PathBuf>,
+}
+
+/// Wasmtime 48's `ownership` option: how generated types hold strings and lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Ownership {
+    /// Every type owns its data (`String`, `Vec<T>`); calls into the guest borrow it (`&str`, `&Record`).
+    #[default]
+    Owning,
+    /// A type that only passes arguments into the guest is defined borrowing its strings and lists
+    /// (`Foo<'a> { name: &'a str }`); one that is also lifted (a result, or a host function's argument) is
+    /// defined owning them, or, with `duplicate_if_necessary`, both ways (`FooResult`, `FooParam<'a>`).
+    Borrowing {
+        /// Whether a type used both ways gets both definitions.
+        duplicate_if_necessary: bool,
+    },
 }
 
 /// The package of the world `Opts::interfaces` makes.

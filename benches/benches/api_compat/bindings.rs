@@ -373,3 +373,26 @@ fn with_mappings() {
     let _: Resource<corpus_with::tenon::corpus::handles::Counter> = Resource::<MyCounter>::new_own(1);
     let _: corpus::tenon::other::deep::Level = corpus_with::tenon::other::deep::Level::High;
 }
+
+// Wasmtime's `call_*` methods for functions of many parameters draw clippy's `too_many_arguments`.
+#[allow(clippy::too_many_arguments)]
+mod borrowing {
+    super::rt::component::bindgen!({
+        path: "../tests/guests/wit",
+        world: "exports",
+        ownership: Borrowing { duplicate_if_necessary: true },
+    });
+}
+
+/// `ownership: Borrowing`: arguments borrow (`PersonParam<'a>`), results own (`PersonResult`) (compiled only).
+#[allow(dead_code)]
+fn borrowing_calls(store: &mut Store<()>, world: &borrowing::Exports) -> rt::Result<()> {
+    use borrowing::exports::tenon::guest::values::{PersonParam, PersonResult, Point, ShapeParam, ShapeResult};
+    let values = world.tenon_guest_values();
+    let ada = PersonParam { name: "Ada", age: 36, tags: &["math"], nick: None };
+    let _: PersonResult = values.call_birthday(&mut *store, ada.clone())?;
+    let _: Vec<PersonResult> = values.call_echo_people(&mut *store, &[ada])?;
+    let _: ShapeResult = values.call_echo_shape(&mut *store, ShapeParam::Rect(Point { x: 1, y: 2 }))?;
+    let _: Result<Vec<Option<Point>>, ShapeResult> = values.call_echo_nested(&mut *store, Err(ShapeParam::Label("x")))?;
+    Ok(())
+}

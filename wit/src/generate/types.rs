@@ -3,7 +3,7 @@
 use super::{Generator, Mode, docs};
 use crate::names::{shouty, snake, type_name};
 use anyhow::{Result, bail};
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use wit_parser::{InterfaceId, Type, TypeDefKind, TypeId};
 
@@ -33,22 +33,39 @@ impl<'a> Generator<'a> {
         Ok(())
     }
 
-    /// The item defining named type `id`, written in module `module`: a struct, an enum, flags or an alias
-    /// (`None` for a resource, which needs nothing yet).
+    /// The items defining named type `id`, written in module `module`: a struct, an enum, flags or an alias,
+    /// owning its data, or borrowing it, or both (see `ownership`); a marker type for a resource.
     pub(super) fn type_def(&self, module: &[String], id: TypeId) -> Result<Option<TokenStream>> {
+        let mut items = TokenStream::new();
+        if self.owns(id) {
+            items.extend(self.type_item(module, id, self.owned_name(id), Mode::Owned)?);
+        }
+        if self.borrows(id) {
+            items.extend(self.type_item(module, id, self.borrowed_name(id), Mode::BorrowedForA)?);
+        }
+        Ok(Some(items))
+    }
+
+    /// One definition of named type `id` called `name`: owning its data, or borrowing it for `'a`.
+    fn type_item(&self, module: &[String], id: TypeId, name: Ident, mode: Mode) -> Result<TokenStream> {
         let def = &self.resolve.types[id];
         let wit_name = def.name.as_deref().unwrap_or("anonymous");
-        let name = type_name(wit_name);
         let type_docs = docs(&def.docs);
         let c = self.c();
         let krate_attr = self.krate_attr();
+        let owned = mode == Mode::Owned;
         // Handles cannot be cloned, compared, hashed or serialized: types holding them get no further derives.
         let derives = match self.holds_handle(&Type::Id(id)) {
             true => Vec::new(),
             false => self.derives(),
         };
+        // A borrowing definition has a lifetime, and is only lowered (and copied by reference).
+        let (generics, lift, clone) = match owned {
+            true => (TokenStream::new(), quote!(#c::Lift,), self.clone_derive(id)),
+            false => (quote!(<'a>), TokenStream::new(), quote!(Clone,)),
+        };
         // A record or variant that is a function's error type displays as it debug-prints, and is an `Error`.
-        let error_impls = match self.error_types.contains(&id) {
+        let error_impls = match owned && self.error_types.contains(&id) {
             true => quote! {
                 impl core::fmt::Display for #name {
                     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -59,27 +76,25 @@ impl<'a> Generator<'a> {
             },
             false => TokenStream::new(),
         };
-        Ok(Some(match &def.kind {
+        Ok(match &def.kind {
             TypeDefKind::Record(record) => {
-                let clone = self.clone_derive(id);
                 let fields = record
                     .fields
                     .iter()
                     .map(|f| {
-                        let (ident, wit, ty, docs) = (snake(&f.name), &f.name, self.ty(module, &f.ty, Mode::Owned)?, docs(&f.docs));
+                        let (ident, wit, ty, docs) = (snake(&f.name), &f.name, self.ty(module, &f.ty, mode)?, docs(&f.docs));
                         Ok(quote!(#docs #[component(name = #wit)] pub #ident: #ty))
                     })
                     .collect::<Result<Vec<_>>>()?;
                 quote! {
                     #type_docs
-                    #[derive(#c::ComponentType, #c::Lift, #c::Lower, #clone Debug #(, #derives)*)]
+                    #[derive(#c::ComponentType, #lift #c::Lower, #clone Debug #(, #derives)*)]
                     #[component(record)] #krate_attr
-                    pub struct #name { #(#fields,)* }
+                    pub struct #name #generics { #(#fields,)* }
                     #error_impls
                 }
             }
             TypeDefKind::Variant(variant) => {
-                let clone = self.clone_derive(id);
                 let cases = variant
                     .cases
                     .iter()
@@ -87,7 +102,7 @@ impl<'a> Generator<'a> {
                         let (ident, wit, docs) = (type_name(&case.name), &case.name, docs(&case.docs));
                         Ok(match &case.ty {
                             Some(ty) => {
-                                let ty = self.ty(module, ty, Mode::Owned)?;
+                                let ty = self.ty(module, ty, mode)?;
                                 quote!(#docs #[component(name = #wit)] #ident(#ty))
                             }
                             None => quote!(#docs #[component(name = #wit)] #ident),
@@ -96,9 +111,9 @@ impl<'a> Generator<'a> {
                     .collect::<Result<Vec<_>>>()?;
                 quote! {
                     #type_docs
-                    #[derive(#c::ComponentType, #c::Lift, #c::Lower, #clone Debug #(, #derives)*)]
+                    #[derive(#c::ComponentType, #lift #c::Lower, #clone Debug #(, #derives)*)]
                     #[component(variant)] #krate_attr
-                    pub enum #name { #(#cases,)* }
+                    pub enum #name #generics { #(#cases,)* }
                     #error_impls
                 }
             }
@@ -158,10 +173,10 @@ impl<'a> Generator<'a> {
                 quote!(#type_docs #[doc = #doc] pub enum #name {})
             }
             _ => {
-                let ty = self.anonymous(module, id, Mode::Owned)?;
-                quote!(#type_docs pub type #name = #ty;)
+                let ty = self.anonymous(module, id, mode)?;
+                quote!(#type_docs pub type #name #generics = #ty;)
             }
-        }))
+        })
     }
 
     /// `Copy, Clone,` for a type holding neither handles nor lists (or strings), `Clone,` for one holding no
