@@ -41,7 +41,7 @@ fn function_config(input: ParseStream, config: &mut tenon_wit::FunctionConfig, i
                 "verbose_tracing" => flags.verbose_tracing = true,
                 "exact" => flags.exact = true,
                 "async" => return Err(syn::Error::new(flag.span(), "async host functions are not supported yet")),
-                "store" => return Err(syn::Error::new(flag.span(), "the `store` flag (functions given the store, for concurrent calls) is not supported yet")),
+                "store" if imports => flags.store = true,
                 other => {
                     let which = if imports { "imports" } else { "exports" };
                     return Err(syn::Error::new(flag.span(), format!("the `{which}` flag `{other}` is not supported by Tenon")));

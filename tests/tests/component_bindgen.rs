@@ -242,3 +242,16 @@ fn borrowing_types_pass_borrowed_data_to_the_guest() {
     assert!(matches!(values.call_echo_shape(&mut store, ShapeParam::Label("hi")).unwrap(), ShapeResult::Label(s) if s == "hi"));
     assert_eq!(values.func_echo_person().call(&mut store, (ada,)).unwrap().0.name, "Ada");
 }
+
+/// The `store` check of api-compat (the same code runs against Wasmtime 48 there).
+mod shared {
+    use tenon as rt;
+    include!("../../benches/benches/api_compat/store.rs");
+}
+
+/// `imports: { "ns:pkg/iface.f": store }`: the function is an associated function of `HostWithStore<T>`,
+/// given an `Access` to the store and the host data, as in Wasmtime.
+#[test]
+fn store_functions_get_the_store_and_the_host_data() {
+    assert_eq!(shared::store::store_functions().unwrap(), 3);
+}

@@ -123,9 +123,11 @@ mod __tenon_bindgen {
             todo!()
         }
     }
-    /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
-    pub trait CorpusImportsWithStore<T>: ::tenon::component::HasData {}
-    impl<H: ?Sized, T> CorpusImportsWithStore<T> for H
+    /// What `add_to_linker` asks of its `HasData` type: its functions marked `store`, given the
+    /// store and the host data through an `Access`.
+    #[allow(clippy::all)]
+    pub trait CorpusImportsWithStore<T: 'static>: ::tenon::component::HasData {}
+    impl<H: ?Sized, T: 'static> CorpusImportsWithStore<T> for H
     where
         H: ::tenon::component::HasData,
     {}
@@ -149,7 +151,7 @@ mod __tenon_bindgen {
             host_getter: fn(&mut T) -> D::Data<'_>,
         ) -> ::tenon::Result<()>
         where
-            D: ::tenon::component::HasData,
+            D: CorpusImportsWithStore<T>,
             for<'a> D::Data<'a>: CorpusImports,
             T: 'static,
         {
@@ -299,7 +301,10 @@ mod __tenon_bindgen {
             host_getter: fn(&mut T) -> D::Data<'_>,
         ) -> ::tenon::Result<()>
         where
-            D: ::tenon::component::HasData,
+            D: ::tenon::component::HasData + tenon::corpus::kinds::HostWithStore<T>
+                + tenon::other::deep::HostWithStore<T>
+                + tenon::corpus::twins::HostWithStore<T>
+                + tenon::corpus::handles::HostWithStore<T> + CorpusImportsWithStore<T>,
             for<'a> D::Data<
                 'a,
             >: tenon::corpus::kinds::Host + tenon::other::deep::Host
@@ -862,19 +867,23 @@ mod __tenon_bindgen {
                         HostCounter::drop(*self, rep)
                     }
                 }
-                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
-                pub trait HostCounterWithStore<T>: ::tenon::component::HasData {}
-                impl<H: ?Sized, T> HostCounterWithStore<T> for H
+                /// What `add_to_linker` asks of its `HasData` type: its functions marked `store`, given the
+                /// store and the host data through an `Access`.
+                #[allow(clippy::all)]
+                pub trait HostCounterWithStore<T: 'static>: ::tenon::component::HasData {}
+                impl<H: ?Sized, T: 'static> HostCounterWithStore<T> for H
                 where
                     H: ::tenon::component::HasData,
                 {}
-                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
+                /// What `add_to_linker` asks of its `HasData` type: its functions marked `store`, given the
+                /// store and the host data through an `Access`.
+                #[allow(clippy::all)]
                 pub trait HostWithStore<
-                    T,
+                    T: 'static,
                 >: ::tenon::component::HasData + HostCounterWithStore<T> {}
-                impl<H: ?Sized, T> HostWithStore<T> for H
+                impl<H: ?Sized, T: 'static> HostWithStore<T> for H
                 where
-                    H: ::tenon::component::HasData,
+                    H: ::tenon::component::HasData + HostCounterWithStore<T>,
                 {}
                 /// What the host implements for these imports: a method per imported function.
                 #[allow(clippy::all)]
@@ -900,7 +909,7 @@ mod __tenon_bindgen {
                     host_getter: fn(&mut T) -> D::Data<'_>,
                 ) -> ::tenon::Result<()>
                 where
-                    D: ::tenon::component::HasData,
+                    D: HostWithStore<T>,
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {
@@ -914,7 +923,7 @@ mod __tenon_bindgen {
                     host_getter: fn(&mut T) -> D::Data<'_>,
                 ) -> ::tenon::Result<()>
                 where
-                    D: ::tenon::component::HasData,
+                    D: HostWithStore<T>,
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {
@@ -1082,9 +1091,11 @@ mod __tenon_bindgen {
                 }
                 pub type Alias = Vec<(String, f64)>;
                 pub type Numbers = Vec<u64>;
-                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
-                pub trait HostWithStore<T>: ::tenon::component::HasData {}
-                impl<H: ?Sized, T> HostWithStore<T> for H
+                /// What `add_to_linker` asks of its `HasData` type: its functions marked `store`, given the
+                /// store and the host data through an `Access`.
+                #[allow(clippy::all)]
+                pub trait HostWithStore<T: 'static>: ::tenon::component::HasData {}
+                impl<H: ?Sized, T: 'static> HostWithStore<T> for H
                 where
                     H: ::tenon::component::HasData,
                 {}
@@ -1166,7 +1177,7 @@ mod __tenon_bindgen {
                     host_getter: fn(&mut T) -> D::Data<'_>,
                 ) -> ::tenon::Result<()>
                 where
-                    D: ::tenon::component::HasData,
+                    D: HostWithStore<T>,
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {
@@ -1180,7 +1191,7 @@ mod __tenon_bindgen {
                     host_getter: fn(&mut T) -> D::Data<'_>,
                 ) -> ::tenon::Result<()>
                 where
-                    D: ::tenon::component::HasData,
+                    D: HostWithStore<T>,
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {
@@ -1319,9 +1330,11 @@ mod __tenon_bindgen {
                     #[component(name = "b")]
                     B,
                 }
-                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
-                pub trait HostWithStore<T>: ::tenon::component::HasData {}
-                impl<H: ?Sized, T> HostWithStore<T> for H
+                /// What `add_to_linker` asks of its `HasData` type: its functions marked `store`, given the
+                /// store and the host data through an `Access`.
+                #[allow(clippy::all)]
+                pub trait HostWithStore<T: 'static>: ::tenon::component::HasData {}
+                impl<H: ?Sized, T: 'static> HostWithStore<T> for H
                 where
                     H: ::tenon::component::HasData,
                 {}
@@ -1355,7 +1368,7 @@ mod __tenon_bindgen {
                     host_getter: fn(&mut T) -> D::Data<'_>,
                 ) -> ::tenon::Result<()>
                 where
-                    D: ::tenon::component::HasData,
+                    D: HostWithStore<T>,
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {
@@ -1369,7 +1382,7 @@ mod __tenon_bindgen {
                     host_getter: fn(&mut T) -> D::Data<'_>,
                 ) -> ::tenon::Result<()>
                 where
-                    D: ::tenon::component::HasData,
+                    D: HostWithStore<T>,
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {
@@ -1425,9 +1438,11 @@ mod __tenon_bindgen {
                     #[component(name = "tags")]
                     pub tags: Vec<String>,
                 }
-                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
-                pub trait HostWithStore<T>: ::tenon::component::HasData {}
-                impl<H: ?Sized, T> HostWithStore<T> for H
+                /// What `add_to_linker` asks of its `HasData` type: its functions marked `store`, given the
+                /// store and the host data through an `Access`.
+                #[allow(clippy::all)]
+                pub trait HostWithStore<T: 'static>: ::tenon::component::HasData {}
+                impl<H: ?Sized, T: 'static> HostWithStore<T> for H
                 where
                     H: ::tenon::component::HasData,
                 {}
@@ -1449,7 +1464,7 @@ mod __tenon_bindgen {
                     host_getter: fn(&mut T) -> D::Data<'_>,
                 ) -> ::tenon::Result<()>
                 where
-                    D: ::tenon::component::HasData,
+                    D: HostWithStore<T>,
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {
@@ -1463,7 +1478,7 @@ mod __tenon_bindgen {
                     host_getter: fn(&mut T) -> D::Data<'_>,
                 ) -> ::tenon::Result<()>
                 where
-                    D: ::tenon::component::HasData,
+                    D: HostWithStore<T>,
                     for<'a> D::Data<'a>: Host,
                     T: 'static,
                 {

@@ -15,6 +15,9 @@ pub struct FunctionFlags {
     /// Tracing shows arguments and results holding lists too (they show as `"..."` otherwise). Implies
     /// `tracing` (in Wasmtime it does nothing without it).
     pub verbose_tracing: bool,
+    /// The function is given the store and the host data (an `Access`), as an associated function of the
+    /// `<Trait>WithStore<T>` trait that the host's `HasData` type implements (imports only).
+    pub store: bool,
     /// The entry applies only to the function it names exactly, not through an interface, package or
     /// namespace name.
     pub exact: bool,

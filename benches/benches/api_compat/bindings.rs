@@ -68,7 +68,7 @@ pub fn run_bindings() -> rt::Result<usize> {
     let _ = guest_indices.load(&mut store, &instance)?;
     let expected = store.data().greeted + 1;
     assert_eq!(again.example_greeter_greetings().call_greet(&mut store, "pre", Style::Plain)?.number, expected);
-    Ok(checks + 2 + error_types())
+    Ok(checks + 2 + error_types() + store::store_functions()?)
 }
 
 /// Every export of the guests' `exports` world called through the generated methods (compiled only: the
@@ -396,3 +396,6 @@ fn borrowing_calls(store: &mut Store<()>, world: &borrowing::Exports) -> rt::Res
     let _: Result<Vec<Option<Point>>, ShapeResult> = values.call_echo_nested(&mut *store, Err(ShapeParam::Label("x")))?;
     Ok(())
 }
+
+// `store` functions, shared with Tenon's own tests (`tests/tests/component_bindgen.rs`).
+include!("store.rs");

@@ -37,6 +37,7 @@
 //! ```
 
 mod abi;
+mod access;
 mod compiled;
 mod derived;
 mod func;
@@ -56,6 +57,7 @@ mod type_table;
 pub mod types;
 mod values;
 
+pub use access::Access;
 pub use compiled::Component;
 pub use func::Func;
 pub use lazy::{WasmList, WasmStr};

@@ -145,6 +145,10 @@ impl<'a> Generator<'a> {
             let path = module_path(id);
             quote!(#path::Host)
         }).collect();
+        let mut with_store_bounds: Vec<TokenStream> = imported.iter().map(|id| {
+            let path = module_path(id);
+            quote!(#path::HostWithStore<T>)
+        }).collect();
         // `@unstable` gates: the world's `LinkOptions`, converted to each interface's that has gated items.
         let world_features = self.world_features();
         let mut add_calls: Vec<TokenStream> = Vec::new();
@@ -174,6 +178,8 @@ impl<'a> Generator<'a> {
             items.extend(host);
             items.extend(stubs);
             host_bounds.push(quote!(#imports_trait));
+            let imports_with_store = format_ident!("{imports_trait}WithStore");
+            with_store_bounds.push(quote!(#imports_with_store<T>));
             let options = &world_options.1;
             add_calls.push(quote!(Self::add_to_linker_imports::<T, D>(linker, #options host_getter)?;));
         }
@@ -226,7 +232,7 @@ impl<'a> Generator<'a> {
                 /// `host_getter` finds in the store's data.
                 pub fn add_to_linker<T, D>(linker: &mut #c::Linker<T>, #world_options_param host_getter: fn(&mut T) -> D::Data<'_>) -> #krate::Result<()>
                 where
-                    D: #c::HasData,
+                    D: #c::HasData #(+ #with_store_bounds)*,
                     for<'a> D::Data<'a>: #(#host_bounds)+*,
                     T: 'static #send,
                 {

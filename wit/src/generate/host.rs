@@ -50,15 +50,21 @@ impl<'a> Generator<'a> {
         let mut supertraits = Vec::new();
         let mut extra_bounds: Vec<TokenStream> = Vec::new();
         let mut stubs = Vec::new();
+        // Wasmtime's `<Trait>WithStore<T>` traits, of the functions marked `store` (given an `Access`): each
+        // `(name, its store functions)`; the main one extends the resources' ones.
+        let mut with_stores: Vec<(Ident, Vec<TokenStream>)> = Vec::new();
+        let trait_with_store = format_ident!("{}WithStore", trait_name.to_string());
         for &resource in &resources {
             let wit_name = self.resource_name(resource);
             let resource_trait = format_ident!("Host{}", type_name(wit_name).to_string());
+            let resource_with_store = format_ident!("{resource_trait}WithStore");
             // The resource's Rust type: the generated marker type, or what `with` maps it to.
             let name = self.named_path(module, resource)?;
             let owned: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f) == Some(resource)).collect();
-            let HostMethods { methods, forwards, wraps: mut resource_wraps, mut bounds } =
-                self.host_methods(module, &quote!(#resource_trait), key, &owned)?;
+            let HostMethods { methods, store_methods, forwards, wraps: mut resource_wraps, mut bounds } =
+                self.host_methods(module, &quote!(#resource_trait), &resource_with_store, key, &owned)?;
             extra_bounds.append(&mut bounds);
+            with_stores.push((resource_with_store.clone(), store_methods));
             let drop_doc = format!("Drops the host resource `{wit_name}` whose owned handle `rep` the guest gave up.");
             items.push(quote! {
                 /// What the host implements for the resource: its constructor, methods and statics, and `drop`.
@@ -87,14 +93,17 @@ impl<'a> Generator<'a> {
             wraps.append(&mut resource_wraps);
             supertraits.push(quote!(#resource_trait));
             if self.opts.stub {
-                let mut methods = self.host_methods(&[], &quote!(#resource_trait), key, &owned)?.methods;
+                let mut methods = self.host_methods(&[], &quote!(#resource_trait), &resource_with_store, key, &owned)?.methods;
                 let root_name = self.named_path(&[], resource)?;
                 methods.push(quote!(fn drop(&mut self, rep: #c::Resource<#root_name>) -> #krate::Result<()>;));
                 stubs.push(stub_impl(module, &quote!(#resource_trait), &methods));
             }
         }
         let free: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f).is_none()).collect();
-        let HostMethods { mut methods, mut forwards, wraps: mut free_wraps, mut bounds } = self.host_methods(module, trait_name, key, &free)?;
+        let HostMethods { mut methods, store_methods, mut forwards, wraps: mut free_wraps, mut bounds } =
+            self.host_methods(module, trait_name, &trait_with_store, key, &free)?;
+        let resource_with_stores: Vec<Ident> = with_stores.iter().map(|(name, _)| name.clone()).collect();
+        with_stores.push((trait_with_store.clone(), store_methods));
         extra_bounds.append(&mut bounds);
         extra_bounds.dedup_by(|a, b| a.to_string() == b.to_string());
         if let Some(id) = interface {
@@ -103,7 +112,7 @@ impl<'a> Generator<'a> {
             forwards.extend(convert_forwards);
         }
         if self.opts.stub {
-            let mut methods = self.host_methods(&[], trait_name, key, &free)?.methods;
+            let mut methods = self.host_methods(&[], trait_name, &trait_with_store, key, &free)?.methods;
             if let Some(id) = interface {
                 methods.extend(self.convert_methods(&[], id)?.0);
             }
@@ -141,7 +150,7 @@ impl<'a> Generator<'a> {
         };
         let bounds = quote! {
             where
-                D: #c::HasData,
+                D: #trait_with_store<T>,
                 for<'a> D::Data<'a>: #trait_name #(+ #extra_bounds)*,
                 T: 'static #send,
         };
@@ -190,20 +199,23 @@ impl<'a> Generator<'a> {
         if interface.is_some() {
             items.push(link_options(&features));
         }
-        // Wasmtime's `<Trait>WithStore<T>` traits (for functions given the store, which need concurrency):
-        // here every `HasData` has them, so that code naming them compiles.
-        let with_store = |name: &str| format_ident!("{name}WithStore");
-        let resource_with_stores: Vec<Ident> = resources.iter().map(|r| with_store(&format!("Host{}", type_name(self.resource_name(*r))))).collect();
-        let trait_with_store = with_store(&trait_name.to_string());
-        for name in resource_with_stores.iter().chain([&trait_with_store]) {
+        // A `WithStore` trait without `store` functions holds for every `HasData` (that has its supertraits);
+        // one with them is implemented by the host's `HasData` type.
+        for (name, store_methods) in &with_stores {
             let supertraits = match *name == trait_with_store {
                 true => quote!(#(+ #resource_with_stores<T>)*),
                 false => TokenStream::new(),
             };
+            let blanket = match store_methods.is_empty() {
+                true => quote!(impl<H: ?Sized, T: 'static> #name<T> for H where H: #c::HasData #supertraits {}),
+                false => TokenStream::new(),
+            };
             items.push(quote! {
-                /// What `add_to_linker` asks of its `HasData` type: nothing more, in Tenon.
-                pub trait #name<T>: #c::HasData #supertraits {}
-                impl<H: ?Sized, T> #name<T> for H where H: #c::HasData {}
+                /// What `add_to_linker` asks of its `HasData` type: its functions marked `store`, given the
+                /// store and the host data through an `Access`.
+                #[allow(clippy::all)]
+                pub trait #name<T: 'static>: #c::HasData #supertraits { #(#store_methods)* }
+                #blanket
             });
         }
         items.push(quote! {
@@ -222,11 +234,13 @@ impl<'a> Generator<'a> {
         &self,
         module: &[String],
         trait_name: &TokenStream,
+        with_store: &Ident,
         key: Option<&WorldKey>,
         funcs: &[&Function],
     ) -> Result<HostMethods> {
-        let krate = &self.krate;
+        let (krate, c) = (&self.krate, self.c());
         let (mut methods, mut forwards, mut wraps, mut bounds) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut store_methods = Vec::new();
         for func in funcs {
             check_function(func)?;
             let method = snake(method_name(func));
@@ -247,8 +261,28 @@ impl<'a> Generator<'a> {
                 (None, false) => quote!(-> #result),
             };
             let docs = docs(&func.docs);
-            methods.push(quote!(#docs fn #method(&mut self, #(#names: #types),*) #ret;));
-            forwards.push(quote!(fn #method(&mut self, #(#names: #types),*) #ret { #trait_name::#method(*self, #(#names),*) }));
+            // `store`: an associated function of `<Trait>WithStore<T>`, given the store and the host data.
+            let call = match flags.store {
+                true => {
+                    if error.is_some() {
+                        bail!("`{wit}`: the `store` flag with a `trappable_error_type` is not supported yet");
+                    }
+                    store_methods.push(quote!(#docs fn #method(host: #c::Access<'_, T, Self>, #(#names: #types),*) #ret;));
+                    quote! {
+                        let access = #krate::AsContextMut::as_context_mut(&mut caller);
+                        let host = #c::Access::<T, D>::new(access, host_getter);
+                        let r = <D as #with_store<T>>::#method(host, #(#names),*);
+                    }
+                }
+                false => {
+                    methods.push(quote!(#docs fn #method(&mut self, #(#names: #types),*) #ret;));
+                    forwards.push(quote!(fn #method(&mut self, #(#names: #types),*) #ret { #trait_name::#method(*self, #(#names),*) }));
+                    quote! {
+                        let host = &mut host_getter(caller.data_mut());
+                        let r = #trait_name::#method(host, #(#names),*);
+                    }
+                }
+            };
             let value = match (&error, flags.trappable) {
                 (Some(error), _) => {
                     bounds.push(error.host.clone());
@@ -273,14 +307,13 @@ impl<'a> Generator<'a> {
             wraps.push(gate(&func.stability, quote! {
                 linker_instance.func_wrap(#wit, move |mut caller: #krate::StoreContextMut<'_, T>, (#(#names,)*): (#(#types,)*)| -> #krate::Result<#result_tuple> {
                     #trace_call
-                    let host = &mut host_getter(caller.data_mut());
-                    let r = #trait_name::#method(host, #(#names),*);
+                    #call
                     #trace_return
                     Ok(#results)
                 })?;
             }));
         }
-        Ok(HostMethods { methods, forwards, wraps, bounds })
+        Ok(HostMethods { methods, store_methods, forwards, wraps, bounds })
     }
 
     /// The tracing of a call to imported function `func`: a span entered, an event with the arguments
@@ -370,6 +403,8 @@ impl<'a> Generator<'a> {
 /// definitions calling them, and the further `Host` traits those need (for converting errors).
 pub(super) struct HostMethods {
     methods: Vec<TokenStream>,
+    /// The `store` functions, for the `<Trait>WithStore<T>` trait.
+    store_methods: Vec<TokenStream>,
     forwards: Vec<TokenStream>,
     wraps: Vec<TokenStream>,
     bounds: Vec<TokenStream>,
