@@ -15,13 +15,14 @@ mod function_config;
 mod generate;
 mod lookup;
 mod names;
+mod wit_cache;
 
 pub use function_config::{FunctionConfig, FunctionFlags};
 
 use anyhow::{Context, Result, bail};
 use proc_macro2::TokenStream;
 use std::path::PathBuf;
-use wit_parser::{PackageId, Resolve, UnresolvedPackageGroup, WorldId};
+use wit_parser::{Resolve, UnresolvedPackageGroup, WorldId};
 
 /// What to generate bindings for, and how (the options of `bindgen!`, with Wasmtime 48's names).
 #[derive(Clone, Debug)]
@@ -98,14 +99,7 @@ const SYNTHESIZED_PACKAGE: &str = "tenon:bindgen-synthesized";
 /// Reads the WIT `opts` names and generates the bindings of its world.
 pub fn generate(opts: &Opts) -> Result<Generated> {
     // Every `@unstable` item is read (as Wasmtime does): `LinkOptions` enables them at link time.
-    let mut resolve = Resolve { all_features: true, ..Resolve::default() };
-    let mut packages: Vec<PackageId> = Vec::new();
-    let mut files = Vec::new();
-    for path in &opts.paths {
-        let (package, sources) = resolve.push_path(path).with_context(|| format!("failed to read WIT from `{}`", path.display()))?;
-        packages.push(package);
-        files.extend(sources.paths().map(PathBuf::from));
-    }
+    let wit_cache::Read { mut resolve, mut packages, files } = wit_cache::read(&opts.paths)?;
     // The world comes from the inline WIT (or `interfaces`) when there is some: the files are its dependencies.
     let mut world_name = opts.world.clone();
     if opts.interfaces.is_some() && (opts.inline.is_some() || opts.world.is_some()) {
