@@ -84,26 +84,27 @@ fn expand_one(ty: &FlagsType) -> TokenStream {
             #(#consts)*
 
             /// No flag set.
-            pub const fn empty() -> Self { Self { bits: 0 } }
+            #[inline] pub const fn empty() -> Self { Self { bits: 0 } }
             /// Every flag set.
-            pub const fn all() -> Self { Self { bits: #all } }
+            #[inline] pub const fn all() -> Self { Self { bits: #all } }
             /// Whether every flag of `other` is set in `self`.
-            pub const fn contains(&self, other: Self) -> bool { self.bits & other.bits == other.bits }
+            #[inline] pub const fn contains(&self, other: Self) -> bool { self.bits & other.bits == other.bits }
             /// Whether `self` and `other` have a flag in common.
-            pub const fn intersects(&self, other: Self) -> bool { self.bits & other.bits != 0 }
+            #[inline] pub const fn intersects(&self, other: Self) -> bool { self.bits & other.bits != 0 }
             /// Whether no flag is set.
-            pub const fn is_empty(&self) -> bool { self.bits == 0 }
+            #[inline] pub const fn is_empty(&self) -> bool { self.bits == 0 }
         }
 
-        impl ::core::ops::BitOr for #name { type Output = Self; fn bitor(self, rhs: Self) -> Self { Self { bits: self.bits | rhs.bits } } }
-        impl ::core::ops::BitOrAssign for #name { fn bitor_assign(&mut self, rhs: Self) { self.bits |= rhs.bits; } }
-        impl ::core::ops::BitAnd for #name { type Output = Self; fn bitand(self, rhs: Self) -> Self { Self { bits: self.bits & rhs.bits } } }
-        impl ::core::ops::BitAndAssign for #name { fn bitand_assign(&mut self, rhs: Self) { self.bits &= rhs.bits; } }
-        impl ::core::ops::BitXor for #name { type Output = Self; fn bitxor(self, rhs: Self) -> Self { Self { bits: self.bits ^ rhs.bits } } }
-        impl ::core::ops::BitXorAssign for #name { fn bitxor_assign(&mut self, rhs: Self) { self.bits ^= rhs.bits; } }
-        impl ::core::ops::Not for #name { type Output = Self; fn not(self) -> Self { Self { bits: !self.bits & #all } } }
+        impl ::core::ops::BitOr for #name { type Output = Self; #[inline] fn bitor(self, rhs: Self) -> Self { Self { bits: self.bits | rhs.bits } } }
+        impl ::core::ops::BitOrAssign for #name { #[inline] fn bitor_assign(&mut self, rhs: Self) { self.bits |= rhs.bits; } }
+        impl ::core::ops::BitAnd for #name { type Output = Self; #[inline] fn bitand(self, rhs: Self) -> Self { Self { bits: self.bits & rhs.bits } } }
+        impl ::core::ops::BitAndAssign for #name { #[inline] fn bitand_assign(&mut self, rhs: Self) { self.bits &= rhs.bits; } }
+        impl ::core::ops::BitXor for #name { type Output = Self; #[inline] fn bitxor(self, rhs: Self) -> Self { Self { bits: self.bits ^ rhs.bits } } }
+        impl ::core::ops::BitXorAssign for #name { #[inline] fn bitxor_assign(&mut self, rhs: Self) { self.bits ^= rhs.bits; } }
+        impl ::core::ops::Not for #name { type Output = Self; #[inline] fn not(self) -> Self { Self { bits: !self.bits & #all } } }
 
         impl ::core::fmt::Debug for #name {
+            #[inline]
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 #i::format_flags(f, #rust_name, self.bits, &[#(#rust_names),*])
             }
@@ -111,26 +112,23 @@ fn expand_one(ty: &FlagsType) -> TokenStream {
 
         impl #c::ComponentType for #name {
             const ABI: #i::CanonicalAbiInfo = #i::flags_abi(#count);
+            #[inline]
             fn typecheck(ty: #i::InterfaceType, types: &#i::ComponentTypes) -> #i::Result<()> {
                 #i::typecheck_flags(ty, types, #rust_name, &[#(#names),*])
             }
         }
 
         impl #c::Lower for #name {
-            fn lower_flat(&self, _cx: &mut #i::LowerContext<'_>, _ty: #i::InterfaceType, dst: &mut #i::FlatBuf) -> #i::AbiResult<()> {
-                #i::lower_flags_flat(self.bits, dst)
-            }
-            fn store(&self, cx: &mut #i::LowerContext<'_>, _ty: #i::InterfaceType, ptr: u32) -> #i::AbiResult<()> {
-                #i::store_flags(cx, <Self as #c::ComponentType>::ABI, self.bits, ptr)
+            #[inline]
+            fn lower_to(&self, cx: &mut #i::LowerContext<'_>, _ty: #i::InterfaceType, dst: #i::LowerDest<'_>) -> #i::AbiResult<()> {
+                #i::lower_flags(cx, <Self as #c::ComponentType>::ABI, self.bits, dst)
             }
         }
 
         impl #c::Lift for #name {
-            fn lift_flat(_cx: &#i::LiftContext<'_>, _ty: #i::InterfaceType, src: &mut #i::FlatValues<'_>) -> #i::AbiResult<Self> {
-                Ok(Self { bits: #i::lift_flags_flat(#count, src)? })
-            }
-            fn load(cx: &#i::LiftContext<'_>, _ty: #i::InterfaceType, ptr: u32) -> #i::AbiResult<Self> {
-                Ok(Self { bits: #i::load_flags(cx, <Self as #c::ComponentType>::ABI, #count, ptr)? })
+            #[inline]
+            fn lift_from(cx: &#i::LiftContext<'_>, _ty: #i::InterfaceType, src: #i::LiftSource<'_, '_>) -> #i::AbiResult<Self> {
+                Ok(Self { bits: #i::lift_flags(cx, <Self as #c::ComponentType>::ABI, #count, src)? })
             }
         }
     }

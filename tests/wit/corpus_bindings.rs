@@ -4,19 +4,82 @@
 mod __tenon_bindgen {
     pub type Everything = self::tenon::corpus::kinds::Everything;
     /// A type of the world itself.
-    #[derive(
-        ::tenon::component::ComponentType,
-        ::tenon::component::Lift,
-        ::tenon::component::Lower,
-        Clone,
-        Debug
-    )]
-    #[component(record)]
+    #[derive(Clone)]
     pub struct RootThing {
-        #[component(name = "id")]
         pub id: u64,
-        #[component(name = "what")]
         pub what: Everything,
+    }
+    impl core::fmt::Debug for RootThing {
+        #[inline]
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.debug_struct("RootThing")
+                .field("id", &self.id)
+                .field("what", &self.what)
+                .finish()
+        }
+    }
+    impl ::tenon::component::ComponentType for RootThing {
+        const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::record_of(
+            &[
+                <u64 as ::tenon::component::ComponentType>::ABI,
+                <Everything as ::tenon::component::ComponentType>::ABI,
+            ],
+        );
+        #[inline]
+        fn typecheck(
+            ty: ::tenon::component::__internal::InterfaceType,
+            types: &::tenon::component::__internal::ComponentTypes,
+        ) -> ::tenon::component::__internal::Result<()> {
+            ::tenon::component::__internal::typecheck_record(
+                ty,
+                types,
+                "RootThing",
+                &[
+                    ("id", <u64 as ::tenon::component::ComponentType>::typecheck),
+                    (
+                        "what",
+                        <Everything as ::tenon::component::ComponentType>::typecheck,
+                    ),
+                ],
+            )
+        }
+    }
+    impl ::tenon::component::Lift for RootThing {
+        #[inline]
+        fn lift_from(
+            cx: &::tenon::component::__internal::LiftContext<'_>,
+            ty: ::tenon::component::__internal::InterfaceType,
+            src: ::tenon::component::__internal::LiftSource<'_, '_>,
+        ) -> ::tenon::component::__internal::AbiResult<Self> {
+            let mut fields = ::tenon::component::__internal::RecordReader::new(
+                cx,
+                ty,
+                src,
+            )?;
+            Ok(Self {
+                id: fields.field()?,
+                what: fields.field()?,
+            })
+        }
+    }
+    impl ::tenon::component::Lower for RootThing {
+        #[inline]
+        fn lower_to(
+            &self,
+            cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+            ty: ::tenon::component::__internal::InterfaceType,
+            dst: ::tenon::component::__internal::LowerDest<'_>,
+        ) -> ::tenon::component::__internal::AbiResult<()> {
+            ::tenon::component::__internal::lower_record(
+                cx,
+                ty,
+                &[
+                    &self.id as &dyn ::tenon::component::__internal::DynLower,
+                    &self.what as &dyn ::tenon::component::__internal::DynLower,
+                ],
+                dst,
+            )
+        }
     }
     #[allow(unused_variables)]
     impl self::tenon::corpus::kinds::Host for HostStub {
@@ -157,13 +220,14 @@ mod __tenon_bindgen {
         {
             let mut linker_instance = linker.root();
             linker_instance
-                .func_wrap(
+                .func_wrap_host::<
+                    D,
+                    _,
+                    _,
+                >(
                     "root-log",
-                    move |
-                        mut caller: ::tenon::StoreContextMut<'_, T>,
-                        (msg,): (String,),
-                    | -> ::tenon::Result<()> {
-                        let host = &mut host_getter(caller.data_mut());
+                    host_getter,
+                    |host, (msg,): (String,)| -> ::tenon::Result<()> {
                         let r = CorpusImports::root_log(host, msg);
                         Ok(r)
                     },
@@ -356,65 +420,401 @@ mod __tenon_bindgen {
                 #[allow(clippy::all, unused_imports, dead_code)]
                 pub mod kinds {
                     /// A record whose fields are Rust keywords.
-                    #[derive(
-                        ::tenon::component::ComponentType,
-                        ::tenon::component::Lift,
-                        ::tenon::component::Lower,
-                        Clone,
-                        Debug
-                    )]
-                    #[component(record)]
+                    #[derive(Clone)]
                     pub struct Keywords {
-                        #[component(name = "type")]
                         pub type_: u32,
-                        #[component(name = "use")]
                         pub use_: String,
-                        #[component(name = "self")]
                         pub self_: bool,
-                        #[component(name = "match")]
                         pub match_: i8,
-                        #[component(name = "async-thing")]
                         pub async_thing: Option<u8>,
                     }
-                    #[derive(
-                        ::tenon::component::ComponentType,
-                        ::tenon::component::Lift,
-                        ::tenon::component::Lower,
-                        Clone,
-                        Debug
-                    )]
-                    #[component(variant)]
+                    impl core::fmt::Debug for Keywords {
+                        #[inline]
+                        fn fmt(
+                            &self,
+                            f: &mut core::fmt::Formatter<'_>,
+                        ) -> core::fmt::Result {
+                            f.debug_struct("Keywords")
+                                .field("type", &self.type_)
+                                .field("use", &self.use_)
+                                .field("self", &self.self_)
+                                .field("match", &self.match_)
+                                .field("async-thing", &self.async_thing)
+                                .finish()
+                        }
+                    }
+                    impl ::tenon::component::ComponentType for Keywords {
+                        const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::record_of(
+                            &[
+                                <u32 as ::tenon::component::ComponentType>::ABI,
+                                <String as ::tenon::component::ComponentType>::ABI,
+                                <bool as ::tenon::component::ComponentType>::ABI,
+                                <i8 as ::tenon::component::ComponentType>::ABI,
+                                <Option<u8> as ::tenon::component::ComponentType>::ABI,
+                            ],
+                        );
+                        #[inline]
+                        fn typecheck(
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            types: &::tenon::component::__internal::ComponentTypes,
+                        ) -> ::tenon::component::__internal::Result<()> {
+                            ::tenon::component::__internal::typecheck_record(
+                                ty,
+                                types,
+                                "Keywords",
+                                &[
+                                    (
+                                        "type",
+                                        <u32 as ::tenon::component::ComponentType>::typecheck,
+                                    ),
+                                    (
+                                        "use",
+                                        <String as ::tenon::component::ComponentType>::typecheck,
+                                    ),
+                                    (
+                                        "self",
+                                        <bool as ::tenon::component::ComponentType>::typecheck,
+                                    ),
+                                    (
+                                        "match",
+                                        <i8 as ::tenon::component::ComponentType>::typecheck,
+                                    ),
+                                    (
+                                        "async-thing",
+                                        <Option<u8> as ::tenon::component::ComponentType>::typecheck,
+                                    ),
+                                ],
+                            )
+                        }
+                    }
+                    impl ::tenon::component::Lift for Keywords {
+                        #[inline]
+                        fn lift_from(
+                            cx: &::tenon::component::__internal::LiftContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                        ) -> ::tenon::component::__internal::AbiResult<Self> {
+                            let mut fields = ::tenon::component::__internal::RecordReader::new(
+                                cx,
+                                ty,
+                                src,
+                            )?;
+                            Ok(Self {
+                                type_: fields.field()?,
+                                use_: fields.field()?,
+                                self_: fields.field()?,
+                                match_: fields.field()?,
+                                async_thing: fields.field()?,
+                            })
+                        }
+                    }
+                    impl ::tenon::component::Lower for Keywords {
+                        #[inline]
+                        fn lower_to(
+                            &self,
+                            cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            dst: ::tenon::component::__internal::LowerDest<'_>,
+                        ) -> ::tenon::component::__internal::AbiResult<()> {
+                            ::tenon::component::__internal::lower_record(
+                                cx,
+                                ty,
+                                &[
+                                    &self.type_
+                                        as &dyn ::tenon::component::__internal::DynLower,
+                                    &self.use_ as &dyn ::tenon::component::__internal::DynLower,
+                                    &self.self_
+                                        as &dyn ::tenon::component::__internal::DynLower,
+                                    &self.match_
+                                        as &dyn ::tenon::component::__internal::DynLower,
+                                    &self.async_thing
+                                        as &dyn ::tenon::component::__internal::DynLower,
+                                ],
+                                dst,
+                            )
+                        }
+                    }
+                    #[derive(Clone)]
                     pub enum Everything {
-                        #[component(name = "nothing")]
                         Nothing,
-                        #[component(name = "one")]
                         One(u8),
-                        #[component(name = "text")]
                         Text(String),
-                        #[component(name = "nested")]
                         Nested(Option<Result<Vec<Keywords>, String>>),
-                        #[component(name = "pair")]
                         Pair((u16, i64)),
                     }
-                    #[derive(
-                        ::tenon::component::ComponentType,
-                        ::tenon::component::Lift,
-                        ::tenon::component::Lower,
-                        Clone,
-                        Copy,
-                        Debug,
-                        PartialEq,
-                        Eq,
-                        Hash
-                    )]
-                    #[component(enum)]
+                    impl core::fmt::Debug for Everything {
+                        #[inline]
+                        fn fmt(
+                            &self,
+                            f: &mut core::fmt::Formatter<'_>,
+                        ) -> core::fmt::Result {
+                            match self {
+                                Everything::Nothing => {
+                                    f.debug_tuple("Everything::Nothing").finish()
+                                }
+                                Everything::One(e) => {
+                                    f.debug_tuple("Everything::One").field(e).finish()
+                                }
+                                Everything::Text(e) => {
+                                    f.debug_tuple("Everything::Text").field(e).finish()
+                                }
+                                Everything::Nested(e) => {
+                                    f.debug_tuple("Everything::Nested").field(e).finish()
+                                }
+                                Everything::Pair(e) => {
+                                    f.debug_tuple("Everything::Pair").field(e).finish()
+                                }
+                            }
+                        }
+                    }
+                    impl ::tenon::component::ComponentType for Everything {
+                        const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::variant_of(
+                            &[
+                                None,
+                                Some(<u8 as ::tenon::component::ComponentType>::ABI),
+                                Some(<String as ::tenon::component::ComponentType>::ABI),
+                                Some(
+                                    <Option<
+                                        Result<Vec<Keywords>, String>,
+                                    > as ::tenon::component::ComponentType>::ABI,
+                                ),
+                                Some(<(u16, i64) as ::tenon::component::ComponentType>::ABI),
+                            ],
+                        );
+                        #[inline]
+                        fn typecheck(
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            types: &::tenon::component::__internal::ComponentTypes,
+                        ) -> ::tenon::component::__internal::Result<()> {
+                            ::tenon::component::__internal::typecheck_variant(
+                                ty,
+                                types,
+                                "Everything",
+                                &[
+                                    ("nothing", None),
+                                    (
+                                        "one",
+                                        Some(
+                                            <u8 as ::tenon::component::ComponentType>::typecheck
+                                                as ::tenon::component::__internal::Typecheck,
+                                        ),
+                                    ),
+                                    (
+                                        "text",
+                                        Some(
+                                            <String as ::tenon::component::ComponentType>::typecheck
+                                                as ::tenon::component::__internal::Typecheck,
+                                        ),
+                                    ),
+                                    (
+                                        "nested",
+                                        Some(
+                                            <Option<
+                                                Result<Vec<Keywords>, String>,
+                                            > as ::tenon::component::ComponentType>::typecheck
+                                                as ::tenon::component::__internal::Typecheck,
+                                        ),
+                                    ),
+                                    (
+                                        "pair",
+                                        Some(
+                                            <(u16, i64) as ::tenon::component::ComponentType>::typecheck
+                                                as ::tenon::component::__internal::Typecheck,
+                                        ),
+                                    ),
+                                ],
+                            )
+                        }
+                    }
+                    impl ::tenon::component::Lift for Everything {
+                        #[inline]
+                        fn lift_from(
+                            cx: &::tenon::component::__internal::LiftContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                        ) -> ::tenon::component::__internal::AbiResult<Self> {
+                            ::tenon::component::__internal::lift_case(
+                                cx,
+                                ty,
+                                <Self as ::tenon::component::ComponentType>::ABI,
+                                src,
+                                |index, case| Ok(
+                                    match index {
+                                        0u32 => Self::Nothing,
+                                        1u32 => Self::One(case.payload()?),
+                                        2u32 => Self::Text(case.payload()?),
+                                        3u32 => Self::Nested(case.payload()?),
+                                        4u32 => Self::Pair(case.payload()?),
+                                        _ => return Err(case.bad_case()),
+                                    },
+                                ),
+                            )
+                        }
+                    }
+                    impl ::tenon::component::Lower for Everything {
+                        #[inline]
+                        fn lower_to(
+                            &self,
+                            cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            dst: ::tenon::component::__internal::LowerDest<'_>,
+                        ) -> ::tenon::component::__internal::AbiResult<()> {
+                            match self {
+                                Self::Nothing => {
+                                    ::tenon::component::__internal::lower_case(
+                                        cx,
+                                        ty,
+                                        <Self as ::tenon::component::ComponentType>::ABI,
+                                        0u32,
+                                        None,
+                                        dst,
+                                    )
+                                }
+                                Self::One(v0) => {
+                                    ::tenon::component::__internal::lower_case(
+                                        cx,
+                                        ty,
+                                        <Self as ::tenon::component::ComponentType>::ABI,
+                                        1u32,
+                                        Some(v0 as &dyn ::tenon::component::__internal::DynLower),
+                                        dst,
+                                    )
+                                }
+                                Self::Text(v0) => {
+                                    ::tenon::component::__internal::lower_case(
+                                        cx,
+                                        ty,
+                                        <Self as ::tenon::component::ComponentType>::ABI,
+                                        2u32,
+                                        Some(v0 as &dyn ::tenon::component::__internal::DynLower),
+                                        dst,
+                                    )
+                                }
+                                Self::Nested(v0) => {
+                                    ::tenon::component::__internal::lower_case(
+                                        cx,
+                                        ty,
+                                        <Self as ::tenon::component::ComponentType>::ABI,
+                                        3u32,
+                                        Some(v0 as &dyn ::tenon::component::__internal::DynLower),
+                                        dst,
+                                    )
+                                }
+                                Self::Pair(v0) => {
+                                    ::tenon::component::__internal::lower_case(
+                                        cx,
+                                        ty,
+                                        <Self as ::tenon::component::ComponentType>::ABI,
+                                        4u32,
+                                        Some(v0 as &dyn ::tenon::component::__internal::DynLower),
+                                        dst,
+                                    )
+                                }
+                            }
+                        }
+                    }
+                    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
                     pub enum Size {
-                        #[component(name = "small")]
                         Small,
-                        #[component(name = "medium-large")]
                         MediumLarge,
-                        #[component(name = "enum")]
                         Enum,
+                    }
+                    impl core::fmt::Debug for Size {
+                        #[inline]
+                        fn fmt(
+                            &self,
+                            f: &mut core::fmt::Formatter<'_>,
+                        ) -> core::fmt::Result {
+                            match self {
+                                Size::Small => f.debug_tuple("Size::Small").finish(),
+                                Size::MediumLarge => {
+                                    f.debug_tuple("Size::MediumLarge").finish()
+                                }
+                                Size::Enum => f.debug_tuple("Size::Enum").finish(),
+                            }
+                        }
+                    }
+                    impl ::tenon::component::ComponentType for Size {
+                        const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::variant_of(
+                            &[None, None, None],
+                        );
+                        #[inline]
+                        fn typecheck(
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            types: &::tenon::component::__internal::ComponentTypes,
+                        ) -> ::tenon::component::__internal::Result<()> {
+                            ::tenon::component::__internal::typecheck_enum(
+                                ty,
+                                types,
+                                "Size",
+                                &["small", "medium-large", "enum"],
+                            )
+                        }
+                    }
+                    impl ::tenon::component::Lift for Size {
+                        #[inline]
+                        fn lift_from(
+                            cx: &::tenon::component::__internal::LiftContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                        ) -> ::tenon::component::__internal::AbiResult<Self> {
+                            ::tenon::component::__internal::lift_case(
+                                cx,
+                                ty,
+                                <Self as ::tenon::component::ComponentType>::ABI,
+                                src,
+                                |index, case| Ok(
+                                    match index {
+                                        0u32 => Self::Small,
+                                        1u32 => Self::MediumLarge,
+                                        2u32 => Self::Enum,
+                                        _ => return Err(case.bad_case()),
+                                    },
+                                ),
+                            )
+                        }
+                    }
+                    impl ::tenon::component::Lower for Size {
+                        #[inline]
+                        fn lower_to(
+                            &self,
+                            cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            dst: ::tenon::component::__internal::LowerDest<'_>,
+                        ) -> ::tenon::component::__internal::AbiResult<()> {
+                            match self {
+                                Self::Small => {
+                                    ::tenon::component::__internal::lower_case(
+                                        cx,
+                                        ty,
+                                        <Self as ::tenon::component::ComponentType>::ABI,
+                                        0u32,
+                                        None,
+                                        dst,
+                                    )
+                                }
+                                Self::MediumLarge => {
+                                    ::tenon::component::__internal::lower_case(
+                                        cx,
+                                        ty,
+                                        <Self as ::tenon::component::ComponentType>::ABI,
+                                        1u32,
+                                        None,
+                                        dst,
+                                    )
+                                }
+                                Self::Enum => {
+                                    ::tenon::component::__internal::lower_case(
+                                        cx,
+                                        ty,
+                                        <Self as ::tenon::component::ComponentType>::ABI,
+                                        2u32,
+                                        None,
+                                        dst,
+                                    )
+                                }
+                            }
+                        }
                     }
                     ::tenon::component::flags! {
                         ThirtyTwo { #[component(name = "b0")] const B0; #[component(name
@@ -678,37 +1078,179 @@ mod __tenon_bindgen {
             pub mod other {
                 #[allow(clippy::all, unused_imports, dead_code)]
                 pub mod deep {
-                    #[derive(
-                        ::tenon::component::ComponentType,
-                        ::tenon::component::Lift,
-                        ::tenon::component::Lower,
-                        Clone,
-                        Copy,
-                        Debug,
-                        PartialEq,
-                        Eq,
-                        Hash
-                    )]
-                    #[component(enum)]
+                    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
                     pub enum Level {
-                        #[component(name = "low")]
                         Low,
-                        #[component(name = "high")]
                         High,
                     }
-                    #[derive(
-                        ::tenon::component::ComponentType,
-                        ::tenon::component::Lift,
-                        ::tenon::component::Lower,
-                        Clone,
-                        Debug
-                    )]
-                    #[component(record)]
+                    impl core::fmt::Debug for Level {
+                        #[inline]
+                        fn fmt(
+                            &self,
+                            f: &mut core::fmt::Formatter<'_>,
+                        ) -> core::fmt::Result {
+                            match self {
+                                Level::Low => f.debug_tuple("Level::Low").finish(),
+                                Level::High => f.debug_tuple("Level::High").finish(),
+                            }
+                        }
+                    }
+                    impl ::tenon::component::ComponentType for Level {
+                        const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::variant_of(
+                            &[None, None],
+                        );
+                        #[inline]
+                        fn typecheck(
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            types: &::tenon::component::__internal::ComponentTypes,
+                        ) -> ::tenon::component::__internal::Result<()> {
+                            ::tenon::component::__internal::typecheck_enum(
+                                ty,
+                                types,
+                                "Level",
+                                &["low", "high"],
+                            )
+                        }
+                    }
+                    impl ::tenon::component::Lift for Level {
+                        #[inline]
+                        fn lift_from(
+                            cx: &::tenon::component::__internal::LiftContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                        ) -> ::tenon::component::__internal::AbiResult<Self> {
+                            ::tenon::component::__internal::lift_case(
+                                cx,
+                                ty,
+                                <Self as ::tenon::component::ComponentType>::ABI,
+                                src,
+                                |index, case| Ok(
+                                    match index {
+                                        0u32 => Self::Low,
+                                        1u32 => Self::High,
+                                        _ => return Err(case.bad_case()),
+                                    },
+                                ),
+                            )
+                        }
+                    }
+                    impl ::tenon::component::Lower for Level {
+                        #[inline]
+                        fn lower_to(
+                            &self,
+                            cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            dst: ::tenon::component::__internal::LowerDest<'_>,
+                        ) -> ::tenon::component::__internal::AbiResult<()> {
+                            match self {
+                                Self::Low => {
+                                    ::tenon::component::__internal::lower_case(
+                                        cx,
+                                        ty,
+                                        <Self as ::tenon::component::ComponentType>::ABI,
+                                        0u32,
+                                        None,
+                                        dst,
+                                    )
+                                }
+                                Self::High => {
+                                    ::tenon::component::__internal::lower_case(
+                                        cx,
+                                        ty,
+                                        <Self as ::tenon::component::ComponentType>::ABI,
+                                        1u32,
+                                        None,
+                                        dst,
+                                    )
+                                }
+                            }
+                        }
+                    }
+                    #[derive(Clone)]
                     pub struct Wrapped {
-                        #[component(name = "level")]
                         pub level: Level,
-                        #[component(name = "tags")]
                         pub tags: Vec<String>,
+                    }
+                    impl core::fmt::Debug for Wrapped {
+                        #[inline]
+                        fn fmt(
+                            &self,
+                            f: &mut core::fmt::Formatter<'_>,
+                        ) -> core::fmt::Result {
+                            f.debug_struct("Wrapped")
+                                .field("level", &self.level)
+                                .field("tags", &self.tags)
+                                .finish()
+                        }
+                    }
+                    impl ::tenon::component::ComponentType for Wrapped {
+                        const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::record_of(
+                            &[
+                                <Level as ::tenon::component::ComponentType>::ABI,
+                                <Vec<String> as ::tenon::component::ComponentType>::ABI,
+                            ],
+                        );
+                        #[inline]
+                        fn typecheck(
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            types: &::tenon::component::__internal::ComponentTypes,
+                        ) -> ::tenon::component::__internal::Result<()> {
+                            ::tenon::component::__internal::typecheck_record(
+                                ty,
+                                types,
+                                "Wrapped",
+                                &[
+                                    (
+                                        "level",
+                                        <Level as ::tenon::component::ComponentType>::typecheck,
+                                    ),
+                                    (
+                                        "tags",
+                                        <Vec<
+                                            String,
+                                        > as ::tenon::component::ComponentType>::typecheck,
+                                    ),
+                                ],
+                            )
+                        }
+                    }
+                    impl ::tenon::component::Lift for Wrapped {
+                        #[inline]
+                        fn lift_from(
+                            cx: &::tenon::component::__internal::LiftContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                        ) -> ::tenon::component::__internal::AbiResult<Self> {
+                            let mut fields = ::tenon::component::__internal::RecordReader::new(
+                                cx,
+                                ty,
+                                src,
+                            )?;
+                            Ok(Self {
+                                level: fields.field()?,
+                                tags: fields.field()?,
+                            })
+                        }
+                    }
+                    impl ::tenon::component::Lower for Wrapped {
+                        #[inline]
+                        fn lower_to(
+                            &self,
+                            cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            dst: ::tenon::component::__internal::LowerDest<'_>,
+                        ) -> ::tenon::component::__internal::AbiResult<()> {
+                            ::tenon::component::__internal::lower_record(
+                                cx,
+                                ty,
+                                &[
+                                    &self.level
+                                        as &dyn ::tenon::component::__internal::DynLower,
+                                    &self.tags as &dyn ::tenon::component::__internal::DynLower,
+                                ],
+                                dst,
+                            )
+                        }
                     }
                     /// An interface of another package, whose types the corpus uses.
                     /// The exported interface's functions, typed.
@@ -783,32 +1325,168 @@ mod __tenon_bindgen {
             pub mod handles {
                 /// The host resource `counter`: its handles are `Resource<Counter>`.
                 pub enum Counter {}
-                #[derive(
-                    ::tenon::component::ComponentType,
-                    ::tenon::component::Lift,
-                    ::tenon::component::Lower,
-                    Debug
-                )]
-                #[component(record)]
+                #[derive()]
                 pub struct Pair {
-                    #[component(name = "first")]
                     pub first: ::tenon::component::Resource<Counter>,
-                    #[component(name = "second")]
                     pub second: u32,
                 }
-                #[derive(
-                    ::tenon::component::ComponentType,
-                    ::tenon::component::Lift,
-                    ::tenon::component::Lower,
-                    Clone,
-                    Debug
-                )]
-                #[component(record)]
+                impl core::fmt::Debug for Pair {
+                    #[inline]
+                    fn fmt(
+                        &self,
+                        f: &mut core::fmt::Formatter<'_>,
+                    ) -> core::fmt::Result {
+                        f.debug_struct("Pair")
+                            .field("first", &self.first)
+                            .field("second", &self.second)
+                            .finish()
+                    }
+                }
+                impl ::tenon::component::ComponentType for Pair {
+                    const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::record_of(
+                        &[
+                            <::tenon::component::Resource<
+                                Counter,
+                            > as ::tenon::component::ComponentType>::ABI,
+                            <u32 as ::tenon::component::ComponentType>::ABI,
+                        ],
+                    );
+                    #[inline]
+                    fn typecheck(
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        types: &::tenon::component::__internal::ComponentTypes,
+                    ) -> ::tenon::component::__internal::Result<()> {
+                        ::tenon::component::__internal::typecheck_record(
+                            ty,
+                            types,
+                            "Pair",
+                            &[
+                                (
+                                    "first",
+                                    <::tenon::component::Resource<
+                                        Counter,
+                                    > as ::tenon::component::ComponentType>::typecheck,
+                                ),
+                                (
+                                    "second",
+                                    <u32 as ::tenon::component::ComponentType>::typecheck,
+                                ),
+                            ],
+                        )
+                    }
+                }
+                impl ::tenon::component::Lift for Pair {
+                    #[inline]
+                    fn lift_from(
+                        cx: &::tenon::component::__internal::LiftContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                    ) -> ::tenon::component::__internal::AbiResult<Self> {
+                        let mut fields = ::tenon::component::__internal::RecordReader::new(
+                            cx,
+                            ty,
+                            src,
+                        )?;
+                        Ok(Self {
+                            first: fields.field()?,
+                            second: fields.field()?,
+                        })
+                    }
+                }
+                impl ::tenon::component::Lower for Pair {
+                    #[inline]
+                    fn lower_to(
+                        &self,
+                        cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        dst: ::tenon::component::__internal::LowerDest<'_>,
+                    ) -> ::tenon::component::__internal::AbiResult<()> {
+                        ::tenon::component::__internal::lower_record(
+                            cx,
+                            ty,
+                            &[
+                                &self.first
+                                    as &dyn ::tenon::component::__internal::DynLower,
+                                &self.second
+                                    as &dyn ::tenon::component::__internal::DynLower,
+                            ],
+                            dst,
+                        )
+                    }
+                }
+                #[derive(Clone)]
                 pub struct SplitError {
-                    #[component(name = "reason")]
                     pub reason: String,
                 }
+                impl core::fmt::Debug for SplitError {
+                    #[inline]
+                    fn fmt(
+                        &self,
+                        f: &mut core::fmt::Formatter<'_>,
+                    ) -> core::fmt::Result {
+                        f.debug_struct("SplitError")
+                            .field("reason", &self.reason)
+                            .finish()
+                    }
+                }
+                impl ::tenon::component::ComponentType for SplitError {
+                    const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::record_of(
+                        &[<String as ::tenon::component::ComponentType>::ABI],
+                    );
+                    #[inline]
+                    fn typecheck(
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        types: &::tenon::component::__internal::ComponentTypes,
+                    ) -> ::tenon::component::__internal::Result<()> {
+                        ::tenon::component::__internal::typecheck_record(
+                            ty,
+                            types,
+                            "SplitError",
+                            &[
+                                (
+                                    "reason",
+                                    <String as ::tenon::component::ComponentType>::typecheck,
+                                ),
+                            ],
+                        )
+                    }
+                }
+                impl ::tenon::component::Lift for SplitError {
+                    #[inline]
+                    fn lift_from(
+                        cx: &::tenon::component::__internal::LiftContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                    ) -> ::tenon::component::__internal::AbiResult<Self> {
+                        let mut fields = ::tenon::component::__internal::RecordReader::new(
+                            cx,
+                            ty,
+                            src,
+                        )?;
+                        Ok(Self { reason: fields.field()? })
+                    }
+                }
+                impl ::tenon::component::Lower for SplitError {
+                    #[inline]
+                    fn lower_to(
+                        &self,
+                        cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        dst: ::tenon::component::__internal::LowerDest<'_>,
+                    ) -> ::tenon::component::__internal::AbiResult<()> {
+                        ::tenon::component::__internal::lower_record(
+                            cx,
+                            ty,
+                            &[
+                                &self.reason
+                                    as &dyn ::tenon::component::__internal::DynLower,
+                            ],
+                            dst,
+                        )
+                    }
+                }
                 impl core::fmt::Display for SplitError {
+                    #[inline]
                     fn fmt(
                         &self,
                         f: &mut core::fmt::Formatter<'_>,
@@ -928,51 +1606,58 @@ mod __tenon_bindgen {
                     T: 'static,
                 {
                     linker_instance
-                        .resource(
+                        .resource_host::<
+                            D,
+                            Counter,
+                        >(
                             "counter",
-                            ::tenon::component::ResourceType::host::<Counter>(),
-                            move |
-                                mut store: ::tenon::StoreContextMut<'_, T>,
-                                rep: u32,
-                            | -> ::tenon::Result<()> {
-                                let host = &mut host_getter(store.data_mut());
-                                HostCounter::drop(
-                                    host,
-                                    ::tenon::component::Resource::new_own(rep),
-                                )
-                            },
+                            host_getter,
+                            |host, rep| HostCounter::drop(host, rep),
                         )?;
                     linker_instance
-                        .func_wrap(
+                        .func_wrap_host::<
+                            D,
+                            _,
+                            _,
+                        >(
                             "[constructor]counter",
-                            move |
-                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                            host_getter,
+                            |
+                                host,
                                 (start,): (u32,),
                             | -> ::tenon::Result<
                                 (::tenon::component::Resource<Counter>,),
                             > {
-                                let host = &mut host_getter(caller.data_mut());
                                 let r = HostCounter::new(host, start);
                                 Ok((r,))
                             },
                         )?;
                     linker_instance
-                        .func_wrap(
+                        .func_wrap_host::<
+                            D,
+                            _,
+                            _,
+                        >(
                             "[method]counter.get",
-                            move |
-                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                            host_getter,
+                            |
+                                host,
                                 (self_,): (::tenon::component::Resource<Counter>,),
                             | -> ::tenon::Result<(u32,)> {
-                                let host = &mut host_getter(caller.data_mut());
                                 let r = HostCounter::get(host, self_);
                                 Ok((r,))
                             },
                         )?;
                     linker_instance
-                        .func_wrap(
+                        .func_wrap_host::<
+                            D,
+                            _,
+                            _,
+                        >(
                             "[static]counter.merge",
-                            move |
-                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                            host_getter,
+                            |
+                                host,
                                 (
                                     a,
                                     b,
@@ -983,21 +1668,24 @@ mod __tenon_bindgen {
                             | -> ::tenon::Result<
                                 (::tenon::component::Resource<Counter>,),
                             > {
-                                let host = &mut host_getter(caller.data_mut());
                                 let r = HostCounter::merge(host, a, b);
                                 Ok((r,))
                             },
                         )?;
                     linker_instance
-                        .func_wrap(
+                        .func_wrap_host::<
+                            D,
+                            _,
+                            _,
+                        >(
                             "split",
-                            move |
-                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                            host_getter,
+                            |
+                                host,
                                 (p,): (Pair,),
                             | -> ::tenon::Result<
                                 (Result<::tenon::component::Resource<Counter>, SplitError>,),
                             > {
-                                let host = &mut host_getter(caller.data_mut());
                                 let r = Host::split(host, p);
                                 Ok((r,))
                             },
@@ -1008,65 +1696,401 @@ mod __tenon_bindgen {
             #[allow(clippy::all, unused_imports, dead_code)]
             pub mod kinds {
                 /// A record whose fields are Rust keywords.
-                #[derive(
-                    ::tenon::component::ComponentType,
-                    ::tenon::component::Lift,
-                    ::tenon::component::Lower,
-                    Clone,
-                    Debug
-                )]
-                #[component(record)]
+                #[derive(Clone)]
                 pub struct Keywords {
-                    #[component(name = "type")]
                     pub type_: u32,
-                    #[component(name = "use")]
                     pub use_: String,
-                    #[component(name = "self")]
                     pub self_: bool,
-                    #[component(name = "match")]
                     pub match_: i8,
-                    #[component(name = "async-thing")]
                     pub async_thing: Option<u8>,
                 }
-                #[derive(
-                    ::tenon::component::ComponentType,
-                    ::tenon::component::Lift,
-                    ::tenon::component::Lower,
-                    Clone,
-                    Debug
-                )]
-                #[component(variant)]
+                impl core::fmt::Debug for Keywords {
+                    #[inline]
+                    fn fmt(
+                        &self,
+                        f: &mut core::fmt::Formatter<'_>,
+                    ) -> core::fmt::Result {
+                        f.debug_struct("Keywords")
+                            .field("type", &self.type_)
+                            .field("use", &self.use_)
+                            .field("self", &self.self_)
+                            .field("match", &self.match_)
+                            .field("async-thing", &self.async_thing)
+                            .finish()
+                    }
+                }
+                impl ::tenon::component::ComponentType for Keywords {
+                    const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::record_of(
+                        &[
+                            <u32 as ::tenon::component::ComponentType>::ABI,
+                            <String as ::tenon::component::ComponentType>::ABI,
+                            <bool as ::tenon::component::ComponentType>::ABI,
+                            <i8 as ::tenon::component::ComponentType>::ABI,
+                            <Option<u8> as ::tenon::component::ComponentType>::ABI,
+                        ],
+                    );
+                    #[inline]
+                    fn typecheck(
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        types: &::tenon::component::__internal::ComponentTypes,
+                    ) -> ::tenon::component::__internal::Result<()> {
+                        ::tenon::component::__internal::typecheck_record(
+                            ty,
+                            types,
+                            "Keywords",
+                            &[
+                                (
+                                    "type",
+                                    <u32 as ::tenon::component::ComponentType>::typecheck,
+                                ),
+                                (
+                                    "use",
+                                    <String as ::tenon::component::ComponentType>::typecheck,
+                                ),
+                                (
+                                    "self",
+                                    <bool as ::tenon::component::ComponentType>::typecheck,
+                                ),
+                                (
+                                    "match",
+                                    <i8 as ::tenon::component::ComponentType>::typecheck,
+                                ),
+                                (
+                                    "async-thing",
+                                    <Option<u8> as ::tenon::component::ComponentType>::typecheck,
+                                ),
+                            ],
+                        )
+                    }
+                }
+                impl ::tenon::component::Lift for Keywords {
+                    #[inline]
+                    fn lift_from(
+                        cx: &::tenon::component::__internal::LiftContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                    ) -> ::tenon::component::__internal::AbiResult<Self> {
+                        let mut fields = ::tenon::component::__internal::RecordReader::new(
+                            cx,
+                            ty,
+                            src,
+                        )?;
+                        Ok(Self {
+                            type_: fields.field()?,
+                            use_: fields.field()?,
+                            self_: fields.field()?,
+                            match_: fields.field()?,
+                            async_thing: fields.field()?,
+                        })
+                    }
+                }
+                impl ::tenon::component::Lower for Keywords {
+                    #[inline]
+                    fn lower_to(
+                        &self,
+                        cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        dst: ::tenon::component::__internal::LowerDest<'_>,
+                    ) -> ::tenon::component::__internal::AbiResult<()> {
+                        ::tenon::component::__internal::lower_record(
+                            cx,
+                            ty,
+                            &[
+                                &self.type_
+                                    as &dyn ::tenon::component::__internal::DynLower,
+                                &self.use_ as &dyn ::tenon::component::__internal::DynLower,
+                                &self.self_
+                                    as &dyn ::tenon::component::__internal::DynLower,
+                                &self.match_
+                                    as &dyn ::tenon::component::__internal::DynLower,
+                                &self.async_thing
+                                    as &dyn ::tenon::component::__internal::DynLower,
+                            ],
+                            dst,
+                        )
+                    }
+                }
+                #[derive(Clone)]
                 pub enum Everything {
-                    #[component(name = "nothing")]
                     Nothing,
-                    #[component(name = "one")]
                     One(u8),
-                    #[component(name = "text")]
                     Text(String),
-                    #[component(name = "nested")]
                     Nested(Option<Result<Vec<Keywords>, String>>),
-                    #[component(name = "pair")]
                     Pair((u16, i64)),
                 }
-                #[derive(
-                    ::tenon::component::ComponentType,
-                    ::tenon::component::Lift,
-                    ::tenon::component::Lower,
-                    Clone,
-                    Copy,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    Hash
-                )]
-                #[component(enum)]
+                impl core::fmt::Debug for Everything {
+                    #[inline]
+                    fn fmt(
+                        &self,
+                        f: &mut core::fmt::Formatter<'_>,
+                    ) -> core::fmt::Result {
+                        match self {
+                            Everything::Nothing => {
+                                f.debug_tuple("Everything::Nothing").finish()
+                            }
+                            Everything::One(e) => {
+                                f.debug_tuple("Everything::One").field(e).finish()
+                            }
+                            Everything::Text(e) => {
+                                f.debug_tuple("Everything::Text").field(e).finish()
+                            }
+                            Everything::Nested(e) => {
+                                f.debug_tuple("Everything::Nested").field(e).finish()
+                            }
+                            Everything::Pair(e) => {
+                                f.debug_tuple("Everything::Pair").field(e).finish()
+                            }
+                        }
+                    }
+                }
+                impl ::tenon::component::ComponentType for Everything {
+                    const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::variant_of(
+                        &[
+                            None,
+                            Some(<u8 as ::tenon::component::ComponentType>::ABI),
+                            Some(<String as ::tenon::component::ComponentType>::ABI),
+                            Some(
+                                <Option<
+                                    Result<Vec<Keywords>, String>,
+                                > as ::tenon::component::ComponentType>::ABI,
+                            ),
+                            Some(<(u16, i64) as ::tenon::component::ComponentType>::ABI),
+                        ],
+                    );
+                    #[inline]
+                    fn typecheck(
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        types: &::tenon::component::__internal::ComponentTypes,
+                    ) -> ::tenon::component::__internal::Result<()> {
+                        ::tenon::component::__internal::typecheck_variant(
+                            ty,
+                            types,
+                            "Everything",
+                            &[
+                                ("nothing", None),
+                                (
+                                    "one",
+                                    Some(
+                                        <u8 as ::tenon::component::ComponentType>::typecheck
+                                            as ::tenon::component::__internal::Typecheck,
+                                    ),
+                                ),
+                                (
+                                    "text",
+                                    Some(
+                                        <String as ::tenon::component::ComponentType>::typecheck
+                                            as ::tenon::component::__internal::Typecheck,
+                                    ),
+                                ),
+                                (
+                                    "nested",
+                                    Some(
+                                        <Option<
+                                            Result<Vec<Keywords>, String>,
+                                        > as ::tenon::component::ComponentType>::typecheck
+                                            as ::tenon::component::__internal::Typecheck,
+                                    ),
+                                ),
+                                (
+                                    "pair",
+                                    Some(
+                                        <(u16, i64) as ::tenon::component::ComponentType>::typecheck
+                                            as ::tenon::component::__internal::Typecheck,
+                                    ),
+                                ),
+                            ],
+                        )
+                    }
+                }
+                impl ::tenon::component::Lift for Everything {
+                    #[inline]
+                    fn lift_from(
+                        cx: &::tenon::component::__internal::LiftContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                    ) -> ::tenon::component::__internal::AbiResult<Self> {
+                        ::tenon::component::__internal::lift_case(
+                            cx,
+                            ty,
+                            <Self as ::tenon::component::ComponentType>::ABI,
+                            src,
+                            |index, case| Ok(
+                                match index {
+                                    0u32 => Self::Nothing,
+                                    1u32 => Self::One(case.payload()?),
+                                    2u32 => Self::Text(case.payload()?),
+                                    3u32 => Self::Nested(case.payload()?),
+                                    4u32 => Self::Pair(case.payload()?),
+                                    _ => return Err(case.bad_case()),
+                                },
+                            ),
+                        )
+                    }
+                }
+                impl ::tenon::component::Lower for Everything {
+                    #[inline]
+                    fn lower_to(
+                        &self,
+                        cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        dst: ::tenon::component::__internal::LowerDest<'_>,
+                    ) -> ::tenon::component::__internal::AbiResult<()> {
+                        match self {
+                            Self::Nothing => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    0u32,
+                                    None,
+                                    dst,
+                                )
+                            }
+                            Self::One(v0) => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    1u32,
+                                    Some(v0 as &dyn ::tenon::component::__internal::DynLower),
+                                    dst,
+                                )
+                            }
+                            Self::Text(v0) => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    2u32,
+                                    Some(v0 as &dyn ::tenon::component::__internal::DynLower),
+                                    dst,
+                                )
+                            }
+                            Self::Nested(v0) => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    3u32,
+                                    Some(v0 as &dyn ::tenon::component::__internal::DynLower),
+                                    dst,
+                                )
+                            }
+                            Self::Pair(v0) => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    4u32,
+                                    Some(v0 as &dyn ::tenon::component::__internal::DynLower),
+                                    dst,
+                                )
+                            }
+                        }
+                    }
+                }
+                #[derive(Clone, Copy, PartialEq, Eq, Hash)]
                 pub enum Size {
-                    #[component(name = "small")]
                     Small,
-                    #[component(name = "medium-large")]
                     MediumLarge,
-                    #[component(name = "enum")]
                     Enum,
+                }
+                impl core::fmt::Debug for Size {
+                    #[inline]
+                    fn fmt(
+                        &self,
+                        f: &mut core::fmt::Formatter<'_>,
+                    ) -> core::fmt::Result {
+                        match self {
+                            Size::Small => f.debug_tuple("Size::Small").finish(),
+                            Size::MediumLarge => {
+                                f.debug_tuple("Size::MediumLarge").finish()
+                            }
+                            Size::Enum => f.debug_tuple("Size::Enum").finish(),
+                        }
+                    }
+                }
+                impl ::tenon::component::ComponentType for Size {
+                    const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::variant_of(
+                        &[None, None, None],
+                    );
+                    #[inline]
+                    fn typecheck(
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        types: &::tenon::component::__internal::ComponentTypes,
+                    ) -> ::tenon::component::__internal::Result<()> {
+                        ::tenon::component::__internal::typecheck_enum(
+                            ty,
+                            types,
+                            "Size",
+                            &["small", "medium-large", "enum"],
+                        )
+                    }
+                }
+                impl ::tenon::component::Lift for Size {
+                    #[inline]
+                    fn lift_from(
+                        cx: &::tenon::component::__internal::LiftContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                    ) -> ::tenon::component::__internal::AbiResult<Self> {
+                        ::tenon::component::__internal::lift_case(
+                            cx,
+                            ty,
+                            <Self as ::tenon::component::ComponentType>::ABI,
+                            src,
+                            |index, case| Ok(
+                                match index {
+                                    0u32 => Self::Small,
+                                    1u32 => Self::MediumLarge,
+                                    2u32 => Self::Enum,
+                                    _ => return Err(case.bad_case()),
+                                },
+                            ),
+                        )
+                    }
+                }
+                impl ::tenon::component::Lower for Size {
+                    #[inline]
+                    fn lower_to(
+                        &self,
+                        cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        dst: ::tenon::component::__internal::LowerDest<'_>,
+                    ) -> ::tenon::component::__internal::AbiResult<()> {
+                        match self {
+                            Self::Small => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    0u32,
+                                    None,
+                                    dst,
+                                )
+                            }
+                            Self::MediumLarge => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    1u32,
+                                    None,
+                                    dst,
+                                )
+                            }
+                            Self::Enum => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    2u32,
+                                    None,
+                                    dst,
+                                )
+                            }
+                        }
+                    }
                 }
                 ::tenon::component::flags! {
                     ThirtyTwo { #[component(name = "b0")] const B0; #[component(name =
@@ -1196,24 +2220,33 @@ mod __tenon_bindgen {
                     T: 'static,
                 {
                     linker_instance
-                        .func_wrap(
+                        .func_wrap_host::<
+                            D,
+                            _,
+                            _,
+                        >(
                             "make",
-                            move |
-                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                            host_getter,
+                            |
+                                host,
                                 (k, e, s, f): (Keywords, Everything, Size, ThirtyTwo),
                             | -> ::tenon::Result<
                                 ((Keywords, Everything, Size, ThirtyTwo),),
                             > {
-                                let host = &mut host_getter(caller.data_mut());
                                 let r = Host::make(host, k, e, s, f);
                                 Ok((r,))
                             },
                         )?;
                     linker_instance
-                        .func_wrap(
+                        .func_wrap_host::<
+                            D,
+                            _,
+                            _,
+                        >(
                             "many",
-                            move |
-                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                            host_getter,
+                            |
+                                host,
                                 (
                                     a,
                                     b,
@@ -1244,7 +2277,6 @@ mod __tenon_bindgen {
                                     String,
                                 ),
                             | -> ::tenon::Result<(Alias,)> {
-                                let host = &mut host_getter(caller.data_mut());
                                 let r = Host::many(
                                     host,
                                     a,
@@ -1265,27 +2297,32 @@ mod __tenon_bindgen {
                             },
                         )?;
                     linker_instance
-                        .func_wrap(
+                        .func_wrap_host::<
+                            D,
+                            _,
+                            _,
+                        >(
                             "nothing",
-                            move |
-                                mut caller: ::tenon::StoreContextMut<'_, T>,
-                                (): (),
-                            | -> ::tenon::Result<()> {
-                                let host = &mut host_getter(caller.data_mut());
+                            host_getter,
+                            |host, (): ()| -> ::tenon::Result<()> {
                                 let r = Host::nothing(host);
                                 Ok(r)
                             },
                         )?;
                     linker_instance
-                        .func_wrap(
+                        .func_wrap_host::<
+                            D,
+                            _,
+                            _,
+                        >(
                             "maps",
-                            move |
-                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                            host_getter,
+                            |
+                                host,
                                 (m,): (std::collections::HashMap<String, Numbers>,),
                             | -> ::tenon::Result<
                                 (std::collections::HashMap<u32, String>,),
                             > {
-                                let host = &mut host_getter(caller.data_mut());
                                 let r = Host::maps(host, m);
                                 Ok((r,))
                             },
@@ -1299,36 +2336,161 @@ mod __tenon_bindgen {
                 pub type Alias = super::kinds::Alias;
                 pub type Wrapped = super::super::other::deep::Wrapped;
                 pub type Level = super::super::other::deep::Level;
-                #[derive(
-                    ::tenon::component::ComponentType,
-                    ::tenon::component::Lift,
-                    ::tenon::component::Lower,
-                    Copy,
-                    Clone,
-                    Debug
-                )]
-                #[component(record)]
+                #[derive(Copy, Clone)]
                 pub struct Keywords {
-                    #[component(name = "value")]
                     pub value: u32,
                 }
-                #[derive(
-                    ::tenon::component::ComponentType,
-                    ::tenon::component::Lift,
-                    ::tenon::component::Lower,
-                    Clone,
-                    Copy,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    Hash
-                )]
-                #[component(enum)]
+                impl core::fmt::Debug for Keywords {
+                    #[inline]
+                    fn fmt(
+                        &self,
+                        f: &mut core::fmt::Formatter<'_>,
+                    ) -> core::fmt::Result {
+                        f.debug_struct("Keywords").field("value", &self.value).finish()
+                    }
+                }
+                impl ::tenon::component::ComponentType for Keywords {
+                    const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::record_of(
+                        &[<u32 as ::tenon::component::ComponentType>::ABI],
+                    );
+                    #[inline]
+                    fn typecheck(
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        types: &::tenon::component::__internal::ComponentTypes,
+                    ) -> ::tenon::component::__internal::Result<()> {
+                        ::tenon::component::__internal::typecheck_record(
+                            ty,
+                            types,
+                            "Keywords",
+                            &[
+                                (
+                                    "value",
+                                    <u32 as ::tenon::component::ComponentType>::typecheck,
+                                ),
+                            ],
+                        )
+                    }
+                }
+                impl ::tenon::component::Lift for Keywords {
+                    #[inline]
+                    fn lift_from(
+                        cx: &::tenon::component::__internal::LiftContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                    ) -> ::tenon::component::__internal::AbiResult<Self> {
+                        let mut fields = ::tenon::component::__internal::RecordReader::new(
+                            cx,
+                            ty,
+                            src,
+                        )?;
+                        Ok(Self { value: fields.field()? })
+                    }
+                }
+                impl ::tenon::component::Lower for Keywords {
+                    #[inline]
+                    fn lower_to(
+                        &self,
+                        cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        dst: ::tenon::component::__internal::LowerDest<'_>,
+                    ) -> ::tenon::component::__internal::AbiResult<()> {
+                        ::tenon::component::__internal::lower_record(
+                            cx,
+                            ty,
+                            &[
+                                &self.value as &dyn ::tenon::component::__internal::DynLower,
+                            ],
+                            dst,
+                        )
+                    }
+                }
+                #[derive(Clone, Copy, PartialEq, Eq, Hash)]
                 pub enum Enum {
-                    #[component(name = "a")]
                     A,
-                    #[component(name = "b")]
                     B,
+                }
+                impl core::fmt::Debug for Enum {
+                    #[inline]
+                    fn fmt(
+                        &self,
+                        f: &mut core::fmt::Formatter<'_>,
+                    ) -> core::fmt::Result {
+                        match self {
+                            Enum::A => f.debug_tuple("Enum::A").finish(),
+                            Enum::B => f.debug_tuple("Enum::B").finish(),
+                        }
+                    }
+                }
+                impl ::tenon::component::ComponentType for Enum {
+                    const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::variant_of(
+                        &[None, None],
+                    );
+                    #[inline]
+                    fn typecheck(
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        types: &::tenon::component::__internal::ComponentTypes,
+                    ) -> ::tenon::component::__internal::Result<()> {
+                        ::tenon::component::__internal::typecheck_enum(
+                            ty,
+                            types,
+                            "Enum",
+                            &["a", "b"],
+                        )
+                    }
+                }
+                impl ::tenon::component::Lift for Enum {
+                    #[inline]
+                    fn lift_from(
+                        cx: &::tenon::component::__internal::LiftContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                    ) -> ::tenon::component::__internal::AbiResult<Self> {
+                        ::tenon::component::__internal::lift_case(
+                            cx,
+                            ty,
+                            <Self as ::tenon::component::ComponentType>::ABI,
+                            src,
+                            |index, case| Ok(
+                                match index {
+                                    0u32 => Self::A,
+                                    1u32 => Self::B,
+                                    _ => return Err(case.bad_case()),
+                                },
+                            ),
+                        )
+                    }
+                }
+                impl ::tenon::component::Lower for Enum {
+                    #[inline]
+                    fn lower_to(
+                        &self,
+                        cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        dst: ::tenon::component::__internal::LowerDest<'_>,
+                    ) -> ::tenon::component::__internal::AbiResult<()> {
+                        match self {
+                            Self::A => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    0u32,
+                                    None,
+                                    dst,
+                                )
+                            }
+                            Self::B => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    1u32,
+                                    None,
+                                    dst,
+                                )
+                            }
+                        }
+                    }
                 }
                 /// What `add_to_linker` asks of its `HasData` type: its functions marked `store`, given the
                 /// store and the host data through an `Access`.
@@ -1387,13 +2549,17 @@ mod __tenon_bindgen {
                     T: 'static,
                 {
                     linker_instance
-                        .func_wrap(
+                        .func_wrap_host::<
+                            D,
+                            _,
+                            _,
+                        >(
                             "twin",
-                            move |
-                                mut caller: ::tenon::StoreContextMut<'_, T>,
+                            host_getter,
+                            |
+                                host,
                                 (k, s, w, l): (Keywords, Size, Wrapped, Level),
                             | -> ::tenon::Result<(Alias,)> {
-                                let host = &mut host_getter(caller.data_mut());
                                 let r = Host::twin(host, k, s, w, l);
                                 Ok((r,))
                             },
@@ -1406,37 +2572,179 @@ mod __tenon_bindgen {
         pub mod other {
             #[allow(clippy::all, unused_imports, dead_code)]
             pub mod deep {
-                #[derive(
-                    ::tenon::component::ComponentType,
-                    ::tenon::component::Lift,
-                    ::tenon::component::Lower,
-                    Clone,
-                    Copy,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    Hash
-                )]
-                #[component(enum)]
+                #[derive(Clone, Copy, PartialEq, Eq, Hash)]
                 pub enum Level {
-                    #[component(name = "low")]
                     Low,
-                    #[component(name = "high")]
                     High,
                 }
-                #[derive(
-                    ::tenon::component::ComponentType,
-                    ::tenon::component::Lift,
-                    ::tenon::component::Lower,
-                    Clone,
-                    Debug
-                )]
-                #[component(record)]
+                impl core::fmt::Debug for Level {
+                    #[inline]
+                    fn fmt(
+                        &self,
+                        f: &mut core::fmt::Formatter<'_>,
+                    ) -> core::fmt::Result {
+                        match self {
+                            Level::Low => f.debug_tuple("Level::Low").finish(),
+                            Level::High => f.debug_tuple("Level::High").finish(),
+                        }
+                    }
+                }
+                impl ::tenon::component::ComponentType for Level {
+                    const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::variant_of(
+                        &[None, None],
+                    );
+                    #[inline]
+                    fn typecheck(
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        types: &::tenon::component::__internal::ComponentTypes,
+                    ) -> ::tenon::component::__internal::Result<()> {
+                        ::tenon::component::__internal::typecheck_enum(
+                            ty,
+                            types,
+                            "Level",
+                            &["low", "high"],
+                        )
+                    }
+                }
+                impl ::tenon::component::Lift for Level {
+                    #[inline]
+                    fn lift_from(
+                        cx: &::tenon::component::__internal::LiftContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                    ) -> ::tenon::component::__internal::AbiResult<Self> {
+                        ::tenon::component::__internal::lift_case(
+                            cx,
+                            ty,
+                            <Self as ::tenon::component::ComponentType>::ABI,
+                            src,
+                            |index, case| Ok(
+                                match index {
+                                    0u32 => Self::Low,
+                                    1u32 => Self::High,
+                                    _ => return Err(case.bad_case()),
+                                },
+                            ),
+                        )
+                    }
+                }
+                impl ::tenon::component::Lower for Level {
+                    #[inline]
+                    fn lower_to(
+                        &self,
+                        cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        dst: ::tenon::component::__internal::LowerDest<'_>,
+                    ) -> ::tenon::component::__internal::AbiResult<()> {
+                        match self {
+                            Self::Low => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    0u32,
+                                    None,
+                                    dst,
+                                )
+                            }
+                            Self::High => {
+                                ::tenon::component::__internal::lower_case(
+                                    cx,
+                                    ty,
+                                    <Self as ::tenon::component::ComponentType>::ABI,
+                                    1u32,
+                                    None,
+                                    dst,
+                                )
+                            }
+                        }
+                    }
+                }
+                #[derive(Clone)]
                 pub struct Wrapped {
-                    #[component(name = "level")]
                     pub level: Level,
-                    #[component(name = "tags")]
                     pub tags: Vec<String>,
+                }
+                impl core::fmt::Debug for Wrapped {
+                    #[inline]
+                    fn fmt(
+                        &self,
+                        f: &mut core::fmt::Formatter<'_>,
+                    ) -> core::fmt::Result {
+                        f.debug_struct("Wrapped")
+                            .field("level", &self.level)
+                            .field("tags", &self.tags)
+                            .finish()
+                    }
+                }
+                impl ::tenon::component::ComponentType for Wrapped {
+                    const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::record_of(
+                        &[
+                            <Level as ::tenon::component::ComponentType>::ABI,
+                            <Vec<String> as ::tenon::component::ComponentType>::ABI,
+                        ],
+                    );
+                    #[inline]
+                    fn typecheck(
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        types: &::tenon::component::__internal::ComponentTypes,
+                    ) -> ::tenon::component::__internal::Result<()> {
+                        ::tenon::component::__internal::typecheck_record(
+                            ty,
+                            types,
+                            "Wrapped",
+                            &[
+                                (
+                                    "level",
+                                    <Level as ::tenon::component::ComponentType>::typecheck,
+                                ),
+                                (
+                                    "tags",
+                                    <Vec<
+                                        String,
+                                    > as ::tenon::component::ComponentType>::typecheck,
+                                ),
+                            ],
+                        )
+                    }
+                }
+                impl ::tenon::component::Lift for Wrapped {
+                    #[inline]
+                    fn lift_from(
+                        cx: &::tenon::component::__internal::LiftContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                    ) -> ::tenon::component::__internal::AbiResult<Self> {
+                        let mut fields = ::tenon::component::__internal::RecordReader::new(
+                            cx,
+                            ty,
+                            src,
+                        )?;
+                        Ok(Self {
+                            level: fields.field()?,
+                            tags: fields.field()?,
+                        })
+                    }
+                }
+                impl ::tenon::component::Lower for Wrapped {
+                    #[inline]
+                    fn lower_to(
+                        &self,
+                        cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                        ty: ::tenon::component::__internal::InterfaceType,
+                        dst: ::tenon::component::__internal::LowerDest<'_>,
+                    ) -> ::tenon::component::__internal::AbiResult<()> {
+                        ::tenon::component::__internal::lower_record(
+                            cx,
+                            ty,
+                            &[
+                                &self.level
+                                    as &dyn ::tenon::component::__internal::DynLower,
+                                &self.tags as &dyn ::tenon::component::__internal::DynLower,
+                            ],
+                            dst,
+                        )
+                    }
                 }
                 /// What `add_to_linker` asks of its `HasData` type: its functions marked `store`, given the
                 /// store and the host data through an `Access`.
@@ -1483,13 +2791,14 @@ mod __tenon_bindgen {
                     T: 'static,
                 {
                     linker_instance
-                        .func_wrap(
+                        .func_wrap_host::<
+                            D,
+                            _,
+                            _,
+                        >(
                             "wrap",
-                            move |
-                                mut caller: ::tenon::StoreContextMut<'_, T>,
-                                (l,): (Level,),
-                            | -> ::tenon::Result<(Wrapped,)> {
-                                let host = &mut host_getter(caller.data_mut());
+                            host_getter,
+                            |host, (l,): (Level,)| -> ::tenon::Result<(Wrapped,)> {
                                 let r = Host::wrap(host, l);
                                 Ok((r,))
                             },

@@ -500,9 +500,11 @@ fn interface_module(resolve: &Resolve, key: &WorldKey, id: InterfaceId) -> Vec<S
 /// `#[doc = ...]` for WIT documentation.
 fn docs(docs: &Docs) -> TokenStream {
     match &docs.contents {
+        // One attribute for all the lines: fewer tokens for the compiler than one per line.
         Some(text) => {
-            let lines = text.lines().map(|line| format!(" {line}"));
-            quote!(#(#[doc = #lines])*)
+            let text: Vec<String> = text.lines().map(|line| format!(" {line}")).collect();
+            let text = text.join("\n");
+            quote!(#[doc = #text])
         }
         None => TokenStream::new(),
     }

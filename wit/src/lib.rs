@@ -1,5 +1,6 @@
 //! `tenon-wit`: reads WIT with `wit-parser`, selects a world, and writes the Rust that `tenon::component`
-//! needs to host it — types with `#[derive(ComponentType, Lift, Lower)]`, a `Host` trait and an
+//! needs to host it — types with their `ComponentType`, `Lift` and `Lower` impls (written by
+//! [`component_impls`], as the derives write them), a `Host` trait and an
 //! `add_to_linker` per imported interface, and for exports a `Guest` per interface with a `call_*` method per
 //! function, plus the world's `<World>`, `<World>Pre` and `<World>Indices`. `bindgen!` and `tenon bindgen`
 //! both call [`generate`], so the two give the same code.
@@ -11,6 +12,7 @@
 //! println!("{}", generated.tokens);
 //! ```
 
+pub mod component_impls;
 mod function_config;
 mod generate;
 mod lookup;
@@ -252,8 +254,9 @@ mod tests {
             tokens.contains("a : P , b : & N , c : & [P] , d : Option < & N > , e : & str , g : (P , & N ,)"),
             "{tokens}"
         );
-        assert!(tokens.contains("Copy , Clone , Debug)] # [component (record)] pub struct P"), "{tokens}");
-        assert!(tokens.contains("Clone , Debug)] # [component (record)] pub struct N"), "{tokens}");
+        assert!(tokens.contains("# [derive (Copy , Clone ,)] pub struct P"), "{tokens}");
+        assert!(tokens.contains("# [derive (Clone ,)] pub struct N"), "{tokens}");
+        assert!(tokens.contains("impl core :: fmt :: Debug for N"), "{tokens}");
     }
 
     #[test]

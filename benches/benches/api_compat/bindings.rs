@@ -322,6 +322,8 @@ mod errors {
                     missing,
                 }
                 variant bad { oops(string), worse }
+                record stat { link-count: u32, kind: error-code }
+                size: func(s: stat);
                 open: func(path: string) -> result<u32, error-code>;
                 check: func() -> result<_, bad>;
             }
@@ -342,13 +344,20 @@ pub fn error_types() -> usize {
     assert_eq!(ErrorCode::Missing.to_string(), "missing (error 1)");
     let boxed: Box<dyn std::error::Error> = Box::new(ErrorCode::Access);
     assert_eq!(boxed.to_string(), "access (error 0)");
-    // Displayed as debug-printed; Wasmtime's `Debug` writes `Bad::Oops("x")`, Tenon's derived one `Oops("x")`.
-    assert!(Bad::Oops("x".into()).to_string().ends_with("Oops(\"x\")"));
+    // Displayed as debug-printed; `Debug` the same on both: records with their WIT field names, cases as
+    // `Type::Case`, error enums with code, name and message.
+    assert_eq!(Bad::Oops("x".into()).to_string(), "Bad::Oops(\"x\")");
+    assert_eq!(format!("{:?}", Bad::Worse), "Bad::Worse");
+    let stat = errors::a::errs::fs::Stat { link_count: 2, kind: ErrorCode::Missing };
+    assert_eq!(
+        format!("{stat:?}"),
+        "Stat { link-count: 2, kind: ErrorCode { code: 1, name: \"missing\", message: \"No such file.\" } }"
+    );
     let _: Box<dyn std::error::Error> = Box::new(Bad::Worse);
     fn with_store<T: 'static, D: errors::a::errs::fs::HostWithStore<T>>() {}
     with_store::<(), HasSelf<()>>();
     let _ = |world: &errors::W| -> rt::component::TypedFunc<(), (u32,)> { world.func_run() };
-    6
+    9
 }
 
 /// The host's own type for the corpus's resource (mapped by `with`).

@@ -1,6 +1,7 @@
 //! How long a crate of bindings takes to compile, with Tenon's `bindgen!` and with Wasmtime 48's: builds
 //! two crates whose only content is `bindgen!` calls for the same WIT worlds, once to build their
-//! dependencies, then several times after touching the bindings, and reports the medians and their ratio.
+//! dependencies, then several times each way — from scratch (its dependencies built) and again after a
+//! touch of its source (incremental) — taking turns, and reports the medians and their ratios.
 //!
 //! ```sh
 //! cargo run --release -p tenon-benches --bin bindgen-compile-time -- [--runs N] [--wasi | --synthetic N | WIT_DIR WORLD...]
@@ -59,24 +60,38 @@ fn main() -> Result<()> {
         Side { name: "wasmtime", dependency: "wasmtime = \"=48.0.8\"".into(), invocation: "::wasmtime::component::bindgen!" },
     ];
     let work = repo.join("target/bindgen-compile-time");
-    println!("bindings of {} ({}) in debug builds, median of {runs} rebuilds of the bindings crate:", wit.display(), worlds.join(", "));
-    let mut medians = Vec::new();
-    for side in &sides {
-        let dir = work.join(side.name);
-        write_crate(&dir, side, &wit, &worlds)?;
-        build(&dir).with_context(|| format!("building the {} bindings crate", side.name))?;
-        let mut times: Vec<Duration> = (0..runs)
-            .map(|run| {
-                touch(&dir, run)?;
-                build(&dir)
-            })
-            .collect::<Result<_>>()?;
-        times.sort();
-        let median = times[times.len() / 2];
-        println!("  {:9} {:>8.2} s  (runs: {})", side.name, median.as_secs_f64(), times.iter().map(|t| format!("{:.2}", t.as_secs_f64())).collect::<Vec<_>>().join(", "));
-        medians.push(median);
+    let dirs: Vec<PathBuf> = sides.iter().map(|side| work.join(side.name)).collect();
+    for (side, dir) in sides.iter().zip(&dirs) {
+        write_crate(dir, side, &wit, &worlds)?;
+        build(dir).with_context(|| format!("building the {} bindings crate", side.name))?;
     }
-    println!("  ratio Tenon/Wasmtime: {:.2}", medians[0].as_secs_f64() / medians[1].as_secs_f64());
+    // The two sides take turns, so that a slower moment of the machine falls on both.
+    let mut builds = vec![Vec::new(); sides.len()];
+    let mut rebuilds = vec![Vec::new(); sides.len()];
+    for run in 0..runs {
+        for (i, (side, dir)) in sides.iter().zip(&dirs).enumerate() {
+            clean(dir, side)?;
+            builds[i].push(build(dir)?);
+            touch(dir, run)?;
+            rebuilds[i].push(build(dir)?);
+        }
+    }
+    println!("bindings of {} ({}) in debug builds, median of {runs} runs:", wit.display(), worlds.join(", "));
+    for (what, times) in [("build (dependencies built)", &mut builds), ("rebuild after a touch", &mut rebuilds)] {
+        println!("  {what}:");
+        let medians: Vec<f64> = sides
+            .iter()
+            .zip(times.iter_mut())
+            .map(|(side, times)| {
+                times.sort();
+                let median = times[times.len() / 2].as_secs_f64();
+                let all: Vec<String> = times.iter().map(|t| format!("{:.2}", t.as_secs_f64())).collect();
+                println!("    {:9} {median:>6.2} s  (runs: {})", side.name, all.join(", "));
+                median
+            })
+            .collect();
+        println!("    ratio Tenon/Wasmtime: {:.2}", medians[0] / medians[1]);
+    }
     Ok(())
 }
 
@@ -140,17 +155,33 @@ fn touch(dir: &Path, run: usize) -> Result<()> {
     Ok(())
 }
 
-/// Builds the crate in `dir` (its own target directory next to it); how long it took.
-fn build(dir: &Path) -> Result<Duration> {
-    let started = Instant::now();
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--quiet", "--manifest-path"])
+/// Removes the bindings crate's own build products (not its dependencies'), so that the next build compiles
+/// it from scratch.
+fn clean(dir: &Path, side: &Side) -> Result<()> {
+    let status = cargo(dir, "clean").arg("-p").arg(format!("bindings-{}", side.name)).status()?;
+    if !status.success() {
+        bail!("cargo clean failed in {}", dir.display());
+    }
+    Ok(())
+}
+
+/// A `cargo` command on the crate in `dir` (its own target directory next to it).
+fn cargo(dir: &Path, command: &str) -> Command {
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo
+        .args([command, "--quiet", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(dir.join("target"))
         .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .status()?;
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    cargo
+}
+
+/// Builds the crate in `dir` (its own target directory next to it); how long it took.
+fn build(dir: &Path) -> Result<Duration> {
+    let started = Instant::now();
+    let status = cargo(dir, "build").status()?;
     if !status.success() {
         bail!("cargo build failed in {}", dir.display());
     }

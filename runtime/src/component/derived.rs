@@ -51,8 +51,32 @@ fn record_fields(types: &ComponentTypes, ty: InterfaceType) -> AbiResult<&[(Stri
     }
 }
 
+/// Where a value is lifted from: flat values, or memory at a pointer (aligned and in bounds for its type).
+pub enum LiftSource<'a, 'v> {
+    /// Flat core values.
+    Flat(&'a mut FlatValues<'v>),
+    /// Memory at this address.
+    Memory(u32),
+}
+
+/// Where a value is lowered to: flat values, or memory at a pointer (aligned and in bounds for its type).
+pub enum LowerDest<'a> {
+    /// Flat core values.
+    Flat(&'a mut FlatBuf),
+    /// Memory at this address.
+    Memory(u32),
+}
+
+/// Lowers a record's `fields` (in order) to `dst`.
+pub fn lower_record(cx: &mut LowerContext<'_>, ty: InterfaceType, fields: &[&dyn DynLower], dst: LowerDest<'_>) -> AbiResult<()> {
+    match dst {
+        LowerDest::Flat(dst) => lower_record_flat(cx, ty, fields, dst),
+        LowerDest::Memory(ptr) => store_record(cx, ty, fields, ptr),
+    }
+}
+
 /// Lowers a record's `fields` (in order) flat.
-pub fn lower_record_flat(cx: &mut LowerContext<'_>, ty: InterfaceType, fields: &[&dyn DynLower], dst: &mut FlatBuf) -> AbiResult<()> {
+fn lower_record_flat(cx: &mut LowerContext<'_>, ty: InterfaceType, fields: &[&dyn DynLower], dst: &mut FlatBuf) -> AbiResult<()> {
     let types = cx.types;
     for ((name, field_ty), value) in record_fields(types, ty)?.iter().zip(fields) {
         value.lower_flat_dyn(cx, *field_ty, dst).map_err(|e| e.at_name(name))?;
@@ -61,7 +85,7 @@ pub fn lower_record_flat(cx: &mut LowerContext<'_>, ty: InterfaceType, fields: &
 }
 
 /// Stores a record's `fields` (in order) at `ptr`.
-pub fn store_record(cx: &mut LowerContext<'_>, ty: InterfaceType, fields: &[&dyn DynLower], ptr: u32) -> AbiResult<()> {
+fn store_record(cx: &mut LowerContext<'_>, ty: InterfaceType, fields: &[&dyn DynLower], ptr: u32) -> AbiResult<()> {
     let types = cx.types;
     let mut at = 0;
     for ((name, field_ty), value) in record_fields(types, ty)?.iter().zip(fields) {
@@ -88,14 +112,13 @@ enum Source<'a, 'v> {
 }
 
 impl<'a, 'c, 'v> RecordReader<'a, 'c, 'v> {
-    /// Reads record `ty` from flat values.
-    pub fn flat(cx: &'a LiftContext<'c>, ty: InterfaceType, src: &'a mut FlatValues<'v>) -> AbiResult<Self> {
-        Ok(RecordReader { cx, fields: record_fields(cx.types, ty)?.iter(), from: Source::Flat(src) })
-    }
-
-    /// Reads record `ty` stored at `ptr`.
-    pub fn memory(cx: &'a LiftContext<'c>, ty: InterfaceType, ptr: u32) -> AbiResult<Self> {
-        Ok(RecordReader { cx, fields: record_fields(cx.types, ty)?.iter(), from: Source::Memory { ptr, at: 0 } })
+    /// Reads record `ty` from `src`.
+    pub fn new(cx: &'a LiftContext<'c>, ty: InterfaceType, src: LiftSource<'a, 'v>) -> AbiResult<Self> {
+        let from = match src {
+            LiftSource::Flat(src) => Source::Flat(src),
+            LiftSource::Memory(ptr) => Source::Memory { ptr, at: 0 },
+        };
+        Ok(RecordReader { cx, fields: record_fields(cx.types, ty)?.iter(), from })
     }
 
     /// The next field, as a `T`.
@@ -178,8 +201,23 @@ fn case_of(types: &ComponentTypes, ty: InterfaceType, case: u32) -> AbiResult<(u
     }
 }
 
+/// Lowers case `case` of a variant or enum of layout `abi` to `dst`, with its payload if it has one.
+pub fn lower_case(
+    cx: &mut LowerContext<'_>,
+    ty: InterfaceType,
+    abi: CanonicalAbiInfo,
+    case: u32,
+    payload: Option<&dyn DynLower>,
+    dst: LowerDest<'_>,
+) -> AbiResult<()> {
+    match dst {
+        LowerDest::Flat(dst) => lower_case_flat(cx, ty, abi, case, payload, dst),
+        LowerDest::Memory(ptr) => store_case(cx, ty, abi, case, payload, ptr),
+    }
+}
+
 /// Lowers case `case` of a variant or enum of layout `abi` flat, with its payload if it has one.
-pub fn lower_case_flat(
+fn lower_case_flat(
     cx: &mut LowerContext<'_>,
     ty: InterfaceType,
     abi: CanonicalAbiInfo,
@@ -197,7 +235,7 @@ pub fn lower_case_flat(
 }
 
 /// Stores case `case` of a variant or enum of layout `abi` at `ptr`, with its payload if it has one.
-pub fn store_case(
+fn store_case(
     cx: &mut LowerContext<'_>,
     ty: InterfaceType,
     abi: CanonicalAbiInfo,
@@ -246,9 +284,23 @@ impl CaseReader<'_, '_, '_> {
     }
 }
 
-/// Lifts a variant or enum of type `ty` and layout `abi` from flat values: `lift` gets the case (checked
-/// to be one of the type's) and a reader of its payload.
-pub fn lift_case_flat<V>(
+/// Lifts a variant or enum of type `ty` and layout `abi` from `src`: `lift` gets the case (checked to be
+/// one of the type's) and a reader of its payload.
+pub fn lift_case<V>(
+    cx: &LiftContext<'_>,
+    ty: InterfaceType,
+    abi: CanonicalAbiInfo,
+    src: LiftSource<'_, '_>,
+    lift: impl FnOnce(u32, &mut CaseReader<'_, '_, '_>) -> AbiResult<V>,
+) -> AbiResult<V> {
+    match src {
+        LiftSource::Flat(src) => lift_case_flat(cx, ty, abi, src, lift),
+        LiftSource::Memory(ptr) => load_case(cx, ty, abi, ptr, lift),
+    }
+}
+
+/// Lifts a variant or enum of type `ty` and layout `abi` from flat values, as [`lift_case`] does.
+fn lift_case_flat<V>(
     cx: &LiftContext<'_>,
     ty: InterfaceType,
     abi: CanonicalAbiInfo,
@@ -263,8 +315,8 @@ pub fn lift_case_flat<V>(
     Ok(value)
 }
 
-/// Lifts a variant or enum of type `ty` and layout `abi` stored at `ptr`, as [`lift_case_flat`] does.
-pub fn load_case<V>(
+/// Lifts a variant or enum of type `ty` and layout `abi` stored at `ptr`, as [`lift_case`] does.
+fn load_case<V>(
     cx: &LiftContext<'_>,
     ty: InterfaceType,
     abi: CanonicalAbiInfo,
@@ -296,24 +348,22 @@ pub fn typecheck_flags(ty: InterfaceType, types: &ComponentTypes, rust: &str, na
     same_names(rust, "flags", names.iter().copied(), &theirs)
 }
 
-/// Lowers flags given as `bits` flat.
-pub fn lower_flags_flat(bits: u32, dst: &mut FlatBuf) -> AbiResult<()> {
-    dst.push(bits as u64)
+/// Lowers flags given as `bits`, of layout `abi`, to `dst`.
+pub fn lower_flags(cx: &mut LowerContext<'_>, abi: CanonicalAbiInfo, bits: u32, dst: LowerDest<'_>) -> AbiResult<()> {
+    match dst {
+        LowerDest::Flat(dst) => dst.push(bits as u64),
+        LowerDest::Memory(ptr) => cx.write(ptr, &bits.to_le_bytes()[..abi.size as usize]),
+    }
 }
 
-/// Stores flags given as `bits`, of layout `abi`, at `ptr`.
-pub fn store_flags(cx: &mut LowerContext<'_>, abi: CanonicalAbiInfo, bits: u32, ptr: u32) -> AbiResult<()> {
-    cx.write(ptr, &bits.to_le_bytes()[..abi.size as usize])
-}
-
-/// The bits of `count` flags lifted flat (bits beyond the flags are ignored, as the spec says).
-pub fn lift_flags_flat(count: usize, src: &mut FlatValues<'_>) -> AbiResult<u32> {
-    Ok(src.next_u32()? & flags_mask(count))
-}
-
-/// The bits of `count` flags of layout `abi` stored at `ptr`.
-pub fn load_flags(cx: &LiftContext<'_>, abi: CanonicalAbiInfo, count: usize, ptr: u32) -> AbiResult<u32> {
-    Ok(cx.uint(ptr, abi.size)? as u32 & flags_mask(count))
+/// The bits of `count` flags of layout `abi` lifted from `src` (bits beyond the flags are ignored, as the
+/// spec says).
+pub fn lift_flags(cx: &LiftContext<'_>, abi: CanonicalAbiInfo, count: usize, src: LiftSource<'_, '_>) -> AbiResult<u32> {
+    let bits = match src {
+        LiftSource::Flat(src) => src.next_u32()?,
+        LiftSource::Memory(ptr) => cx.uint(ptr, abi.size)? as u32,
+    };
+    Ok(bits & flags_mask(count))
 }
 
 fn flags_mask(count: usize) -> u32 {

@@ -6,7 +6,7 @@ use super::host::{HostFunc, TypedHost};
 use super::typed::{ComponentNamedList, Lift, Lower};
 use super::instance::{Instance, InstancePre};
 use super::type_table::{ComponentTypes, ItemType};
-use super::resources::ResourceType;
+use super::resources::{Resource, ResourceType};
 use super::types::ComponentFunc;
 use super::values::Val;
 use crate::{AsContextMut, Engine, Module, StoreContextMut};
@@ -176,6 +176,23 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         self.insert(name, Definition::Func(HostFunc::Typed(Arc::new(host))))
     }
 
+    /// `func_wrap` for generated bindings: `func` gets what `host_getter` finds in the store's data. A function
+    /// pointer rather than a closure per import is what keeps a bindings crate quick to compile.
+    #[doc(hidden)]
+    pub fn func_wrap_host<D, Params, Return>(
+        &mut self,
+        name: &str,
+        host_getter: fn(&mut T) -> D::Data<'_>,
+        func: fn(&mut D::Data<'_>, Params) -> Result<Return>,
+    ) -> Result<()>
+    where
+        D: HasData,
+        Params: ComponentNamedList + Lift + 'static,
+        Return: ComponentNamedList + Lower + 'static,
+    {
+        self.func_wrap(name, move |mut store: StoreContextMut<'_, T>, params: Params| func(&mut host_getter(store.data_mut()), params))
+    }
+
     /// Defines the host resource type `ty` (`ResourceType::host::<T>()`, say) as the import `name`;
     /// `dtor` runs with a resource's `rep` when a guest drops an owned handle to it.
     pub fn resource(
@@ -185,6 +202,20 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         dtor: impl Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync + 'static,
     ) -> Result<()> {
         self.insert(name, Definition::Resource(HostResource { ty, dtor: Arc::new(dtor) }))
+    }
+
+    /// `resource` for generated bindings: the host resource type of `R`, whose destructor `drop` gets what
+    /// `host_getter` finds in the store's data and the handle given up.
+    #[doc(hidden)]
+    pub fn resource_host<D: HasData, R: 'static>(
+        &mut self,
+        name: &str,
+        host_getter: fn(&mut T) -> D::Data<'_>,
+        drop: fn(&mut D::Data<'_>, Resource<R>) -> Result<()>,
+    ) -> Result<()> {
+        self.resource(name, ResourceType::host::<R>(), move |mut store: StoreContextMut<'_, T>, rep| {
+            drop(&mut host_getter(store.data_mut()), Resource::new_own(rep))
+        })
     }
 
     /// Defines a core module import.

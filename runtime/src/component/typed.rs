@@ -9,7 +9,7 @@
 use super::abi::layout::{CanonicalAbiInfo, field_offsets, map_entry_offsets};
 use super::abi::lift::{FlatValues, LiftContext, char_from, f32_from, f64_from, offset};
 use super::abi::lower::{Allocation, FlatBuf, LowerContext};
-use super::derived::{self, CaseReader};
+use super::derived::{self, CaseReader, LiftSource, LowerDest};
 use super::abi::{AbiError, AbiResult};
 use super::type_table::{ComponentTypes, InterfaceType, MapType};
 use crate::Trap;
@@ -35,14 +35,30 @@ pub trait ComponentType {
 }
 
 /// A value the host can pass into a guest.
+///
+/// An impl gives either `lower_to` or both `lower_flat` and `store` (each has a default calling the other
+/// side): derived types give `lower_to`, one body for both, which keeps a crate of bindings quick to compile.
 pub trait Lower: ComponentType {
     /// Lowers to flat core values.
     #[doc(hidden)]
-    fn lower_flat(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: &mut FlatBuf) -> AbiResult<()>;
+    fn lower_flat(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: &mut FlatBuf) -> AbiResult<()> {
+        self.lower_to(cx, ty, LowerDest::Flat(dst))
+    }
 
     /// Stores at `ptr` (aligned and in bounds for the type).
     #[doc(hidden)]
-    fn store(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<()>;
+    fn store(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<()> {
+        self.lower_to(cx, ty, LowerDest::Memory(ptr))
+    }
+
+    /// Lowers to flat values or stores, as `dst` says.
+    #[doc(hidden)]
+    fn lower_to(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: LowerDest<'_>) -> AbiResult<()> {
+        match dst {
+            LowerDest::Flat(dst) => self.lower_flat(cx, ty, dst),
+            LowerDest::Memory(ptr) => self.store(cx, ty, ptr),
+        }
+    }
 
     /// For a [`ComponentNamedList`]: lowers the values flat, as consecutive values of types `tys`.
     #[doc(hidden)]
@@ -70,14 +86,30 @@ pub trait Lower: ComponentType {
 }
 
 /// A value the host can take out of a guest.
+///
+/// An impl gives either `lift_from` or both `lift_flat` and `load` (each has a default calling the other
+/// side): derived types give `lift_from`, one body for both, which keeps a crate of bindings quick to compile.
 pub trait Lift: ComponentType + Sized {
     /// Lifts from flat core values.
     #[doc(hidden)]
-    fn lift_flat(cx: &LiftContext<'_>, ty: InterfaceType, src: &mut FlatValues<'_>) -> AbiResult<Self>;
+    fn lift_flat(cx: &LiftContext<'_>, ty: InterfaceType, src: &mut FlatValues<'_>) -> AbiResult<Self> {
+        Self::lift_from(cx, ty, LiftSource::Flat(src))
+    }
 
     /// Loads from `ptr` (aligned and in bounds for the type).
     #[doc(hidden)]
-    fn load(cx: &LiftContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<Self>;
+    fn load(cx: &LiftContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<Self> {
+        Self::lift_from(cx, ty, LiftSource::Memory(ptr))
+    }
+
+    /// Lifts from flat values or loads, as `src` says.
+    #[doc(hidden)]
+    fn lift_from(cx: &LiftContext<'_>, ty: InterfaceType, src: LiftSource<'_, '_>) -> AbiResult<Self> {
+        match src {
+            LiftSource::Flat(src) => Self::lift_flat(cx, ty, src),
+            LiftSource::Memory(ptr) => Self::load(cx, ty, ptr),
+        }
+    }
 
     /// For a [`ComponentNamedList`]: lifts consecutive flat values of types `tys`.
     #[doc(hidden)]
@@ -537,16 +569,10 @@ impl<T: ComponentType> ComponentType for Option<T> {
 // Options and results lower and lift as the variants they are, through the code derived variants use.
 
 impl<T: Lower> Lower for Option<T> {
-    fn lower_flat(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: &mut FlatBuf) -> AbiResult<()> {
+    fn lower_to(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: LowerDest<'_>) -> AbiResult<()> {
         match self {
-            None => derived::lower_case_flat(cx, ty, Self::ABI, 0, None, dst),
-            Some(v) => derived::lower_case_flat(cx, ty, Self::ABI, 1, Some(v), dst),
-        }
-    }
-    fn store(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<()> {
-        match self {
-            None => derived::store_case(cx, ty, Self::ABI, 0, None, ptr),
-            Some(v) => derived::store_case(cx, ty, Self::ABI, 1, Some(v), ptr),
+            None => derived::lower_case(cx, ty, Self::ABI, 0, None, dst),
+            Some(v) => derived::lower_case(cx, ty, Self::ABI, 1, Some(v), dst),
         }
     }
 }
@@ -561,11 +587,8 @@ fn option_case<T: Lift>(case: u32, payload: &mut CaseReader<'_, '_, '_>) -> AbiR
 }
 
 impl<T: Lift> Lift for Option<T> {
-    fn lift_flat(cx: &LiftContext<'_>, ty: InterfaceType, src: &mut FlatValues<'_>) -> AbiResult<Self> {
-        derived::lift_case_flat(cx, ty, Self::ABI, src, option_case)
-    }
-    fn load(cx: &LiftContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<Self> {
-        derived::load_case(cx, ty, Self::ABI, ptr, option_case)
+    fn lift_from(cx: &LiftContext<'_>, ty: InterfaceType, src: LiftSource<'_, '_>) -> AbiResult<Self> {
+        derived::lift_case(cx, ty, Self::ABI, src, option_case)
     }
 }
 
@@ -588,16 +611,10 @@ impl<T: ComponentType, E: ComponentType> ComponentType for Result<T, E> {
 }
 
 impl<T: Lower, E: Lower> Lower for Result<T, E> {
-    fn lower_flat(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: &mut FlatBuf) -> AbiResult<()> {
+    fn lower_to(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: LowerDest<'_>) -> AbiResult<()> {
         match self {
-            Ok(v) => derived::lower_case_flat(cx, ty, Self::ABI, 0, Some(v), dst),
-            Err(e) => derived::lower_case_flat(cx, ty, Self::ABI, 1, Some(e), dst),
-        }
-    }
-    fn store(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<()> {
-        match self {
-            Ok(v) => derived::store_case(cx, ty, Self::ABI, 0, Some(v), ptr),
-            Err(e) => derived::store_case(cx, ty, Self::ABI, 1, Some(e), ptr),
+            Ok(v) => derived::lower_case(cx, ty, Self::ABI, 0, Some(v), dst),
+            Err(e) => derived::lower_case(cx, ty, Self::ABI, 1, Some(e), dst),
         }
     }
 }
@@ -612,11 +629,8 @@ fn result_case<T: Lift, E: Lift>(case: u32, payload: &mut CaseReader<'_, '_, '_>
 }
 
 impl<T: Lift, E: Lift> Lift for Result<T, E> {
-    fn lift_flat(cx: &LiftContext<'_>, ty: InterfaceType, src: &mut FlatValues<'_>) -> AbiResult<Self> {
-        derived::lift_case_flat(cx, ty, Self::ABI, src, result_case)
-    }
-    fn load(cx: &LiftContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<Self> {
-        derived::load_case(cx, ty, Self::ABI, ptr, result_case)
+    fn lift_from(cx: &LiftContext<'_>, ty: InterfaceType, src: LiftSource<'_, '_>) -> AbiResult<Self> {
+        derived::lift_case(cx, ty, Self::ABI, src, result_case)
     }
 }
 

@@ -1,6 +1,8 @@
-//! The Rust items of WIT types: structs, enums and flags with the derives, aliases, resource markers.
+//! The Rust items of WIT types: structs and enums with their derives and component impls, flags, aliases,
+//! resource markers.
 
 use super::{Generator, Mode, docs};
+use crate::component_impls::{Case, Field, ImplTarget, Payload, Shape, Trait};
 use crate::names::{shouty, snake, type_name};
 use anyhow::{Result, bail};
 use proc_macro2::{Ident, TokenStream};
@@ -60,14 +62,15 @@ impl<'a> Generator<'a> {
             false => self.derives(),
         };
         // A borrowing definition has a lifetime, and is only lowered (and copied by reference).
-        let (generics, lift, clone) = match owned {
-            true => (TokenStream::new(), quote!(#c::Lift,), self.clone_derive(id)),
-            false => (quote!(<'a>), TokenStream::new(), quote!(Clone,)),
+        let (generics, clone) = match owned {
+            true => (TokenStream::new(), self.clone_derive(id)),
+            false => (quote!(<'a>), quote!(Clone,)),
         };
         // A record or variant that is a function's error type displays as it debug-prints, and is an `Error`.
         let error_impls = match owned && self.error_types.contains(&id) {
             true => quote! {
                 impl core::fmt::Display for #name {
+                    #[inline]
                     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                         write!(f, "{:?}", self)
                     }
@@ -78,50 +81,79 @@ impl<'a> Generator<'a> {
         };
         Ok(match &def.kind {
             TypeDefKind::Record(record) => {
-                let fields = record
-                    .fields
-                    .iter()
-                    .map(|f| {
-                        let (ident, wit, ty, docs) = (snake(&f.name), &f.name, self.ty(module, &f.ty, mode)?, docs(&f.docs));
-                        Ok(quote!(#docs #[component(name = #wit)] pub #ident: #ty))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
+                let mut fields = Vec::new();
+                let mut items = Vec::new();
+                for f in &record.fields {
+                    let (ident, ty, docs) = (snake(&f.name), self.ty(module, &f.ty, mode)?, docs(&f.docs));
+                    items.push(quote!(#docs pub #ident: #ty));
+                    fields.push(Field { ident, ty, name: f.name.clone() });
+                }
+                let debug = debug_impl(&name, &generics, {
+                    let (rust_name, wits, idents) = (name.to_string(), fields.iter().map(|f| &f.name), fields.iter().map(|f| &f.ident));
+                    quote!(f.debug_struct(#rust_name) #(.field(#wits, &self.#idents))* .finish())
+                });
+                let impls = self.component_impls(&Shape::Record(fields), &name, &generics, owned);
                 quote! {
                     #type_docs
-                    #[derive(#c::ComponentType, #lift #c::Lower, #clone Debug #(, #derives)*)]
-                    #[component(record)] #krate_attr
-                    pub struct #name #generics { #(#fields,)* }
+                    #[derive(#clone #(#derives),*)]
+                    pub struct #name #generics { #(#items,)* }
+                    #debug
+                    #impls
                     #error_impls
                 }
             }
             TypeDefKind::Variant(variant) => {
-                let cases = variant
-                    .cases
-                    .iter()
-                    .map(|case| {
-                        let (ident, wit, docs) = (type_name(&case.name), &case.name, docs(&case.docs));
-                        Ok(match &case.ty {
-                            Some(ty) => {
-                                let ty = self.ty(module, ty, mode)?;
-                                quote!(#docs #[component(name = #wit)] #ident(#ty))
-                            }
-                            None => quote!(#docs #[component(name = #wit)] #ident),
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
+                let mut cases = Vec::new();
+                let mut items = Vec::new();
+                for case in &variant.cases {
+                    let (ident, docs) = (type_name(&case.name), docs(&case.docs));
+                    let payload = match &case.ty {
+                        Some(ty) => {
+                            let ty = self.ty(module, ty, mode)?;
+                            items.push(quote!(#docs #ident(#ty)));
+                            Payload::One(ty)
+                        }
+                        None => {
+                            items.push(quote!(#docs #ident));
+                            Payload::None
+                        }
+                    };
+                    cases.push(Case { ident, name: case.name.clone(), payload });
+                }
+                let debug = debug_impl(&name, &generics, case_debug(&name, &cases));
+                let impls = self.component_impls(&Shape::Variant(cases), &name, &generics, owned);
                 quote! {
                     #type_docs
-                    #[derive(#c::ComponentType, #lift #c::Lower, #clone Debug #(, #derives)*)]
-                    #[component(variant)] #krate_attr
-                    pub enum #name #generics { #(#cases,)* }
+                    #[derive(#clone #(#derives),*)]
+                    pub enum #name #generics { #(#items,)* }
+                    #debug
+                    #impls
                     #error_impls
                 }
             }
             TypeDefKind::Enum(e) => {
-                let cases = e.cases.iter().map(|case| {
-                    let (ident, wit, docs) = (type_name(&case.name), &case.name, docs(&case.docs));
-                    quote!(#docs #[component(name = #wit)] #ident)
+                let items = e.cases.iter().map(|case| {
+                    let (ident, docs) = (type_name(&case.name), docs(&case.docs));
+                    quote!(#docs #ident)
                 });
+                let cases: Vec<Case> =
+                    e.cases.iter().map(|case| Case { ident: type_name(&case.name), name: case.name.clone(), payload: Payload::None }).collect();
+                let debug = match self.error_types.contains(&id) {
+                    // An error enum prints its code, name and message, as Wasmtime's bindings do.
+                    true => {
+                        let rust_name = name.to_string();
+                        quote! {
+                            f.debug_struct(#rust_name)
+                                .field("code", &(*self as i32))
+                                .field("name", &self.name())
+                                .field("message", &self.message())
+                                .finish()
+                        }
+                    }
+                    false => case_debug(&name, &cases),
+                };
+                let debug = debug_impl(&name, &TokenStream::new(), debug);
+                let impls = self.component_impls(&Shape::Enum(cases), &name, &TokenStream::new(), true);
                 // Enums derive these themselves: additional derives add only the others.
                 let derives = self.derives_except(&["Clone", "Copy", "Debug", "PartialEq", "Eq", "Hash"]);
                 // An error enum names and describes its cases, as Wasmtime's bindings do.
@@ -133,15 +165,18 @@ impl<'a> Generator<'a> {
                         quote! {
                             impl #name {
                                 /// The case's WIT name.
+                                #[inline]
                                 pub fn name(&self) -> &'static str {
                                     match self { #(#name::#idents => #names,)* }
                                 }
                                 /// The case's WIT documentation.
+                                #[inline]
                                 pub fn message(&self) -> &'static str {
                                     match self { #(#name::#idents => #messages,)* }
                                 }
                             }
                             impl core::fmt::Display for #name {
+                                #[inline]
                                 fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                                     write!(f, "{} (error {})", self.name(), *self as i32)
                                 }
@@ -153,9 +188,10 @@ impl<'a> Generator<'a> {
                 };
                 quote! {
                     #type_docs
-                    #[derive(#c::ComponentType, #c::Lift, #c::Lower, Clone, Copy, Debug, PartialEq, Eq, Hash #(, #derives)*)]
-                    #[component(enum)] #krate_attr
-                    pub enum #name { #(#cases,)* }
+                    #[derive(Clone, Copy, PartialEq, Eq, Hash #(, #derives)*)]
+                    pub enum #name { #(#items,)* }
+                    #debug
+                    #impls
                     #error_impls
                 }
             }
@@ -177,6 +213,24 @@ impl<'a> Generator<'a> {
                 quote!(#type_docs pub type #name #generics = #ty;)
             }
         })
+    }
+
+    /// The impls of `ComponentType`, `Lower` and, for an owning type, `Lift` for type `name` of shape `shape`
+    /// with generics `generics` (`<'a>` or none).
+    fn component_impls(&self, shape: &Shape, name: &Ident, generics: &TokenStream, owned: bool) -> TokenStream {
+        let target = ImplTarget {
+            name,
+            impl_generics: generics.clone(),
+            ty_generics: generics.clone(),
+            predicates: Vec::new(),
+            generic: false,
+            component: self.c(),
+        };
+        let traits: &[Trait] = match owned {
+            true => &[Trait::ComponentType, Trait::Lift, Trait::Lower],
+            false => &[Trait::ComponentType, Trait::Lower],
+        };
+        traits.iter().map(|&which| shape.impl_of(which, &target)).collect()
     }
 
     /// `Copy, Clone,` for a type holding neither handles nor lists (or strings), `Clone,` for one holding no
@@ -255,4 +309,30 @@ impl<'a> Generator<'a> {
             .filter_map(|d| d.parse().ok())
             .collect()
     }
+}
+
+/// `Debug` for type `name` with generics `generics` (`<'a>` or none), whose `fmt` is `body`: written out as
+/// Wasmtime's bindings write it (records print their WIT field names, cases `Type::Case(..)`), and inline, so
+/// that a bindings crate compiles it only where it is used.
+fn debug_impl(name: &Ident, generics: &TokenStream, body: TokenStream) -> TokenStream {
+    quote! {
+        impl #generics core::fmt::Debug for #name #generics {
+            #[inline]
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                #body
+            }
+        }
+    }
+}
+
+/// The `Debug` body of variant or enum `name` with cases `cases`: `Type::Case(payload)`.
+fn case_debug(name: &Ident, cases: &[Case]) -> TokenStream {
+    let arms = cases.iter().map(|case| {
+        let (ident, label) = (&case.ident, format!("{name}::{}", case.ident));
+        match case.payload {
+            Payload::None => quote!(#name::#ident => f.debug_tuple(#label).finish()),
+            _ => quote!(#name::#ident(e) => f.debug_tuple(#label).field(e).finish()),
+        }
+    });
+    quote!(match self { #(#arms,)* })
 }
