@@ -1,6 +1,7 @@
 //! `tenon bindgen`'s output for the WIT corpus, checked in as `tests/wit/corpus_bindings.rs` (the flow of a
 //! project that keeps its bindings in the repository): compiled here by rustc with warnings denied, used
-//! as a host (by hand, and through `--stub`'s skeleton), and checked to be what the command prints today.
+//! as a host (by hand, and through `--stub`'s skeleton), and checked to be what the command prints today and
+//! the code `bindgen!` expands to.
 
 #[deny(warnings)]
 mod cli {
@@ -20,6 +21,18 @@ fn the_checked_in_output_is_what_tenon_bindgen_prints() {
         "tests/wit/corpus_bindings.rs is stale: regenerate it with \
          `cargo run -p tenon-cli -- bindgen tests/wit/corpus --world corpus --stub -o tests/wit/corpus_bindings.rs`"
     );
+}
+
+/// What `bindgen!` expands to for the corpus, as text.
+const MACRO_OUTPUT: &str = tenon::component::bindgen!({ path: "wit/corpus", world: "corpus", stringify: true });
+
+#[test]
+fn the_macro_and_the_command_emit_the_same_code() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let opts = tenon_wit::Opts { paths: vec![root.join("wit/corpus")], world: Some("corpus".into()), ..Default::default() };
+    let printed = tenon_cli::bindgen::bindgen(&opts).unwrap();
+    let from_macro = tenon_cli::bindgen::format(MACRO_OUTPUT.parse().unwrap()).unwrap();
+    assert!(printed == from_macro, "the macro's tokens, formatted as `tenon bindgen` formats, differ from its output");
 }
 
 /// A host of the corpus world's imports, written against the CLI's output.
