@@ -51,6 +51,10 @@ fn same_generated_names() -> usize {
             ::wasmtime::component::bindgen!({ path: "../tests/guests/wit", world: "imports", stringify: true }),
         ),
         (
+            ::tenon::component::bindgen!({ path: "../tests/guests/wit", world: "resources", stringify: true }),
+            ::wasmtime::component::bindgen!({ path: "../tests/guests/wit", world: "resources", stringify: true }),
+        ),
+        (
             ::tenon::component::bindgen!({ path: "../tests/wit/corpus", world: "corpus", stringify: true }),
             ::wasmtime::component::bindgen!({ path: "../tests/wit/corpus", world: "corpus", stringify: true }),
         ),

@@ -1,6 +1,6 @@
 //! A real guest's resource (`tests/guests/resources`, written with `wit-bindgen`): counters made by the
 //! guest's constructor, read through borrowed handles, moved to the host and back, and dropped (the
-//! guest's destructor runs), through `Val`s and typed calls.
+//! guest's destructor runs), through `Val`s, typed calls and the bindings `bindgen!` generates.
 
 use tenon::component::{Component, ComponentExportIndex, Func, Instance, Linker, ResourceAny, Val};
 use tenon::{Engine, Store};
@@ -73,4 +73,32 @@ fn guest_resources_travel_through_typed_calls() {
     let err = get.call(&mut store, (a,)).unwrap_err();
     assert!(format!("{err:#}").contains("this resource handle was given away or dropped already"), "{err:#}");
     assert!(a.resource_drop(&mut store).is_err());
+}
+
+mod bindings {
+    tenon::component::bindgen!({ path: "guests/wit", world: "resources" });
+}
+
+/// The guest's resource through `bindgen!`: `Guest::counter()` gives the resource's constructor, methods
+/// and statics as Wasmtime's bindings give them, over `ResourceAny` handles.
+#[test]
+fn guest_resources_through_generated_bindings() {
+    use bindings::exports::tenon::guest::counters::Counter;
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, guests::RESOURCES).unwrap();
+    let mut store = Store::new(&engine, ());
+    let world = bindings::Resources::instantiate(&mut store, &component, &Linker::new(&engine)).unwrap();
+    let counters = world.tenon_guest_counters();
+    let a: Counter = counters.counter().call_constructor(&mut store, 5).unwrap();
+    counters.counter().call_increment(&mut store, a, 2).unwrap();
+    assert_eq!(counters.counter().call_get(&mut store, a).unwrap(), 7);
+    let b = counters.counter().call_next(&mut store, a).unwrap();
+    assert_eq!(counters.counter().call_sum(&mut store, a, b).unwrap(), 15, "a static over two borrows");
+    assert_eq!(counters.counter().func_get().call(&mut store, (b,)).unwrap(), (8,));
+    assert_eq!(counters.call_consume(&mut store, b).unwrap(), 8, "an own given to the guest");
+    assert_eq!(counters.call_dropped(&mut store).unwrap(), 1, "consumed, so dropped by the guest");
+    a.resource_drop(&mut store).unwrap();
+    assert_eq!(counters.call_dropped(&mut store).unwrap(), 2, "the host's drop ran the guest's destructor");
+    let err = counters.counter().call_get(&mut store, b).unwrap_err();
+    assert!(format!("{err:#}").contains("given away or dropped already"), "{err:#}");
 }

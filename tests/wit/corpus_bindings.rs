@@ -246,6 +246,7 @@ mod __tenon_bindgen {
         func_root_make: ::tenon::component::TypedFunc<(RootThing,), (RootThing,)>,
         interface_tenon_corpus_kinds: exports::tenon::corpus::kinds::Guest,
         interface_tenon_other_deep: exports::tenon::other::deep::Guest,
+        interface_tenon_corpus_handles: exports::tenon::corpus::handles::Guest,
     }
     /// Where the world's exports are in a component, found once.
     #[derive(Clone)]
@@ -253,6 +254,7 @@ mod __tenon_bindgen {
         func_root_make: ::tenon::component::ComponentExportIndex,
         interface_tenon_corpus_kinds: exports::tenon::corpus::kinds::GuestIndices,
         interface_tenon_other_deep: exports::tenon::other::deep::GuestIndices,
+        interface_tenon_corpus_handles: exports::tenon::corpus::handles::GuestIndices,
     }
     /// A component prepared to instantiate as the world, its exports found once.
     pub struct CorpusPre<T: 'static> {
@@ -311,10 +313,14 @@ mod __tenon_bindgen {
             let interface_tenon_other_deep = exports::tenon::other::deep::GuestIndices::new(
                 instance_pre,
             )?;
+            let interface_tenon_corpus_handles = exports::tenon::corpus::handles::GuestIndices::new(
+                instance_pre,
+            )?;
             Ok(CorpusIndices {
                 func_root_make,
                 interface_tenon_corpus_kinds,
                 interface_tenon_other_deep,
+                interface_tenon_corpus_handles,
             })
         }
         /// The world's exports in `instance`, checked against their types.
@@ -333,10 +339,14 @@ mod __tenon_bindgen {
             let interface_tenon_other_deep = self
                 .interface_tenon_other_deep
                 .load(&mut store, instance)?;
+            let interface_tenon_corpus_handles = self
+                .interface_tenon_corpus_handles
+                .load(&mut store, instance)?;
             Ok(Corpus {
                 func_root_make,
                 interface_tenon_corpus_kinds,
                 interface_tenon_other_deep,
+                interface_tenon_corpus_handles,
             })
         }
     }
@@ -408,6 +418,10 @@ mod __tenon_bindgen {
         pub fn tenon_other_deep(&self) -> &exports::tenon::other::deep::Guest {
             &self.interface_tenon_other_deep
         }
+        /// The functions of the exported interface.
+        pub fn tenon_corpus_handles(&self) -> &exports::tenon::corpus::handles::Guest {
+            &self.interface_tenon_corpus_handles
+        }
     }
     /// A host whose every method is `todo!()`: copy it into the host's crate and fill it in.
     pub struct HostStub;
@@ -417,6 +431,391 @@ mod __tenon_bindgen {
         pub mod tenon {
             #[allow(clippy::all, unused_imports, dead_code)]
             pub mod corpus {
+                #[allow(clippy::all, unused_imports, dead_code)]
+                pub mod handles {
+                    /// The guest resource `counter`: its handles are `ResourceAny`s.
+                    pub type Counter = ::tenon::component::ResourceAny;
+                    #[derive()]
+                    pub struct Pair {
+                        pub first: ::tenon::component::ResourceAny,
+                        pub second: u32,
+                    }
+                    impl core::fmt::Debug for Pair {
+                        #[inline]
+                        fn fmt(
+                            &self,
+                            f: &mut core::fmt::Formatter<'_>,
+                        ) -> core::fmt::Result {
+                            f.debug_struct("Pair")
+                                .field("first", &self.first)
+                                .field("second", &self.second)
+                                .finish()
+                        }
+                    }
+                    impl ::tenon::component::ComponentType for Pair {
+                        const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::record_of(
+                            &[
+                                <::tenon::component::ResourceAny as ::tenon::component::ComponentType>::ABI,
+                                <u32 as ::tenon::component::ComponentType>::ABI,
+                            ],
+                        );
+                        #[inline]
+                        fn typecheck(
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            types: &::tenon::component::__internal::ComponentTypes,
+                        ) -> ::tenon::component::__internal::Result<()> {
+                            ::tenon::component::__internal::typecheck_record(
+                                ty,
+                                types,
+                                "Pair",
+                                &[
+                                    (
+                                        "first",
+                                        <::tenon::component::ResourceAny as ::tenon::component::ComponentType>::typecheck,
+                                    ),
+                                    (
+                                        "second",
+                                        <u32 as ::tenon::component::ComponentType>::typecheck,
+                                    ),
+                                ],
+                            )
+                        }
+                    }
+                    impl ::tenon::component::Lift for Pair {
+                        #[inline]
+                        fn lift_from(
+                            cx: &::tenon::component::__internal::LiftContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                        ) -> ::tenon::component::__internal::AbiResult<Self> {
+                            let mut fields = ::tenon::component::__internal::RecordReader::new(
+                                cx,
+                                ty,
+                                src,
+                            )?;
+                            Ok(Self {
+                                first: fields.field()?,
+                                second: fields.field()?,
+                            })
+                        }
+                    }
+                    impl ::tenon::component::Lower for Pair {
+                        #[inline]
+                        fn lower_to(
+                            &self,
+                            cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            dst: ::tenon::component::__internal::LowerDest<'_>,
+                        ) -> ::tenon::component::__internal::AbiResult<()> {
+                            ::tenon::component::__internal::lower_record(
+                                cx,
+                                ty,
+                                &[
+                                    &self.first
+                                        as &dyn ::tenon::component::__internal::DynLower,
+                                    &self.second
+                                        as &dyn ::tenon::component::__internal::DynLower,
+                                ],
+                                dst,
+                            )
+                        }
+                    }
+                    #[derive(Clone)]
+                    pub struct SplitError {
+                        pub reason: String,
+                    }
+                    impl core::fmt::Debug for SplitError {
+                        #[inline]
+                        fn fmt(
+                            &self,
+                            f: &mut core::fmt::Formatter<'_>,
+                        ) -> core::fmt::Result {
+                            f.debug_struct("SplitError")
+                                .field("reason", &self.reason)
+                                .finish()
+                        }
+                    }
+                    impl ::tenon::component::ComponentType for SplitError {
+                        const ABI: ::tenon::component::__internal::CanonicalAbiInfo = ::tenon::component::__internal::CanonicalAbiInfo::record_of(
+                            &[<String as ::tenon::component::ComponentType>::ABI],
+                        );
+                        #[inline]
+                        fn typecheck(
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            types: &::tenon::component::__internal::ComponentTypes,
+                        ) -> ::tenon::component::__internal::Result<()> {
+                            ::tenon::component::__internal::typecheck_record(
+                                ty,
+                                types,
+                                "SplitError",
+                                &[
+                                    (
+                                        "reason",
+                                        <String as ::tenon::component::ComponentType>::typecheck,
+                                    ),
+                                ],
+                            )
+                        }
+                    }
+                    impl ::tenon::component::Lift for SplitError {
+                        #[inline]
+                        fn lift_from(
+                            cx: &::tenon::component::__internal::LiftContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            src: ::tenon::component::__internal::LiftSource<'_, '_>,
+                        ) -> ::tenon::component::__internal::AbiResult<Self> {
+                            let mut fields = ::tenon::component::__internal::RecordReader::new(
+                                cx,
+                                ty,
+                                src,
+                            )?;
+                            Ok(Self { reason: fields.field()? })
+                        }
+                    }
+                    impl ::tenon::component::Lower for SplitError {
+                        #[inline]
+                        fn lower_to(
+                            &self,
+                            cx: &mut ::tenon::component::__internal::LowerContext<'_>,
+                            ty: ::tenon::component::__internal::InterfaceType,
+                            dst: ::tenon::component::__internal::LowerDest<'_>,
+                        ) -> ::tenon::component::__internal::AbiResult<()> {
+                            ::tenon::component::__internal::lower_record(
+                                cx,
+                                ty,
+                                &[
+                                    &self.reason
+                                        as &dyn ::tenon::component::__internal::DynLower,
+                                ],
+                                dst,
+                            )
+                        }
+                    }
+                    impl core::fmt::Display for SplitError {
+                        #[inline]
+                        fn fmt(
+                            &self,
+                            f: &mut core::fmt::Formatter<'_>,
+                        ) -> core::fmt::Result {
+                            write!(f, "{:?}", self)
+                        }
+                    }
+                    impl core::error::Error for SplitError {}
+                    /// A resource the host gives: a constructor, a method, a static over two borrows, handles in a record
+                    /// and in a result.
+                    /// The exported interface's functions, typed.
+                    pub struct Guest {
+                        func_counter_constructor: ::tenon::component::TypedFunc<
+                            (u32,),
+                            (::tenon::component::ResourceAny,),
+                        >,
+                        func_counter_get: ::tenon::component::TypedFunc<
+                            (::tenon::component::ResourceAny,),
+                            (u32,),
+                        >,
+                        func_counter_merge: ::tenon::component::TypedFunc<
+                            (
+                                ::tenon::component::ResourceAny,
+                                ::tenon::component::ResourceAny,
+                            ),
+                            (::tenon::component::ResourceAny,),
+                        >,
+                        func_split: ::tenon::component::TypedFunc<
+                            (Pair,),
+                            (Result<::tenon::component::ResourceAny, SplitError>,),
+                        >,
+                    }
+                    /// Where the exported interface's functions are, found once per component.
+                    #[derive(Clone)]
+                    pub struct GuestIndices {
+                        func_counter_constructor: ::tenon::component::ComponentExportIndex,
+                        func_counter_get: ::tenon::component::ComponentExportIndex,
+                        func_counter_merge: ::tenon::component::ComponentExportIndex,
+                        func_split: ::tenon::component::ComponentExportIndex,
+                    }
+                    impl GuestIndices {
+                        /// Finds the interface's functions in the component `instance_pre` instantiates.
+                        pub fn new<_T: 'static>(
+                            instance_pre: &::tenon::component::InstancePre<_T>,
+                        ) -> ::tenon::Result<GuestIndices> {
+                            let component = instance_pre.component();
+                            let instance = component
+                                .get_export_index(None, "tenon:corpus/handles@1.2.3")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!(
+                                        "no exported instance `{}`", "tenon:corpus/handles@1.2.3"
+                                    )
+                                })?;
+                            let func_counter_constructor = component
+                                .get_export_index(Some(&instance), "[constructor]counter")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!(
+                                        "no exported function `{}`", "[constructor]counter"
+                                    )
+                                })?;
+                            let func_counter_get = component
+                                .get_export_index(Some(&instance), "[method]counter.get")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!(
+                                        "no exported function `{}`", "[method]counter.get"
+                                    )
+                                })?;
+                            let func_counter_merge = component
+                                .get_export_index(Some(&instance), "[static]counter.merge")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!(
+                                        "no exported function `{}`", "[static]counter.merge"
+                                    )
+                                })?;
+                            let func_split = component
+                                .get_export_index(Some(&instance), "split")
+                                .ok_or_else(|| {
+                                    ::tenon::format_err!("no exported function `{}`", "split")
+                                })?;
+                            Ok(GuestIndices {
+                                func_counter_constructor,
+                                func_counter_get,
+                                func_counter_merge,
+                                func_split,
+                            })
+                        }
+                        /// The typed functions of `instance`, checked against their types.
+                        pub fn load(
+                            &self,
+                            mut store: impl ::tenon::AsContextMut,
+                            instance: &::tenon::component::Instance,
+                        ) -> ::tenon::Result<Guest> {
+                            let mut store = store.as_context_mut();
+                            let func_counter_constructor = instance
+                                .get_typed_func(
+                                    &mut store,
+                                    &self.func_counter_constructor,
+                                )?;
+                            let func_counter_get = instance
+                                .get_typed_func(&mut store, &self.func_counter_get)?;
+                            let func_counter_merge = instance
+                                .get_typed_func(&mut store, &self.func_counter_merge)?;
+                            let func_split = instance
+                                .get_typed_func(&mut store, &self.func_split)?;
+                            Ok(Guest {
+                                func_counter_constructor,
+                                func_counter_get,
+                                func_counter_merge,
+                                func_split,
+                            })
+                        }
+                    }
+                    impl Guest {
+                        pub fn call_split<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                            p: Pair,
+                        ) -> ::tenon::Result<
+                            Result<::tenon::component::ResourceAny, SplitError>,
+                        > {
+                            let callee = self
+                                .func_split
+                                .__call_as::<(Pair,)>(store.as_context_mut(), (p,));
+                            let (result,) = callee?;
+                            Ok(result)
+                        }
+                        /// The exported function itself, typed (with the parameter types of the call method).
+                        pub fn func_split(
+                            &self,
+                        ) -> ::tenon::component::TypedFunc<
+                            (Pair,),
+                            (Result<::tenon::component::ResourceAny, SplitError>,),
+                        > {
+                            self.func_split.__with_params()
+                        }
+                    }
+                    /// The functions of the guest resource `counter`: its constructor, methods and statics.
+                    pub struct GuestCounter<'a> {
+                        funcs: &'a Guest,
+                    }
+                    impl Guest {
+                        /// The functions of the guest resource `counter`: its constructor, methods and statics.
+                        pub fn counter(&self) -> GuestCounter<'_> {
+                            GuestCounter { funcs: self }
+                        }
+                    }
+                    impl GuestCounter<'_> {
+                        pub fn call_constructor<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                            start: u32,
+                        ) -> ::tenon::Result<::tenon::component::ResourceAny> {
+                            let callee = self
+                                .funcs
+                                .func_counter_constructor
+                                .__call_as::<(u32,)>(store.as_context_mut(), (start,));
+                            let (result,) = callee?;
+                            Ok(result)
+                        }
+                        /// The exported function itself, typed (with the parameter types of the call method).
+                        pub fn func_constructor(
+                            &self,
+                        ) -> ::tenon::component::TypedFunc<
+                            (u32,),
+                            (::tenon::component::ResourceAny,),
+                        > {
+                            self.funcs.func_counter_constructor.__with_params()
+                        }
+                        pub fn call_get<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                            self_: ::tenon::component::ResourceAny,
+                        ) -> ::tenon::Result<u32> {
+                            let callee = self
+                                .funcs
+                                .func_counter_get
+                                .__call_as::<
+                                    (::tenon::component::ResourceAny,),
+                                >(store.as_context_mut(), (self_,));
+                            let (result,) = callee?;
+                            Ok(result)
+                        }
+                        /// The exported function itself, typed (with the parameter types of the call method).
+                        pub fn func_get(
+                            &self,
+                        ) -> ::tenon::component::TypedFunc<
+                            (::tenon::component::ResourceAny,),
+                            (u32,),
+                        > {
+                            self.funcs.func_counter_get.__with_params()
+                        }
+                        pub fn call_merge<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                            a: ::tenon::component::ResourceAny,
+                            b: ::tenon::component::ResourceAny,
+                        ) -> ::tenon::Result<::tenon::component::ResourceAny> {
+                            let callee = self
+                                .funcs
+                                .func_counter_merge
+                                .__call_as::<
+                                    (
+                                        ::tenon::component::ResourceAny,
+                                        ::tenon::component::ResourceAny,
+                                    ),
+                                >(store.as_context_mut(), (a, b));
+                            let (result,) = callee?;
+                            Ok(result)
+                        }
+                        /// The exported function itself, typed (with the parameter types of the call method).
+                        pub fn func_merge(
+                            &self,
+                        ) -> ::tenon::component::TypedFunc<
+                            (
+                                ::tenon::component::ResourceAny,
+                                ::tenon::component::ResourceAny,
+                            ),
+                            (::tenon::component::ResourceAny,),
+                        > {
+                            self.funcs.func_counter_merge.__with_params()
+                        }
+                    }
+                }
                 #[allow(clippy::all, unused_imports, dead_code)]
                 pub mod kinds {
                     /// A record whose fields are Rust keywords.

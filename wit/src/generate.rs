@@ -319,6 +319,11 @@ impl<'a> Generator<'a> {
             TypeDefKind::Future(_) | TypeDefKind::Stream(_) => {
                 bail!("`future` and `stream` are not supported yet: async functions and types need concurrency support")
             }
+            // A handle to a resource the guest defines is a `ResourceAny`, as in Wasmtime.
+            TypeDefKind::Handle(wit_parser::Handle::Own(resource) | wit_parser::Handle::Borrow(resource)) if self.guest_resource(*resource) => {
+                let c = self.c();
+                quote!(#c::ResourceAny)
+            }
             TypeDefKind::Handle(wit_parser::Handle::Own(resource) | wit_parser::Handle::Borrow(resource)) => {
                 let c = self.c();
                 let path = self.named_path(module, *resource)?;
@@ -350,6 +355,14 @@ impl<'a> Generator<'a> {
                 let supers = module.iter().map(|_| quote!(super::));
                 quote!(#(#supers)*)
             }
+        }
+    }
+
+    /// Whether resource `id` is one the guest defines: a resource of an exported interface.
+    fn guest_resource(&self, id: TypeId) -> bool {
+        match self.resolve.types[id].owner {
+            TypeOwner::Interface(interface) => self.modules.get(&interface).and_then(|m| m.first()).is_some_and(|m| m == "exports"),
+            TypeOwner::World(_) | TypeOwner::None => false,
         }
     }
 

@@ -266,7 +266,9 @@ mod tests {
         let resource = opts("package a:b; interface i { resource r; } world w { import i; }");
         assert!(generate(&resource).unwrap().tokens.to_string().contains("trait HostR"));
         let exported = opts("package a:b; interface i { resource r { m: func(); } } world w { export i; }");
-        assert!(error(&exported).contains("exported resources are not supported by the bindings yet"));
+        let tokens = generate(&exported).unwrap().tokens.to_string();
+        assert!(tokens.contains("pub type R = :: tenon :: component :: ResourceAny"), "{tokens}");
+        assert!(tokens.contains("pub struct GuestR") && tokens.contains("fn call_m"), "{tokens}");
         assert!(error(&Opts::default()).contains("no WIT given"));
     }
 }

@@ -16,6 +16,27 @@ mod guest_exports {
     super::rt::component::bindgen!({ path: "../tests/guests/wit", world: "exports" });
 }
 
+mod guest_resources {
+    super::rt::component::bindgen!({ path: "../tests/guests/wit", world: "resources" });
+}
+
+/// A resource the guest exports, through the generated `GuestCounter` (compiled only: the signatures are what
+/// is checked; Tenon's tests run it on the guest).
+#[allow(dead_code)]
+fn guest_resource_calls(store: &mut Store<()>, world: &guest_resources::Resources) -> rt::Result<()> {
+    use guest_resources::exports::tenon::guest::counters::Counter;
+    let counters = world.tenon_guest_counters();
+    let a: Counter = counters.counter().call_constructor(&mut *store, 1)?;
+    let b: rt::component::ResourceAny = counters.counter().call_next(&mut *store, a)?;
+    counters.counter().call_increment(&mut *store, a, 2)?;
+    let _: u32 = counters.counter().call_get(&mut *store, a)?;
+    let _: u32 = counters.counter().call_sum(&mut *store, a, b)?;
+    let _: (u32,) = counters.counter().func_get().call(&mut *store, (a,))?;
+    let _: u32 = counters.call_consume(&mut *store, b)?;
+    let _: u32 = counters.call_dropped(&mut *store)?;
+    a.resource_drop(&mut *store)
+}
+
 mod guest_imports {
     super::rt::component::bindgen!({ path: "../tests/guests/wit", world: "imports" });
 }

@@ -2,25 +2,37 @@
 //! `<World>Pre` and `<World>Indices`.
 
 use super::features::{gate, link_options, link_options_from_world};
-use super::host::owner_resource;
+use super::host::{method_name, owner_resource};
 use super::{Generator, Mode, check_function, docs};
 use crate::names::{snake, type_name};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
-use wit_parser::{Function, InterfaceId, WorldItem, WorldKey};
+use wit_parser::{Function, FunctionKind, InterfaceId, TypeId, WorldItem, WorldKey};
 
 impl<'a> Generator<'a> {
     /// An exported function's field type, lookup and call method in a `Guest` (or the world), for the
     /// world's export `key` (or the world's own function).
     pub(super) fn export_func(&self, module: &[String], func: &Function, key: Option<&WorldKey>, instance: Option<&Ident>) -> Result<ExportFunc> {
         check_function(func)?;
-        if owner_resource(func).is_some() {
-            bail!("`{}` belongs to a resource the component exports: exported resources are not supported by the bindings yet", func.name);
-        }
         let c = self.c();
         let krate = &self.krate;
-        let field = format_ident!("func_{}", snake(&func.name).to_string().trim_end_matches('_'));
+        // A function of a resource the guest defines goes on `Guest<Resource>` as `call_constructor`,
+        // `call_<method>` or `call_<static>`, as in Wasmtime; its field in `Guest` names the resource too.
+        let resource = owner_resource(func);
+        let public = match func.kind {
+            FunctionKind::Constructor(_) => "constructor".to_string(),
+            _ => snake(method_name(func)).to_string().trim_end_matches('_').to_string(),
+        };
+        let field = match resource {
+            Some(resource) => format_ident!("func_{}_{public}", snake(self.resolve.types[resource].name.as_deref().unwrap_or("resource"))),
+            None => format_ident!("func_{public}"),
+        };
+        let accessor = format_ident!("func_{public}");
+        let receiver = match resource {
+            Some(_) => quote!(self.funcs),
+            None => quote!(self),
+        };
         let wit = &func.name;
         let owned: Vec<TokenStream> = func.params.iter().map(|p| self.ty(module, &p.ty, Mode::Owned)).collect::<Result<_>>()?;
         let borrowed = self.params(module, func, Mode::Borrowed)?;
@@ -30,7 +42,7 @@ impl<'a> Generator<'a> {
             None => quote!(()),
         };
         let (names, types): (Vec<_>, Vec<_>) = borrowed.into_iter().unzip();
-        let method = format_ident!("call_{}", snake(&func.name).to_string().trim_end_matches('_'));
+        let method = format_ident!("call_{public}");
         let docs = docs(&func.docs);
         let unpack = match func.result {
             Some(_) => quote!(let (result,) = callee?; Ok(result)),
@@ -60,16 +72,17 @@ impl<'a> Generator<'a> {
             },
             load: quote!(let #field = instance.get_typed_func(&mut store, &self.#field)?;),
             name: field.clone(),
+            resource,
             method: quote! {
                 #docs
                 pub fn #method<S: #krate::AsContextMut>(&self, mut store: S, #(#names: #types),*) -> #krate::Result<#result> {
                     #trace
-                    let callee = self.#field.__call_as::<(#(#types,)*)>(store.as_context_mut(), (#(#names,)*));
+                    let callee = #receiver.#field.__call_as::<(#(#types,)*)>(store.as_context_mut(), (#(#names,)*));
                     #unpack
                 }
                 /// The exported function itself, typed (with the parameter types of the call method).
-                pub fn #field(&self) -> #c::TypedFunc<(#(#types,)*), #result_tuple> {
-                    self.#field.__with_params()
+                pub fn #accessor(&self) -> #c::TypedFunc<(#(#types,)*), #result_tuple> {
+                    #receiver.#field.__with_params()
                 }
             },
         })
@@ -87,7 +100,26 @@ impl<'a> Generator<'a> {
             .values()
             .map(|func| self.export_func(&module, func, Some(key), Some(&instance)))
             .collect::<Result<_>>()?;
-        let (fields, index_fields, finds, loads, names, methods) = split(&funcs);
+        let (fields, index_fields, finds, loads, names, _) = split(&funcs);
+        let methods = funcs.iter().filter(|f| f.resource.is_none()).map(|f| &f.method);
+        // Each resource's functions on a `Guest<Resource>` that `Guest::<resource>()` gives, as in Wasmtime.
+        let mut resources: Vec<TypeId> = funcs.iter().filter_map(|f| f.resource).collect();
+        resources.dedup();
+        let resource_items = resources.iter().map(|&resource| {
+            let wit = self.resolve.types[resource].name.as_deref().unwrap_or("resource");
+            let (guest, accessor) = (format_ident!("Guest{}", type_name(wit)), snake(wit));
+            let methods = funcs.iter().filter(|f| f.resource == Some(resource)).map(|f| &f.method);
+            let doc = format!(" The functions of the guest resource `{wit}`: its constructor, methods and statics.");
+            quote! {
+                #[doc = #doc]
+                pub struct #guest<'a> { funcs: &'a Guest }
+                impl Guest {
+                    #[doc = #doc]
+                    pub fn #accessor(&self) -> #guest<'_> { #guest { funcs: self } }
+                }
+                impl #guest<'_> { #(#methods)* }
+            }
+        });
         let docs = docs(&self.resolve.interfaces[id].docs);
         self.items.entry(module.clone()).or_default().push(quote! {
             #docs
@@ -113,6 +145,7 @@ impl<'a> Generator<'a> {
                 }
             }
             impl Guest { #(#methods)* }
+            #(#resource_items)*
         });
         let accessor = snake(name.replace([':', '/', '.'], "-").split('@').next().unwrap_or_default());
         let supers: Vec<Ident> = module.iter().map(|s| Ident::new(s, Span::call_site())).collect();
@@ -322,6 +355,8 @@ pub(super) struct ExportFunc {
     find: TokenStream,
     load: TokenStream,
     name: Ident,
+    /// The resource whose constructor, method or static the function is.
+    resource: Option<TypeId>,
     method: TokenStream,
 }
 

@@ -4,7 +4,7 @@
 use super::{Generator, Mode, docs};
 use crate::component_impls::{Case, Field, ImplTarget, Payload, Shape, Trait};
 use crate::names::{shouty, snake, type_name};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use wit_parser::{InterfaceId, Type, TypeDefKind, TypeId};
@@ -17,11 +17,7 @@ impl<'a> Generator<'a> {
         }
         let module = self.modules[&id].clone();
         let mut items = Vec::new();
-        let exported_only = module.first().is_some_and(|m| m == "exports");
         for (name, ty) in &self.resolve.interfaces[id].types {
-            if exported_only && matches!(self.resolve.types[*ty].kind, TypeDefKind::Resource) {
-                bail!("the component exports the resource `{name}`: exported resources are not supported by the bindings yet");
-            }
             match self.with_types.get(ty) {
                 // Mapped by `with`: the WIT name re-exports the type given (as in Wasmtime).
                 Some(alias) => {
@@ -203,6 +199,11 @@ impl<'a> Generator<'a> {
                 quote! {
                     #c::flags! { #type_docs #krate_attr #name { #(#members)* } }
                 }
+            }
+            // A resource the guest defines: its handles are `ResourceAny`s, as in Wasmtime.
+            TypeDefKind::Resource if self.guest_resource(id) => {
+                let doc = format!(" The guest resource `{wit_name}`: its handles are `ResourceAny`s.");
+                quote!(#type_docs #[doc = #doc] pub type #name = #c::ResourceAny;)
             }
             TypeDefKind::Resource => {
                 let doc = format!(" The host resource `{wit_name}`: its handles are `Resource<{name}>`.");
