@@ -39,7 +39,8 @@ fn public_names(code: &str) -> std::collections::BTreeSet<String> {
     words.windows(3).filter(|w| w[0] == "pub" && kinds.contains(&w[1])).map(|w| format!("{} {}", w[1], w[2])).collect()
 }
 
-/// `bindgen!`'s code for the same worlds, from Tenon and from Wasmtime 48: the same public names.
+/// `bindgen!`'s code for the same worlds, from Tenon and from Wasmtime 48: the same public names, and beyond
+/// them only Tenon's typed handles of guest resources.
 fn same_generated_names() -> usize {
     let worlds = [
         (
@@ -62,7 +63,13 @@ fn same_generated_names() -> usize {
     for (tenon, wasmtime) in worlds {
         let (tenon, wasmtime) = (public_names(tenon), public_names(wasmtime));
         assert!(wasmtime.len() > 20 && wasmtime.contains("fn instantiate"), "{wasmtime:?}");
-        assert_eq!(tenon, wasmtime, "public names only Tenon's: {:?}; only Wasmtime's: {:?}", tenon.difference(&wasmtime), wasmtime.difference(&tenon));
+        // Every name of Wasmtime's; beyond them, only the typed handles of guest resources (`<Resource>Handle`,
+        // with `new`/statics on `Guest<Resource>` and methods on the handle).
+        let missing: Vec<_> = wasmtime.difference(&tenon).collect();
+        assert!(missing.is_empty(), "public names only Wasmtime's: {missing:?}");
+        let extra: Vec<_> = tenon.difference(&wasmtime).collect();
+        let handles = extra.iter().any(|name| name.starts_with("struct ") && name.ends_with("Handle"));
+        assert!(extra.iter().all(|name| name.starts_with("fn ") && handles || name.starts_with("struct ") && name.ends_with("Handle")), "public names only Tenon's: {extra:?}");
     }
     worlds.len()
 }
@@ -81,5 +88,5 @@ fn main() {
     assert_eq!(tenon, wasmtime, "both runtimes ran the same bindings checks");
     println!("api-compat: the same host code over bindgen! output passed {tenon} checks on Tenon and on Wasmtime 48");
     let worlds = same_generated_names();
-    println!("api-compat: bindgen! generates the same public names as Wasmtime 48's for {worlds} worlds");
+    println!("api-compat: bindgen! generates the public names of Wasmtime 48's (and typed handles) for {worlds} worlds");
 }

@@ -236,6 +236,11 @@ impl StoreOpaque {
         handle.index as usize
     }
 
+    /// This store's identity, unique in the process.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Whether `handle` belongs to this store.
     pub(crate) fn owns(&self, handle: Stored) -> bool {
         handle.store == self.id

@@ -102,3 +102,43 @@ fn guest_resources_through_generated_bindings() {
     let err = counters.counter().call_get(&mut store, b).unwrap_err();
     assert!(format!("{err:#}").contains("given away or dropped already"), "{err:#}");
 }
+
+/// Beyond Wasmtime: typed handles. `counter().new(..)` gives a `CounterHandle` whose methods call the guest;
+/// dropping it cannot leak the guest's object — the drop waits for the store's next call into a component
+/// (a Rust `Drop` has no store), or happens at once with `drop(&mut store)`.
+#[test]
+fn typed_handles_of_guest_resources() {
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, guests::RESOURCES).unwrap();
+    let mut store = Store::new(&engine, ());
+    let world = bindings::Resources::instantiate(&mut store, &component, &Linker::new(&engine)).unwrap();
+    let counters = world.tenon_guest_counters();
+    let c = counters.counter().new(&mut store, 5).unwrap();
+    c.increment(&mut store, 2).unwrap();
+    assert_eq!(c.get(&mut store).unwrap(), 7);
+    let next = c.next(&mut store).unwrap();
+    assert_eq!(next.get(&mut store).unwrap(), 8);
+    assert_eq!(counters.counter().sum(&mut store, &c, &next).unwrap(), 15, "a static over two lent handles");
+    assert_eq!(format!("{c:?}").split('(').next(), Some("CounterHandle"));
+
+    // Dropped in Rust: the guest's destructor runs at the next call into the store's components.
+    drop(next);
+    assert_eq!(counters.call_dropped(&mut store).unwrap(), 1);
+    // Dropped explicitly: at once.
+    c.drop(&mut store).unwrap();
+    assert_eq!(counters.call_dropped(&mut store).unwrap(), 2);
+
+    // A `ResourceAny` from the Wasmtime-shaped calls becomes a typed handle; one given away is gone.
+    let any = counters.counter().call_constructor(&mut store, 1).unwrap();
+    let typed = counters.counter().handle(&mut store, any).unwrap();
+    let given = typed.into_resource(&store).unwrap();
+    assert_eq!(counters.call_consume(&mut store, given).unwrap(), 1);
+    assert_eq!(counters.call_dropped(&mut store).unwrap(), 3);
+
+    // A handle used with another store is an error, before anything is called.
+    let c = counters.counter().new(&mut store, 9).unwrap();
+    let mut other = Store::new(&engine, ());
+    let err = c.get(&mut other).unwrap_err();
+    assert!(format!("{err:#}").contains("belongs to a different store"), "{err:#}");
+    assert_eq!(c.get(&mut store).unwrap(), 9, "the instance is still usable");
+}

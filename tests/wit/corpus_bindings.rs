@@ -604,26 +604,13 @@ mod __tenon_bindgen {
                     /// A resource the host gives: a constructor, a method, a static over two borrows, handles in a record
                     /// and in a result.
                     /// The exported interface's functions, typed.
+                    #[derive(Clone)]
                     pub struct Guest {
-                        func_counter_constructor: ::tenon::component::TypedFunc<
-                            (u32,),
-                            (::tenon::component::ResourceAny,),
-                        >,
-                        func_counter_get: ::tenon::component::TypedFunc<
-                            (::tenon::component::ResourceAny,),
-                            (u32,),
-                        >,
-                        func_counter_merge: ::tenon::component::TypedFunc<
-                            (
-                                ::tenon::component::ResourceAny,
-                                ::tenon::component::ResourceAny,
-                            ),
-                            (::tenon::component::ResourceAny,),
-                        >,
                         func_split: ::tenon::component::TypedFunc<
                             (Pair,),
                             (Result<::tenon::component::ResourceAny, SplitError>,),
                         >,
+                        counter_funcs: std::sync::Arc<GuestCounterFuncs>,
                     }
                     /// Where the exported interface's functions are, found once per component.
                     #[derive(Clone)]
@@ -698,10 +685,12 @@ mod __tenon_bindgen {
                             let func_split = instance
                                 .get_typed_func(&mut store, &self.func_split)?;
                             Ok(Guest {
-                                func_counter_constructor,
-                                func_counter_get,
-                                func_counter_merge,
                                 func_split,
+                                counter_funcs: std::sync::Arc::new(GuestCounterFuncs {
+                                    func_counter_constructor,
+                                    func_counter_get,
+                                    func_counter_merge,
+                                }),
                             })
                         }
                     }
@@ -729,14 +718,34 @@ mod __tenon_bindgen {
                             self.func_split.__with_params()
                         }
                     }
+                    #[derive(Clone)]
+                    struct GuestCounterFuncs {
+                        func_counter_constructor: ::tenon::component::TypedFunc<
+                            (u32,),
+                            (::tenon::component::ResourceAny,),
+                        >,
+                        func_counter_get: ::tenon::component::TypedFunc<
+                            (::tenon::component::ResourceAny,),
+                            (u32,),
+                        >,
+                        func_counter_merge: ::tenon::component::TypedFunc<
+                            (
+                                ::tenon::component::ResourceAny,
+                                ::tenon::component::ResourceAny,
+                            ),
+                            (::tenon::component::ResourceAny,),
+                        >,
+                    }
                     /// The functions of the guest resource `counter`: its constructor, methods and statics.
                     pub struct GuestCounter<'a> {
-                        funcs: &'a Guest,
+                        funcs: &'a std::sync::Arc<GuestCounterFuncs>,
                     }
                     impl Guest {
                         /// The functions of the guest resource `counter`: its constructor, methods and statics.
                         pub fn counter(&self) -> GuestCounter<'_> {
-                            GuestCounter { funcs: self }
+                            GuestCounter {
+                                funcs: &self.counter_funcs,
+                            }
                         }
                     }
                     impl GuestCounter<'_> {
@@ -813,6 +822,104 @@ mod __tenon_bindgen {
                             (::tenon::component::ResourceAny,),
                         > {
                             self.funcs.func_counter_merge.__with_params()
+                        }
+                        /// `[constructor]counter`, with typed handles (see [`CounterHandle`]).
+                        pub fn new<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                            start: u32,
+                        ) -> ::tenon::Result<CounterHandle> {
+                            let r = GuestCounter { funcs: self.funcs }
+                                .call_constructor(store.as_context_mut(), start)?;
+                            Ok(CounterHandle {
+                                resource: ::tenon::component::GuestResource::new(
+                                    &mut store,
+                                    r,
+                                )?,
+                                funcs: self.funcs.clone(),
+                            })
+                        }
+                        /// `[static]counter.merge`, with typed handles (see [`CounterHandle`]).
+                        pub fn merge<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                            a: &CounterHandle,
+                            b: &CounterHandle,
+                        ) -> ::tenon::Result<CounterHandle> {
+                            let a = a.resource(store.as_context())?;
+                            let b = b.resource(store.as_context())?;
+                            let r = GuestCounter { funcs: self.funcs }
+                                .call_merge(store.as_context_mut(), a, b)?;
+                            Ok(CounterHandle {
+                                resource: ::tenon::component::GuestResource::new(
+                                    &mut store,
+                                    r,
+                                )?,
+                                funcs: self.funcs.clone(),
+                            })
+                        }
+                        /// Takes ownership of `resource`, an owned handle of this resource given in `store`.
+                        pub fn handle(
+                            &self,
+                            store: impl ::tenon::AsContextMut,
+                            resource: ::tenon::component::ResourceAny,
+                        ) -> ::tenon::Result<CounterHandle> {
+                            Ok(CounterHandle {
+                                resource: ::tenon::component::GuestResource::new(
+                                    store,
+                                    resource,
+                                )?,
+                                funcs: self.funcs.clone(),
+                            })
+                        }
+                    }
+                    /// An owned handle to the guest resource `counter`, with its methods. Dropping it drops the guest's object: at the store's next call into a component, or at once with [`drop`](Self::drop).
+                    pub struct CounterHandle {
+                        resource: ::tenon::component::GuestResource,
+                        funcs: std::sync::Arc<GuestCounterFuncs>,
+                    }
+                    impl CounterHandle {
+                        /// The handle, to pass to a function of the bindings in `store` (lent, or given with
+                        /// [`into_resource`](Self::into_resource)).
+                        pub fn resource(
+                            &self,
+                            store: impl ::tenon::AsContext,
+                        ) -> ::tenon::Result<::tenon::component::ResourceAny> {
+                            self.resource.resource(store)
+                        }
+                        /// Gives up ownership without dropping the guest's object.
+                        pub fn into_resource(
+                            self,
+                            store: impl ::tenon::AsContext,
+                        ) -> ::tenon::Result<::tenon::component::ResourceAny> {
+                            self.resource.into_resource(store)
+                        }
+                        /// Drops the guest's object now: its destructor runs.
+                        pub fn drop(
+                            self,
+                            store: impl ::tenon::AsContextMut,
+                        ) -> ::tenon::Result<()> {
+                            self.resource.drop(store)
+                        }
+                        /// `[method]counter.get`, with typed handles (see [`CounterHandle`]).
+                        pub fn get<S: ::tenon::AsContextMut>(
+                            &self,
+                            mut store: S,
+                        ) -> ::tenon::Result<u32> {
+                            let self_ = self.resource.resource(store.as_context())?;
+                            let r = GuestCounter { funcs: &self.funcs }
+                                .call_get(store.as_context_mut(), self_)?;
+                            Ok(r)
+                        }
+                    }
+                    impl core::fmt::Debug for CounterHandle {
+                        fn fmt(
+                            &self,
+                            f: &mut core::fmt::Formatter<'_>,
+                        ) -> core::fmt::Result {
+                            f.debug_tuple(stringify!(CounterHandle))
+                                .field(&self.resource)
+                                .finish()
                         }
                     }
                 }
@@ -1241,6 +1348,7 @@ mod __tenon_bindgen {
                     pub type Numbers = Vec<u64>;
                     /// Every kind of WIT type, and names that are Rust keywords.
                     /// The exported interface's functions, typed.
+                    #[derive(Clone)]
                     pub struct Guest {
                         func_make: ::tenon::component::TypedFunc<
                             (Keywords, Everything, Size, ThirtyTwo),
@@ -1653,6 +1761,7 @@ mod __tenon_bindgen {
                     }
                     /// An interface of another package, whose types the corpus uses.
                     /// The exported interface's functions, typed.
+                    #[derive(Clone)]
                     pub struct Guest {
                         func_wrap: ::tenon::component::TypedFunc<(Level,), (Wrapped,)>,
                     }

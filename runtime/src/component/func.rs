@@ -50,6 +50,7 @@ impl Func {
     /// [`Trap::CannotEnterComponent`].
     pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
         let mut store = store.as_context_mut();
+        super::guest_resource::run_dropped(&mut store)?;
         let opaque = &store.0.get().opaque;
         let data = opaque.components.funcs[opaque.index(self.0)];
         call_lifted(&mut store, data, params, results, false)

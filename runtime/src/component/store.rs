@@ -18,6 +18,9 @@ pub(crate) struct ComponentStore {
     pub hostcall_fuel: usize,
     /// The tokens of the owned handles guests gave the host and it still holds (see `ResourceAny`).
     pub host_owned: std::collections::HashSet<u64>,
+    /// Guest resources whose [`GuestResource`](super::GuestResource) was dropped without a store: dropped at
+    /// the next call into a component.
+    pub dropped: super::guest_resource::DropQueue,
 }
 
 /// The default of [`Store::hostcall_fuel`]: 128 MiB, as in Wasmtime.
@@ -25,7 +28,13 @@ const DEFAULT_HOSTCALL_FUEL: usize = 128 << 20;
 
 impl Default for ComponentStore {
     fn default() -> Self {
-        ComponentStore { instances: Vec::new(), funcs: Vec::new(), hostcall_fuel: DEFAULT_HOSTCALL_FUEL, host_owned: Default::default() }
+        ComponentStore {
+            instances: Vec::new(),
+            funcs: Vec::new(),
+            hostcall_fuel: DEFAULT_HOSTCALL_FUEL,
+            host_owned: Default::default(),
+            dropped: Default::default(),
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use super::type_table::ComponentTypes;
 use super::typed::{ComponentNamedList, Lift, Lower};
 use crate::func::entry::{RawTarget, call_raw};
 use crate::{AsContext, AsContextMut, StoreContextMut};
+use super::guest_resource::run_dropped;
 use anyhow::{Context, Result};
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -78,6 +79,7 @@ where
     /// [`Func::call`], a trap locks the instance down.
     pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Return> {
         let mut store = store.as_context_mut();
+        run_dropped(&mut store)?;
         entered(&mut store, self.data, |store| self.run(store, &params))
     }
 
@@ -93,6 +95,7 @@ where
     #[doc(hidden)]
     pub fn __call_as<P: ComponentNamedList + Lower>(&self, mut store: impl AsContextMut, params: P) -> Result<Return> {
         let mut store = store.as_context_mut();
+        run_dropped(&mut store)?;
         entered(&mut store, self.data, |store| self.run(store, &params))
     }
 

@@ -8,7 +8,7 @@ use crate::names::{snake, type_name};
 use anyhow::Result;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
-use wit_parser::{Function, FunctionKind, InterfaceId, TypeId, WorldItem, WorldKey};
+use wit_parser::{Function, FunctionKind, Handle, InterfaceId, TypeDefKind, TypeId, WorldItem, WorldKey};
 
 impl<'a> Generator<'a> {
     /// An exported function's field type, lookup and call method in a `Guest` (or the world), for the
@@ -63,7 +63,12 @@ impl<'a> Generator<'a> {
             Some(instance) => quote!(Some(&#instance)),
             None => quote!(None),
         };
+        let typed = match resource {
+            Some(resource) => self.typed_resource_call(func, resource, &public, &method, &names, &types, &result),
+            None => None,
+        };
         Ok(ExportFunc {
+            typed,
             field: quote!(#field: #c::TypedFunc<(#(#owned,)*), #result_tuple>),
             index_field: quote!(#field: #c::ComponentExportIndex),
             find: quote! {
@@ -88,6 +93,82 @@ impl<'a> Generator<'a> {
         })
     }
 
+    /// The typed form of a guest resource's function `func` (whose call method `call` takes `names` of
+    /// `types` and returns `result`), on the resource's handle for a method and on `Guest<Resource>` for a
+    /// constructor (`new`) or static: handles of the resource become the typed handle (`&Handle` lent,
+    /// `Handle` given, a returned own wrapped). None where its name would clash with the handle's own.
+    #[allow(clippy::too_many_arguments)]
+    fn typed_resource_call(
+        &self,
+        func: &Function,
+        resource: TypeId,
+        public: &str,
+        call: &Ident,
+        names: &[Ident],
+        types: &[TokenStream],
+        result: &TokenStream,
+    ) -> Option<Typed> {
+        let (c, krate) = (self.c(), &self.krate);
+        let wit = self.resolve.types[resource].name.as_deref().unwrap_or("resource");
+        let (guest, handle) = (format_ident!("Guest{}", type_name(wit)), format_ident!("{}Handle", type_name(wit)));
+        // Whether `ty` is an own (`Some(true)`) or borrow (`Some(false)`) of this resource.
+        let this = |ty: &wit_parser::Type| match ty {
+            wit_parser::Type::Id(id) => match self.resolve.types[*id].kind {
+                TypeDefKind::Handle(Handle::Own(r)) if r == resource => Some(true),
+                TypeDefKind::Handle(Handle::Borrow(r)) if r == resource => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        let on_handle = matches!(func.kind, FunctionKind::Method(_));
+        let name = match func.kind {
+            FunctionKind::Constructor(_) => format_ident!("new"),
+            _ => format_ident!("{public}"),
+        };
+        let reserved: &[&str] = match on_handle {
+            true => &["resource", "into_resource", "drop"],
+            false => &["handle"],
+        };
+        if reserved.contains(&name.to_string().as_str()) {
+            return None;
+        }
+        let (mut params, mut prepare) = (Vec::new(), Vec::new());
+        for (i, ((param, name), ty)) in func.params.iter().zip(names).zip(types).enumerate() {
+            match this(&param.ty) {
+                _ if on_handle && i == 0 => prepare.push(quote!(let #name = self.resource.resource(store.as_context())?;)),
+                Some(true) => {
+                    params.push(quote!(#name: #handle));
+                    prepare.push(quote!(let #name = #name.into_resource(store.as_context())?;));
+                }
+                Some(false) => {
+                    params.push(quote!(#name: &#handle));
+                    prepare.push(quote!(let #name = #name.resource(store.as_context())?;));
+                }
+                None => params.push(quote!(#name: #ty)),
+            }
+        }
+        let funcs = match on_handle {
+            true => quote!(&self.funcs),
+            false => quote!(self.funcs),
+        };
+        let (ret, wrap) = match func.result.as_ref().and_then(this) {
+            Some(true) => (quote!(#handle), quote!(#handle { resource: #c::GuestResource::new(&mut store, r)?, funcs: self.funcs.clone() })),
+            _ => (result.clone(), quote!(r)),
+        };
+        let doc = format!(" `{}`, with typed handles (see [`{handle}`]).", func.name);
+        Some(Typed {
+            on_handle,
+            tokens: quote! {
+                #[doc = #doc]
+                pub fn #name<S: #krate::AsContextMut>(&self, mut store: S, #(#params),*) -> #krate::Result<#ret> {
+                    #(#prepare)*
+                    let r = #guest { funcs: #funcs }.#call(store.as_context_mut(), #(#names),*)?;
+                    Ok(#wrap)
+                }
+            },
+        })
+    }
+
     /// The `Guest` of exported interface `id`, its indices, and the world's accessor for it.
     pub(super) fn guest_interface(&mut self, key: &WorldKey, id: InterfaceId) -> Result<(TokenStream, Ident)> {
         let module = self.modules[&id].clone();
@@ -100,31 +181,80 @@ impl<'a> Generator<'a> {
             .values()
             .map(|func| self.export_func(&module, func, Some(key), Some(&instance)))
             .collect::<Result<_>>()?;
-        let (fields, index_fields, finds, loads, names, _) = split(&funcs);
-        let methods = funcs.iter().filter(|f| f.resource.is_none()).map(|f| &f.method);
-        // Each resource's functions on a `Guest<Resource>` that `Guest::<resource>()` gives, as in Wasmtime.
+        let (_, index_fields, finds, loads, names, _) = split(&funcs);
+        let plain: Vec<&ExportFunc> = funcs.iter().filter(|f| f.resource.is_none()).collect();
+        let (fields, plain_names, methods) = (plain.iter().map(|f| &f.field), plain.iter().map(|f| &f.name), plain.iter().map(|f| &f.method));
+        // Each resource's functions on a `Guest<Resource>` that `Guest::<resource>()` gives, as in Wasmtime,
+        // and on its typed handle `<Resource>Handle`.
         let mut resources: Vec<TypeId> = funcs.iter().filter_map(|f| f.resource).collect();
         resources.dedup();
-        let resource_items = resources.iter().map(|&resource| {
+        let mut resource_fields = Vec::new();
+        let mut resource_inits = Vec::new();
+        let mut resource_items = Vec::new();
+        for &resource in &resources {
             let wit = self.resolve.types[resource].name.as_deref().unwrap_or("resource");
             let (guest, accessor) = (format_ident!("Guest{}", type_name(wit)), snake(wit));
-            let methods = funcs.iter().filter(|f| f.resource == Some(resource)).map(|f| &f.method);
+            let (funcs_type, funcs_field) = (format_ident!("Guest{}Funcs", type_name(wit)), format_ident!("{accessor}_funcs"));
+            let handle = format_ident!("{}Handle", type_name(wit));
+            let own: Vec<&ExportFunc> = funcs.iter().filter(|f| f.resource == Some(resource)).collect();
+            let (fields, names, methods) = (own.iter().map(|f| &f.field), own.iter().map(|f| &f.name), own.iter().map(|f| &f.method));
+            let typed_guest = own.iter().filter_map(|f| f.typed.as_ref()).filter(|t| !t.on_handle).map(|t| &t.tokens);
+            let typed_handle = own.iter().filter_map(|f| f.typed.as_ref()).filter(|t| t.on_handle).map(|t| &t.tokens);
+            resource_fields.push(quote!(#funcs_field: std::sync::Arc<#funcs_type>));
+            resource_inits.push(quote!(#funcs_field: std::sync::Arc::new(#funcs_type { #(#names,)* })));
             let doc = format!(" The functions of the guest resource `{wit}`: its constructor, methods and statics.");
-            quote! {
+            let handle_doc = format!(
+                " An owned handle to the guest resource `{wit}`, with its methods. Dropping it drops the guest's object: at the \
+                 store's next call into a component, or at once with [`drop`](Self::drop)."
+            );
+            resource_items.push(quote! {
+                #[derive(Clone)]
+                struct #funcs_type { #(#fields,)* }
                 #[doc = #doc]
-                pub struct #guest<'a> { funcs: &'a Guest }
+                pub struct #guest<'a> { funcs: &'a std::sync::Arc<#funcs_type> }
                 impl Guest {
                     #[doc = #doc]
-                    pub fn #accessor(&self) -> #guest<'_> { #guest { funcs: self } }
+                    pub fn #accessor(&self) -> #guest<'_> { #guest { funcs: &self.#funcs_field } }
                 }
-                impl #guest<'_> { #(#methods)* }
-            }
-        });
+                impl #guest<'_> {
+                    #(#methods)*
+                    #(#typed_guest)*
+                    /// Takes ownership of `resource`, an owned handle of this resource given in `store`.
+                    pub fn handle(&self, store: impl #krate::AsContextMut, resource: #c::ResourceAny) -> #krate::Result<#handle> {
+                        Ok(#handle { resource: #c::GuestResource::new(store, resource)?, funcs: self.funcs.clone() })
+                    }
+                }
+                #[doc = #handle_doc]
+                pub struct #handle { resource: #c::GuestResource, funcs: std::sync::Arc<#funcs_type> }
+                impl #handle {
+                    /// The handle, to pass to a function of the bindings in `store` (lent, or given with
+                    /// [`into_resource`](Self::into_resource)).
+                    pub fn resource(&self, store: impl #krate::AsContext) -> #krate::Result<#c::ResourceAny> {
+                        self.resource.resource(store)
+                    }
+                    /// Gives up ownership without dropping the guest's object.
+                    pub fn into_resource(self, store: impl #krate::AsContext) -> #krate::Result<#c::ResourceAny> {
+                        self.resource.into_resource(store)
+                    }
+                    /// Drops the guest's object now: its destructor runs.
+                    pub fn drop(self, store: impl #krate::AsContextMut) -> #krate::Result<()> {
+                        self.resource.drop(store)
+                    }
+                    #(#typed_handle)*
+                }
+                impl core::fmt::Debug for #handle {
+                    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                        f.debug_tuple(stringify!(#handle)).field(&self.resource).finish()
+                    }
+                }
+            });
+        }
         let docs = docs(&self.resolve.interfaces[id].docs);
         self.items.entry(module.clone()).or_default().push(quote! {
             #docs
             /// The exported interface's functions, typed.
-            pub struct Guest { #(#fields,)* }
+            #[derive(Clone)]
+            pub struct Guest { #(#fields,)* #(#resource_fields,)* }
             /// Where the exported interface's functions are, found once per component.
             #[derive(Clone)]
             pub struct GuestIndices { #(#index_fields,)* }
@@ -141,7 +271,7 @@ impl<'a> Generator<'a> {
                 pub fn load(&self, mut store: impl #krate::AsContextMut, instance: &#c::Instance) -> #krate::Result<Guest> {
                     let mut store = store.as_context_mut();
                     #(#loads)*
-                    Ok(Guest { #(#names,)* })
+                    Ok(Guest { #(#plain_names,)* #(#resource_inits,)* })
                 }
             }
             impl Guest { #(#methods)* }
@@ -357,7 +487,16 @@ pub(super) struct ExportFunc {
     name: Ident,
     /// The resource whose constructor, method or static the function is.
     resource: Option<TypeId>,
+    /// The resource function's form over typed handles.
+    typed: Option<Typed>,
     method: TokenStream,
+}
+
+/// A guest resource's function over its typed handle.
+pub(super) struct Typed {
+    /// Whether it is a method of the handle (else of `Guest<Resource>`).
+    on_handle: bool,
+    tokens: TokenStream,
 }
 
 /// The pieces of `funcs`, each kind together.
