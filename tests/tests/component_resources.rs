@@ -118,7 +118,7 @@ fn handles_move_between_host_and_guest() {
     assert_eq!(any.ty(), ResourceType::host::<Counter>());
     assert!(any.owned());
     let peek = instance.get_func(&mut store, "peek").unwrap();
-    let borrowed = ResourceAny::try_from_resource(Resource::<Counter>::new_borrow(any.try_into_resource::<Counter>().unwrap().rep())).unwrap();
+    let borrowed = ResourceAny::try_from_resource(Resource::<Counter>::new_borrow(any.try_into_resource::<Counter>(&mut store).unwrap().rep()), &mut store).unwrap();
     let mut results = [Val::U32(0)];
     peek.call(&mut store, &[Val::Resource(borrowed)], &mut results).unwrap();
     assert_eq!(results[0], Val::U32(9));
@@ -162,7 +162,7 @@ fn misused_handles_are_errors_that_lock_the_instance_down() {
     // usable.
     let (mut store, instance) = setup();
     let consume = instance.get_func(&mut store, "consume").unwrap();
-    let borrowed = ResourceAny::try_from_resource(Resource::<Counter>::new_borrow(0)).unwrap();
+    let borrowed = ResourceAny::try_from_resource(Resource::<Counter>::new_borrow(0), &mut store).unwrap();
     let err = consume.call(&mut store, &[Val::Resource(borrowed)], &mut []).unwrap_err();
     assert!(format!("{err:#}").contains("a borrowed handle cannot be given as an owned one"), "{err:#}");
     let roundtrip = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "roundtrip").unwrap();
@@ -247,10 +247,56 @@ fn the_host_drops_host_resources_it_holds() {
     let (mut store, instance) = setup();
     let make = instance.get_typed_func::<(u32,), (ResourceAny,)>(&mut store, "make").unwrap();
     let (counter,) = make.call(&mut store, (7,)).unwrap();
-    let rep = counter.try_into_resource::<Counter>().unwrap().rep();
+    let rep = counter.try_into_resource::<Counter>(&mut store).unwrap().rep();
     counter.resource_drop(&mut store).unwrap();
     assert_eq!(store.data().dropped, [rep], "the destructor given to the linker ran");
     assert!(store.data().table.is_empty());
-    let borrowed = ResourceAny::try_from_resource(Resource::<Counter>::new_borrow(1)).unwrap();
-    assert_eq!(borrowed.resource_drop(&mut store).unwrap_err().to_string(), "a borrowed handle cannot be dropped");
+    let borrowed = ResourceAny::try_from_resource(Resource::<Counter>::new_borrow(1), &mut store).unwrap();
+    borrowed.resource_drop(&mut store).unwrap();
+    let made = ResourceAny::try_from_resource(Resource::<Counter>::new_own(2), &mut store).unwrap();
+    made.resource_drop(&mut store).unwrap();
+    assert_eq!(store.data().dropped, [rep], "as in Wasmtime, dropping a borrow or a handle the host made runs nothing");
+}
+
+/// `ResourceDynamic`: a host resource whose type is a number chosen at run time
+/// (`ResourceType::host_dynamic`), made, lent and dropped as `Resource<T>` is; a handle of another type
+/// number, or of a `host::<T>()` type, is refused.
+#[test]
+fn dynamically_typed_host_resources() {
+    use tenon::component::ResourceDynamic;
+    let engine = Engine::default();
+    let component = Component::new(&engine, COMPONENT).unwrap();
+    let mut linker: Linker<Vec<u32>> = Linker::new(&engine);
+    let mut root = linker.root();
+    root.resource("counter", ResourceType::host_dynamic(7), |mut store, rep| {
+        store.data_mut().push(rep);
+        Ok(())
+    })
+    .unwrap();
+    root.func_wrap("new-counter", |_, (start,): (u32,)| Ok((ResourceDynamic::new_own(start + 100, 7),))).unwrap();
+    root.func_wrap("get", |_, (c,): (ResourceDynamic,)| {
+        assert!(!c.owned() && c.ty() == 7);
+        Ok((c.rep() - 100,))
+    })
+    .unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let roundtrip = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "roundtrip").unwrap();
+    assert_eq!(roundtrip.call(&mut store, (5,)).unwrap(), (5,));
+    assert_eq!(store.data(), &[105], "the guest's resource.drop ran the destructor with the rep");
+
+    let make = instance.get_typed_func::<(u32,), (ResourceDynamic,)>(&mut store, "make").unwrap();
+    let (made,) = make.call(&mut store, (1,)).unwrap();
+    assert_eq!((made.rep(), made.ty(), made.owned()), (101, 7, true));
+    let any = made.try_into_resource_any(&mut store).unwrap();
+    assert_eq!(any.ty(), ResourceType::host_dynamic(7));
+    assert_ne!(ResourceType::host_dynamic(7), ResourceType::host_dynamic(8));
+    assert!(any.try_into_resource::<Counter>(&mut store).is_err(), "not a `host::<Counter>()` handle");
+    let back = any.try_into_resource_dynamic(&mut store).unwrap();
+    assert_eq!(format!("{back:?}"), "ResourceDynamic(own, 101, type 7)");
+
+    // A handle of another type number is refused where it crosses.
+    let peek = instance.get_typed_func::<(ResourceDynamic,), (u32,)>(&mut store, "peek").unwrap();
+    let err = peek.call(&mut store, (ResourceDynamic::new_borrow(101, 8),)).unwrap_err();
+    assert!(format!("{err:#}").contains("host_dynamic(8)"), "{err:#}");
 }

@@ -163,11 +163,90 @@ fn component_types(checks: &mut Checks, engine: &Engine) -> rt::Result<()> {
     Ok(())
 }
 
+/// A component importing a host resource type: it makes a counter through the host, reads it through a
+/// borrow, and hands counters out.
+const RESOURCES: &str = r#"(component
+  (import "counter" (type $c (sub resource)))
+  (import "new-counter" (func $new (param "start" u32) (result (own $c))))
+  (import "get" (func $get (param "self" (borrow $c)) (result u32)))
+  (core func $new-core (canon lower (func $new)))
+  (core func $get-core (canon lower (func $get)))
+  (core func $drop (canon resource.drop $c))
+  (core module $m
+    (import "" "new" (func $new (param i32) (result i32)))
+    (import "" "get" (func $get (param i32) (result i32)))
+    (import "" "drop" (func $drop (param i32)))
+    (func (export "roundtrip") (param i32) (result i32)
+      (local $h i32) (local $v i32)
+      (local.set $h (call $new (local.get 0)))
+      (local.set $v (call $get (local.get $h)))
+      (call $drop (local.get $h))
+      (local.get $v))
+    (func (export "make") (param i32) (result i32) (call $new (local.get 0))))
+  (core instance $i (instantiate $m
+    (with "" (instance (export "new" (func $new-core)) (export "get" (func $get-core)) (export "drop" (func $drop))))))
+  (func (export "roundtrip") (param "start" u32) (result u32) (canon lift (core func $i "roundtrip")))
+  (func (export "make") (param "start" u32) (result (own $c)) (canon lift (core func $i "make"))))"#;
+
+/// Host resources, statically typed (`Resource<T>`) and typed at run time (`ResourceDynamic`), with the
+/// conversions to and from `ResourceAny`.
+fn host_resources(checks: &mut Checks, engine: &Engine) -> rt::Result<()> {
+    use rt::component::{Resource, ResourceAny, ResourceDynamic, ResourceType};
+    struct Counter;
+    let component = Component::new(engine, RESOURCES)?;
+
+    let mut linker = Linker::<Vec<u32>>::new(engine);
+    let mut root = linker.root();
+    root.resource("counter", ResourceType::host::<Counter>(), |mut store, rep| {
+        store.data_mut().push(rep);
+        Ok(())
+    })?;
+    root.func_wrap("new-counter", |_, (start,): (u32,)| Ok((Resource::<Counter>::new_own(start),)))?;
+    root.func_wrap("get", |_, (c,): (Resource<Counter>,)| Ok((c.rep() * 10,)))?;
+    let mut store = Store::new(engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &component)?;
+    let roundtrip = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "roundtrip")?;
+    checks.that(roundtrip.call(&mut store, (4,))? == (40,), "a host resource made, lent and read");
+    checks.that(store.data() == &[4], "the guest's resource.drop ran the host's destructor");
+    let make = instance.get_typed_func::<(u32,), (ResourceAny,)>(&mut store, "make")?;
+    let (any,) = make.call(&mut store, (6,))?;
+    checks.that(any.ty() == ResourceType::host::<Counter>() && any.owned(), "a ResourceAny of the host type");
+    let typed: Resource<Counter> = any.try_into_resource(&mut store)?;
+    checks.that(typed.rep() == 6, "ResourceAny::try_into_resource");
+    let any = ResourceAny::try_from_resource(typed, &mut store)?;
+    any.resource_drop(&mut store)?;
+    checks.that(store.data() == &[4], "dropping a ResourceAny the host made runs no destructor");
+    let (given,) = make.call(&mut store, (8,))?;
+    given.resource_drop(&mut store)?;
+    checks.that(store.data() == &[4, 8], "dropping one a guest gave runs the host's destructor");
+
+    let mut linker = Linker::<Vec<u32>>::new(engine);
+    let mut root = linker.root();
+    root.resource("counter", ResourceType::host_dynamic(3), |mut store, rep| {
+        store.data_mut().push(rep);
+        Ok(())
+    })?;
+    root.func_wrap("new-counter", |_, (start,): (u32,)| Ok((ResourceDynamic::new_own(start, 3),)))?;
+    root.func_wrap("get", |_, (c,): (ResourceDynamic,)| Ok((c.rep() + c.ty(),)))?;
+    let mut store = Store::new(engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &component)?;
+    let roundtrip = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "roundtrip")?;
+    checks.that(roundtrip.call(&mut store, (4,))? == (7,), "a dynamically typed host resource");
+    let make = instance.get_typed_func::<(u32,), (ResourceDynamic,)>(&mut store, "make")?;
+    let (made,) = make.call(&mut store, (5,))?;
+    checks.that(made.ty() == 3 && made.rep() == 5 && made.owned(), "ResourceDynamic lifted");
+    let any = made.try_into_resource_any(&mut store)?;
+    checks.that(any.ty() == ResourceType::host_dynamic(3), "its ResourceAny has the dynamic type");
+    checks.that(any.try_into_resource::<Counter>(&mut store).is_err(), "not a static host type");
+    Ok(())
+}
+
 /// Runs every component check; how many passed.
 pub fn run_components() -> rt::Result<usize> {
     let mut checks = Checks::default();
     let engine = Engine::default();
     component_calls(&mut checks, &engine)?;
     component_types(&mut checks, &engine)?;
+    host_resources(&mut checks, &engine)?;
     Ok(checks.0)
 }

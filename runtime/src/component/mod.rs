@@ -64,7 +64,7 @@ pub use func::Func;
 pub use lazy::{WasmList, WasmStr};
 pub use resource_table::{ResourceTable, ResourceTableError};
 pub use guest_resource::GuestResource;
-pub use resources::{Resource, ResourceAny, ResourceType};
+pub use resources::{Resource, ResourceAny, ResourceDynamic, ResourceType};
 pub use instance::{ComponentExportIndex, Instance, InstanceExportLookup, InstancePre};
 pub use linker::{HasData, HasSelf, Linker, LinkerInstance};
 pub use typed::{ComponentNamedList, ComponentType, Lift, Lower};

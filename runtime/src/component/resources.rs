@@ -17,6 +17,8 @@ pub struct ResourceType(Kind);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Kind {
     Host { id: TypeId, name: &'static str },
+    /// A host type told apart by a number at run time ([`ResourceDynamic`]).
+    HostDynamic(u32),
     /// Defined by a component: fresh for each instantiation.
     Guest { id: u64, index: u32 },
     Uninstantiated { index: u32 },
@@ -29,6 +31,12 @@ impl ResourceType {
     /// The resource type of host resources of Rust type `T` (the `T` of [`Resource<T>`]).
     pub fn host<T: 'static>() -> Self {
         ResourceType(Kind::Host { id: TypeId::of::<T>(), name: std::any::type_name::<T>() })
+    }
+
+    /// The resource type of [`ResourceDynamic`] handles of type number `payload`: a host type known only at
+    /// run time, different from every `host::<T>()` type and from other payloads' types.
+    pub fn host_dynamic(payload: u32) -> Self {
+        ResourceType(Kind::HostDynamic(payload))
     }
 
     /// A fresh resource type for resource `index` a component instance defines.
@@ -47,6 +55,7 @@ impl fmt::Debug for ResourceType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             Kind::Host { name, .. } => write!(f, "ResourceType::host::<{name}>()"),
+            Kind::HostDynamic(payload) => write!(f, "ResourceType::host_dynamic({payload})"),
             Kind::Guest { id, index } => write!(f, "ResourceType(resource {index} of instance #{id})"),
             Kind::Uninstantiated { index } => write!(f, "ResourceType(resource {index}, uninstantiated)"),
         }
@@ -102,17 +111,17 @@ impl ResourceAny {
         self.rep
     }
 
-    /// Drops the resource (an owned handle): runs its destructor, the guest's for a resource a component
-    /// defines, the host's (given to [`LinkerInstance::resource`](super::LinkerInstance::resource)) for a
-    /// host resource. Dropping a `ResourceAny` without this leaks the resource, as in Wasmtime.
+    /// Drops the handle, as Wasmtime's: for an owned handle a guest gave, runs the resource's destructor —
+    /// the guest's for a resource a component defines, the host's (given to
+    /// [`LinkerInstance::resource`](super::LinkerInstance::resource)) for a host resource. A borrowed handle,
+    /// or one the host made itself from a [`Resource`] (the host owns that resource already), has nothing to
+    /// run. Dropping an owned `ResourceAny` without this leaks the resource, as in Wasmtime.
     pub fn resource_drop<S: AsContextMut>(self, mut store: S) -> anyhow::Result<()> {
-        if !self.own {
-            anyhow::bail!("a borrowed handle cannot be dropped");
-        }
         let mut store = store.as_context_mut();
-        if let Some(token) = self.token
-            && !store.0.get_mut().opaque.components.host_owned.remove(&token)
-        {
+        let Some(token) = self.token.filter(|_| self.own) else {
+            return Ok(());
+        };
+        if !store.0.get_mut().opaque.components.host_owned.remove(&token) {
             anyhow::bail!("this resource handle was given away or dropped already");
         }
         let instances = &store.0.get().opaque.components.instances;
@@ -134,17 +143,20 @@ impl ResourceAny {
         }
     }
 
-    /// The typed handle, if the resource is a host resource of type `T`.
-    pub fn try_into_resource<T: 'static>(self) -> anyhow::Result<Resource<T>> {
-        if self.ty != ResourceType::host::<T>() {
-            anyhow::bail!("resource type mismatch: {:?} is not {:?}", self.ty, ResourceType::host::<T>());
-        }
-        Ok(Resource { rep: self.rep, own: self.own, _type: PhantomData })
+    /// The typed handle, if the resource is a host resource of type `T` (`store` is taken as Wasmtime takes
+    /// it; Tenon needs nothing of it).
+    pub fn try_into_resource<T: 'static>(self, store: impl AsContextMut) -> anyhow::Result<Resource<T>> {
+        Resource::try_from_resource_any(self, store)
     }
 
-    /// The handle of type known at run time for `resource`.
-    pub fn try_from_resource<T: 'static>(resource: Resource<T>) -> anyhow::Result<Self> {
-        Ok(ResourceAny { ty: ResourceType::host::<T>(), rep: resource.rep, own: resource.own, token: None })
+    /// The handle of type known at run time for `resource` (see [`try_into_resource`](Self::try_into_resource)).
+    pub fn try_from_resource<T: 'static>(resource: Resource<T>, store: impl AsContextMut) -> anyhow::Result<Self> {
+        resource.try_into_resource_any(store)
+    }
+
+    /// The dynamically typed handle, if the resource is a [`ResourceDynamic`] one.
+    pub fn try_into_resource_dynamic(self, store: impl AsContextMut) -> anyhow::Result<ResourceDynamic> {
+        ResourceDynamic::try_from_resource_any(self, store)
     }
 }
 
@@ -176,6 +188,22 @@ impl<T: 'static> Resource<T> {
     /// Whether the handle is owned (rather than borrowed).
     pub fn owned(&self) -> bool {
         self.own
+    }
+}
+
+impl<T: 'static> Resource<T> {
+    /// The typed handle of `resource`, if it is a host resource of type `T` (`store` is taken as Wasmtime
+    /// takes it; Tenon needs nothing of it).
+    pub fn try_from_resource_any(resource: ResourceAny, _store: impl AsContextMut) -> anyhow::Result<Self> {
+        if resource.ty != ResourceType::host::<T>() {
+            anyhow::bail!("resource type mismatch: {:?} is not {:?}", resource.ty, ResourceType::host::<T>());
+        }
+        Ok(Resource { rep: resource.rep, own: resource.own, _type: PhantomData })
+    }
+
+    /// This handle as a [`ResourceAny`].
+    pub fn try_into_resource_any(self, _store: impl AsContextMut) -> anyhow::Result<ResourceAny> {
+        Ok(self.as_any())
     }
 }
 
@@ -273,9 +301,103 @@ impl<T: 'static> Lower for Resource<T> {
 
 impl<T: 'static> Lift for Resource<T> {
     fn lift_flat(cx: &LiftContext<'_>, ty: InterfaceType, src: &mut FlatValues<'_>) -> AbiResult<Self> {
-        ResourceAny::lift_flat(cx, ty, src)?.try_into_resource().map_err(|e| AbiError::msg(e.to_string()))
+        host_typed(ResourceAny::lift_flat(cx, ty, src)?, ResourceType::host::<T>()).map(|(rep, own)| Resource { rep, own, _type: PhantomData })
     }
     fn load(cx: &LiftContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<Self> {
-        ResourceAny::load(cx, ty, ptr)?.try_into_resource().map_err(|e| AbiError::msg(e.to_string()))
+        host_typed(ResourceAny::load(cx, ty, ptr)?, ResourceType::host::<T>()).map(|(rep, own)| Resource { rep, own, _type: PhantomData })
+    }
+}
+
+/// The representation and ownership of lifted handle `resource`, if it has host type `ty`.
+fn host_typed(resource: ResourceAny, ty: ResourceType) -> AbiResult<(u32, bool)> {
+    match resource.ty == ty {
+        true => Ok((resource.rep, resource.own)),
+        false => Err(AbiError::msg(format!("resource type mismatch: {:?} is not {ty:?}", resource.ty))),
+    }
+}
+
+/// A handle to a host resource whose type is a number chosen at run time ([`ResourceType::host_dynamic`]),
+/// for hosts that define resource types dynamically (as Wasmtime's `ResourceDynamic`): like [`Resource<T>`]
+/// otherwise, with no destructor of its own.
+pub struct ResourceDynamic {
+    rep: u32,
+    own: bool,
+    ty: u32,
+}
+
+impl ResourceDynamic {
+    /// An owned handle to the resource represented by `rep`, of type number `ty`.
+    pub fn new_own(rep: u32, ty: u32) -> Self {
+        ResourceDynamic { rep, own: true, ty }
+    }
+
+    /// A borrowed handle to the resource represented by `rep`, of type number `ty`.
+    pub fn new_borrow(rep: u32, ty: u32) -> Self {
+        ResourceDynamic { rep, own: false, ty }
+    }
+
+    /// The resource's representation.
+    pub fn rep(&self) -> u32 {
+        self.rep
+    }
+
+    /// The type number given when the handle was made.
+    pub fn ty(&self) -> u32 {
+        self.ty
+    }
+
+    /// Whether the handle is owned (rather than borrowed).
+    pub fn owned(&self) -> bool {
+        self.own
+    }
+
+    /// The dynamically typed handle of `resource`, if it has a [`ResourceType::host_dynamic`] type.
+    pub fn try_from_resource_any(resource: ResourceAny, _store: impl AsContextMut) -> anyhow::Result<Self> {
+        match resource.ty.0 {
+            Kind::HostDynamic(ty) => Ok(ResourceDynamic { rep: resource.rep, own: resource.own, ty }),
+            _ => anyhow::bail!("resource type mismatch: {:?} is not a `ResourceType::host_dynamic` type", resource.ty),
+        }
+    }
+
+    /// This handle as a [`ResourceAny`].
+    pub fn try_into_resource_any(self, _store: impl AsContextMut) -> anyhow::Result<ResourceAny> {
+        Ok(self.as_any())
+    }
+
+    fn as_any(&self) -> ResourceAny {
+        ResourceAny::new(ResourceType::host_dynamic(self.ty), self.rep, self.own)
+    }
+}
+
+impl fmt::Debug for ResourceDynamic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.own { "own" } else { "borrow" };
+        write!(f, "ResourceDynamic({kind}, {}, type {})", self.rep, self.ty)
+    }
+}
+
+impl ComponentType for ResourceDynamic {
+    const ABI: CanonicalAbiInfo = CanonicalAbiInfo::SCALAR4;
+    fn typecheck(ty: InterfaceType, _types: &ComponentTypes) -> anyhow::Result<()> {
+        typecheck_handle::<Self>(ty)
+    }
+}
+
+impl Lower for ResourceDynamic {
+    fn lower_flat(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, dst: &mut FlatBuf) -> AbiResult<()> {
+        self.as_any().lower_flat(cx, ty, dst)
+    }
+    fn store(&self, cx: &mut LowerContext<'_>, ty: InterfaceType, ptr: u32) -> AbiResult<()> {
+        self.as_any().store(cx, ty, ptr)
+    }
+}
+
+impl Lift for ResourceDynamic {
+    fn lift_from(cx: &LiftContext<'_>, ty: InterfaceType, src: super::derived::LiftSource<'_, '_>) -> AbiResult<Self> {
+        let resource = ResourceAny::lift_from(cx, ty, src)?;
+        match resource.ty.0 {
+            Kind::HostDynamic(payload) => Ok(ResourceDynamic { rep: resource.rep, own: resource.own, ty: payload }),
+            _ => Err(AbiError::msg(format!("resource type mismatch: {:?} is not a `ResourceType::host_dynamic` type", resource.ty))),
+        }
     }
 }
