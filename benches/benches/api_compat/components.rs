@@ -163,30 +163,8 @@ fn component_types(checks: &mut Checks, engine: &Engine) -> rt::Result<()> {
     Ok(())
 }
 
-/// A component importing a host resource type: it makes a counter through the host, reads it through a
-/// borrow, and hands counters out.
-const RESOURCES: &str = r#"(component
-  (import "counter" (type $c (sub resource)))
-  (import "new-counter" (func $new (param "start" u32) (result (own $c))))
-  (import "get" (func $get (param "self" (borrow $c)) (result u32)))
-  (core func $new-core (canon lower (func $new)))
-  (core func $get-core (canon lower (func $get)))
-  (core func $drop (canon resource.drop $c))
-  (core module $m
-    (import "" "new" (func $new (param i32) (result i32)))
-    (import "" "get" (func $get (param i32) (result i32)))
-    (import "" "drop" (func $drop (param i32)))
-    (func (export "roundtrip") (param i32) (result i32)
-      (local $h i32) (local $v i32)
-      (local.set $h (call $new (local.get 0)))
-      (local.set $v (call $get (local.get $h)))
-      (call $drop (local.get $h))
-      (local.get $v))
-    (func (export "make") (param i32) (result i32) (call $new (local.get 0))))
-  (core instance $i (instantiate $m
-    (with "" (instance (export "new" (func $new-core)) (export "get" (func $get-core)) (export "drop" (func $drop))))))
-  (func (export "roundtrip") (param "start" u32) (result u32) (canon lift (core func $i "roundtrip")))
-  (func (export "make") (param "start" u32) (result (own $c)) (canon lift (core func $i "make"))))"#;
+/// A component importing a host resource type (`tests/wat/host-counter.wat`, shared with Tenon's tests).
+const RESOURCES: &str = include_str!("../../../tests/wat/host-counter.wat");
 
 /// Host resources, statically typed (`Resource<T>`) and typed at run time (`ResourceDynamic`), with the
 /// conversions to and from `ResourceAny`.
