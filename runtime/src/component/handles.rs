@@ -59,7 +59,14 @@ impl HandleTable {
             .and_then(|i| self.slots.get(i as usize).copied().flatten())
             .ok_or_else(|| AbiError::msg(format!("unknown handle index {index}")))?;
         if handle.ty() != ty {
-            return Err(AbiError::msg(format!("handle index {index} used with the wrong type")));
+            // Wasmtime's words (every handle of a component's table is a "guest-defined resource" to it), then
+            // which resource types of the component were expected and found.
+            return Err(AbiError::msg(format!(
+                "handle index {index} used with the wrong type, expected guest-defined resource but found a different \
+                 guest-defined resource (resource type {} of the component, where {} was expected)",
+                handle.ty().0,
+                ty.0
+            )));
         }
         Ok(handle)
     }
