@@ -407,3 +407,42 @@ mod borrowing {
 mod borrowing_duplicated {
     ::tenon::component::bindgen!({ path: "wit/corpus", world: "corpus", ownership: Borrowing { duplicate_if_necessary: true } });
 }
+
+/// Names Wasmtime's bindings trip on: a resource named with a Rust keyword (`type`), methods named like the
+/// typed handle's own (`resource`, `into-resource`, `handle`), handles of a resource both imported and
+/// exported inside records, variants, lists, options and results (compiled only, warnings denied).
+#[deny(warnings)]
+mod awkward_names {
+    tenon::component::bindgen!({
+        inline: "
+            package a:b;
+            interface things {
+                resource %type {
+                    constructor();
+                    %resource: func() -> u32;
+                    into-resource: static func(x: %type) -> %type;
+                    handle: static func() -> option<%type>;
+                    self-ref: func(other: borrow<%type>, %list: list<%type>) -> result<%type, string>;
+                }
+                record holder { t: %type, name: string }
+                variant maybe { some(%type), none }
+                make: func() -> holder;
+                take: func(h: holder, m: maybe, ts: list<%type>) -> u32;
+            }
+            world w {
+                import things;
+                export things;
+            }
+        ",
+    });
+
+    /// The guest's `type` through its typed handle, where the names allow it.
+    #[allow(dead_code)]
+    fn typed(store: &mut tenon::Store<()>, things: &exports::a::b::things::Guest) -> tenon::Result<()> {
+        let t = things.type_().new(&mut *store)?;
+        let any = t.resource(&*store)?;
+        let _: u32 = things.type_().call_resource(&mut *store, any)?;
+        let _: exports::a::b::things::TypeHandle = things.type_().into_resource(&mut *store, t)?;
+        Ok(())
+    }
+}

@@ -270,5 +270,7 @@ mod tests {
         assert!(tokens.contains("pub type R = :: tenon :: component :: ResourceAny"), "{tokens}");
         assert!(tokens.contains("pub struct GuestR") && tokens.contains("fn call_m"), "{tokens}");
         assert!(error(&Opts::default()).contains("no WIT given"));
+        let drop_method = opts("package a:b; interface i { resource r { %drop: func(); } } world w { import i; }");
+        assert!(error(&drop_method).contains("`[method]r.drop`: a method or static named `drop` would clash with `HostR::drop`"));
     }
 }

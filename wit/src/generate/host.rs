@@ -61,6 +61,13 @@ impl<'a> Generator<'a> {
             // The resource's Rust type: the generated marker type, or what `with` maps it to.
             let name = self.named_path(module, resource)?;
             let owned: Vec<&Function> = funcs.iter().copied().filter(|f| owner_resource(f) == Some(resource)).collect();
+            if let Some(clash) = owned.iter().find(|f| !matches!(f.kind, FunctionKind::Constructor(_)) && method_name(f) == "drop") {
+                bail!(
+                    "`{}`: a method or static named `drop` would clash with `{resource_trait}::drop`, the resource's \
+                     destructor (Wasmtime's bindings clash too): rename it in the WIT",
+                    clash.name
+                );
+            }
             let HostMethods { methods, store_methods, forwards, wraps: mut resource_wraps, mut bounds } =
                 self.host_methods(module, &quote!(#resource_trait), &resource_with_store, key, &owned)?;
             extra_bounds.append(&mut bounds);
