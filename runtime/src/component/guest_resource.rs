@@ -5,10 +5,30 @@
 use super::resources::ResourceAny;
 use crate::{AsContext, AsContextMut, StoreContextMut};
 use anyhow::{Result, bail};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Handles dropped without their store, waiting for it.
-pub(crate) type DropQueue = Arc<Mutex<Vec<ResourceAny>>>;
+/// Handles dropped without their store, waiting for it; shared by a store and its handles.
+pub(crate) type DropQueue = Arc<Dropped>;
+
+/// The handles of a [`DropQueue`], and whether there are any (so that a call checks a flag, not a lock).
+#[derive(Default)]
+pub(crate) struct Dropped {
+    pending: AtomicBool,
+    handles: Mutex<Vec<ResourceAny>>,
+}
+
+impl Dropped {
+    fn push(&self, resource: ResourceAny) {
+        self.handles.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(resource);
+        self.pending.store(true, Ordering::Release);
+    }
+
+    fn take(&self) -> Vec<ResourceAny> {
+        self.pending.store(false, Ordering::Release);
+        std::mem::take(&mut *self.handles.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
 
 /// An owned handle to a guest's resource, tied to its store: dropping it drops the guest's object — at the
 /// store's next call into a component (a Rust `Drop` has no store to call the destructor with), or at once
@@ -56,7 +76,7 @@ impl GuestResource {
 impl Drop for GuestResource {
     fn drop(&mut self) {
         if let Some(resource) = self.resource.take() {
-            self.dropped.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(resource);
+            self.dropped.push(resource);
         }
     }
 }
@@ -71,10 +91,10 @@ impl std::fmt::Debug for GuestResource {
 /// is running (they wait for the next call from the host then). The first destructor's error is returned.
 pub(crate) fn run_dropped<T: 'static>(store: &mut StoreContextMut<'_, T>) -> Result<()> {
     let components = &store.0.get().opaque.components;
-    if components.instances.iter().any(|i| i.nested.iter().any(|n| n.entered)) {
+    if !components.dropped.pending.load(Ordering::Acquire) || components.instances.iter().any(|i| i.nested.iter().any(|n| n.entered)) {
         return Ok(());
     }
-    let pending = std::mem::take(&mut *components.dropped.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    let pending = components.dropped.take();
     let mut first_error = None;
     for resource in pending {
         if let Err(e) = resource.resource_drop(&mut *store) {
