@@ -3,6 +3,7 @@
 
 use super::abi::{AbiError, AbiResult};
 use super::type_table::TypeResourceIndex;
+use std::sync::Arc;
 
 /// The most handles an instance may hold at once.
 pub const MAX_HANDLES: usize = 1 << 20;
@@ -25,17 +26,34 @@ impl Handle {
 }
 
 /// The handles of one component instance.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HandleTable {
     /// Slot `i` holds handle `i + 1`.
     slots: Vec<Option<Handle>>,
     free: Vec<u32>,
     live: usize,
+    /// The component's resource type numbers, each to the one it stands for (`ComponentInfo::resource_roots`):
+    /// a nested component and its outside may name one resource type by two numbers.
+    roots: Arc<[TypeResourceIndex]>,
 }
 
 impl HandleTable {
+    /// An empty table, for a component whose resource type numbers stand for `roots`.
+    pub fn new(roots: Arc<[TypeResourceIndex]>) -> Self {
+        HandleTable { slots: Vec::new(), free: Vec::new(), live: 0, roots }
+    }
+
+    /// The type resource type `ty` stands for.
+    fn root(&self, ty: TypeResourceIndex) -> TypeResourceIndex {
+        self.roots.get(ty.0 as usize).copied().unwrap_or(ty)
+    }
+
     /// Adds `handle`; its index.
     pub fn insert(&mut self, handle: Handle) -> AbiResult<u32> {
+        let handle = match handle {
+            Handle::Own { ty, rep } => Handle::Own { ty: self.root(ty), rep },
+            Handle::Borrow { ty, rep } => Handle::Borrow { ty: self.root(ty), rep },
+        };
         if self.live >= MAX_HANDLES {
             return Err(AbiError::msg(format!("too many resource handles: the limit is {MAX_HANDLES}")));
         }
@@ -54,6 +72,7 @@ impl HandleTable {
 
     /// The handle at `index`, which must be of resource type `ty`.
     pub fn get(&self, index: u32, ty: TypeResourceIndex) -> AbiResult<Handle> {
+        let ty = self.root(ty);
         let handle = index
             .checked_sub(1)
             .and_then(|i| self.slots.get(i as usize).copied().flatten())

@@ -77,6 +77,9 @@ pub enum Initializer {
     /// Resource type `resource` is defined by (nested) component instance `instance`, with destructor `dtor`
     /// (a core function).
     DefineResource { resource: TypeResourceIndex, dtor: Option<CoreDef>, instance: usize },
+    /// Resource type `to` is resource type `from` (as a nested component sees a type given to it, or the
+    /// outside a type it defines): its run-time type, destructor and owner are `from`'s.
+    AliasResource { to: TypeResourceIndex, from: TypeResourceIndex },
 }
 
 /// An export of the component.
@@ -110,4 +113,7 @@ pub struct ComponentInfo {
     /// How many component instances (the root and each nested instantiation) the flattened component holds;
     /// each has its own re-entrance and `may_leave` state.
     pub num_component_instances: usize,
+    /// For each resource type number, the one it stands for: itself, or (following `AliasResource`s) the
+    /// number of the definition or root import it is another name of. Handle tables compare these.
+    pub resource_roots: std::sync::Arc<[TypeResourceIndex]>,
 }

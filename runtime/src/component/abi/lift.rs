@@ -72,6 +72,8 @@ struct LiftResources<'a> {
     handles: &'a HandleTable,
     types: &'a [ResourceType],
     taken: RefCell<Vec<(u32, TypeResourceIndex, Option<u64>)>>,
+    /// The owned handles lent (lifted as borrows) for the call: they cannot be moved out in the same call.
+    lent: RefCell<Vec<u32>>,
 }
 
 /// The canonical NaN of `f32`; lifting replaces every NaN with it.
@@ -103,7 +105,12 @@ impl<'a> LiftContext<'a> {
         let memory = options.memory.map_or(&[][..], |m| m.data(StoreContext(store.0)));
         let data = &store.0.opaque.components.instances[instance];
         let resources =
-            LiftResources { handles: &data.handles[options.nested], types: &data.resource_types, taken: RefCell::new(Vec::new()) };
+            LiftResources {
+            handles: &data.handles[options.nested],
+            types: &data.resource_types,
+            taken: RefCell::new(Vec::new()),
+            lent: RefCell::new(Vec::new()),
+        };
         LiftContext { types, memory, encoding: options.encoding, memory_handle: options.memory, fuel: Cell::new(fuel), resources: Some(resources) }
     }
 
@@ -123,6 +130,9 @@ impl<'a> LiftContext<'a> {
         if taken.iter().any(|(i, _, _)| *i == index) {
             return Err(AbiError::msg(format!("unknown handle index {index}")));
         }
+        if resources.lent.borrow().contains(&index) {
+            return Err(AbiError::msg(format!("cannot remove owned resource while borrowed (handle index {index})")));
+        }
         let resource = ResourceAny::given(resources.types[ty.0 as usize], rep);
         taken.push((index, ty, resource.token()));
         Ok(resource)
@@ -131,7 +141,16 @@ impl<'a> LiftContext<'a> {
     /// Lifts borrowed handle `index` of resource type `ty` (an owned or a borrowed handle of the guest).
     pub fn lift_borrow(&self, ty: TypeResourceIndex, index: u32) -> AbiResult<ResourceAny> {
         let resources = self.resources.as_ref().ok_or_else(|| AbiError::msg("resource handles cannot be lifted here"))?;
-        let (Handle::Own { rep, .. } | Handle::Borrow { rep, .. }) = resources.handles.get(index, ty)?;
+        if resources.taken.borrow().iter().any(|(i, _, _)| *i == index) {
+            return Err(AbiError::msg(format!("unknown handle index {index}")));
+        }
+        let rep = match resources.handles.get(index, ty)? {
+            Handle::Own { rep, .. } => {
+                resources.lent.borrow_mut().push(index);
+                rep
+            }
+            Handle::Borrow { rep, .. } => rep,
+        };
         Ok(ResourceAny::new(resources.types[ty.0 as usize], rep, false))
     }
 

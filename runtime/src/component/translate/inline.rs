@@ -4,9 +4,9 @@
 
 use super::{LocalCanonOptions, LocalInitializer, StaticComponent, StaticModule};
 use crate::component::info::{CanonOptions, ComponentInfo, CoreDef, Export, FuncDef, ImportPath, Initializer};
-use crate::component::type_table::{ComponentTypes, ItemType, TypeInstanceIndex};
+use crate::component::type_table::{ComponentTypes, ItemType, TypeInstanceIndex, TypeResourceIndex};
 use anyhow::{Context, Result, bail};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use wasmparser::{ComponentExternalKind, ComponentOuterAliasKind, ExternalKind};
 
@@ -80,14 +80,24 @@ struct Inliner<'a, 'data> {
     components: &'a [StaticComponent<'data>],
     types: &'a ComponentTypes,
     info: ComponentInfo,
+    /// The components with resources of their own instantiated so far.
+    with_resources: HashSet<usize>,
 }
 
 /// Flattens the root component (the last of `components`).
 pub fn inline(modules: &[StaticModule<'_>], components: &[StaticComponent<'_>], types: &ComponentTypes) -> Result<ComponentInfo> {
-    let mut inliner = Inliner { modules, components, types, info: ComponentInfo::default() };
+    let mut inliner = Inliner { modules, components, types, info: ComponentInfo::default(), with_resources: HashSet::new() };
     let root = components.len().checked_sub(1).context("no component")?;
     let exports = inliner.run(root, None, None)?;
     inliner.info.exports = exports.iter().map(|(name, item)| Ok((name.clone(), inliner.export(item)?))).collect::<Result<_>>()?;
+    // Aliases come in an order where each one's source is final already.
+    let mut roots: Vec<TypeResourceIndex> = (0..types.resources).map(TypeResourceIndex).collect();
+    for initializer in &inliner.info.initializers {
+        if let Initializer::AliasResource { to, from } = initializer {
+            roots[to.0 as usize] = roots[from.0 as usize];
+        }
+    }
+    inliner.info.resource_roots = roots.into();
     Ok(inliner.info)
 }
 
@@ -181,11 +191,24 @@ impl Inliner<'_, '_> {
                 let scope = Scope { modules: frame.modules.clone(), components: frame.components.clone(), outer: outer.clone() };
                 frame.components.push(ComponentDef { index: *index, outer: Some(Rc::new(scope)) });
             }
-            LocalInitializer::ComponentInstantiate { component, args } => {
+            LocalInitializer::ComponentInstantiate { component, args, resources } => {
                 let component = frame.components[*component as usize].clone();
                 let args: HashMap<&str, ItemDef> =
                     args.iter().map(|(name, kind, index)| Ok((*name, item(frame, *kind, *index)?))).collect::<Result<_>>()?;
+                // Resource types are numbered once per component binary: a component with resources of its
+                // own can have one instance per instantiation of the root.
+                let has_resources = !resources.imported.is_empty()
+                    || self.components[component.index].initializers.iter().any(|i| matches!(i, LocalInitializer::DefineResource { .. }));
+                if has_resources && !self.with_resources.insert(component.index) {
+                    bail!("a component that defines or imports resources, instantiated more than once, is not supported yet");
+                }
+                for &(to, from) in &resources.imported {
+                    self.info.initializers.push(Initializer::AliasResource { to, from });
+                }
                 let exports = self.run(component.index, Some(&args), component.outer)?;
+                for &(to, from) in &resources.defined {
+                    self.info.initializers.push(Initializer::AliasResource { to, from });
+                }
                 frame.instances.push(InstanceDef::Items(Rc::new(exports)));
             }
             LocalInitializer::ComponentSynthetic(items) => {

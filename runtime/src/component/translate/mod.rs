@@ -77,7 +77,14 @@ pub enum LocalInitializer<'data> {
     /// A component defined here (an index into the static components).
     ComponentStatic(usize),
     /// An instance of component `component`, with these arguments: `(name, kind, index)`.
-    ComponentInstantiate { component: u32, args: Vec<(&'data str, ComponentExternalKind, u32)> },
+    ComponentInstantiate {
+        component: u32,
+        args: Vec<(&'data str, ComponentExternalKind, u32)>,
+        /// The resource types the instance gets: each resource the component imports is the one its argument
+        /// gives, `(imported, argument's)`; each it defines (and exports) is known outside by a fresh type,
+        /// `(outside, defined)`. See [`resource_aliases`].
+        resources: ResourceAliases,
+    },
     /// An instance made of other items: `(name, kind, index)`.
     ComponentSynthetic(Vec<(&'data str, ComponentExternalKind, u32)>),
     /// An export of a component instance, aliased into this component's index space for its kind.
@@ -161,13 +168,13 @@ pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Tr
                             LocalInitializer::Lower { func: func_index, options: canon_options(&options)? }
                         }
                         CanonicalFunction::ResourceDrop { resource } => {
-                            LocalInitializer::ResourceDrop { resource: resource_at(&mut translation.types, types, resource, open.len())? }
+                            LocalInitializer::ResourceDrop { resource: resource_at(&mut translation.types, types, resource)? }
                         }
                         CanonicalFunction::ResourceNew { resource } => {
-                            LocalInitializer::ResourceNew { resource: resource_at(&mut translation.types, types, resource, open.len())? }
+                            LocalInitializer::ResourceNew { resource: resource_at(&mut translation.types, types, resource)? }
                         }
                         CanonicalFunction::ResourceRep { resource } => {
-                            LocalInitializer::ResourceRep { resource: resource_at(&mut translation.types, types, resource, open.len())? }
+                            LocalInitializer::ResourceRep { resource: resource_at(&mut translation.types, types, resource)? }
                         }
                         other => bail!("the canonical built-in `{}` is not supported yet", canon_name(&other)),
                     };
@@ -189,13 +196,14 @@ pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Tr
                 }
             }
             Payload::ComponentInstanceSection(section) => {
-                for instance in section {
+                let types = validator.types(0).context("component types")?;
+                let first = types.component_instance_count() - section.count();
+                for (i, instance) in section.into_iter().enumerate() {
                     let initializer = match instance? {
                         ComponentInstance::Instantiate { component_index, args } => {
-                            LocalInitializer::ComponentInstantiate {
-                                component: component_index,
-                                args: args.iter().map(|arg| (arg.name, arg.kind, arg.index)).collect(),
-                            }
+                            let args: Vec<_> = args.iter().map(|arg| (arg.name, arg.kind, arg.index)).collect();
+                            let resources = resource_aliases(&mut translation.types, types, component_index, first + i as u32, &args)?;
+                            LocalInitializer::ComponentInstantiate { component: component_index, args, resources }
                         }
                         ComponentInstance::FromExports(exports) => LocalInitializer::ComponentSynthetic(
                             exports.iter().map(|export| (export.name.name, export.kind, export.index)).collect(),
@@ -240,12 +248,8 @@ pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Tr
                 let types = validator.types(0).context("component types")?;
                 let first = types.component_type_count() - section.count();
                 for (i, ty) in section.into_iter().enumerate() {
-                    // Resources of nested components get no run-time type (their handles cannot be used yet,
-                    // see `resource_at`); a definition alone needs nothing.
-                    if let wasmparser::ComponentType::Resource { dtor, .. } = ty?
-                        && open.len() == 1
-                    {
-                        let resource = resource_at(&mut translation.types, types, first + i as u32, open.len())?;
+                    if let wasmparser::ComponentType::Resource { dtor, .. } = ty? {
+                        let resource = resource_at(&mut translation.types, types, first + i as u32)?;
                         current(&mut open)?.initializers.push(LocalInitializer::DefineResource { resource, dtor });
                     }
                 }
@@ -257,15 +261,71 @@ pub fn translate<'data>(features: WasmFeatures, bytes: &'data [u8]) -> Result<Tr
     Ok(translation)
 }
 
-/// The resource type at type index `index` of the component being translated (`depth` components deep).
-fn resource_at(builder: &mut ComponentTypesBuilder, types: wasmparser::types::TypesRef<'_>, index: u32, depth: usize) -> Result<TypeResourceIndex> {
-    if depth > 1 {
-        bail!("resources in nested components are not supported yet");
-    }
+/// The resource type at type index `index` of the component being translated.
+fn resource_at(builder: &mut ComponentTypesBuilder, types: wasmparser::types::TypesRef<'_>, index: u32) -> Result<TypeResourceIndex> {
     let ComponentAnyTypeId::Resource(id) = types.component_any_type_at(index) else {
         bail!("a resource built-in of a type that is not a resource type")
     };
     Ok(builder.resource_index(id.resource()))
+}
+
+/// How the resource types of a component instantiation relate to those around it, as `(to, from)` pairs: the
+/// instance's view of a resource type `to` is the type `from` (see `Initializer::AliasResource`).
+#[derive(Default)]
+pub struct ResourceAliases {
+    /// Each resource type the component imports, and the argument's type: set before it is instantiated.
+    pub imported: Vec<(TypeResourceIndex, TypeResourceIndex)>,
+    /// Each type the outside knows a resource the component defines by, and the definition: set after.
+    pub defined: Vec<(TypeResourceIndex, TypeResourceIndex)>,
+}
+
+/// The resource aliases of instance `instance`, which instantiates component `component` with `args`.
+/// Validation gives the component's resources a type of their own inside it, and fresh ones in the
+/// instance's type; resource types are numbered once per component binary, so a component instantiated
+/// twice would need two numberings (refused at flattening, see `inline`).
+fn resource_aliases(
+    builder: &mut ComponentTypesBuilder,
+    types: wasmparser::types::TypesRef<'_>,
+    component: u32,
+    instance: u32,
+    args: &[(&str, ComponentExternalKind, u32)],
+) -> Result<ResourceAliases> {
+    let component_ty = &types[types.component_at(component)];
+    let instance_ty = &types[types.component_instance_at(instance)];
+    let mut aliases = ResourceAliases::default();
+    for (id, path) in &component_ty.imported_resources {
+        let (name, _) = path.first().and_then(|&i| component_ty.imports.get_index(i)).context("an imported resource's path")?;
+        let &(_, kind, index) = args.iter().find(|(arg, ..)| arg == name).context("an imported resource without an argument")?;
+        let given = match (kind, &path[1..]) {
+            (ComponentExternalKind::Type, []) => match types.component_any_type_at(index) {
+                ComponentAnyTypeId::Resource(given) => given.resource(),
+                _ => bail!("the argument `{name}` for a resource type is not one"),
+            },
+            (ComponentExternalKind::Instance, rest) => resource_in(types, &types[types.component_instance_at(index)].exports, rest)?,
+            _ => bail!("the argument `{name}` gives a resource type in a way not supported yet"),
+        };
+        aliases.imported.push((builder.resource_index(*id), builder.resource_index(given)));
+    }
+    for (id, path) in &component_ty.defined_resources {
+        let outside = resource_in(types, &instance_ty.exports, path)?;
+        aliases.defined.push((builder.resource_index(outside), builder.resource_index(*id)));
+    }
+    Ok(aliases)
+}
+
+/// The resource type at `path` (export indices, through nested instances) in `exports`.
+fn resource_in(
+    types: wasmparser::types::TypesRef<'_>,
+    exports: &wasmparser::collections::IndexMap<String, wasmparser::component_types::ComponentItem>,
+    path: &[usize],
+) -> Result<wasmparser::component_types::ResourceId> {
+    use wasmparser::component_types::ComponentEntityType as E;
+    let (_, item) = path.first().and_then(|&i| exports.get_index(i)).context("a resource type's path")?;
+    match (&item.ty, &path[1..]) {
+        (E::Type { referenced: ComponentAnyTypeId::Resource(id), .. }, []) => Ok(id.resource()),
+        (E::Instance(instance), rest) if !rest.is_empty() => resource_in(types, &types[*instance].exports, rest),
+        _ => bail!("a resource type's path leads elsewhere"),
+    }
 }
 
 /// The component being translated.
