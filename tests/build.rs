@@ -1,6 +1,7 @@
 //! Builds the guest crates of `guests/` for `wasm32-unknown-unknown`, makes each core module a component
-//! with `wit-component`, and tells the test crate where the components are (`TENON_GUEST_*`; empty when
-//! building for cargo-fuzz, which does not use them).
+//! with `wit-component`, composes the `consumer` and `provider` components into one with `wasm-compose`, and
+//! tells the test crate where the components are (`TENON_GUEST_*`; empty when building for cargo-fuzz, which
+//! does not use them).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,12 +14,16 @@ const GUESTS: [(&str, &str); 3] = [
     ("tenon_guest_resources", "TENON_GUEST_RESOURCES"),
 ];
 
+/// The variable the composed component's path goes to: `consumer` with its import of `tenon:guest/api`
+/// satisfied by `provider`.
+const COMPOSED: &str = "TENON_GUEST_COMPOSED";
+
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
     let guests = manifest_dir.join("guests");
     for watched in
-        ["Cargo.toml", "Cargo.lock", "wit", "exports/Cargo.toml", "exports/src", "imports/Cargo.toml", "imports/src", "resources/Cargo.toml", "resources/src"]
+        ["Cargo.toml", "Cargo.lock", "wit", "exports", "imports", "resources", "provider", "consumer"]
     {
         println!("cargo:rerun-if-changed={}", guests.join(watched).display());
     }
@@ -29,6 +34,7 @@ fn main() {
         for (_, variable) in GUESTS {
             println!("cargo:rustc-env={variable}=");
         }
+        println!("cargo:rustc-env={COMPOSED}=");
         return;
     }
     let target_dir = out_dir.join("guests-target");
@@ -41,6 +47,16 @@ fn main() {
         componentize(&wasm, &component);
         println!("cargo:rustc-env={variable}={}", component.display());
     }
+    // `wasm-compose` names a component after its file, in kebab case.
+    std::fs::create_dir_all(out_dir.join("composed")).unwrap();
+    let parts = ["provider", "consumer"].map(|part| {
+        let component = out_dir.join(format!("composed/{part}.wasm"));
+        componentize(&target_dir.join("wasm32-unknown-unknown/release").join(format!("tenon_guest_{part}.wasm")), &component);
+        component
+    });
+    let composed = out_dir.join("tenon_guest_composed.component.wasm");
+    compose(&parts[1], &parts[0], &composed);
+    println!("cargo:rustc-env={COMPOSED}={}", composed.display());
     // Not a directive: kept in the build script's `output` file, and shown by `cargo build -vv`.
     println!("guests built in {built:.1?}, made components in {:.1?}", started.elapsed() - built);
 }
@@ -79,6 +95,15 @@ fn componentize(wasm: &Path, component: &Path) {
         .and_then(|encoder| encoder.validate(true).encode())
         .unwrap_or_else(|e| panic!("making {} a component: {e:?}", wasm.display()));
     std::fs::write(component, encoded).unwrap_or_else(|e| panic!("writing {}: {e}", component.display()));
+}
+
+/// Composes component `root` with `dependency` satisfying its imports, into `composed`.
+fn compose(root: &Path, dependency: &Path, composed: &Path) {
+    let config = wasm_compose::config::Config { definitions: vec![dependency.to_path_buf()], ..Default::default() };
+    let bytes = wasm_compose::composer::ComponentComposer::new(root, &config)
+        .compose()
+        .unwrap_or_else(|e| panic!("composing {} with {}: {e:?}", root.display(), dependency.display()));
+    std::fs::write(composed, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", composed.display()));
 }
 
 /// When `../shared/wit` is there, prepares `bindgen!` calls for the WASI 0.2 worlds (`wasi_bindings.rs`

@@ -14,3 +14,8 @@ pub const IMPORTS: &str = env!("TENON_GUEST_IMPORTS");
 /// The path of the `resources` guest component (world `tenon:guest/resources`): defines and exports the
 /// resource `counter` (interface `tenon:guest/counters`), written with `wit-bindgen`'s resource support.
 pub const RESOURCES: &str = env!("TENON_GUEST_RESOURCES");
+
+/// The path of the composed guest component: the `consumer` guest (world `tenon:guest/consumer`), whose
+/// import of `tenon:guest/api` the `provider` guest satisfies, composed into one component by
+/// `wasm-compose`; calls between the two cross from one nested component instance into the other.
+pub const COMPOSED: &str = env!("TENON_GUEST_COMPOSED");

@@ -301,30 +301,56 @@ fn resource_aliases(
                 ComponentAnyTypeId::Resource(given) => given.resource(),
                 _ => bail!("the argument `{name}` for a resource type is not one"),
             },
-            (ComponentExternalKind::Instance, rest) => resource_in(types, &types[types.component_instance_at(index)].exports, rest)?,
+            // The path's indices are into the import's type; the argument's exports may come in another order.
+            (ComponentExternalKind::Instance, rest) => {
+                let wasmparser::component_types::ComponentEntityType::Instance(import) = component_ty.imports[path[0]].ty else {
+                    bail!("the import `{name}` giving a resource type is not an instance");
+                };
+                let names = export_names(types, &types[import].exports, rest)?;
+                resource_named(types, &types[types.component_instance_at(index)].exports, &names)?
+            }
             _ => bail!("the argument `{name}` gives a resource type in a way not supported yet"),
         };
         aliases.imported.push((builder.resource_index(*id), builder.resource_index(given)));
     }
     for (id, path) in &component_ty.defined_resources {
-        let outside = resource_in(types, &instance_ty.exports, path)?;
+        let names = export_names(types, &component_ty.exports, path)?;
+        let outside = resource_named(types, &instance_ty.exports, &names)?;
         aliases.defined.push((builder.resource_index(outside), builder.resource_index(*id)));
     }
     Ok(aliases)
 }
 
-/// The resource type at `path` (export indices, through nested instances) in `exports`.
-fn resource_in(
+/// The export names along `path` (export indices, through nested instances) in `exports`.
+fn export_names(
     types: wasmparser::types::TypesRef<'_>,
     exports: &wasmparser::collections::IndexMap<String, wasmparser::component_types::ComponentItem>,
     path: &[usize],
+) -> Result<Vec<String>> {
+    let (name, item) = path.first().and_then(|&i| exports.get_index(i)).context("a resource type's path")?;
+    let mut names = vec![name.clone()];
+    if path.len() > 1 {
+        let wasmparser::component_types::ComponentEntityType::Instance(instance) = item.ty else {
+            bail!("a resource type's path goes through `{name}`, which is not an instance");
+        };
+        names.extend(export_names(types, &types[instance].exports, &path[1..])?);
+    }
+    Ok(names)
+}
+
+/// The resource type exported under `names` (through nested instances) in `exports`.
+fn resource_named(
+    types: wasmparser::types::TypesRef<'_>,
+    exports: &wasmparser::collections::IndexMap<String, wasmparser::component_types::ComponentItem>,
+    names: &[String],
 ) -> Result<wasmparser::component_types::ResourceId> {
     use wasmparser::component_types::ComponentEntityType as E;
-    let (_, item) = path.first().and_then(|&i| exports.get_index(i)).context("a resource type's path")?;
-    match (&item.ty, &path[1..]) {
+    let (name, rest) = names.split_first().context("a resource type's path")?;
+    let item = exports.get(name).with_context(|| format!("no export `{name}` giving a resource type"))?;
+    match (&item.ty, rest) {
         (E::Type { referenced: ComponentAnyTypeId::Resource(id), .. }, []) => Ok(id.resource()),
-        (E::Instance(instance), rest) if !rest.is_empty() => resource_in(types, &types[*instance].exports, rest),
-        _ => bail!("a resource type's path leads elsewhere"),
+        (E::Instance(instance), rest) if !rest.is_empty() => resource_named(types, &types[*instance].exports, rest),
+        _ => bail!("the export `{name}` is not the resource type expected"),
     }
 }
 
