@@ -264,9 +264,8 @@ fn dynamically_typed_host_resources() {
     assert!(format!("{err:#}").contains("host_dynamic(8)"), "{err:#}");
 }
 
-/// Resources of nested components: one defining a resource, instantiated once, works (the reference tests
-/// of `resources/` run more); instantiated twice, the component is refused with a clear error, not
-/// miscompiled (its resource types are numbered once per binary for now).
+/// Resources of nested components: one defining a resource works (the reference tests of `resources/` run
+/// more), and instantiated twice it defines two resource types.
 #[test]
 fn nested_components_with_resources() {
     let definer = r#"(component $definer
@@ -302,11 +301,27 @@ fn nested_components_with_resources() {
     assert_eq!(value.call(&mut store, (r,)).unwrap(), (41,));
     r.resource_drop(&mut store).unwrap();
 
+    // Instantiated twice, each instance defines a type of its own: a handle of one is not the other's.
     let twice = format!(
         r#"(component {definer}
           (instance $a (instantiate $definer))
-          (instance $b (instantiate $definer)))"#
+          (instance $b (instantiate $definer))
+          (export "a" (instance $a))
+          (export "b" (instance $b)))"#
     );
-    let err = Component::new(&engine, twice).map(|_| ()).expect_err("refused");
-    assert!(format!("{err:#}").contains("instantiated more than once, is not supported yet"), "{err:#}");
+    let component = Component::new(&engine, twice).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut store = Store::new(&engine, Host::default());
+    let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+    let func = |store: &mut Store<Host>, which: &str, name: &str| {
+        let parent = instance.get_export_index(&mut *store, None, which).unwrap();
+        instance.get_export_index(&mut *store, Some(&parent), name).unwrap()
+    };
+    let (make_a, value_a, value_b) = (func(&mut store, "a", "make"), func(&mut store, "a", "value"), func(&mut store, "b", "value"));
+    let make_a = instance.get_typed_func::<(u32,), (ResourceAny,)>(&mut store, &make_a).unwrap();
+    let value_a = instance.get_typed_func::<(ResourceAny,), (u32,)>(&mut store, &value_a).unwrap();
+    let value_b = instance.get_typed_func::<(ResourceAny,), (u32,)>(&mut store, &value_b).unwrap();
+    let (r,) = make_a.call(&mut store, (7,)).unwrap();
+    assert_eq!(value_a.call(&mut store, (r,)).unwrap(), (7,));
+    let err = value_b.call(&mut store, (r,)).unwrap_err();
+    assert!(format!("{err:#}").contains("resource type mismatch"), "{err:#}");
 }

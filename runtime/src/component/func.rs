@@ -7,6 +7,7 @@ use super::abi::lift::{FlatValues, LiftContext, offset};
 use super::abi::lower::{Allocation, FlatBuf, GuestMemory, LowerContext, typecheck};
 use super::abi::{AbiError, AbiResult, FlatType, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use super::store::{FuncData, Options};
+use super::info::ResourceSlot;
 use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex, TypeResourceIndex};
 use super::types::{ComponentFunc, Type};
 use super::values::Val;
@@ -136,7 +137,7 @@ fn run_lifted<T: 'static>(
     let ty = types.func(func.ty);
     let mut flat = FlatBuf::default();
     {
-        let mut guest = StoreGuest { store: &mut *store, options: func.options, instance: func.instance };
+        let mut guest = StoreGuest { store: &mut *store, options: func.options, instance: func.instance, ns: func.options.nested };
         let mut cx = LowerContext { types, guest: &mut guest, encoding: func.options.encoding, between_components };
         match ty.params_abi.flat_count {
             Some(_) => {
@@ -182,7 +183,7 @@ fn lift_result<T: 'static>(
     fuel: usize,
 ) -> AbiResult<Val> {
     let (value, taken) = {
-        let cx = LiftContext::new(types, func.options, store.as_context(), fuel, func.instance);
+        let cx = LiftContext::new(types, func.options, store.as_context(), fuel, func.instance, func.options.nested);
         let memory = cx.memory;
         let value = match in_memory {
             false => cx.lift_flat(ty, &mut FlatValues::new(raw))?,
@@ -204,7 +205,7 @@ pub(crate) fn remove_taken<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     instance: usize,
     nested: usize,
-    taken: &[(u32, TypeResourceIndex, Option<u64>)],
+    taken: &[(u32, ResourceSlot, Option<u64>)],
 ) {
     if taken.is_empty() {
         return;
@@ -278,6 +279,8 @@ pub(crate) struct StoreGuest<'a, 'b, T: 'static> {
     pub options: Options,
     /// The instance whose `realloc` this is (it may not call imports while `realloc` runs).
     pub instance: usize,
+    /// The (nested) component instance whose resource type numbers the lowered types use.
+    pub ns: usize,
 }
 
 impl<T: 'static> GuestMemory for StoreGuest<'_, '_, T> {
@@ -301,6 +304,7 @@ impl<T: 'static> GuestMemory for StoreGuest<'_, '_, T> {
     fn lower_handle(&mut self, ty: TypeResourceIndex, resource: &ResourceAny, own: bool) -> AbiResult<u32> {
         let nested = self.options.nested;
         let instance = &mut self.store.0.get_mut().opaque.components.instances[self.instance];
+        let ty = instance.component.info().frame_resources[self.ns][ty.0 as usize];
         let expected = instance.resource_types[ty.0 as usize];
         if resource.ty() != expected {
             return Err(AbiError::msg(format!("resource type mismatch: {:?} given for {expected:?}", resource.ty())));

@@ -2,8 +2,7 @@
 //! never used), each slot with the resource type it was made for, checked on every use.
 
 use super::abi::{AbiError, AbiResult};
-use super::type_table::TypeResourceIndex;
-use std::sync::Arc;
+use super::info::ResourceSlot;
 
 /// The most handles an instance may hold at once.
 pub const MAX_HANDLES: usize = 1 << 20;
@@ -12,13 +11,13 @@ pub const MAX_HANDLES: usize = 1 << 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Handle {
     /// An owned handle to the resource of type `ty` represented by `rep`.
-    Own { ty: TypeResourceIndex, rep: u32 },
+    Own { ty: ResourceSlot, rep: u32 },
     /// A handle lent for the current call.
-    Borrow { ty: TypeResourceIndex, rep: u32 },
+    Borrow { ty: ResourceSlot, rep: u32 },
 }
 
 impl Handle {
-    fn ty(&self) -> TypeResourceIndex {
+    fn ty(&self) -> ResourceSlot {
         match self {
             Handle::Own { ty, .. } | Handle::Borrow { ty, .. } => *ty,
         }
@@ -26,34 +25,17 @@ impl Handle {
 }
 
 /// The handles of one component instance.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct HandleTable {
     /// Slot `i` holds handle `i + 1`.
     slots: Vec<Option<Handle>>,
     free: Vec<u32>,
     live: usize,
-    /// The component's resource type numbers, each to the one it stands for (`ComponentInfo::resource_roots`):
-    /// a nested component and its outside may name one resource type by two numbers.
-    roots: Arc<[TypeResourceIndex]>,
 }
 
 impl HandleTable {
-    /// An empty table, for a component whose resource type numbers stand for `roots`.
-    pub fn new(roots: Arc<[TypeResourceIndex]>) -> Self {
-        HandleTable { slots: Vec::new(), free: Vec::new(), live: 0, roots }
-    }
-
-    /// The type resource type `ty` stands for.
-    fn root(&self, ty: TypeResourceIndex) -> TypeResourceIndex {
-        self.roots.get(ty.0 as usize).copied().unwrap_or(ty)
-    }
-
     /// Adds `handle`; its index.
     pub fn insert(&mut self, handle: Handle) -> AbiResult<u32> {
-        let handle = match handle {
-            Handle::Own { ty, rep } => Handle::Own { ty: self.root(ty), rep },
-            Handle::Borrow { ty, rep } => Handle::Borrow { ty: self.root(ty), rep },
-        };
         if self.live >= MAX_HANDLES {
             return Err(AbiError::msg(format!("too many resource handles: the limit is {MAX_HANDLES}")));
         }
@@ -71,8 +53,7 @@ impl HandleTable {
     }
 
     /// The handle at `index`, which must be of resource type `ty`.
-    pub fn get(&self, index: u32, ty: TypeResourceIndex) -> AbiResult<Handle> {
-        let ty = self.root(ty);
+    pub fn get(&self, index: u32, ty: ResourceSlot) -> AbiResult<Handle> {
         let handle = index
             .checked_sub(1)
             .and_then(|i| self.slots.get(i as usize).copied().flatten())
@@ -82,7 +63,7 @@ impl HandleTable {
             // which resource types of the component were expected and found.
             return Err(AbiError::msg(format!(
                 "handle index {index} used with the wrong type, expected guest-defined resource but found a different \
-                 guest-defined resource (resource type {} of the component, where {} was expected)",
+                 guest-defined resource (resource {} of the component, where {} was expected)",
                 handle.ty().0,
                 ty.0
             )));
@@ -91,7 +72,7 @@ impl HandleTable {
     }
 
     /// Removes the handle at `index` (of resource type `ty`) and gives it back.
-    pub fn remove(&mut self, index: u32, ty: TypeResourceIndex) -> AbiResult<Handle> {
+    pub fn remove(&mut self, index: u32, ty: ResourceSlot) -> AbiResult<Handle> {
         let handle = self.get(index, ty)?;
         self.slots[index as usize - 1] = None;
         self.free.push(index);

@@ -10,7 +10,8 @@ use super::func::{StoreGuest, call_lifted, check_pointer, lowered_signature, rem
 use super::store::{FuncData, Options};
 use super::handles::Handle;
 use super::linker::ResourceDtor;
-use super::type_table::{self, ComponentTypes, InterfaceType, TypeFuncIndex, TypeResourceIndex};
+use super::info::ResourceSlot;
+use super::type_table::{self, ComponentTypes, InterfaceType, TypeFuncIndex};
 use super::types::ComponentFunc;
 use super::values::Val;
 use crate::func::HostFunc as CoreHostFunc;
@@ -88,7 +89,7 @@ where
         let func = types.func(target.ty);
         let (params, taken) = {
             let fuel = store.hostcall_fuel();
-            let cx = LiftContext::new(types, target.options, store.as_context(), fuel, target.instance);
+            let cx = LiftContext::new(types, target.options, store.as_context(), fuel, target.instance, target.ns);
             let memory = cx.memory;
             let lifted = match func.params_abi.flat_count {
                 Some(_) => P::lift_list_flat(&cx, &func.param_types, &mut FlatValues::new(raw_args)),
@@ -103,7 +104,7 @@ where
         remove_taken(store, target.instance, target.options.nested, &taken);
         let result = (self.func)(store.as_context_mut(), params)?;
         let Some(result_ty) = func.result else { return Ok(None) };
-        let mut guest = StoreGuest { store, options: target.options, instance: target.instance };
+        let mut guest = StoreGuest { store, options: target.options, instance: target.instance, ns: target.ns };
         let mut cx = LowerContext { types, guest: &mut guest, encoding: target.options.encoding, between_components: false };
         let lowered = match func.result_in_memory {
             false => {
@@ -144,10 +145,15 @@ pub(crate) fn lower<T: 'static>(
     callee: Callee<T>,
     name: Arc<str>,
 ) -> Func {
+    // A lifted callee's type numbers resources as its own component instance does; an import's, as the root.
+    let ns = match &callee {
+        Callee::Lifted(lifted) => lifted.options.nested,
+        Callee::Host(_) => 0,
+    };
     let (params, results) = lowered_signature(types, ty);
     let core_ty = FuncType::new(store.engine(), params.clone(), results.clone());
     let types = types.clone();
-    let target = Target { instance, ty, options, params: params.into(), result: results.first().cloned(), name };
+    let target = Target { instance, ty, ns, options, params: params.into(), result: results.first().cloned(), name };
     // The core function works on raw values: numbers only, converted without allocating.
     CoreHostFunc::new(core_ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
         call_lowered(&mut caller, &types, &target, &callee, raw)
@@ -163,7 +169,7 @@ pub(crate) fn resource_drop<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     instance: usize,
     nested: usize,
-    resource: TypeResourceIndex,
+    resource: ResourceSlot,
     dtor: Option<Arc<ResourceDtor<T>>>,
 ) -> Func {
     let core_ty = FuncType::new(store.engine(), [ValType::I32], []);
@@ -191,7 +197,7 @@ pub(crate) fn resource_drop<T: 'static>(
 
 /// Makes the core function `canon resource.new` of resource type `resource` becomes: a new owned handle,
 /// in (nested) instance `nested` of `instance`, to the resource represented by its argument.
-pub(crate) fn resource_new<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, nested: usize, resource: TypeResourceIndex) -> Func {
+pub(crate) fn resource_new<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, nested: usize, resource: ResourceSlot) -> Func {
     let core_ty = FuncType::new(store.engine(), [ValType::I32], [ValType::I32]);
     CoreHostFunc::new(core_ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
         let rep = raw.first().map_or(0, |v| v.get_i32() as u32);
@@ -207,7 +213,7 @@ pub(crate) fn resource_new<T: 'static>(store: &mut StoreContextMut<'_, T>, insta
 
 /// Makes the core function `canon resource.rep` of resource type `resource` becomes: the representation
 /// of the resource a handle of (nested) instance `nested` of `instance` names.
-pub(crate) fn resource_rep<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, nested: usize, resource: TypeResourceIndex) -> Func {
+pub(crate) fn resource_rep<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, nested: usize, resource: ResourceSlot) -> Func {
     let core_ty = FuncType::new(store.engine(), [ValType::I32], [ValType::I32]);
     CoreHostFunc::new(core_ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
         let index = raw.first().map_or(0, |v| v.get_i32() as u32);
@@ -226,6 +232,8 @@ pub(crate) fn resource_rep<T: 'static>(store: &mut StoreContextMut<'_, T>, insta
 pub(crate) struct Target {
     instance: usize,
     ty: TypeFuncIndex,
+    /// The (nested) component instance whose resource type numbers `ty` uses: the callee's, for a lifted one.
+    ns: usize,
     options: Options,
     /// The core parameter types.
     params: Box<[ValType]>,
@@ -296,7 +304,7 @@ fn call_with_vals<T: 'static>(
         Callee::Lifted(lifted) => call_lifted(store, *lifted, &params, &mut results, true)?,
     }
     let Some(result_ty) = func.result else { return Ok(None) };
-    let mut guest = StoreGuest { store, options, instance };
+    let mut guest = StoreGuest { store, options, instance, ns: target.ns };
     let between_components = matches!(callee, Callee::Lifted(_));
     let mut cx = LowerContext { types, guest: &mut guest, encoding: options.encoding, between_components };
     lower_result(&mut cx, result_ty, &results[0], raw, func.result_in_memory).map_err(|e| e.into_error(&format!("`{name}` result")))
@@ -328,7 +336,7 @@ fn lift_params<T: 'static>(
 ) -> AbiResult<Vec<Val>> {
     let func = types.func(target.ty);
     let (params, taken) = {
-        let cx = LiftContext::new(types, target.options, store.as_context(), fuel, target.instance);
+        let cx = LiftContext::new(types, target.options, store.as_context(), fuel, target.instance, target.ns);
         (lift_values(&cx, types, func, raw)?, cx.taken_handles())
     };
     remove_taken(store, target.instance, target.options.nested, &taken);

@@ -2,7 +2,7 @@
 //! initializers for everything it instantiates however deeply nested, its canonical options and its exports.
 
 use super::translate::StringEncoding;
-use super::type_table::{ItemType, TypeFuncIndex, TypeResourceIndex};
+use super::type_table::{ItemType, TypeFuncIndex};
 
 /// A core item at run time: an export of a core instance created by an [`Initializer`], or a lowered
 /// function.
@@ -68,19 +68,24 @@ pub enum Initializer {
     Lower { callee: FuncDef, options: usize },
     /// Make the next lowered function: `resource.drop` of resource type `resource`, dropping handles of
     /// (nested) component instance `instance`.
-    ResourceDrop { resource: TypeResourceIndex, instance: usize },
+    ResourceDrop { resource: ResourceSlot, instance: usize },
     /// Make the next lowered function: `resource.new` of resource type `resource` (defined by (nested)
     /// component instance `instance`).
-    ResourceNew { resource: TypeResourceIndex, instance: usize },
+    ResourceNew { resource: ResourceSlot, instance: usize },
     /// Make the next lowered function: `resource.rep` of resource type `resource`.
-    ResourceRep { resource: TypeResourceIndex, instance: usize },
+    ResourceRep { resource: ResourceSlot, instance: usize },
     /// Resource type `resource` is defined by (nested) component instance `instance`, with destructor `dtor`
     /// (a core function).
-    DefineResource { resource: TypeResourceIndex, dtor: Option<CoreDef>, instance: usize },
-    /// Resource type `to` is resource type `from` (as a nested component sees a type given to it, or the
-    /// outside a type it defines): its run-time type, destructor and owner are `from`'s.
-    AliasResource { to: TypeResourceIndex, from: TypeResourceIndex },
+    DefineResource { resource: ResourceSlot, dtor: Option<CoreDef>, instance: usize },
 }
+
+/// A resource type of a component instance at run time. Types name resources by number (`TypeResourceIndex`),
+/// numbered once per component binary; a nested component instantiated twice defines two resource types
+/// under one number, and a type given to a nested component has a number inside and another outside: each
+/// (nested) component instance's numbers map to slots (`ComponentInfo::frame_resources`). Slot `i` is number
+/// `i` of the root component, whose imported resources keep their numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ResourceSlot(pub u32);
 
 /// An export of the component.
 #[derive(Clone, Debug)]
@@ -113,7 +118,8 @@ pub struct ComponentInfo {
     /// How many component instances (the root and each nested instantiation) the flattened component holds;
     /// each has its own re-entrance and `may_leave` state.
     pub num_component_instances: usize,
-    /// For each resource type number, the one it stands for: itself, or (following `AliasResource`s) the
-    /// number of the definition or root import it is another name of. Handle tables compare these.
-    pub resource_roots: std::sync::Arc<[TypeResourceIndex]>,
+    /// How many resource slots an instance has.
+    pub resource_slots: u32,
+    /// For each (nested) component instance, the slot of each resource type number as its types use them.
+    pub frame_resources: Vec<std::sync::Arc<[ResourceSlot]>>,
 }

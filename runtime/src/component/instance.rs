@@ -101,18 +101,15 @@ impl<T: 'static> InstancePre<T> {
             bail!("the store and the component belong to different engines");
         }
         let instances = &mut store.0.get_mut().opaque.components.instances;
-        let resource_types = self
-            .resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| r.as_ref().map_or(ResourceType::uninstantiated(i as u32), |r| r.ty))
+        // The root's imported resources keep their numbers as slots; the other slots are defined later.
+        let slots = self.component.info().resource_slots as usize;
+        let resource_types = (0..slots)
+            .map(|i| self.resources.get(i).and_then(Option::as_ref).map_or(ResourceType::uninstantiated(i as u32), |r| r.ty))
             .collect();
         let mut data = InstanceData::new(self.component.clone(), resource_types);
         // The host destructors, type-erased, for `ResourceAny::resource_drop`.
-        data.host_dtors = self
-            .resources
-            .iter()
-            .map(|r| r.as_ref().map(|r| Box::new(r.dtor.clone()) as Box<dyn std::any::Any + Send + Sync>))
+        data.host_dtors = (0..slots)
+            .map(|i| self.resources.get(i).and_then(Option::as_ref).map(|r| Box::new(r.dtor.clone()) as Box<dyn std::any::Any + Send + Sync>))
             .collect();
         data.pre = Some(Box::new(self.clone()));
         instances.push(data);
@@ -121,19 +118,6 @@ impl<T: 'static> InstancePre<T> {
             self.run(&mut store, index, initializer)?;
         }
         Ok(Instance(store.0.get().opaque.stored(index)))
-    }
-
-    /// The host resource the linker gave for resource type `index`, also where a nested component sees it
-    /// under another type (following `AliasResource`s).
-    fn host_resource(&self, mut index: usize) -> Option<&HostResource<T>> {
-        let initializers = &self.component.info().initializers;
-        while let Some(from) = initializers.iter().find_map(|i| match i {
-            Initializer::AliasResource { to, from } if to.0 as usize == index => Some(from.0 as usize),
-            _ => None,
-        }) {
-            index = from;
-        }
-        self.resources.get(index)?.as_ref()
     }
 
     fn run(&self, store: &mut StoreContextMut<'_, T>, index: usize, initializer: &Initializer) -> Result<()> {
@@ -170,15 +154,6 @@ impl<T: 'static> InstancePre<T> {
                 data.guest_dtors[resource.0 as usize] = dtor;
                 data.resource_owners[resource.0 as usize] = Some(*instance);
             }
-            Initializer::AliasResource { to, from } => {
-                let (to, from) = (to.0 as usize, from.0 as usize);
-                let host_dtor = self.host_resource(from).map(|r| Box::new(r.dtor.clone()) as Box<dyn std::any::Any + Send + Sync>);
-                let data = &mut store.0.get_mut().opaque.components.instances[index];
-                data.resource_types[to] = data.resource_types[from];
-                data.guest_dtors[to] = data.guest_dtors[from];
-                data.resource_owners[to] = data.resource_owners[from];
-                data.host_dtors[to] = host_dtor;
-            }
             Initializer::ResourceNew { resource, instance } => {
                 let func = resource_new(store, index, *instance, *resource);
                 store.0.get_mut().opaque.components.instances[index].lowered.push(func);
@@ -188,7 +163,7 @@ impl<T: 'static> InstancePre<T> {
                 store.0.get_mut().opaque.components.instances[index].lowered.push(func);
             }
             Initializer::ResourceDrop { resource, instance } => {
-                let dtor = self.host_resource(resource.0 as usize).map(|r| r.dtor.clone());
+                let dtor = self.resources.get(resource.0 as usize).and_then(Option::as_ref).map(|r| r.dtor.clone());
                 let func = resource_drop(store, index, *instance, *resource, dtor);
                 store.0.get_mut().opaque.components.instances[index].lowered.push(func);
             }

@@ -149,7 +149,6 @@ impl InstanceData {
         let options = component.info().options.len();
         let instances = component.info().num_component_instances;
         let nested = vec![NestedState { entered: false, may_leave: true }; instances];
-        let roots = component.info().resource_roots.clone();
         InstanceData {
             component,
             core_instances: Vec::new(),
@@ -159,7 +158,7 @@ impl InstanceData {
             func_names: Vec::new(),
             poisoned: false,
             nested,
-            handles: (0..instances).map(|_| HandleTable::new(roots.clone())).collect(),
+            handles: (0..instances).map(|_| HandleTable::default()).collect(),
             guest_dtors: vec![None; resource_types.len()],
             host_dtors: Vec::new(),
             pre: None,

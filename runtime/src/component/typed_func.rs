@@ -113,7 +113,7 @@ where
         let ty = types.func(self.data.ty);
         let mut flat = FlatBuf::default();
         {
-            let mut guest = StoreGuest { store: &mut *store, options, instance: self.data.instance };
+            let mut guest = StoreGuest { store: &mut *store, options, instance: self.data.instance, ns: options.nested };
             let mut cx = LowerContext { types, guest: &mut guest, encoding: options.encoding, between_components: false };
             let lowered: AbiResult<()> = match ty.params_abi.flat_count {
                 Some(_) => params.lower_list_flat(&mut cx, &ty.param_types, &mut flat),
@@ -126,7 +126,7 @@ where
         let raw = call_raw(&mut store.0, &self.core, flat.as_slice())?;
         let (result, taken) = {
             let fuel = store.hostcall_fuel();
-            let cx = LiftContext::new(&self.types, options, store.as_context(), fuel, self.data.instance);
+            let cx = LiftContext::new(&self.types, options, store.as_context(), fuel, self.data.instance, options.nested);
             let memory = cx.memory;
             let raw = raw.as_slice();
             let lifted = match ty.result {

@@ -7,6 +7,7 @@ use crate::Trap;
 use crate::component::translate::StringEncoding;
 use crate::component::handles::{Handle, HandleTable};
 use crate::component::resources::{ResourceAny, ResourceType};
+use crate::component::info::ResourceSlot;
 use crate::component::type_table::{ComponentTypes, InterfaceType, MapType, TypeResourceIndex};
 use crate::component::values::Val;
 use crate::component::store::Options;
@@ -71,7 +72,9 @@ pub struct LiftContext<'a> {
 struct LiftResources<'a> {
     handles: &'a HandleTable,
     types: &'a [ResourceType],
-    taken: RefCell<Vec<(u32, TypeResourceIndex, Option<u64>)>>,
+    /// The slot of each resource type number of the types lifted.
+    slots: &'a [ResourceSlot],
+    taken: RefCell<Vec<(u32, ResourceSlot, Option<u64>)>>,
     /// The owned handles lent (lifted as borrows) for the call: they cannot be moved out in the same call.
     lent: RefCell<Vec<u32>>,
 }
@@ -100,14 +103,21 @@ pub fn char_from(bits: u32) -> AbiResult<char> {
 
 impl<'a> LiftContext<'a> {
     /// Lifts with canonical options `options` from the memory they name in `store`, allocating at most
-    /// `fuel` bytes for the values.
-    pub(crate) fn new<T: 'static>(types: &'a Arc<ComponentTypes>, options: Options, store: StoreContext<'a, T>, fuel: usize, instance: usize) -> Self {
+    /// `fuel` bytes for the values, of types whose resource numbers are (nested) component instance `ns`'s.
+    pub(crate) fn new<T: 'static>(
+        types: &'a Arc<ComponentTypes>,
+        options: Options,
+        store: StoreContext<'a, T>,
+        fuel: usize,
+        instance: usize,
+        ns: usize,
+    ) -> Self {
         let memory = options.memory.map_or(&[][..], |m| m.data(StoreContext(store.0)));
         let data = &store.0.opaque.components.instances[instance];
-        let resources =
-            LiftResources {
+        let resources = LiftResources {
             handles: &data.handles[options.nested],
             types: &data.resource_types,
+            slots: &data.component.info().frame_resources[ns],
             taken: RefCell::new(Vec::new()),
             lent: RefCell::new(Vec::new()),
         };
@@ -116,14 +126,15 @@ impl<'a> LiftContext<'a> {
 
     /// The owned handles lifted (moved to the host): the caller removes them from the instance's table.
     #[inline]
-    pub(crate) fn taken_handles(self) -> Vec<(u32, TypeResourceIndex, Option<u64>)> {
+    pub(crate) fn taken_handles(self) -> Vec<(u32, ResourceSlot, Option<u64>)> {
         self.resources.map(|r| r.taken.into_inner()).unwrap_or_default()
     }
 
     /// Lifts owned handle `index` of resource type `ty`: the resource, moved out of the guest.
     pub fn lift_own(&self, ty: TypeResourceIndex, index: u32) -> AbiResult<ResourceAny> {
         let resources = self.resources.as_ref().ok_or_else(|| AbiError::msg("resource handles cannot be lifted here"))?;
-        let Handle::Own { rep, .. } = resources.handles.get(index, ty)? else {
+        let slot = resources.slots[ty.0 as usize];
+        let Handle::Own { rep, .. } = resources.handles.get(index, slot)? else {
             return Err(AbiError::msg(format!("handle index {index} is borrowed, not owned")));
         };
         let mut taken = resources.taken.borrow_mut();
@@ -133,8 +144,8 @@ impl<'a> LiftContext<'a> {
         if resources.lent.borrow().contains(&index) {
             return Err(AbiError::msg(format!("cannot remove owned resource while borrowed (handle index {index})")));
         }
-        let resource = ResourceAny::given(resources.types[ty.0 as usize], rep);
-        taken.push((index, ty, resource.token()));
+        let resource = ResourceAny::given(resources.types[slot.0 as usize], rep);
+        taken.push((index, slot, resource.token()));
         Ok(resource)
     }
 
@@ -144,14 +155,15 @@ impl<'a> LiftContext<'a> {
         if resources.taken.borrow().iter().any(|(i, _, _)| *i == index) {
             return Err(AbiError::msg(format!("unknown handle index {index}")));
         }
-        let rep = match resources.handles.get(index, ty)? {
+        let slot = resources.slots[ty.0 as usize];
+        let rep = match resources.handles.get(index, slot)? {
             Handle::Own { rep, .. } => {
                 resources.lent.borrow_mut().push(index);
                 rep
             }
             Handle::Borrow { rep, .. } => rep,
         };
-        Ok(ResourceAny::new(resources.types[ty.0 as usize], rep, false))
+        Ok(ResourceAny::new(resources.types[slot.0 as usize], rep, false))
     }
 
     /// Lifts from `memory` (the contents of `handle`) later, after the call that lifted a lazy view:

@@ -3,10 +3,10 @@
 //! lowerings ([`ComponentInfo`]). Nesting costs nothing when the component is instantiated.
 
 use super::{LocalCanonOptions, LocalInitializer, StaticComponent, StaticModule};
-use crate::component::info::{CanonOptions, ComponentInfo, CoreDef, Export, FuncDef, ImportPath, Initializer};
-use crate::component::type_table::{ComponentTypes, ItemType, TypeInstanceIndex, TypeResourceIndex};
+use crate::component::info::{CanonOptions, ComponentInfo, CoreDef, Export, FuncDef, ImportPath, Initializer, ResourceSlot};
+use crate::component::type_table::{ComponentTypes, ItemType, TypeInstanceIndex};
 use anyhow::{Context, Result, bail};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 use wasmparser::{ComponentExternalKind, ComponentOuterAliasKind, ExternalKind};
 
@@ -49,6 +49,9 @@ struct Scope {
     outer: Option<Rc<Scope>>,
 }
 
+/// A component instance's exports, by name.
+type Exports = Vec<(String, ItemDef)>;
+
 /// A core instance: one created at run time, or one made of other core items.
 #[derive(Clone)]
 enum CoreInstanceDef {
@@ -72,6 +75,8 @@ struct Frame {
     instances: Vec<InstanceDef>,
     components: Vec<ComponentDef>,
     exports: Vec<(String, ItemDef)>,
+    /// The slot of each resource type number, as this component's types use them.
+    resources: Vec<ResourceSlot>,
 }
 
 /// What flattening builds.
@@ -80,42 +85,40 @@ struct Inliner<'a, 'data> {
     components: &'a [StaticComponent<'data>],
     types: &'a ComponentTypes,
     info: ComponentInfo,
-    /// The components with resources of their own instantiated so far.
-    with_resources: HashSet<usize>,
 }
 
 /// Flattens the root component (the last of `components`).
 pub fn inline(modules: &[StaticModule<'_>], components: &[StaticComponent<'_>], types: &ComponentTypes) -> Result<ComponentInfo> {
-    let mut inliner = Inliner { modules, components, types, info: ComponentInfo::default(), with_resources: HashSet::new() };
+    let mut inliner = Inliner { modules, components, types, info: ComponentInfo::default() };
     let root = components.len().checked_sub(1).context("no component")?;
-    let exports = inliner.run(root, None, None)?;
+    // The root's resource type numbers are its slots; nested components' definitions get slots of their own.
+    inliner.info.resource_slots = types.resources;
+    let resources = (0..types.resources).map(ResourceSlot).collect();
+    let (exports, _) = inliner.run(root, None, None, resources)?;
     inliner.info.exports = exports.iter().map(|(name, item)| Ok((name.clone(), inliner.export(item)?))).collect::<Result<_>>()?;
-    // Aliases come in an order where each one's source is final already.
-    let mut roots: Vec<TypeResourceIndex> = (0..types.resources).map(TypeResourceIndex).collect();
-    for initializer in &inliner.info.initializers {
-        if let Initializer::AliasResource { to, from } = initializer {
-            roots[to.0 as usize] = roots[from.0 as usize];
-        }
-    }
-    inliner.info.resource_roots = roots.into();
     Ok(inliner.info)
 }
 
 impl Inliner<'_, '_> {
     /// Runs component `index` with `args` for its imports (`None`: it is the root, whose imports are the
     /// component's imports); returns its exports.
+    /// `resources` gives the slots of the resource type numbers as the component sees them when it starts
+    /// (those it imports among them); returns them as they are at its end too (with those it defines).
     fn run(
         &mut self,
         index: usize,
         args: Option<&HashMap<&str, ItemDef>>,
         outer: Option<Rc<Scope>>,
-    ) -> Result<Vec<(String, ItemDef)>> {
-        let mut frame = Frame { id: self.info.num_component_instances, ..Frame::default() };
+        resources: Vec<ResourceSlot>,
+    ) -> Result<(Exports, Vec<ResourceSlot>)> {
+        let mut frame = Frame { id: self.info.num_component_instances, resources, ..Frame::default() };
         self.info.num_component_instances += 1;
+        self.info.frame_resources.push(Default::default());
         for initializer in &self.components[index].initializers {
             self.step(&mut frame, initializer, args, &outer)?;
         }
-        Ok(frame.exports)
+        self.info.frame_resources[frame.id] = frame.resources.clone().into();
+        Ok((frame.exports, frame.resources))
     }
 
     fn step(
@@ -141,23 +144,32 @@ impl Inliner<'_, '_> {
                 self.info.num_lowered += 1;
             }
             LocalInitializer::ResourceDrop { resource } => {
-                self.info.initializers.push(Initializer::ResourceDrop { resource: *resource, instance: frame.id });
+                let resource = frame.resources[resource.0 as usize];
+                self.info.initializers.push(Initializer::ResourceDrop { resource, instance: frame.id });
                 frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
                 self.info.num_lowered += 1;
             }
             LocalInitializer::ResourceNew { resource } => {
-                self.info.initializers.push(Initializer::ResourceNew { resource: *resource, instance: frame.id });
+                let resource = frame.resources[resource.0 as usize];
+                self.info.initializers.push(Initializer::ResourceNew { resource, instance: frame.id });
                 frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
                 self.info.num_lowered += 1;
             }
             LocalInitializer::ResourceRep { resource } => {
-                self.info.initializers.push(Initializer::ResourceRep { resource: *resource, instance: frame.id });
+                let resource = frame.resources[resource.0 as usize];
+                self.info.initializers.push(Initializer::ResourceRep { resource, instance: frame.id });
                 frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
                 self.info.num_lowered += 1;
             }
             LocalInitializer::DefineResource { resource, dtor } => {
                 let dtor = dtor.map(|f| frame.core_funcs[f as usize].clone());
-                self.info.initializers.push(Initializer::DefineResource { resource: *resource, dtor, instance: frame.id });
+                // Each instance of a nested component defines a type of its own.
+                if frame.id != 0 {
+                    frame.resources[resource.0 as usize] = ResourceSlot(self.info.resource_slots);
+                    self.info.resource_slots += 1;
+                }
+                let resource = frame.resources[resource.0 as usize];
+                self.info.initializers.push(Initializer::DefineResource { resource, dtor, instance: frame.id });
             }
             LocalInitializer::Lift { ty, func, options } => {
                 let func = frame.core_funcs[*func as usize].clone();
@@ -195,19 +207,15 @@ impl Inliner<'_, '_> {
                 let component = frame.components[*component as usize].clone();
                 let args: HashMap<&str, ItemDef> =
                     args.iter().map(|(name, kind, index)| Ok((*name, item(frame, *kind, *index)?))).collect::<Result<_>>()?;
-                // Resource types are numbered once per component binary: a component with resources of its
-                // own can have one instance per instantiation of the root.
-                let has_resources = !resources.imported.is_empty()
-                    || self.components[component.index].initializers.iter().any(|i| matches!(i, LocalInitializer::DefineResource { .. }));
-                if has_resources && !self.with_resources.insert(component.index) {
-                    bail!("a component that defines or imports resources, instantiated more than once, is not supported yet");
+                // The instance sees the types its arguments give under its own numbers; the outside sees those
+                // it defines under fresh numbers.
+                let mut inner = frame.resources.clone();
+                for &(imported, given) in &resources.imported {
+                    inner[imported.0 as usize] = frame.resources[given.0 as usize];
                 }
-                for &(to, from) in &resources.imported {
-                    self.info.initializers.push(Initializer::AliasResource { to, from });
-                }
-                let exports = self.run(component.index, Some(&args), component.outer)?;
-                for &(to, from) in &resources.defined {
-                    self.info.initializers.push(Initializer::AliasResource { to, from });
+                let (exports, inner) = self.run(component.index, Some(&args), component.outer, inner)?;
+                for &(outside, defined) in &resources.defined {
+                    frame.resources[outside.0 as usize] = inner[defined.0 as usize];
                 }
                 frame.instances.push(InstanceDef::Items(Rc::new(exports)));
             }

@@ -80,9 +80,8 @@ pub enum LocalInitializer<'data> {
     ComponentInstantiate {
         component: u32,
         args: Vec<(&'data str, ComponentExternalKind, u32)>,
-        /// The resource types the instance gets: each resource the component imports is the one its argument
-        /// gives, `(imported, argument's)`; each it defines (and exports) is known outside by a fresh type,
-        /// `(outside, defined)`. See [`resource_aliases`].
+        /// The resource types the instance gets from its arguments and gives the outside (see
+        /// [`resource_aliases`]).
         resources: ResourceAliases,
     },
     /// An instance made of other items: `(name, kind, index)`.
@@ -269,20 +268,18 @@ fn resource_at(builder: &mut ComponentTypesBuilder, types: wasmparser::types::Ty
     Ok(builder.resource_index(id.resource()))
 }
 
-/// How the resource types of a component instantiation relate to those around it, as `(to, from)` pairs: the
-/// instance's view of a resource type `to` is the type `from` (see `Initializer::AliasResource`).
+/// How the resource type numbers of a component instantiation relate to those around it.
 #[derive(Default)]
 pub struct ResourceAliases {
-    /// Each resource type the component imports, and the argument's type: set before it is instantiated.
+    /// Each resource type the component imports, and the argument's type: `(imported, given)`.
     pub imported: Vec<(TypeResourceIndex, TypeResourceIndex)>,
-    /// Each type the outside knows a resource the component defines by, and the definition: set after.
+    /// Each type a resource the component defines is known by outside, and the definition: `(outside, defined)`.
     pub defined: Vec<(TypeResourceIndex, TypeResourceIndex)>,
 }
 
-/// The resource aliases of instance `instance`, which instantiates component `component` with `args`.
-/// Validation gives the component's resources a type of their own inside it, and fresh ones in the
-/// instance's type; resource types are numbered once per component binary, so a component instantiated
-/// twice would need two numberings (refused at flattening, see `inline`).
+/// The resource aliases of instance `instance`, which instantiates component `component` with `args`:
+/// validation gives the component's resources a type of their own inside it, and fresh ones in the
+/// instance's type; flattening gives each instance its slots (see `ResourceSlot`).
 fn resource_aliases(
     builder: &mut ComponentTypesBuilder,
     types: wasmparser::types::TypesRef<'_>,
