@@ -114,6 +114,12 @@ fn misused_handles_are_errors_that_lock_the_instance_down() {
     let get = instance.get_typed_func::<(), (u32,)>(&mut store, "get-42").unwrap();
     let err = get.call(&mut store, ()).unwrap_err();
     assert!(format!("{err:#}").contains("unknown handle index 42"), "{err:#}");
+    // Index 0, which no handle ever has.
+    let (mut store, instance) = setup();
+    let get = instance.get_typed_func::<(), (u32,)>(&mut store, "get-0").unwrap();
+    let err = get.call(&mut store, ()).unwrap_err();
+    assert!(format!("{err:#}").contains("unknown handle index 0"), "{err:#}");
+    assert_eq!(get.call(&mut store, ()).unwrap_err().downcast_ref::<Trap>(), Some(&Trap::CannotEnterComponent));
 
     // A resource of another type: found when it is lowered, inside the call, so the instance locks down.
     let (mut store, instance) = setup();

@@ -30,7 +30,8 @@
     (func (export "peek-and-keep") (param i32) (result i32) (call $get (local.get 0)))
     (func (export "consume") (param i32) (call $drop (local.get 0)))
     (func (export "drop-twice") (param i32) (call $drop (local.get 0)) (call $drop (local.get 0)))
-    (func (export "get-42") (result i32) (call $get (i32.const 42))))
+    (func (export "get-42") (result i32) (call $get (i32.const 42)))
+    (func (export "get-0") (result i32) (call $get (i32.const 0))))
   (core instance $i (instantiate $m
     (with "" (instance (export "new" (func $new-core)) (export "get" (func $get-core)) (export "drop" (func $drop))))))
   (func (export "roundtrip") (param "start" u32) (result u32) (canon lift (core func $i "roundtrip")))
@@ -39,4 +40,5 @@
   (func (export "peek-and-keep") (param "c" (borrow $c)) (result u32) (canon lift (core func $i "peek-and-keep")))
   (func (export "consume") (param "c" (own $c)) (canon lift (core func $i "consume")))
   (func (export "drop-twice") (param "c" (own $c)) (canon lift (core func $i "drop-twice")))
-  (func (export "get-42") (result u32) (canon lift (core func $i "get-42"))))
+  (func (export "get-42") (result u32) (canon lift (core func $i "get-42")))
+  (func (export "get-0") (result u32) (canon lift (core func $i "get-0"))))
