@@ -7,7 +7,7 @@ use crate::Trap;
 use crate::component::translate::StringEncoding;
 use crate::component::handles::{Handle, HandleTable};
 use crate::component::resources::{ResourceAny, ResourceType};
-use crate::component::info::ResourceSlot;
+use crate::component::info::{ComponentInfo, ResourceSlot};
 use crate::component::type_table::{ComponentTypes, InterfaceType, MapType, TypeResourceIndex};
 use crate::component::values::Val;
 use crate::component::store::Options;
@@ -72,11 +72,20 @@ pub struct LiftContext<'a> {
 struct LiftResources<'a> {
     handles: &'a HandleTable,
     types: &'a [ResourceType],
-    /// The slot of each resource type number of the types lifted.
-    slots: &'a [ResourceSlot],
+    /// The component, and the (nested) instance whose resource type numbers the lifted types use: looked up
+    /// only when a handle is lifted.
+    info: &'a ComponentInfo,
+    ns: usize,
     taken: RefCell<Vec<(u32, ResourceSlot, Option<u64>)>>,
     /// The owned handles lent (lifted as borrows) for the call: they cannot be moved out in the same call.
     lent: RefCell<Vec<u32>>,
+}
+
+impl LiftResources<'_> {
+    /// The slot of resource type number `ty`.
+    fn slot(&self, ty: TypeResourceIndex) -> ResourceSlot {
+        self.info.frame_resources[self.ns][ty.0 as usize]
+    }
 }
 
 /// The canonical NaN of `f32`; lifting replaces every NaN with it.
@@ -117,7 +126,8 @@ impl<'a> LiftContext<'a> {
         let resources = LiftResources {
             handles: &data.handles[options.nested],
             types: &data.resource_types,
-            slots: &data.component.info().frame_resources[ns],
+            info: data.component.info(),
+            ns,
             taken: RefCell::new(Vec::new()),
             lent: RefCell::new(Vec::new()),
         };
@@ -133,7 +143,7 @@ impl<'a> LiftContext<'a> {
     /// Lifts owned handle `index` of resource type `ty`: the resource, moved out of the guest.
     pub fn lift_own(&self, ty: TypeResourceIndex, index: u32) -> AbiResult<ResourceAny> {
         let resources = self.resources.as_ref().ok_or_else(|| AbiError::msg("resource handles cannot be lifted here"))?;
-        let slot = resources.slots[ty.0 as usize];
+        let slot = resources.slot(ty);
         let Handle::Own { rep, .. } = resources.handles.get(index, slot)? else {
             return Err(AbiError::msg(format!("handle index {index} is borrowed, not owned")));
         };
@@ -155,7 +165,7 @@ impl<'a> LiftContext<'a> {
         if resources.taken.borrow().iter().any(|(i, _, _)| *i == index) {
             return Err(AbiError::msg(format!("unknown handle index {index}")));
         }
-        let slot = resources.slots[ty.0 as usize];
+        let slot = resources.slot(ty);
         let rep = match resources.handles.get(index, slot)? {
             Handle::Own { rep, .. } => {
                 resources.lent.borrow_mut().push(index);
