@@ -125,8 +125,13 @@ where
         }
         let raw = call_raw(&mut store.0, &self.core, flat.as_slice())?;
         let (result, taken) = {
-            let fuel = store.hostcall_fuel();
-            let cx = LiftContext::new(&self.types, options, store.as_context(), fuel, self.data.instance, options.nested);
+            let cx = match ty.result {
+                None => LiftContext::nothing(&self.types),
+                Some(_) => {
+                    let fuel = store.hostcall_fuel();
+                    LiftContext::new(&self.types, options, store.as_context(), fuel, self.data.instance, options.nested)
+                }
+            };
             let memory = cx.memory;
             let raw = raw.as_slice();
             let lifted = match ty.result {

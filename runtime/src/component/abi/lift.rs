@@ -7,10 +7,10 @@ use crate::Trap;
 use crate::component::translate::StringEncoding;
 use crate::component::handles::{Handle, HandleTable};
 use crate::component::resources::{ResourceAny, ResourceType};
-use crate::component::info::{ComponentInfo, ResourceSlot};
+use crate::component::info::ResourceSlot;
 use crate::component::type_table::{ComponentTypes, InterfaceType, MapType, TypeResourceIndex};
 use crate::component::values::Val;
-use crate::component::store::Options;
+use crate::component::store::{InstanceData, Options};
 use crate::{Memory, StoreContext};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -70,11 +70,10 @@ pub struct LiftContext<'a> {
 /// The handles lifting reads: the instance's table and resource types, and the owned handles lifted so far
 /// (which the caller removes from the table once lifting is done, see [`LiftContext::taken_handles`]).
 struct LiftResources<'a> {
-    handles: &'a HandleTable,
-    types: &'a [ResourceType],
-    /// The component, and the (nested) instance whose resource type numbers the lifted types use: looked up
-    /// only when a handle is lifted.
-    info: &'a ComponentInfo,
+    /// The instance, whose (nested) instance `nested` lifts, of types numbering resources as instance `ns`
+    /// does: what they point to is looked up only when a handle is lifted.
+    data: &'a InstanceData,
+    nested: usize,
     ns: usize,
     taken: RefCell<Vec<(u32, ResourceSlot, Option<u64>)>>,
     /// The owned handles lent (lifted as borrows) for the call: they cannot be moved out in the same call.
@@ -84,7 +83,17 @@ struct LiftResources<'a> {
 impl LiftResources<'_> {
     /// The slot of resource type number `ty`.
     fn slot(&self, ty: TypeResourceIndex) -> ResourceSlot {
-        self.info.frame_resources[self.ns][ty.0 as usize]
+        self.data.component.info().frame_resources[self.ns][ty.0 as usize]
+    }
+
+    /// The lifting instance's handles.
+    fn handles(&self) -> &HandleTable {
+        &self.data.handles[self.nested]
+    }
+
+    /// The resource type in `slot`.
+    fn ty(&self, slot: ResourceSlot) -> ResourceType {
+        self.data.resource_types[slot.0 as usize]
     }
 }
 
@@ -124,9 +133,8 @@ impl<'a> LiftContext<'a> {
         let memory = options.memory.map_or(&[][..], |m| m.data(StoreContext(store.0)));
         let data = &store.0.opaque.components.instances[instance];
         let resources = LiftResources {
-            handles: &data.handles[options.nested],
-            types: &data.resource_types,
-            info: data.component.info(),
+            data,
+            nested: options.nested,
             ns,
             taken: RefCell::new(Vec::new()),
             lent: RefCell::new(Vec::new()),
@@ -144,7 +152,7 @@ impl<'a> LiftContext<'a> {
     pub fn lift_own(&self, ty: TypeResourceIndex, index: u32) -> AbiResult<ResourceAny> {
         let resources = self.resources.as_ref().ok_or_else(|| AbiError::msg("resource handles cannot be lifted here"))?;
         let slot = resources.slot(ty);
-        let Handle::Own { rep, .. } = resources.handles.get(index, slot)? else {
+        let Handle::Own { rep, .. } = resources.handles().get(index, slot)? else {
             return Err(AbiError::msg(format!("handle index {index} is borrowed, not owned")));
         };
         let mut taken = resources.taken.borrow_mut();
@@ -154,7 +162,7 @@ impl<'a> LiftContext<'a> {
         if resources.lent.borrow().contains(&index) {
             return Err(AbiError::msg(format!("cannot remove owned resource while borrowed (handle index {index})")));
         }
-        let resource = ResourceAny::given(resources.types[slot.0 as usize], rep);
+        let resource = ResourceAny::given(resources.ty(slot), rep);
         taken.push((index, slot, resource.token()));
         Ok(resource)
     }
@@ -166,14 +174,19 @@ impl<'a> LiftContext<'a> {
             return Err(AbiError::msg(format!("unknown handle index {index}")));
         }
         let slot = resources.slot(ty);
-        let rep = match resources.handles.get(index, slot)? {
+        let rep = match resources.handles().get(index, slot)? {
             Handle::Own { rep, .. } => {
                 resources.lent.borrow_mut().push(index);
                 rep
             }
             Handle::Borrow { rep, .. } => rep,
         };
-        Ok(ResourceAny::new(resources.types[slot.0 as usize], rep, false))
+        Ok(ResourceAny::new(resources.ty(slot), rep, false))
+    }
+
+    /// Lifts nothing: for a function without results, whose call need not look at memory or handles.
+    pub(crate) fn nothing(types: &'a Arc<ComponentTypes>) -> Self {
+        LiftContext { types, memory: &[], encoding: StringEncoding::Utf8, memory_handle: None, fuel: Cell::new(0), resources: None }
     }
 
     /// Lifts from `memory` (the contents of `handle`) later, after the call that lifted a lazy view:
