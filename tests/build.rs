@@ -119,17 +119,27 @@ fn wasi_bindings(manifest_dir: &Path, out_dir: &Path) {
     let link = root.join("deps");
     let _ = std::fs::remove_file(&link);
     std::os::unix::fs::symlink(&deps, &link).unwrap();
+    // Every world of WASI 0.2, and worlds exporting its interfaces (their resources are then the guest's), as
+    // a component virtualizing WASI would.
     std::fs::write(
         root.join("root.wit"),
         "package tenon:wasi-tests;\n\
          world command { include wasi:cli/command@0.2.12; }\n\
          world imports { include wasi:cli/imports@0.2.12; }\n\
-         world proxy { include wasi:http/proxy@0.2.12; }\n",
+         world proxy { include wasi:http/proxy@0.2.12; }\n\
+         world http-imports { include wasi:http/imports@0.2.12; }\n\
+         world exports-io { export wasi:io/error@0.2.12; export wasi:io/poll@0.2.12; export wasi:io/streams@0.2.12; }\n\
+         world exports-http { import wasi:io/streams@0.2.12; export wasi:http/types@0.2.12; }\n\
+         world exports-filesystem { import wasi:io/streams@0.2.12; import wasi:clocks/wall-clock@0.2.12; \
+         export wasi:filesystem/types@0.2.12; export wasi:filesystem/preopens@0.2.12; }\n",
     )
     .unwrap();
-    let worlds: String = ["command", "imports", "proxy"]
+    let worlds: String = ["command", "imports", "proxy", "http-imports", "exports-io", "exports-http", "exports-filesystem"]
         .iter()
-        .map(|world| format!("pub mod {world} {{\n    ::tenon::component::bindgen!({{ path: {root:?}, world: {world:?} }});\n}}\n"))
+        .map(|world| {
+            let module = world.replace('-', "_");
+            format!("pub mod {module} {{\n    ::tenon::component::bindgen!({{ path: {root:?}, world: {world:?} }});\n}}\n")
+        })
         .collect();
     std::fs::write(out_dir.join("wasi_bindings.rs"), worlds).unwrap();
     println!("cargo::rustc-cfg=tenon_wasi_wit");
