@@ -144,6 +144,8 @@ fn invalid_strings_between_components_trap() {
             let message = format!("{err:#}");
             let expected = if to == "utf8" { "invalid utf-8" } else { "invalid utf-16: unpaired surrogate" };
             assert!(message.contains(expected), "{from} <- {to}: {message}");
+            // The callee is named by the name its instance exports it by.
+            assert!(message.contains("`bad` result"), "{from} <- {to}: {message}");
             // The call trapped: the instance it entered is locked down.
             let run = instance.get_typed_func::<(&str,), (String,)>(&mut store, &format!("run-{from}-{to}")).unwrap();
             let err = run.call(&mut store, ("x",)).unwrap_err();

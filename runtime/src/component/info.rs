@@ -28,8 +28,9 @@ pub struct ImportPath {
 pub enum FuncDef {
     /// A function the host provides (through an import).
     Import { path: ImportPath, ty: TypeFuncIndex },
-    /// A core function lifted with canonical options.
-    Lifted { ty: TypeFuncIndex, func: CoreDef, options: usize },
+    /// A core function lifted with canonical options; `name` is the name a nested instance exports it by,
+    /// for errors (set when another part of the component takes it from there).
+    Lifted { ty: TypeFuncIndex, func: CoreDef, options: usize, name: Option<std::sync::Arc<str>> },
 }
 
 impl FuncDef {

@@ -131,18 +131,17 @@ impl<T: 'static> InstancePre<T> {
             Initializer::Lower { callee, options } => {
                 let types = self.component.types().clone();
                 let resolved = resolve_options(store, index, *options)?;
+                let name: Arc<str> = match callee {
+                    FuncDef::Import { path, .. } => self.path_name(path).into(),
+                    FuncDef::Lifted { name: Some(name), .. } => name.clone(),
+                    FuncDef::Lifted { name: None, .. } => "(a function of a nested component)".into(),
+                };
                 let callee_fn = match callee {
                     FuncDef::Import { path, .. } => match self.import(path)? {
                         Definition::Func(host) => Callee::Host(host.clone()),
                         _ => bail!("import `{}` is not a function", self.path_name(path)),
                     },
-                    FuncDef::Lifted { ty, func, options } => {
-                        Callee::Lifted(lifted(store, index, *ty, func, *options, "(a function of a nested component)")?)
-                    }
-                };
-                let name: Arc<str> = match callee {
-                    FuncDef::Import { path, .. } => self.path_name(path).into(),
-                    FuncDef::Lifted { .. } => "(a function of a nested component)".into(),
+                    FuncDef::Lifted { ty, func, options, .. } => Callee::Lifted(lifted(store, index, *ty, func, *options, &name)?),
                 };
                 let func = lower(store, index, &types, callee.ty(), resolved, callee_fn, name);
                 store.0.get_mut().opaque.components.instances[index].lowered.push(func);
@@ -254,7 +253,7 @@ impl Instance {
         if let Some(&func) = store.0.get().opaque.components.instances[index].exported_funcs.get(&path) {
             return Some(Func(store.0.get().opaque.stored(func)));
         }
-        let Export::Func(FuncDef::Lifted { ty, func, options }) = export_at(&component, &path)? else { return None };
+        let Export::Func(FuncDef::Lifted { ty, func, options, .. }) = export_at(&component, &path)? else { return None };
         let data = lifted(&mut store, index, *ty, func, *options, &export_name(&component, &path)).ok()?;
         let components = &mut store.0.get_mut().opaque.components;
         components.funcs.push(data);

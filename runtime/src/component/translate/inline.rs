@@ -174,7 +174,7 @@ impl Inliner<'_, '_> {
             LocalInitializer::Lift { ty, func, options } => {
                 let func = frame.core_funcs[*func as usize].clone();
                 let options = self.options(frame, options);
-                frame.funcs.push(FuncDef::Lifted { ty: *ty, func, options });
+                frame.funcs.push(FuncDef::Lifted { ty: *ty, func, options, name: None });
             }
             LocalInitializer::ModuleStatic(index) => frame.modules.push(ModuleDef::Static(*index)),
             LocalInitializer::ModuleInstantiate { module, args } => {
@@ -277,7 +277,12 @@ impl Inliner<'_, '_> {
     fn instance_export(&self, instance: &InstanceDef, name: &str) -> Result<ItemDef> {
         match instance {
             InstanceDef::Items(items) => {
-                items.iter().find(|(n, _)| n == name).map(|(_, item)| item.clone()).with_context(|| format!("no export `{name}`"))
+                let mut item = items.iter().find(|(n, _)| n == name).map(|(_, item)| item.clone()).with_context(|| format!("no export `{name}`"))?;
+                // A function of a nested instance is known by its export name in errors about its calls.
+                if let ItemDef::Func(FuncDef::Lifted { name: known @ None, .. }) = &mut item {
+                    *known = Some(name.into());
+                }
+                Ok(item)
             }
             InstanceDef::Import { path, ty } => {
                 let (_, ty) = self.types.instance(*ty).exports.iter().find(|(n, _)| n == name).context("no such export")?;
