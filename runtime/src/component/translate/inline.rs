@@ -139,27 +139,19 @@ impl Inliner<'_, '_> {
             LocalInitializer::Lower { func, options } => {
                 let callee = frame.funcs[*func as usize].clone();
                 let options = self.options(frame, options);
-                self.info.initializers.push(Initializer::Lower { callee, options });
-                frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
-                self.info.num_lowered += 1;
+                self.lowered(frame, Initializer::Lower { callee, options });
             }
             LocalInitializer::ResourceDrop { resource } => {
                 let resource = frame.resources[resource.0 as usize];
-                self.info.initializers.push(Initializer::ResourceDrop { resource, instance: frame.id });
-                frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
-                self.info.num_lowered += 1;
+                self.lowered(frame, Initializer::ResourceDrop { resource, instance: frame.id });
             }
             LocalInitializer::ResourceNew { resource } => {
                 let resource = frame.resources[resource.0 as usize];
-                self.info.initializers.push(Initializer::ResourceNew { resource, instance: frame.id });
-                frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
-                self.info.num_lowered += 1;
+                self.lowered(frame, Initializer::ResourceNew { resource, instance: frame.id });
             }
             LocalInitializer::ResourceRep { resource } => {
                 let resource = frame.resources[resource.0 as usize];
-                self.info.initializers.push(Initializer::ResourceRep { resource, instance: frame.id });
-                frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
-                self.info.num_lowered += 1;
+                self.lowered(frame, Initializer::ResourceRep { resource, instance: frame.id });
             }
             LocalInitializer::DefineResource { resource, dtor } => {
                 let dtor = dtor.map(|f| frame.core_funcs[f as usize].clone());
@@ -291,6 +283,13 @@ impl Inliner<'_, '_> {
                 imported_item(path, ty)
             }
         }
+    }
+
+    /// Adds `initializer`, which makes a lowered function, as the frame's next core function.
+    fn lowered(&mut self, frame: &mut Frame, initializer: Initializer) {
+        self.info.initializers.push(initializer);
+        frame.core_funcs.push(CoreDef::Lowered(self.info.num_lowered));
+        self.info.num_lowered += 1;
     }
 
     /// Resolves canonical options to run-time definitions; their index.
