@@ -36,7 +36,19 @@ impl Module {
 
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
-        let compiled = compile::compile_module(engine.isa(), engine.tunables(), binary)?;
+        Self::compile(engine, engine.tunables(), binary)
+    }
+
+    /// Compiles a component's fused adapter: core wasm the runtime generated, which may use several
+    /// memories and bulk memory whatever the engine's features.
+    pub(crate) fn adapter(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        let mut tunables = engine.tunables().clone();
+        tunables.features |= wasmparser::WasmFeatures::MULTI_MEMORY | wasmparser::WasmFeatures::BULK_MEMORY;
+        Self::compile(engine, &tunables, binary)
+    }
+
+    fn compile(engine: &Engine, tunables: &compile::Tunables, binary: &[u8]) -> Result<Module> {
+        let compiled = compile::compile_module(engine.isa(), tunables, binary)?;
         let info = compiled.info;
         let mut code = CodeBuilder::default();
         for (key, f) in &compiled.functions {

@@ -1,6 +1,8 @@
 //! [`Component`]: a compiled component, ready to instantiate in any store of its engine.
 
-use super::info::ComponentInfo;
+use super::adapter::{self, Direction, SideOptions};
+use super::info::{ComponentInfo, FuncDef, Initializer};
+use super::type_table::InterfaceType;
 use super::translate::{self, inline};
 use super::type_table::{ComponentTypes, ItemType};
 use crate::{Engine, Module};
@@ -23,6 +25,15 @@ struct ComponentInner {
     modules: Vec<Module>,
     /// The root component's exports and their types.
     exports: Vec<(String, ItemType)>,
+    /// The fused adapter of each initializer that lowers a function another part of the component lifted.
+    adapters: Vec<Option<Adapter>>,
+}
+
+/// A compiled fused adapter (see [`adapter`](super::adapter)).
+pub(crate) struct Adapter {
+    pub module: Module,
+    /// The handle types its `resource` helper moves, by code.
+    pub resources: Arc<[(InterfaceType, Direction)]>,
 }
 
 impl Component {
@@ -55,7 +66,8 @@ impl Component {
             .collect::<Result<Vec<_>>>()?;
         let info = inline::inline(&translation.modules, &translation.components, translation.types.types())?;
         let types = Arc::new(translation.types.finish());
-        Ok(Component { inner: Arc::new(ComponentInner { engine: engine.clone(), info, types, modules, exports: translation.exports }) })
+        let adapters = compile_adapters(engine, &info, &types)?;
+        Ok(Component { inner: Arc::new(ComponentInner { engine: engine.clone(), info, types, modules, exports: translation.exports, adapters }) })
     }
 
     /// The engine the component was compiled for.
@@ -78,10 +90,38 @@ impl Component {
         &self.inner.types
     }
 
+    /// The fused adapter of initializer `index`, if it lowers a lifted function.
+    pub(crate) fn adapter(&self, index: usize) -> Option<&Adapter> {
+        self.inner.adapters.get(index)?.as_ref()
+    }
+
     /// Core module `index` of the component.
     pub(crate) fn module(&self, index: usize) -> &Module {
         &self.inner.modules[index]
     }
+}
+
+/// Generates and compiles (in parallel) the adapter of each lowering of a lifted function.
+fn compile_adapters(engine: &Engine, info: &ComponentInfo, types: &ComponentTypes) -> Result<Vec<Option<Adapter>>> {
+    let side = |options: usize| {
+        let options = &info.options[options];
+        SideOptions {
+            memory: options.memory.is_some(),
+            realloc: options.realloc.is_some(),
+            post_return: options.post_return.is_some(),
+        }
+    };
+    info.initializers
+        .par_iter()
+        .map(|initializer| {
+            let Initializer::Lower { callee: FuncDef::Lifted { ty, options: callee, .. }, options: caller } = initializer else {
+                return Ok(None);
+            };
+            let generated = adapter::generate(types, *ty, side(*caller), side(*callee));
+            let module = Module::adapter(engine, &generated.bytes).context("compiling a fused adapter")?;
+            Ok(Some(Adapter { module, resources: generated.resources.into() }))
+        })
+        .collect()
 }
 
 impl std::fmt::Debug for Component {

@@ -54,7 +54,7 @@ impl Func {
         super::guest_resource::run_dropped(&mut store)?;
         let opaque = &store.0.get().opaque;
         let data = opaque.components.funcs[opaque.index(self.0)];
-        call_lifted(&mut store, data, params, results, false)
+        call_lifted(&mut store, data, params, results)
     }
 
     /// Does nothing: Tenon runs `post-return` inside [`call`](Self::call). Kept so that code written for
@@ -65,14 +65,12 @@ impl Func {
     }
 }
 
-/// Calls a lifted function with `Val`s: the host calling an export, or (`between_components`) another
-/// instance calling it through a lowered import.
+/// Calls a lifted function with `Val`s: the host calling an export.
 pub(crate) fn call_lifted<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     func: FuncData,
     params: &[Val],
     results: &mut [Val],
-    between_components: bool,
 ) -> Result<()> {
     let instance = &store.0.get().opaque.components.instances[func.instance];
     let (types, name) = (instance.component.types().clone(), instance.func_names[func.name as usize].clone());
@@ -87,7 +85,7 @@ pub(crate) fn call_lifted<T: 'static>(
     for ((param, param_ty), value) in ty.params.iter().zip(params) {
         typecheck(&types, *param_ty, value).map_err(|e| e.into_error(&format!("`{name}` argument `{param}`")))?;
     }
-    entered(store, func, |store| run_lifted(store, &types, func, &name, params, results, between_components))
+    entered(store, func, |store| run_lifted(store, &types, func, &name, params, results))
 }
 
 /// Runs `call` with the (nested) instance `func` belongs to marked as running; refuses with
@@ -132,13 +130,12 @@ fn run_lifted<T: 'static>(
     name: &str,
     params: &[Val],
     results: &mut [Val],
-    between_components: bool,
 ) -> Result<()> {
     let ty = types.func(func.ty);
     let mut flat = FlatBuf::default();
     {
         let mut guest = StoreGuest { store: &mut *store, options: func.options, instance: func.instance, ns: func.options.nested };
-        let mut cx = LowerContext { types, guest: &mut guest, encoding: func.options.encoding, between_components };
+        let mut cx = LowerContext { types, guest: &mut guest, encoding: func.options.encoding, between_components: false };
         match ty.params_abi.flat_count {
             Some(_) => {
                 for ((param, param_ty), value) in ty.params.iter().zip(params) {
@@ -157,8 +154,7 @@ fn run_lifted<T: 'static>(
     let raw: Option<u64> = call_raw(&mut store.0, &core, flat.as_slice())?;
     let raw = raw.as_slice();
     if let (Some(result_ty), Some(slot)) = (ty.result, results.first_mut()) {
-        // Between components the data is not the host's to keep: only the host's own copies spend fuel.
-        let fuel = if between_components { usize::MAX } else { store.hostcall_fuel() };
+        let fuel = store.hostcall_fuel();
         *slot = lift_result(store, types, &func, result_ty, ty.result_in_memory, raw, fuel).map_err(|e| e.into_error(&format!("`{name}` result")))?;
     }
     if let Some(post_return) = func.options.post_return {

@@ -1,13 +1,13 @@
-//! Calls out of a component instance: a lowered import is a core host function that lifts the guest's
-//! arguments, calls the host function (or, for an import satisfied by another component's export, that
-//! lifted function) and lowers the results back into the guest.
+//! Calls out of a component instance into the host: a lowered import is a core host function that lifts the
+//! guest's arguments, calls the host function and lowers the results back into the guest. (A call into
+//! another component instance goes through a fused adapter instead, see [`adapter`](super::adapter).)
 
 use super::abi::layout::field_offsets;
 use super::abi::lift::{FlatValues, LiftContext, offset};
 use super::abi::lower::{FlatBuf, LowerContext, typecheck};
 use super::abi::{AbiResult, MAX_FLAT_PARAMS};
-use super::func::{StoreGuest, call_lifted, check_pointer, lowered_signature, remove_taken};
-use super::store::{FuncData, Options};
+use super::func::{StoreGuest, check_pointer, lowered_signature, remove_taken};
+use super::store::Options;
 use super::handles::Handle;
 use super::linker::ResourceDtor;
 use super::info::ResourceSlot;
@@ -125,31 +125,19 @@ where
     }
 }
 
-/// What a lowered import calls.
-pub(crate) enum Callee<T: 'static> {
-    /// A host function.
-    Host(HostFunc<T>),
-    /// A function another part of the component lifted (a component-to-component call, adapted through the
-    /// host).
-    Lifted(FuncData),
-}
-
-/// Makes the core function through which instance `instance` calls `callee` (of type `ty`) with canonical
-/// options `options`.
+/// Makes the core function through which instance `instance` calls host function `callee` (of type `ty`)
+/// with canonical options `options`.
 pub(crate) fn lower<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     instance: usize,
     types: &Arc<ComponentTypes>,
     ty: TypeFuncIndex,
     options: Options,
-    callee: Callee<T>,
+    callee: HostFunc<T>,
     name: Arc<str>,
 ) -> Func {
-    // A lifted callee's type numbers resources as its own component instance does; an import's, as the root.
-    let ns = match &callee {
-        Callee::Lifted(lifted) => lifted.options.nested,
-        Callee::Host(_) => 0,
-    };
+    // An import's type numbers resources as the root does.
+    let ns = 0;
     let (params, results) = lowered_signature(types, ty);
     let core_ty = FuncType::new(store.engine(), params.clone(), results.clone());
     let types = types.clone();
@@ -232,7 +220,7 @@ pub(crate) fn resource_rep<T: 'static>(store: &mut StoreContextMut<'_, T>, insta
 pub(crate) struct Target {
     instance: usize,
     ty: TypeFuncIndex,
-    /// The (nested) component instance whose resource type numbers `ty` uses: the callee's, for a lifted one.
+    /// The (nested) component instance whose resource type numbers `ty` uses (the root's).
     ns: usize,
     options: Options,
     /// The core parameter types.
@@ -248,7 +236,7 @@ fn call_lowered<T: 'static>(
     caller: &mut Caller<'_, T>,
     types: &Arc<ComponentTypes>,
     target: &Target,
-    callee: &Callee<T>,
+    callee: &HostFunc<T>,
     core_values: &mut [ValRaw],
 ) -> Result<()> {
     let (instance, options) = (target.instance, target.options);
@@ -266,8 +254,8 @@ fn call_lowered<T: 'static>(
     }
     let raw = &raw_buf[..target.params.len().min(raw_buf.len())];
     let result = match callee {
-        Callee::Host(HostFunc::Typed(host)) => host.call(&mut store, types, target, raw)?,
-        _ => call_with_vals(&mut store, types, target, callee, raw)?,
+        HostFunc::Typed(host) => host.call(&mut store, types, target, raw)?,
+        HostFunc::Dynamic(host) => call_with_vals(&mut store, types, target, &**host, raw)?,
     };
     if let (Some(bits), Some(ty), Some(slot)) = (result, &target.result, core_values.first_mut()) {
         *slot = match ty {
@@ -278,35 +266,26 @@ fn call_lowered<T: 'static>(
     Ok(())
 }
 
-/// A lowered call of a dynamic host function or of another component's export, through [`Val`]s; the
-/// flat result's bits, if it has one.
+/// A lowered call of a dynamic host function, through [`Val`]s; the flat result's bits, if it has one.
 fn call_with_vals<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     types: &Arc<ComponentTypes>,
     target: &Target,
-    callee: &Callee<T>,
+    host: &DynamicFn<T>,
     raw: &[u64],
 ) -> Result<Option<u64>> {
     let Target { instance, ty, options, ref name, .. } = *target;
     let func = types.func(ty);
-    // Between components the data is not the host's to keep: only the host's own copies spend fuel.
-    let fuel = if matches!(callee, Callee::Lifted(_)) { usize::MAX } else { store.hostcall_fuel() };
+    let fuel = store.hostcall_fuel();
     let params = lift_params(store, types, target, raw, fuel).map_err(|e| e.in_arguments(name, &func.params))?;
     let mut results = vec![Val::Bool(false); func.result.iter().count()];
-    match callee {
-        Callee::Host(HostFunc::Typed(_)) => unreachable!("typed host functions are called above"),
-        Callee::Host(HostFunc::Dynamic(host)) => {
-            host(store.as_context_mut(), ComponentFunc::new(types, ty), &params, &mut results)?;
-            if let (Some(ty), Some(value)) = (func.result, results.first()) {
-                typecheck(types, ty, value).map_err(|e| e.into_error(&format!("`{name}` result from the host")))?;
-            }
-        }
-        Callee::Lifted(lifted) => call_lifted(store, *lifted, &params, &mut results, true)?,
+    host(store.as_context_mut(), ComponentFunc::new(types, ty), &params, &mut results)?;
+    if let (Some(ty), Some(value)) = (func.result, results.first()) {
+        typecheck(types, ty, value).map_err(|e| e.into_error(&format!("`{name}` result from the host")))?;
     }
     let Some(result_ty) = func.result else { return Ok(None) };
     let mut guest = StoreGuest { store, options, instance, ns: target.ns };
-    let between_components = matches!(callee, Callee::Lifted(_));
-    let mut cx = LowerContext { types, guest: &mut guest, encoding: options.encoding, between_components };
+    let mut cx = LowerContext { types, guest: &mut guest, encoding: options.encoding, between_components: false };
     lower_result(&mut cx, result_ty, &results[0], raw, func.result_in_memory).map_err(|e| e.into_error(&format!("`{name}` result")))
 }
 

@@ -6,7 +6,8 @@ use super::func::Func;
 use super::typed::{ComponentNamedList, Lift, Lower};
 use super::typed_func::TypedFunc;
 use super::types::ComponentItem;
-use super::host::{Callee, lower, resource_drop, resource_new, resource_rep};
+use super::adapter;
+use super::host::{lower, resource_drop, resource_new, resource_rep};
 use super::info::{CoreDef, Export, FuncDef, ImportPath, Initializer};
 use super::linker::{Definition, HostResource};
 use super::resources::ResourceType;
@@ -114,13 +115,14 @@ impl<T: 'static> InstancePre<T> {
         data.pre = Some(Box::new(self.clone()));
         instances.push(data);
         let index = instances.len() - 1;
-        for initializer in &self.component.info().initializers {
-            self.run(&mut store, index, initializer)?;
+        for (position, initializer) in self.component.info().initializers.iter().enumerate() {
+            self.run(&mut store, index, position, initializer)?;
         }
         Ok(Instance(store.0.get().opaque.stored(index)))
     }
 
-    fn run(&self, store: &mut StoreContextMut<'_, T>, index: usize, initializer: &Initializer) -> Result<()> {
+    /// Runs initializer number `position`, `initializer`, for instance `index`.
+    fn run(&self, store: &mut StoreContextMut<'_, T>, index: usize, position: usize, initializer: &Initializer) -> Result<()> {
         match initializer {
             Initializer::InstantiateModule { module, args } => {
                 let externs = args.iter().map(|def| core_item(store, index, def)).collect::<Result<Vec<_>>>()?;
@@ -136,14 +138,17 @@ impl<T: 'static> InstancePre<T> {
                     FuncDef::Lifted { name: Some(name), .. } => name.clone(),
                     FuncDef::Lifted { name: None, .. } => "(a function of a nested component)".into(),
                 };
-                let callee_fn = match callee {
+                let func = match callee {
                     FuncDef::Import { path, .. } => match self.import(path)? {
-                        Definition::Func(host) => Callee::Host(host.clone()),
+                        Definition::Func(host) => lower(store, index, &types, callee.ty(), resolved, host.clone(), name),
                         _ => bail!("import `{}` is not a function", self.path_name(path)),
                     },
-                    FuncDef::Lifted { ty, func, options, .. } => Callee::Lifted(lifted(store, index, *ty, func, *options, &name)?),
+                    FuncDef::Lifted { ty, func, options, .. } => {
+                        let adapter = self.component.adapter(position).context("a lowered lifted function without its adapter")?;
+                        let lifted = lifted(store, index, *ty, func, *options, &name)?;
+                        adapter::instantiate(store, index, adapter, resolved, lifted, name)?
+                    }
                 };
-                let func = lower(store, index, &types, callee.ty(), resolved, callee_fn, name);
                 store.0.get_mut().opaque.components.instances[index].lowered.push(func);
             }
             Initializer::DefineResource { resource, dtor, instance } => {

@@ -38,6 +38,7 @@
 
 mod abi;
 mod access;
+mod adapter;
 mod compiled;
 mod derived;
 mod func;

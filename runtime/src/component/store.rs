@@ -96,6 +96,9 @@ pub(crate) struct InstanceData {
     /// How many borrowed handles each (nested) instance holds, lent for its current call: it must drop them
     /// all before the call returns.
     pub borrows: Vec<u32>,
+    /// The handles each (nested) instance was lent by its caller for its current call (they cannot be moved
+    /// in the same call).
+    pub lent: Vec<Vec<u32>>,
     /// Which (nested) instance defines each resource type the component defines (by resource index).
     pub resource_owners: Vec<Option<usize>>,
     /// The `InstancePre<T>` it was made from, erased (for `Instance::instance_pre`).
@@ -165,6 +168,7 @@ impl InstanceData {
             resource_owners: vec![None; resource_types.len()],
             resource_types,
             borrows: vec![0; instances],
+            lent: vec![Vec::new(); instances],
         }
     }
 }
