@@ -274,6 +274,22 @@ fn main() {
         suite.run(&format!("component echo record{suffix}"), || {
             Bench::new(on_tenon::component_echo_record(&t), on_wasmtime::component_echo_record(engine))
         });
+        let n = wasm::ADAPTER_CALLS as u32;
+        let sum = (1..=n).sum::<u32>();
+        suite.run(&format!("component->component add{suffix}"), || Bench {
+            units_per_iter: wasm::ADAPTER_CALLS,
+            ..Bench::new(
+                on_tenon::component_adapter_calls(&t, "add-loop", sum),
+                on_wasmtime::component_adapter_calls(engine, "add-loop", sum),
+            )
+        });
+        suite.run(&format!("component->component echo string 16 B{suffix}"), || Bench {
+            units_per_iter: wasm::ADAPTER_CALLS,
+            ..Bench::new(
+                on_tenon::component_adapter_calls(&t, "echo-loop", 16 * n),
+                on_wasmtime::component_adapter_calls(engine, "echo-loop", 16 * n),
+            )
+        });
         suite.run(&format!("component instantiate (InstancePre){suffix}"), || {
             Bench::new(on_tenon::component_instantiate(&t), on_wasmtime::component_instantiate(engine))
         });

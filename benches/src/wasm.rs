@@ -225,3 +225,70 @@ pub fn component() -> String {
   (func (export "host-loop") (param "n" u32) (result u32) (canon lift (core func $i "host-loop"))))"#
     )
 }
+
+/// Calls per loop in the component-to-component benchmarks.
+pub const ADAPTER_CALLS: u64 = 10_000;
+
+/// Two sibling component instances, one calling the other through fused adapters: the caller's `add-loop(n)`
+/// calls the callee's `add(a, b)` `n` times, and `echo-loop(n)` passes it a 16-byte string to echo back `n`
+/// times (each side's bump allocator reset by its own code: the callee's by `post-return`).
+pub fn adapter_component() -> String {
+    let libc = tenon_tests::component::LIBC;
+    let options = r#"(memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))"#;
+    format!(
+        r#"(component
+  (component $callee
+    {libc}
+    (core module $m
+      (import "libc" "memory" (memory 1))
+      (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+      (func (export "echo-pair") (param i32 i32) (result i32)
+        (i32.store (i32.const 16) (local.get 0))
+        (i32.store (i32.const 20) (local.get 1))
+        (i32.const 16)))
+    (core instance $i (instantiate $m (with "libc" (instance $libc))))
+    (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
+    (func (export "echo-string") (param "s" string) (result string)
+      (canon lift (core func $i "echo-pair") {options} (post-return (core func $libc "reset")))))
+  (component $caller
+    (import "add" (func $add (param "a" u32) (param "b" u32) (result u32)))
+    (import "echo-string" (func $echo (param "s" string) (result string)))
+    {libc}
+    (core func $add (canon lower (func $add)))
+    (core func $echo (canon lower (func $echo) {options}))
+    (core module $caller
+      (import "libc" "memory" (memory 1))
+      (import "libc" "reset" (func $reset (param i32)))
+      (import "" "add" (func $add (param i32 i32) (result i32)))
+      (import "" "echo" (func $echo (param i32 i32 i32)))
+      (data (i32.const 64) "tenon tenon tenon")
+      (func (export "add-loop") (param $n i32) (result i32)
+        (local $acc i32)
+        (block $done
+          (loop $next
+            (br_if $done (i32.eqz (local.get $n)))
+            (local.set $acc (call $add (local.get $acc) (local.get $n)))
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (br $next)))
+        (local.get $acc))
+      (func (export "echo-loop") (param $n i32) (result i32)
+        (local $bytes i32)
+        (block $done
+          (loop $next
+            (br_if $done (i32.eqz (local.get $n)))
+            (call $echo (i32.const 64) (i32.const 16) (i32.const 32))
+            (local.set $bytes (i32.add (local.get $bytes) (i32.load (i32.const 36))))
+            (call $reset (i32.const 0))
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (br $next)))
+        (local.get $bytes)))
+    (core instance $c (instantiate $caller (with "libc" (instance $libc))
+      (with "" (instance (export "add" (func $add)) (export "echo" (func $echo))))))
+    (func (export "add-loop") (param "n" u32) (result u32) (canon lift (core func $c "add-loop")))
+    (func (export "echo-loop") (param "n" u32) (result u32) (canon lift (core func $c "echo-loop"))))
+  (instance $callee (instantiate $callee))
+  (instance $caller (instantiate $caller (with "add" (func $callee "add")) (with "echo-string" (func $callee "echo-string"))))
+  (export "add-loop" (func $caller "add-loop"))
+  (export "echo-loop" (func $caller "echo-loop")))"#
+    )
+}

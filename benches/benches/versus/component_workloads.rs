@@ -97,3 +97,14 @@ pub fn component_instantiate(engine: &rt::Engine) -> Runner<'_> {
         })
     })
 }
+
+/// Component → component: one call of `export(n)` in the root of [`wasm::adapter_component`], making `n`
+/// calls through a fused adapter; `expected` is its result.
+pub fn component_adapter_calls(engine: &rt::Engine, export: &str, expected: u32) -> Runner<'static> {
+    let component = Component::new(engine, wasm::adapter_component()).unwrap();
+    let mut store = rt::Store::new(engine, ());
+    let instance = Linker::new(engine).instantiate(&mut store, &component).unwrap();
+    let run: TypedFunc<(u32,), (u32,)> = instance.get_typed_func(&mut store, export).unwrap();
+    let n = wasm::ADAPTER_CALLS as u32;
+    Box::new(move |iters| time(iters, || assert_eq!(run.call(&mut store, (black_box(n),)).unwrap_or_else(|e| panic!("{e:?}")), (expected,))))
+}

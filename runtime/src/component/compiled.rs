@@ -106,6 +106,8 @@ fn compile_adapters(engine: &Engine, info: &ComponentInfo, types: &ComponentType
     let side = |options: usize| {
         let options = &info.options[options];
         SideOptions {
+            instance: options.instance,
+            encoding: options.string_encoding,
             memory: options.memory.is_some(),
             realloc: options.realloc.is_some(),
             post_return: options.post_return.is_some(),
@@ -117,7 +119,9 @@ fn compile_adapters(engine: &Engine, info: &ComponentInfo, types: &ComponentType
             let Initializer::Lower { callee: FuncDef::Lifted { ty, options: callee, .. }, options: caller } = initializer else {
                 return Ok(None);
             };
-            let generated = adapter::generate(types, *ty, side(*caller), side(*callee));
+            let (caller, callee) = (side(*caller), side(*callee));
+            let entering = info.entering_set(Some(caller.instance), callee.instance);
+            let generated = adapter::generate(types, *ty, caller, callee, &entering);
             let module = Module::adapter(engine, &generated.bytes).context("compiling a fused adapter")?;
             Ok(Some(Adapter { module, resources: generated.resources.into() }))
         })

@@ -88,38 +88,41 @@ pub(crate) fn call_lifted<T: 'static>(
     entered(store, func, |store| run_lifted(store, &types, func, &name, params, results))
 }
 
-/// Runs `call` with the (nested) instance `func` belongs to marked as running; refuses with
-/// [`Trap::CannotEnterComponent`] if it may not be entered (after a trap, or while it runs already), and
-/// locks the instance down if `call` fails.
+/// Runs `call` with the (nested) instance `func` belongs to and its ancestors marked as running (what a call
+/// from the host enters, see [`ComponentInfo::entering_set`](super::info::ComponentInfo::entering_set));
+/// refuses with [`Trap::CannotEnterComponent`] if any may not be entered (after a trap, or while it runs
+/// already), and locks the instance down if `call` fails.
 pub(crate) fn entered<T: 'static, R>(
     store: &mut StoreContextMut<'_, T>,
     func: FuncData,
     call: impl FnOnce(&mut StoreContextMut<'_, T>) -> Result<R>,
 ) -> Result<R> {
     let instance = &mut store.0.get_mut().opaque.components.instances[func.instance];
-    let nested = &mut instance.nested[func.options.nested];
-    if instance.poisoned || nested.entered {
+    let nested = func.options.nested;
+    // Each instance's flags say whether the component is locked down; the root (0) has no ancestors.
+    let refused = instance.nested[nested].refuses_entry() || (nested != 0 && instance.chain(nested).any(|i| instance.nested[i].entered()));
+    if refused {
         return Err(Trap::CannotEnterComponent.into());
     }
-    nested.entered = true;
+    instance.set_entered(nested, true);
     let result = call(store);
     let instance = &mut store.0.get_mut().opaque.components.instances[func.instance];
-    instance.nested[func.options.nested].entered = false;
+    instance.set_entered(nested, false);
     // The callee must have dropped every handle lent to it for the call.
-    let left = std::mem::take(&mut instance.borrows[func.options.nested]);
+    let left = std::mem::take(&mut instance.borrows[nested]);
     let result = match result {
         Ok(_) if left > 0 => Err(anyhow::anyhow!("{left} borrowed handle(s) still remain at the end of the call")),
         other => other,
     };
     if result.is_err() {
-        instance.poisoned = true;
+        instance.poison();
     }
     result
 }
 
 /// Sets whether the (nested) instance of `options` may call its imports.
 pub(crate) fn set_may_leave<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, options: Options, may: bool) {
-    store.0.get_mut().opaque.components.instances[instance].nested[options.nested].may_leave = may;
+    store.0.get_mut().opaque.components.instances[instance].nested[options.nested].set_may_leave(may);
 }
 
 /// Lowers, calls, lifts and runs `post-return`; any error here locks the instance down.

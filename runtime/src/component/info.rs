@@ -119,8 +119,30 @@ pub struct ComponentInfo {
     /// How many component instances (the root and each nested instantiation) the flattened component holds;
     /// each has its own re-entrance and `may_leave` state.
     pub num_component_instances: usize,
+    /// The parent of each component instance: the one whose `instance` definition made it (`None` for the
+    /// root).
+    pub parents: Vec<Option<usize>>,
     /// How many resource slots an instance has.
     pub resource_slots: u32,
     /// For each (nested) component instance, the slot of each resource type number as its types use them.
     pub frame_resources: Vec<std::sync::Arc<[ResourceSlot]>>,
+}
+
+impl ComponentInfo {
+    /// Component instance `instance` and its ancestors: what a call entering it enters.
+    pub fn self_and_ancestors(&self, instance: usize) -> Vec<usize> {
+        let mut chain = vec![instance];
+        while let Some(parent) = self.parents[*chain.last().expect("the chain starts non-empty")] {
+            chain.push(parent);
+        }
+        chain
+    }
+
+    /// The component instances a call from `caller` (`None`: the host) into `callee` enters, as the spec's
+    /// `entering_set` says: the callee and its ancestors, but for those the caller is already inside (so a
+    /// parent may call its child, and a child its parent, while a call back into a running sibling traps).
+    pub fn entering_set(&self, caller: Option<usize>, callee: usize) -> Vec<usize> {
+        let inside = caller.map(|c| self.self_and_ancestors(c)).unwrap_or_default();
+        self.self_and_ancestors(callee).into_iter().filter(|i| !inside.contains(i)).collect()
+    }
 }

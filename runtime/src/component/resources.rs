@@ -130,7 +130,7 @@ impl ResourceAny {
             anyhow::bail!("no component instance of this store has the resource type {:?}", self.ty)
         };
         let data = &instances[instance];
-        if data.poisoned {
+        if data.poisoned() {
             return Err(crate::Trap::CannotEnterComponent.into());
         }
         if let Some(dtor) = data.guest_dtors[index] {

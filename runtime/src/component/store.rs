@@ -6,6 +6,7 @@ use super::translate::StringEncoding;
 use super::handles::HandleTable;
 use super::resources::ResourceType;
 use super::type_table::TypeFuncIndex;
+use crate::vm::ComponentFlags;
 use crate::{AsContext, AsContextMut, Func, Instance, Memory, Store, StoreContextMut};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -81,10 +82,10 @@ pub(crate) struct InstanceData {
     pub exported_funcs: HashMap<Vec<usize>, usize>,
     /// The names of its functions, for errors (see [`FuncData::name`]).
     pub func_names: Vec<Arc<str>>,
-    /// Whether anything trapped in it: then nothing may call into it any more.
-    pub poisoned: bool,
     /// The state of each component instance it holds (the root and the nested ones).
     pub nested: Vec<NestedState>,
+    /// The core global of each (nested) instance's flags, once an adapter needed it.
+    pub flag_globals: Vec<Option<crate::Global>>,
     /// The resource handles of each (nested) component instance.
     pub handles: Vec<HandleTable>,
     /// The identity of each of the component's resource types, by resource index.
@@ -99,19 +100,47 @@ pub(crate) struct InstanceData {
     /// The handles each (nested) instance was lent by its caller for its current call (they cannot be moved
     /// in the same call).
     pub lent: Vec<Vec<u32>>,
+    /// The borrow count and lent handles of the calls a call between components interrupted, innermost
+    /// last: each call has its own.
+    pub outer_calls: Vec<(u32, Vec<u32>)>,
     /// Which (nested) instance defines each resource type the component defines (by resource index).
     pub resource_owners: Vec<Option<usize>>,
     /// The `InstancePre<T>` it was made from, erased (for `Instance::instance_pre`).
     pub pre: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
-/// The call state of one (possibly nested) component instance.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct NestedState {
+/// The call state of one (possibly nested) component instance, in flags fused adapters read and write too.
+#[derive(Debug, Default)]
+pub(crate) struct NestedState(pub ComponentFlags);
+
+impl NestedState {
     /// Whether it is running a call now: a call into it meanwhile is refused (no re-entrance).
-    pub entered: bool,
+    #[inline]
+    pub fn entered(&self) -> bool {
+        self.0.get() & ComponentFlags::ENTERED != 0
+    }
+
+    /// Whether it is running, or its component is locked down: either way, it may not be entered.
+    #[inline]
+    pub fn refuses_entry(&self) -> bool {
+        self.0.get() & (ComponentFlags::ENTERED | ComponentFlags::POISONED) != 0
+    }
+
+    #[inline]
+    pub fn set_entered(&mut self, entered: bool) {
+        self.0.set(ComponentFlags::ENTERED, entered);
+    }
+
     /// Whether it may call its imports: false while its `realloc` or `post-return` runs.
-    pub may_leave: bool,
+    #[inline]
+    pub fn may_leave(&self) -> bool {
+        self.0.get() & ComponentFlags::MAY_LEAVE != 0
+    }
+
+    #[inline]
+    pub fn set_may_leave(&mut self, may: bool) {
+        self.0.set(ComponentFlags::MAY_LEAVE, may);
+    }
 }
 
 /// Canonical options with their items as handles in the store.
@@ -141,6 +170,37 @@ pub(crate) struct FuncData {
 }
 
 impl InstanceData {
+    /// (Nested) instance `nested` and its ancestors.
+    pub fn chain(&self, nested: usize) -> impl Iterator<Item = usize> + '_ {
+        let parents = &self.component.info().parents;
+        std::iter::successors(Some(nested), move |i| parents[*i])
+    }
+
+    /// Marks (nested) instance `nested` and its ancestors as running, or (`false`) no longer.
+    #[inline]
+    pub fn set_entered(&mut self, nested: usize, entered: bool) {
+        if nested == 0 {
+            return self.nested[0].set_entered(entered);
+        }
+        let parents = &self.component.info().parents;
+        let mut next = Some(nested);
+        while let Some(i) = next {
+            self.nested[i].set_entered(entered);
+            next = parents[i];
+        }
+    }
+
+    /// Whether anything trapped in it: then nothing may call into it any more.
+    #[inline]
+    pub fn poisoned(&self) -> bool {
+        self.nested[0].0.get() & ComponentFlags::POISONED != 0
+    }
+
+    /// Locks it down after a trap: each of its (nested) instances is marked, for adapters to see.
+    pub fn poison(&mut self) {
+        self.nested.iter_mut().for_each(|n| n.0.set(ComponentFlags::POISONED, true));
+    }
+
     /// Records a function name; its index.
     pub fn name(&mut self, name: &str) -> u32 {
         self.func_names.push(name.into());
@@ -151,7 +211,7 @@ impl InstanceData {
     pub fn new(component: Component, resource_types: Vec<ResourceType>) -> Self {
         let options = component.info().options.len();
         let instances = component.info().num_component_instances;
-        let nested = vec![NestedState { entered: false, may_leave: true }; instances];
+        let nested = (0..instances).map(|_| NestedState::default()).collect();
         InstanceData {
             component,
             core_instances: Vec::new(),
@@ -159,8 +219,8 @@ impl InstanceData {
             options: vec![None; options],
             exported_funcs: HashMap::new(),
             func_names: Vec::new(),
-            poisoned: false,
             nested,
+            flag_globals: vec![None; instances],
             handles: (0..instances).map(|_| HandleTable::default()).collect(),
             guest_dtors: vec![None; resource_types.len()],
             host_dtors: Vec::new(),
@@ -169,6 +229,7 @@ impl InstanceData {
             resource_types,
             borrows: vec![0; instances],
             lent: vec![Vec::new(); instances],
+            outer_calls: Vec::new(),
         }
     }
 }

@@ -15,4 +15,4 @@ pub mod traphandlers;
 pub mod vmcontext;
 
 pub use store::{StorePtr, VMStore, VmBox};
-pub use vmcontext::{ValRaw, VMFuncRef, VMGlobalDefinition, VMStoreContext};
+pub use vmcontext::{ComponentFlags, ValRaw, VMFuncRef, VMGlobalDefinition, VMStoreContext};

@@ -42,13 +42,65 @@ pub struct VMTableDefinition {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct VMGlobalDefinition(pub ValRaw);
 
-/// Where a global's value lives: in a box of its own (globals made by the host), or in the context of the
-/// instance that defines it.
+/// Where a global's value lives: in a box of its own (globals made by the host), or elsewhere in the store.
 pub enum GlobalStorage {
     /// A global made by the host.
     Owned(VmBox<VMGlobalDefinition>),
-    /// A global defined by a module: a slot in its instance's context, which lives as long as the store.
+    /// A global defined by a module (a slot in its instance's context), or a component instance's
+    /// [`ComponentFlags`]: storage that lives as long as the store.
     InInstance(*mut VMGlobalDefinition),
+}
+
+/// The flags of one component instance, in a global's storage: the runtime reads and writes them through
+/// this, and fused adapters, compiled code, import them as a mutable `i32` global.
+pub struct ComponentFlags(VmBox<VMGlobalDefinition>);
+
+impl std::fmt::Debug for ComponentFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ComponentFlags({:#x})", self.get())
+    }
+}
+
+impl ComponentFlags {
+    /// The instance may call its imports (it is not running its `realloc` or `post-return`).
+    pub const MAY_LEAVE: i32 = 1;
+    /// The instance is running a call: it may not be entered again.
+    pub const ENTERED: i32 = 2;
+    /// Something trapped in the instance's component: it may not be entered any more.
+    pub const POISONED: i32 = 4;
+
+    /// The flags of an instance that is not running and may leave.
+    pub fn new() -> Self {
+        ComponentFlags(VmBox::new(VMGlobalDefinition(ValRaw::i32(Self::MAY_LEAVE))))
+    }
+
+    /// The current bits.
+    #[inline]
+    pub fn get(&self) -> i32 {
+        // SAFETY: the box is live (owned by `self`); compiled code writes it only while it runs, and no
+        // compiled code runs while the host holds `&self`.
+        unsafe { (*self.0.as_ptr().as_ptr()).0.get_i32() }
+    }
+
+    /// Sets or clears `bits`.
+    #[inline]
+    pub fn set(&mut self, bits: i32, on: bool) {
+        let value = if on { self.get() | bits } else { self.get() & !bits };
+        // SAFETY: as in `get`, with `&mut self` making the host's access exclusive.
+        unsafe { (*self.0.as_ptr().as_ptr()).0 = ValRaw::i32(value) };
+    }
+
+    /// The storage of a global that is these flags (valid as long as they are: their owner keeps them for
+    /// as long as the store lives).
+    pub fn storage(&self) -> GlobalStorage {
+        GlobalStorage::InInstance(self.0.as_ptr().as_ptr())
+    }
+}
+
+impl Default for ComponentFlags {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl GlobalStorage {

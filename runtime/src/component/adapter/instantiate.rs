@@ -1,8 +1,8 @@
 //! Instantiating a fused adapter: its core module, given the two instances' items and the helpers that
 //! do what only the runtime can (see [`Helper`]).
 
-use super::{Direction, FAIL_TRAPS, Helper, names};
-use crate::component::abi::lift::{FlatValues, LiftContext};
+use super::{Direction, FAIL_TRAPS, Helper, flags_instance, names};
+use crate::component::abi::lift::{FlatValues, LiftContext, decode_string};
 use crate::component::abi::lower::{FlatBuf, LowerContext};
 use crate::component::compiled::Adapter;
 use crate::component::func::{StoreGuest, remove_taken};
@@ -85,12 +85,30 @@ pub(crate) fn instantiate<T: 'static>(
             names::CALLER_REALLOC => caller.realloc.ok_or_else(missing)?.into(),
             names::CALLEE_REALLOC => callee.options.realloc.ok_or_else(missing)?.into(),
             names::POST_RETURN => callee.options.post_return.ok_or_else(missing)?.into(),
-            other => helper(store, Helper::from_name(other).ok_or_else(missing)?, call.clone()).into(),
+            other => match flags_instance(other) {
+                Some(nested) => flags_global(store, instance, nested).into(),
+                None => helper(store, Helper::from_name(other).ok_or_else(missing)?, call.clone()).into(),
+            },
         };
         externs.push(item);
     }
     let core = crate::Instance::new(&mut *store, module, &externs)?;
     core.get_func(&mut *store, names::ADAPTER).context("a fused adapter without its function")
+}
+
+/// The global holding the flags of (nested) instance `nested` of instance `instance` (made once).
+fn flags_global<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, nested: usize) -> crate::Global {
+    let components = &mut store.0.get_mut().opaque.components;
+    if let Some(global) = components.instances[instance].flag_globals[nested] {
+        return global;
+    }
+    let storage = components.instances[instance].nested[nested].0.storage();
+    let ty = crate::GlobalType::new(ValType::I32, crate::Mutability::Var);
+    let store = &mut store.0.get_mut().opaque;
+    let index = store.add_global(storage, ty) as usize;
+    let global = crate::Global(store.stored(index));
+    store.components.instances[instance].flag_globals[nested] = Some(global);
+    global
 }
 
 /// The host function `helper` of an adapter making `call`.
@@ -100,31 +118,23 @@ fn helper<T: 'static>(store: &mut StoreContextMut<'_, T>, helper: Helper, call: 
     CoreHostFunc::new(ty, move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| {
         let mut store = caller.as_context_mut();
         let arg = |i: usize| raw.get(i).map_or(0, |v| v.get_i32());
-        let (caller_nested, callee_nested) = (call.caller.nested, call.callee.options.nested);
+        let callee_nested = call.callee.options.nested;
         match helper {
-            Helper::Enter => {
+            Helper::BeginCall => {
+                // The call has its own borrows; the callee may be running another call already (its parent
+                // calling it back).
                 let data = &mut store.0.get_mut().opaque.components.instances[call.instance];
-                if !data.nested[caller_nested].may_leave {
-                    return Err(Trap::CannotLeaveComponent.into());
-                }
-                if data.poisoned || data.nested[callee_nested].entered {
-                    return Err(Trap::CannotEnterComponent.into());
-                }
-                data.nested[callee_nested].entered = true;
-                data.lent[callee_nested].clear();
+                let outer = (std::mem::take(&mut data.borrows[callee_nested]), std::mem::take(&mut data.lent[callee_nested]));
+                data.outer_calls.push(outer);
             }
-            Helper::Exit => {
+            Helper::EndCall => {
                 let data = &mut store.0.get_mut().opaque.components.instances[call.instance];
-                data.nested[callee_nested].entered = false;
-                data.lent[callee_nested].clear();
-                let left = std::mem::take(&mut data.borrows[callee_nested]);
+                let (borrows, lent) = data.outer_calls.pop().unwrap_or_default();
+                let left = std::mem::replace(&mut data.borrows[callee_nested], borrows);
+                data.lent[callee_nested] = lent;
                 if left > 0 {
                     return Err(anyhow!("{left} borrowed handle(s) still remain at the end of the call of `{}`", call.name));
                 }
-            }
-            Helper::MayLeave => {
-                let nested = if arg(0) == 0 { caller_nested } else { callee_nested };
-                store.0.get_mut().opaque.components.instances[call.instance].nested[nested].may_leave = arg(1) != 0;
             }
             Helper::Fail => {
                 let trap = FAIL_TRAPS.get(arg(0) as usize).copied().unwrap_or(Trap::UnreachableCodeReached);
@@ -145,6 +155,14 @@ fn helper<T: 'static>(store: &mut StoreContextMut<'_, T>, helper: Helper, call: 
                 }
                 let flat = call.carry(&mut store, ty, dir, &[handle as u64])?;
                 raw[0] = ValRaw::i32(flat.as_slice()[0] as i32);
+            }
+            Helper::Validate => {
+                // The adapter checked the string's bounds and alignment: only its contents are left.
+                let dir = Direction::from_code(arg(0));
+                let (from, _) = call.sides_of(dir);
+                let cx = LiftContext::new(&call.types, from, store.as_context(), usize::MAX, call.instance, callee_nested);
+                let checked = cx.string_bytes(arg(1) as u32, arg(2) as u32).and_then(|(bytes, utf16)| decode_string(bytes, from.encoding, utf16));
+                checked.map_err(|e| e.into_error(&call.what(dir)))?;
             }
             Helper::Transcode => {
                 let dir = Direction::from_code(arg(0));

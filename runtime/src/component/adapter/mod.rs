@@ -15,11 +15,13 @@ mod instantiate;
 pub(crate) use instantiate::instantiate;
 
 use super::abi::layout::{discriminant_size, field_offsets};
-use super::abi::{FlatType, FlatTypes, MAX_BYTE_LENGTH, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use super::abi::{FlatType, FlatTypes, MAX_BYTE_LENGTH, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, UTF16_TAG};
 use super::type_table::{ComponentTypes, InterfaceType, TypeFuncIndex};
+use super::translate::StringEncoding;
 use crate::Trap;
+use crate::vm::ComponentFlags;
 use wasm_encoder::{
-    BlockType, CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, ImportSection, Instruction as I,
+    BlockType, CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, GlobalType, ImportSection, Instruction as I,
     MemArg, MemArgTarget, MemoryType, TypeSection, ValType,
 };
 
@@ -50,6 +52,9 @@ impl Direction {
 /// What an adapter's generation knows of one side's canonical options.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SideOptions {
+    /// The (nested) component instance.
+    pub instance: usize,
+    pub encoding: StringEncoding,
     pub memory: bool,
     pub realloc: bool,
     pub post_return: bool,
@@ -58,34 +63,35 @@ pub(crate) struct SideOptions {
 /// The functions an adapter imports from module `tenon`, which the runtime provides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Helper {
-    /// `enter()`: the caller may leave, the callee may be entered; the callee is now running.
-    Enter,
-    /// `exit()`: the callee is done; it must have dropped the handles lent to it.
-    Exit,
-    /// `may_leave(side, flag)`: sets whether the caller (side 0) or callee (side 1) may call imports.
-    MayLeave,
+    /// `begin_call()`: the callee's borrows are counted for this call from now on (called only when
+    /// borrows are passed).
+    BeginCall,
+    /// `end_call()`: the callee must have dropped the handles lent to it for this call.
+    EndCall,
     /// `fail(code)`: traps with [`FAIL_TRAPS`]`[code]`.
     Fail,
     /// `resource(code, handle) -> handle`: moves or lends handle `handle` of the adapter's resource type
     /// number `code` (see [`AdapterModule::resources`]) to the other side.
     Resource,
-    /// `transcode(direction, ptr, len) -> (ptr, len)`: copies a string to the other side, checked, in its
-    /// encoding.
+    /// `transcode(direction, ptr, len) -> (ptr, len)`: copies a string to the other side, checked, in the
+    /// other side's (different) encoding.
     Transcode,
+    /// `validate(direction, ptr, len)`: checks a string about to be copied as it is (traps if invalid).
+    Validate,
 }
 
 impl Helper {
-    const ALL: [Helper; 6] = [Helper::Enter, Helper::Exit, Helper::MayLeave, Helper::Fail, Helper::Resource, Helper::Transcode];
+    const ALL: [Helper; 6] = [Helper::BeginCall, Helper::EndCall, Helper::Fail, Helper::Resource, Helper::Transcode, Helper::Validate];
 
     /// Its import name.
     pub(crate) fn name(self) -> &'static str {
         match self {
-            Helper::Enter => "enter",
-            Helper::Exit => "exit",
-            Helper::MayLeave => "may_leave",
+            Helper::BeginCall => "begin_call",
+            Helper::EndCall => "end_call",
             Helper::Fail => "fail",
             Helper::Resource => "resource",
             Helper::Transcode => "transcode",
+            Helper::Validate => "validate",
         }
     }
 
@@ -97,11 +103,11 @@ impl Helper {
     /// How many parameters and results it has, all `i32`.
     pub(crate) fn arity(self) -> (usize, usize) {
         match self {
-            Helper::Enter | Helper::Exit => (0, 0),
-            Helper::MayLeave => (2, 0),
+            Helper::BeginCall | Helper::EndCall => (0, 0),
             Helper::Fail => (1, 0),
             Helper::Resource => (2, 1),
             Helper::Transcode => (3, 2),
+            Helper::Validate => (3, 0),
         }
     }
 
@@ -112,12 +118,30 @@ impl Helper {
 }
 
 /// The traps `fail` raises, by code.
-pub(crate) const FAIL_TRAPS: [Trap; 6] =
-    [Trap::MemoryOutOfBounds, Trap::InvalidChar, Trap::InvalidDiscriminant, Trap::UnalignedPointer, Trap::StringOutOfBounds, Trap::ListOutOfBounds];
+pub(crate) const FAIL_TRAPS: [Trap; 8] = [
+    Trap::MemoryOutOfBounds,
+    Trap::InvalidChar,
+    Trap::InvalidDiscriminant,
+    Trap::UnalignedPointer,
+    Trap::StringOutOfBounds,
+    Trap::ListOutOfBounds,
+    Trap::CannotEnterComponent,
+    Trap::CannotLeaveComponent,
+];
 
 /// The `fail` code of `trap`.
 fn fail_code(trap: Trap) -> i32 {
     FAIL_TRAPS.iter().position(|t| *t == trap).expect("a trap adapters raise") as i32
+}
+
+/// The import name of the flags global of (nested) component instance `instance`.
+pub(crate) fn flags_name(instance: usize) -> String {
+    format!("flags{instance}")
+}
+
+/// The (nested) component instance whose flags an import name names.
+pub(crate) fn flags_instance(name: &str) -> Option<usize> {
+    name.strip_prefix("flags")?.parse().ok()
 }
 
 /// Import names of the items the runtime takes from the two instances.
@@ -142,8 +166,14 @@ pub(crate) struct AdapterModule {
 }
 
 /// Generates the adapter through which a caller with options `caller` calls a function of type `ty`
-/// lifted with options `callee`.
-pub(crate) fn generate(types: &ComponentTypes, ty: TypeFuncIndex, caller: SideOptions, callee: SideOptions) -> AdapterModule {
+/// lifted with options `callee`, entering the (nested) component instances `entering`.
+pub(crate) fn generate(
+    types: &ComponentTypes,
+    ty: TypeFuncIndex,
+    caller: SideOptions,
+    callee: SideOptions,
+    entering: &[usize],
+) -> AdapterModule {
     let func = types.func(ty);
     let mut param_flat = FlatTypes::new(MAX_FLAT_PARAMS);
     let params_flat = func.params.iter().all(|(_, ty)| param_flat.push_type(types, *ty));
@@ -199,6 +229,17 @@ pub(crate) fn generate(types: &ComponentTypes, ty: TypeFuncIndex, caller: SideOp
     };
     let caller_memory = caller.memory.then(|| import_memory(names::CALLER_MEMORY));
     let callee_memory = callee.memory.then(|| import_memory(names::CALLEE_MEMORY));
+    // The flags of every instance the adapter looks at, one mutable `i32` global each.
+    let mut flags: Vec<usize> = vec![caller.instance, callee.instance];
+    flags.extend(entering);
+    flags.sort_unstable();
+    flags.dedup();
+    for instance in &flags {
+        let ty = GlobalType { val_type: ValType::I32, mutable: true, shared: false };
+        imports.import("tenon", &flags_name(*instance), EntityType::Global(ty));
+    }
+    let global = |instance: usize| flags.iter().position(|i| *i == instance).expect("imported above") as u32;
+    let borrows = func.params.iter().any(|(_, ty)| has_borrow(types, *ty));
 
     let mut g = Gen {
         types,
@@ -206,12 +247,23 @@ pub(crate) fn generate(types: &ComponentTypes, ty: TypeFuncIndex, caller: SideOp
         locals: Vec::new(),
         num_params: lowered_params.len() as u32,
         sides: [
-            Side { code: 0, memory: caller_memory, realloc: caller_realloc },
-            Side { code: 1, memory: callee_memory, realloc: callee_realloc },
+            Side { flags: global(caller.instance), memory: caller_memory, realloc: caller_realloc, encoding: caller.encoding },
+            Side { flags: global(callee.instance), memory: callee_memory, realloc: callee_realloc, encoding: callee.encoding },
         ],
         resources: Vec::new(),
     };
-    g.call(Helper::Enter.index());
+    // Entering: the caller may leave, and none of the instances entered is running or locked down.
+    g.code.extend([I::GlobalGet(g.sides[0].flags), I::I32Const(ComponentFlags::MAY_LEAVE), I::I32And, I::I32Eqz]);
+    g.fail_if(Trap::CannotLeaveComponent);
+    let entering: Vec<u32> = entering.iter().map(|i| global(*i)).collect();
+    for &flags in &entering {
+        g.code.extend([I::GlobalGet(flags), I::I32Const(ComponentFlags::ENTERED | ComponentFlags::POISONED), I::I32And]);
+        g.fail_if(Trap::CannotEnterComponent);
+        g.set_flag(flags, ComponentFlags::ENTERED, true);
+    }
+    if borrows {
+        g.call(Helper::BeginCall.index());
+    }
 
     // The arguments: flat, or in a record in each side's memory.
     let param_tys: Vec<InterfaceType> = func.params.iter().map(|(_, ty)| *ty).collect();
@@ -263,12 +315,18 @@ pub(crate) fn generate(types: &ComponentTypes, ty: TypeFuncIndex, caller: SideOp
         }
     }
     if let Some(post_return) = post_return {
-        g.may_leave(1, false);
+        let callee_flags = g.sides[1].flags;
+        g.set_flag(callee_flags, ComponentFlags::MAY_LEAVE, false);
         g.code.extend(core_result.map(I::LocalGet));
         g.call(post_return);
-        g.may_leave(1, true);
+        g.set_flag(callee_flags, ComponentFlags::MAY_LEAVE, true);
     }
-    g.call(Helper::Exit.index());
+    if borrows {
+        g.call(Helper::EndCall.index());
+    }
+    for &flags in &entering {
+        g.set_flag(flags, ComponentFlags::ENTERED, false);
+    }
     g.code.extend(flat_result.map(I::LocalGet));
     g.code.push(I::End);
 
@@ -290,10 +348,11 @@ pub(crate) fn generate(types: &ComponentTypes, ty: TypeFuncIndex, caller: SideOp
 /// One side of an adapter, as its code sees it.
 #[derive(Clone, Copy, Debug)]
 struct Side {
-    /// What `may_leave` calls this side.
-    code: i32,
+    /// Its instance's flags global.
+    flags: u32,
     memory: Option<u32>,
     realloc: Option<u32>,
+    encoding: StringEncoding,
 }
 
 /// One flat value of a place: a local of type `has` holding a value of type `want` (narrower inside a
@@ -381,8 +440,11 @@ impl Gen<'_> {
         Place::Memory { memory: side.memory.unwrap_or(0), addr, offset: 0 }
     }
 
-    fn may_leave(&mut self, side: i32, may: bool) {
-        self.code.extend([I::I32Const(side), I::I32Const(may as i32), I::Call(Helper::MayLeave.index())]);
+    /// Sets or clears flag `bit` in the flags global `flags`.
+    fn set_flag(&mut self, flags: u32, bit: i32, on: bool) {
+        self.code.push(I::GlobalGet(flags));
+        self.code.extend(if on { [I::I32Const(bit), I::I32Or] } else { [I::I32Const(!bit), I::I32And] });
+        self.code.push(I::GlobalSet(flags));
     }
 
     /// Traps with `trap` if the `i32` on the stack is not zero.
@@ -428,10 +490,10 @@ impl Gen<'_> {
         // Validation requires a `realloc` wherever values are allocated.
         let realloc = to.realloc.unwrap_or(0);
         let ptr = self.local(ValType::I32);
-        self.may_leave(to.code, false);
+        self.set_flag(to.flags, ComponentFlags::MAY_LEAVE, false);
         self.code.extend([I::I32Const(0), I::I32Const(0), I::I32Const(align as i32), I::LocalGet(size), I::Call(realloc)]);
         self.code.push(I::LocalSet(ptr));
-        self.may_leave(to.code, true);
+        self.set_flag(to.flags, ComponentFlags::MAY_LEAVE, true);
         self.check_aligned(ptr, align);
         self.check_bounds(to.memory.unwrap_or(0), ptr, size, trap);
         ptr
@@ -694,13 +756,75 @@ impl Gen<'_> {
         self.write(dst, 1, 4, Scalar::I32, len);
     }
 
-    /// Copies a string through the `transcode` helper, which checks it (as lifting does: valid UTF-8 or
-    /// UTF-16, in bounds, aligned) and writes it in the other side's encoding.
+    /// Copies a string: between equal encodings, checked by the `validate` helper and copied here;
+    /// otherwise through the `transcode` helper, which checks, converts and writes it.
     fn string(&mut self, src: &Place, dst: &Place, dir: Direction) {
+        let (from, to) = self.sides_of(dir);
         let (ptr, len) = self.read_pair(src);
-        self.code.extend([I::I32Const(dir.code()), I::LocalGet(ptr), I::LocalGet(len), I::Call(Helper::Transcode.index())]);
-        self.code.extend([I::LocalSet(len), I::LocalSet(ptr)]);
-        self.write_pair(dst, ptr, len);
+        if from.encoding != to.encoding {
+            self.code.extend([I::I32Const(dir.code()), I::LocalGet(ptr), I::LocalGet(len), I::Call(Helper::Transcode.index())]);
+            self.code.extend([I::LocalSet(len), I::LocalSet(ptr)]);
+            self.write_pair(dst, ptr, len);
+            return;
+        }
+        // The length in bytes, as a 64-bit number so that nothing wraps.
+        let bytes = self.local(ValType::I64);
+        let align = match from.encoding {
+            StringEncoding::Utf8 => {
+                self.code.extend([I::LocalGet(len), I::I64ExtendI32U, I::LocalSet(bytes)]);
+                1
+            }
+            StringEncoding::Utf16 => {
+                self.code.extend([I::LocalGet(len), I::I64ExtendI32U, I::I64Const(1), I::I64Shl, I::LocalSet(bytes)]);
+                2
+            }
+            StringEncoding::CompactUtf16 => {
+                self.code.extend([I::LocalGet(len), I::I32Const(UTF16_TAG as i32), I::I32And, I::If(BlockType::Result(ValType::I64))]);
+                self.code.extend([I::LocalGet(len), I::I32Const(!UTF16_TAG as i32), I::I32And, I::I64ExtendI32U]);
+                self.code.extend([I::I64Const(1), I::I64Shl, I::Else, I::LocalGet(len), I::I64ExtendI32U, I::End, I::LocalSet(bytes)]);
+                2
+            }
+        };
+        let size = self.checked_length(bytes, Trap::StringOutOfBounds);
+        self.check_aligned(ptr, align);
+        let (from_memory, to_memory) = (from.memory.unwrap_or(0), to.memory.unwrap_or(0));
+        self.check_bounds(from_memory, ptr, size, Trap::StringOutOfBounds);
+        // The contents must be valid UTF-8 or UTF-16 (Latin-1 always is): checked by the `validate` helper,
+        // but for UTF-8 that is all ASCII, checked here.
+        let validate = [I::I32Const(dir.code()), I::LocalGet(ptr), I::LocalGet(len), I::Call(Helper::Validate.index())];
+        match from.encoding {
+            StringEncoding::Utf8 => {
+                self.if_not_ascii(from_memory, ptr, size);
+                self.code.extend(validate);
+                self.code.push(I::End);
+            }
+            StringEncoding::Utf16 => self.code.extend(validate),
+            StringEncoding::CompactUtf16 => {
+                self.code.extend([I::LocalGet(len), I::I32Const(UTF16_TAG as i32), I::I32And, I::If(BlockType::Empty)]);
+                self.code.extend(validate);
+                self.code.push(I::End);
+            }
+        }
+        let new = self.allocate(dir, align, size, Trap::StringOutOfBounds);
+        self.code.extend([I::LocalGet(new), I::LocalGet(ptr), I::LocalGet(size), I::MemoryCopy { src_mem: from_memory, dst_mem: to_memory }]);
+        self.write_pair(dst, new, len);
+    }
+
+    /// Opens an `if` block entered when the `size` bytes at `ptr` in `memory` (in bounds) are not all ASCII:
+    /// eight at a time, then one at a time, their bits or-ed together.
+    fn if_not_ascii(&mut self, memory: u32, ptr: u32, size: u32) {
+        let (at, end, bits) = (self.local(ValType::I32), self.local(ValType::I32), self.local(ValType::I64));
+        let arg = |align| MemArg { offset: 0, align, target: MemArgTarget::Memory(memory), ordering: None };
+        self.code.extend([I::LocalGet(ptr), I::LocalSet(at), I::LocalGet(ptr), I::LocalGet(size), I::I32Add, I::LocalSet(end)]);
+        for (width, load) in [(8, I::I64Load(arg(0))), (1, I::I64Load8U(arg(0)))] {
+            // While `at + width <= end` (no overflow: both lie in a 32-bit memory).
+            self.code.extend([I::Block(BlockType::Empty), I::Loop(BlockType::Empty)]);
+            self.code.extend([I::LocalGet(at), I::I64ExtendI32U, I::I64Const(width), I::I64Add, I::LocalGet(end), I::I64ExtendI32U]);
+            self.code.extend([I::I64GtU, I::BrIf(1), I::LocalGet(bits), I::LocalGet(at), load, I::I64Or, I::LocalSet(bits)]);
+            self.code.extend([I::LocalGet(at), I::I32Const(width as i32), I::I32Add, I::LocalSet(at), I::Br(0), I::End, I::End]);
+        }
+        self.code.extend([I::LocalGet(bits), I::I64Const(0x8080_8080_8080_8080u64 as i64), I::I64And, I::I64Const(0), I::I64Ne]);
+        self.code.push(I::If(BlockType::Empty));
     }
 
     /// Traps with `trap` if the 64-bit byte length in local `bytes` is too long; the length as an `i32`
@@ -768,5 +892,29 @@ fn core_type(ty: FlatType) -> ValType {
         FlatType::I64 => ValType::I64,
         FlatType::F32 => ValType::F32,
         FlatType::F64 => ValType::F64,
+    }
+}
+
+/// Whether values of `ty` hold a `borrow` handle.
+fn has_borrow(types: &ComponentTypes, ty: InterfaceType) -> bool {
+    use InterfaceType as T;
+    let any = |tys: &mut dyn Iterator<Item = InterfaceType>| {
+        let mut found = false;
+        for ty in tys {
+            found |= has_borrow(types, ty);
+        }
+        found
+    };
+    match ty {
+        T::Borrow(_) => true,
+        T::List(i) => has_borrow(types, types.list(i).element),
+        T::FixedList(i) => has_borrow(types, types.fixed_list(i).element),
+        T::Map(i) => has_borrow(types, types.map(i).entry),
+        T::Record(i) => any(&mut types.record(i).fields.iter().map(|(_, ty)| *ty)),
+        T::Tuple(i) => any(&mut types.tuple(i).types.iter().copied()),
+        T::Variant(i) => any(&mut types.variant(i).cases.iter().filter_map(|(_, ty)| *ty)),
+        T::Option(i) => has_borrow(types, types.option(i).ty),
+        T::Result(i) => any(&mut [types.result(i).ok, types.result(i).err].into_iter().flatten()),
+        _ => false,
     }
 }

@@ -100,19 +100,21 @@ pub fn inline(modules: &[StaticModule<'_>], components: &[StaticComponent<'_>], 
 }
 
 impl Inliner<'_, '_> {
-    /// Runs component `index` with `args` for its imports (`None`: it is the root, whose imports are the
-    /// component's imports); returns its exports.
+    /// Runs component `index` with `args` for its imports, instantiated by component instance `parent`
+    /// (`None`: it is the root, whose imports are the component's imports); returns its exports.
     /// `resources` gives the slots of the resource type numbers as the component sees them when it starts
     /// (those it imports among them); returns them as they are at its end too (with those it defines).
     fn run(
         &mut self,
         index: usize,
-        args: Option<&HashMap<&str, ItemDef>>,
+        args_and_parent: Option<(&HashMap<&str, ItemDef>, usize)>,
         outer: Option<Rc<Scope>>,
         resources: Vec<ResourceSlot>,
     ) -> Result<(Exports, Vec<ResourceSlot>)> {
         let mut frame = Frame { id: self.info.num_component_instances, resources, ..Frame::default() };
         self.info.num_component_instances += 1;
+        self.info.parents.push(args_and_parent.map(|(_, parent)| parent));
+        let args = args_and_parent.map(|(args, _)| args);
         self.info.frame_resources.push(Default::default());
         for initializer in &self.components[index].initializers {
             self.step(&mut frame, initializer, args, &outer)?;
@@ -205,7 +207,7 @@ impl Inliner<'_, '_> {
                 for &(imported, given) in &resources.imported {
                     inner[imported.0 as usize] = frame.resources[given.0 as usize];
                 }
-                let (exports, inner) = self.run(component.index, Some(&args), component.outer, inner)?;
+                let (exports, inner) = self.run(component.index, Some((&args, frame.id)), component.outer, inner)?;
                 for &(outside, defined) in &resources.defined {
                     frame.resources[outside.0 as usize] = inner[defined.0 as usize];
                 }
