@@ -293,6 +293,9 @@ fn main() {
         suite.run(&format!("component instantiate (InstancePre){suffix}"), || {
             Bench::new(on_tenon::component_instantiate(&t), on_wasmtime::component_instantiate(engine))
         });
+        suite.run(&format!("component instantiate, 2 adapters{suffix}"), || {
+            Bench::new(on_tenon::component_instantiate_adapters(&t), on_wasmtime::component_instantiate_adapters(engine))
+        });
     }
     suite.run("component echo string 1 MiB", || {
         Bench::new(on_tenon::component_echo_string(&t, 1 << 20), on_wasmtime::component_echo_string(&w, 1 << 20))

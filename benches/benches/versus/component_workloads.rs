@@ -86,7 +86,17 @@ pub fn component_echo_record(engine: &rt::Engine) -> Runner<'static> {
 
 /// A new store and an instance of the component from an `InstancePre`, per iteration.
 pub fn component_instantiate(engine: &rt::Engine) -> Runner<'_> {
-    let component = Component::new(engine, wasm::component()).unwrap();
+    component_instantiate_pre(engine, wasm::component())
+}
+
+/// The same for [`wasm::adapter_component`]: two component instances, two fused adapters.
+pub fn component_instantiate_adapters(engine: &rt::Engine) -> Runner<'_> {
+    component_instantiate_pre(engine, wasm::adapter_component())
+}
+
+/// A new store and an instance of component `wat` from an `InstancePre`, per iteration.
+fn component_instantiate_pre(engine: &rt::Engine, wat: String) -> Runner<'_> {
+    let component = Component::new(engine, wat).unwrap();
     let mut linker = Linker::new(engine);
     linker.root().func_wrap("host-add", |_store, (a, b): (u32, u32)| Ok((a.wrapping_add(b),))).unwrap();
     let pre = linker.instantiate_pre(&component).unwrap();
