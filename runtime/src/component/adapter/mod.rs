@@ -756,41 +756,48 @@ impl Gen<'_> {
         self.write(dst, 1, 4, Scalar::I32, len);
     }
 
-    /// Copies a string: between equal encodings, checked by the `validate` helper and copied here;
-    /// otherwise through the `transcode` helper, which checks, converts and writes it.
+    /// Copies a string: between equal encodings, checked (by the `validate` helper, unless it is ASCII or
+    /// Latin-1) and copied here; otherwise through the `transcode` helper, which checks, converts and
+    /// writes it. A `latin1+utf16` string in UTF-16 goes through `transcode` too: storing it narrows it to
+    /// Latin-1 where it fits, as the spec's `store_string` does.
     fn string(&mut self, src: &Place, dst: &Place, dir: Direction) {
         let (from, to) = self.sides_of(dir);
         let (ptr, len) = self.read_pair(src);
-        if from.encoding != to.encoding {
-            self.code.extend([I::I32Const(dir.code()), I::LocalGet(ptr), I::LocalGet(len), I::Call(Helper::Transcode.index())]);
-            self.code.extend([I::LocalSet(len), I::LocalSet(ptr)]);
-            self.write_pair(dst, ptr, len);
-            return;
+        match (from.encoding, to.encoding) {
+            (a, b) if a != b => self.transcode(dir, ptr, len),
+            (StringEncoding::Utf8, _) => self.copy_string(dir, ptr, len, 1),
+            (StringEncoding::Utf16, _) => self.copy_string(dir, ptr, len, 2),
+            (StringEncoding::CompactUtf16, _) => {
+                self.code.extend([I::LocalGet(len), I::I32Const(UTF16_TAG as i32), I::I32And, I::If(BlockType::Empty)]);
+                self.transcode(dir, ptr, len);
+                self.code.push(I::Else);
+                self.copy_string(dir, ptr, len, 1);
+                self.code.push(I::End);
+            }
         }
-        // The length in bytes, as a 64-bit number so that nothing wraps.
+        self.write_pair(dst, ptr, len);
+    }
+
+    /// Replaces the string at locals `ptr` and `len` with its copy on the other side, by the `transcode`
+    /// helper.
+    fn transcode(&mut self, dir: Direction, ptr: u32, len: u32) {
+        self.code.extend([I::I32Const(dir.code()), I::LocalGet(ptr), I::LocalGet(len), I::Call(Helper::Transcode.index())]);
+        self.code.extend([I::LocalSet(len), I::LocalSet(ptr)]);
+    }
+
+    /// Replaces the string at local `ptr`, of `len` code units of `unit` bytes (UTF-8, UTF-16 or Latin-1),
+    /// with its copy on the other side (same encoding), checked.
+    fn copy_string(&mut self, dir: Direction, ptr: u32, len: u32, unit: u32) {
+        let (from, to) = self.sides_of(dir);
         let bytes = self.local(ValType::I64);
-        let align = match from.encoding {
-            StringEncoding::Utf8 => {
-                self.code.extend([I::LocalGet(len), I::I64ExtendI32U, I::LocalSet(bytes)]);
-                1
-            }
-            StringEncoding::Utf16 => {
-                self.code.extend([I::LocalGet(len), I::I64ExtendI32U, I::I64Const(1), I::I64Shl, I::LocalSet(bytes)]);
-                2
-            }
-            StringEncoding::CompactUtf16 => {
-                self.code.extend([I::LocalGet(len), I::I32Const(UTF16_TAG as i32), I::I32And, I::If(BlockType::Result(ValType::I64))]);
-                self.code.extend([I::LocalGet(len), I::I32Const(!UTF16_TAG as i32), I::I32And, I::I64ExtendI32U]);
-                self.code.extend([I::I64Const(1), I::I64Shl, I::Else, I::LocalGet(len), I::I64ExtendI32U, I::End, I::LocalSet(bytes)]);
-                2
-            }
-        };
+        self.code.extend([I::LocalGet(len), I::I64ExtendI32U, I::I64Const(unit.trailing_zeros() as i64), I::I64Shl, I::LocalSet(bytes)]);
         let size = self.checked_length(bytes, Trap::StringOutOfBounds);
+        let align = if from.encoding == StringEncoding::Utf8 { 1 } else { 2 };
         self.check_aligned(ptr, align);
         let (from_memory, to_memory) = (from.memory.unwrap_or(0), to.memory.unwrap_or(0));
         self.check_bounds(from_memory, ptr, size, Trap::StringOutOfBounds);
-        // The contents must be valid UTF-8 or UTF-16 (Latin-1 always is): checked by the `validate` helper,
-        // but for UTF-8 that is all ASCII, checked here.
+        // UTF-8 and UTF-16 must be valid (Latin-1 always is): the `validate` helper checks, but UTF-8 that
+        // is all ASCII is checked here.
         let validate = [I::I32Const(dir.code()), I::LocalGet(ptr), I::LocalGet(len), I::Call(Helper::Validate.index())];
         match from.encoding {
             StringEncoding::Utf8 => {
@@ -799,15 +806,11 @@ impl Gen<'_> {
                 self.code.push(I::End);
             }
             StringEncoding::Utf16 => self.code.extend(validate),
-            StringEncoding::CompactUtf16 => {
-                self.code.extend([I::LocalGet(len), I::I32Const(UTF16_TAG as i32), I::I32And, I::If(BlockType::Empty)]);
-                self.code.extend(validate);
-                self.code.push(I::End);
-            }
+            StringEncoding::CompactUtf16 => {}
         }
         let new = self.allocate(dir, align, size, Trap::StringOutOfBounds);
         self.code.extend([I::LocalGet(new), I::LocalGet(ptr), I::LocalGet(size), I::MemoryCopy { src_mem: from_memory, dst_mem: to_memory }]);
-        self.write_pair(dst, new, len);
+        self.code.extend([I::LocalGet(new), I::LocalSet(ptr)]);
     }
 
     /// Opens an `if` block entered when the `size` bytes at `ptr` in `memory` (in bounds) are not all ASCII:
