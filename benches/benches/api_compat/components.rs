@@ -220,11 +220,74 @@ fn host_resources(checks: &mut Checks, engine: &Engine) -> rt::Result<()> {
 }
 
 /// Runs every component check; how many passed.
+/// Two sibling components: `caller`'s `run` passes a string to `callee`'s `greet` and returns what comes back;
+/// `bad` returns the `char` the callee's `bad` gives, a surrogate.
+const SIBLINGS: &str = r#"(component
+  (component $callee
+    (core module $m
+      (memory (export "memory") 1)
+      (global $next (mut i32) (i32.const 1024))
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+        (global.get $next) (global.set $next (i32.add (global.get $next) (i32.add (local.get 3) (i32.const 8)))))
+      (data (i32.const 64) "hi, ")
+      ;; "hi, " followed by the name, at 64.
+      (func (export "greet") (param i32 i32) (result i32)
+        (memory.copy (i32.const 68) (local.get 0) (local.get 1))
+        (i32.store (i32.const 8) (i32.const 64))
+        (i32.store (i32.const 12) (i32.add (local.get 1) (i32.const 4)))
+        (i32.const 8))
+      (func (export "bad") (result i32) (i32.const 0xd800)))
+    (core instance $i (instantiate $m))
+    (func (export "greet") (param "name" string) (result string)
+      (canon lift (core func $i "greet") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+    (func (export "bad") (result char) (canon lift (core func $i "bad"))))
+  (component $caller
+    (import "greet" (func $greet (param "name" string) (result string)))
+    (import "bad" (func $bad (result char)))
+    (core module $libc
+      (memory (export "memory") 1)
+      (global $next (mut i32) (i32.const 1024))
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+        (global.get $next) (global.set $next (i32.add (global.get $next) (i32.add (local.get 3) (i32.const 8))))))
+    (core instance $libc (instantiate $libc))
+    (core func $greet (canon lower (func $greet) (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+    (core func $bad (canon lower (func $bad)))
+    (core module $m
+      (import "" "greet" (func $greet (param i32 i32 i32)))
+      (import "" "bad" (func $bad (result i32)))
+      (func (export "run") (param i32 i32) (result i32) (call $greet (local.get 0) (local.get 1) (i32.const 0)) (i32.const 0))
+      (func (export "bad") (result i32) (call $bad)))
+    (core instance $i (instantiate $m (with "" (instance (export "greet" (func $greet)) (export "bad" (func $bad))))))
+    (func (export "run") (param "name" string) (result string)
+      (canon lift (core func $i "run") (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+    (func (export "bad") (result u32) (canon lift (core func $i "bad"))))
+  (instance $callee (instantiate $callee))
+  (instance $caller (instantiate $caller (with "greet" (func $callee "greet")) (with "bad" (func $callee "bad"))))
+  (export "run" (func $caller "run"))
+  (export "bad" (func $caller "bad")))"#;
+
+/// Sibling components calling each other through fused adapters.
+fn siblings(checks: &mut Checks, engine: &Engine) -> rt::Result<()> {
+    let component = Component::new(engine, SIBLINGS)?;
+    let mut store = Store::new(engine, ());
+    let instance = Linker::new(engine).instantiate(&mut store, &component)?;
+    let run = instance.get_typed_func::<(&str,), (String,)>(&mut store, "run")?;
+    checks.that(run.call(&mut store, ("wörld",))?.0 == "hi, wörld", "a string from one component to another and back");
+    checks.that(run.call(&mut store, ("again",))?.0 == "hi, again", "a second call between components");
+    let bad = instance.get_typed_func::<(), (u32,)>(&mut store, "bad")?;
+    let err = bad.call(&mut store, ()).unwrap_err();
+    checks.that(err.downcast_ref::<Trap>() == Some(&Trap::InvalidChar), "a bad char between components traps");
+    let err = run.call(&mut store, ("x",)).unwrap_err();
+    checks.that(err.downcast_ref::<Trap>() == Some(&Trap::CannotEnterComponent), "after which the component is locked down");
+    Ok(())
+}
+
 pub fn run_components() -> rt::Result<usize> {
     let mut checks = Checks::default();
     let engine = Engine::default();
     component_calls(&mut checks, &engine)?;
     component_types(&mut checks, &engine)?;
     host_resources(&mut checks, &engine)?;
+    siblings(&mut checks, &engine)?;
     Ok(checks.0)
 }
