@@ -99,9 +99,7 @@ pub(crate) fn entered<T: 'static, R>(
 ) -> Result<R> {
     let instance = &mut store.0.get_mut().opaque.components.instances[func.instance];
     let nested = func.options.nested;
-    // Each instance's flags say whether the component is locked down; the root (0) has no ancestors.
-    let refused = instance.nested[nested].refuses_entry() || (nested != 0 && instance.chain(nested).any(|i| instance.nested[i].entered()));
-    if refused {
+    if instance.refuses_entry(nested) {
         return Err(Trap::CannotEnterComponent.into());
     }
     instance.set_entered(nested, true);
@@ -122,7 +120,7 @@ pub(crate) fn entered<T: 'static, R>(
 
 /// Sets whether the (nested) instance of `options` may call its imports.
 pub(crate) fn set_may_leave<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize, options: Options, may: bool) {
-    store.0.get_mut().opaque.components.instances[instance].nested[options.nested].set_may_leave(may);
+    store.0.get_mut().opaque.components.instances[instance].set_may_leave(options.nested, may);
 }
 
 /// Lowers, calls, lifts and runs `post-return`; any error here locks the instance down.

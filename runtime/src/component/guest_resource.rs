@@ -91,7 +91,7 @@ impl std::fmt::Debug for GuestResource {
 /// is running (they wait for the next call from the host then). The first destructor's error is returned.
 pub(crate) fn run_dropped<T: 'static>(store: &mut StoreContextMut<'_, T>) -> Result<()> {
     let components = &store.0.get().opaque.components;
-    if !components.dropped.pending.load(Ordering::Acquire) || components.instances.iter().any(|i| i.nested.iter().any(|n| n.entered())) {
+    if !components.dropped.pending.load(Ordering::Acquire) || components.instances.iter().any(|i| i.running()) {
         return Ok(());
     }
     let pending = components.dropped.take();

@@ -165,7 +165,7 @@ pub(crate) fn resource_drop<T: 'static>(
         let index = raw.first().map_or(0, |v| v.get_i32() as u32);
         let mut store = caller.as_context_mut();
         let data = &mut store.0.get_mut().opaque.components.instances[instance];
-        if !data.nested[nested].may_leave() {
+        if !data.may_leave(nested) {
             return Err(Trap::CannotLeaveComponent.into());
         }
         let handle = data.handles[nested].remove(index, resource).map_err(|e| e.into_error("`resource.drop`"))?;
@@ -241,7 +241,7 @@ fn call_lowered<T: 'static>(
 ) -> Result<()> {
     let (instance, options) = (target.instance, target.options);
     let mut store = caller.as_context_mut();
-    if !store.0.get().opaque.components.instances[instance].nested[options.nested].may_leave() {
+    if !store.0.get().opaque.components.instances[instance].may_leave(options.nested) {
         return Err(Trap::CannotLeaveComponent.into());
     }
     // At most 16 flat parameters and a return pointer: no allocation on the way in.

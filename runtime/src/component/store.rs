@@ -82,8 +82,9 @@ pub(crate) struct InstanceData {
     pub exported_funcs: HashMap<Vec<usize>, usize>,
     /// The names of its functions, for errors (see [`FuncData::name`]).
     pub func_names: Vec<Arc<str>>,
-    /// The state of each component instance it holds (the root and the nested ones).
-    pub nested: Vec<NestedState>,
+    /// The call state of each component instance it holds (the root and the nested ones), in flags fused
+    /// adapters read and write too.
+    pub flags: ComponentFlags,
     /// The core global of each (nested) instance's flags, once an adapter needed it.
     pub flag_globals: Vec<Option<crate::Global>>,
     /// The resource handles of each (nested) component instance.
@@ -107,40 +108,6 @@ pub(crate) struct InstanceData {
     pub resource_owners: Vec<Option<usize>>,
     /// The `InstancePre<T>` it was made from, erased (for `Instance::instance_pre`).
     pub pre: Option<Box<dyn std::any::Any + Send + Sync>>,
-}
-
-/// The call state of one (possibly nested) component instance, in flags fused adapters read and write too.
-#[derive(Debug, Default)]
-pub(crate) struct NestedState(pub ComponentFlags);
-
-impl NestedState {
-    /// Whether it is running a call now: a call into it meanwhile is refused (no re-entrance).
-    #[inline]
-    pub fn entered(&self) -> bool {
-        self.0.get() & ComponentFlags::ENTERED != 0
-    }
-
-    /// Whether it is running, or its component is locked down: either way, it may not be entered.
-    #[inline]
-    pub fn refuses_entry(&self) -> bool {
-        self.0.get() & (ComponentFlags::ENTERED | ComponentFlags::POISONED) != 0
-    }
-
-    #[inline]
-    pub fn set_entered(&mut self, entered: bool) {
-        self.0.set(ComponentFlags::ENTERED, entered);
-    }
-
-    /// Whether it may call its imports: false while its `realloc` or `post-return` runs.
-    #[inline]
-    pub fn may_leave(&self) -> bool {
-        self.0.get() & ComponentFlags::MAY_LEAVE != 0
-    }
-
-    #[inline]
-    pub fn set_may_leave(&mut self, may: bool) {
-        self.0.set(ComponentFlags::MAY_LEAVE, may);
-    }
 }
 
 /// Canonical options with their items as handles in the store.
@@ -176,29 +143,54 @@ impl InstanceData {
         std::iter::successors(Some(nested), move |i| parents[*i])
     }
 
+    /// Whether (nested) instance `nested` or one of its ancestors is running, or the component is locked
+    /// down: either way, the host may not enter it.
+    #[inline]
+    pub fn refuses_entry(&self, nested: usize) -> bool {
+        let refuses = |i| self.flags.get(i) & (ComponentFlags::ENTERED | ComponentFlags::POISONED) != 0;
+        // The root (0) has no ancestors.
+        refuses(nested) || (nested != 0 && self.chain(nested).any(refuses))
+    }
+
     /// Marks (nested) instance `nested` and its ancestors as running, or (`false`) no longer.
     #[inline]
     pub fn set_entered(&mut self, nested: usize, entered: bool) {
         if nested == 0 {
-            return self.nested[0].set_entered(entered);
+            return self.flags.set(0, ComponentFlags::ENTERED, entered);
         }
         let parents = &self.component.info().parents;
         let mut next = Some(nested);
         while let Some(i) = next {
-            self.nested[i].set_entered(entered);
+            self.flags.set(i, ComponentFlags::ENTERED, entered);
             next = parents[i];
         }
+    }
+
+    /// Whether any of its (nested) instances is running.
+    pub fn running(&self) -> bool {
+        (0..self.flags.count()).any(|i| self.flags.get(i) & ComponentFlags::ENTERED != 0)
+    }
+
+    /// Whether (nested) instance `nested` may call its imports: not while its `realloc` or `post-return` runs.
+    #[inline]
+    pub fn may_leave(&self, nested: usize) -> bool {
+        self.flags.get(nested) & ComponentFlags::MAY_LEAVE != 0
+    }
+
+    #[inline]
+    pub fn set_may_leave(&mut self, nested: usize, may: bool) {
+        self.flags.set(nested, ComponentFlags::MAY_LEAVE, may);
     }
 
     /// Whether anything trapped in it: then nothing may call into it any more.
     #[inline]
     pub fn poisoned(&self) -> bool {
-        self.nested[0].0.get() & ComponentFlags::POISONED != 0
+        self.flags.get(0) & ComponentFlags::POISONED != 0
     }
 
     /// Locks it down after a trap: each of its (nested) instances is marked, for adapters to see.
     pub fn poison(&mut self) {
-        self.nested.iter_mut().for_each(|n| n.0.set(ComponentFlags::POISONED, true));
+        (0..self.flags.count()).for_each(|i| self.flags.set(i, ComponentFlags::POISONED, true));
     }
 
     /// Records a function name; its index.
@@ -211,7 +203,7 @@ impl InstanceData {
     pub fn new(component: Component, resource_types: Vec<ResourceType>) -> Self {
         let options = component.info().options.len();
         let instances = component.info().num_component_instances;
-        let nested = (0..instances).map(|_| NestedState::default()).collect();
+        let flags = ComponentFlags::new(instances);
         InstanceData {
             component,
             core_instances: Vec::new(),
@@ -219,7 +211,7 @@ impl InstanceData {
             options: vec![None; options],
             exported_funcs: HashMap::new(),
             func_names: Vec::new(),
-            nested,
+            flags,
             flag_globals: vec![None; instances],
             handles: (0..instances).map(|_| HandleTable::default()).collect(),
             guest_dtors: vec![None; resource_types.len()],

@@ -39,6 +39,11 @@ impl<T> VmBox<T> {
 }
 
 impl<T: ?Sized> VmBox<T> {
+    /// Takes over a boxed value (a slice, say).
+    pub fn from_box(value: Box<T>) -> Self {
+        VmBox(NonNull::from(Box::leak(value)))
+    }
+
     /// The owning pointer, for compiled code and for access while the box is lent out.
     pub fn as_ptr(&self) -> NonNull<T> {
         self.0
@@ -65,7 +70,7 @@ impl<T: ?Sized> VmBox<T> {
 
 impl<T: ?Sized> Drop for VmBox<T> {
     fn drop(&mut self) {
-        // SAFETY: the pointer came from `Box::leak` in `new` and is dropped once, here; whoever copied it
+        // SAFETY: the pointer came from `Box::leak` in `new` or `from_box` and is dropped once, here; whoever copied it
         // (compiled code, instance contexts) belongs to the same owner and is gone or unused by now.
         drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }

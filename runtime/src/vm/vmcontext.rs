@@ -51,13 +51,14 @@ pub enum GlobalStorage {
     InInstance(*mut VMGlobalDefinition),
 }
 
-/// The flags of one component instance, in a global's storage: the runtime reads and writes them through
-/// this, and fused adapters, compiled code, import them as a mutable `i32` global.
-pub struct ComponentFlags(VmBox<VMGlobalDefinition>);
+/// The flags of a component's instances (the root and each nested one), each in a global's storage: the
+/// runtime reads and writes them through this, and fused adapters, compiled code, import them as mutable
+/// `i32` globals.
+pub struct ComponentFlags(VmBox<[VMGlobalDefinition]>);
 
 impl std::fmt::Debug for ComponentFlags {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ComponentFlags({:#x})", self.get())
+        f.debug_list().entries((0..self.count()).map(|i| self.get(i))).finish()
     }
 }
 
@@ -69,39 +70,47 @@ impl ComponentFlags {
     /// Something trapped in the instance's component: it may not be entered any more.
     pub const POISONED: i32 = 4;
 
-    /// The flags of an instance that is not running and may leave.
-    pub fn new() -> Self {
-        ComponentFlags(VmBox::new(VMGlobalDefinition(ValRaw::i32(Self::MAY_LEAVE))))
+    /// The flags of `count` instances, none running, all allowed to leave.
+    pub fn new(count: usize) -> Self {
+        let flags: Box<[VMGlobalDefinition]> = (0..count).map(|_| VMGlobalDefinition(ValRaw::i32(Self::MAY_LEAVE))).collect();
+        ComponentFlags(VmBox::from_box(flags))
     }
 
-    /// The current bits.
-    #[inline]
-    pub fn get(&self) -> i32 {
-        // SAFETY: the box is live (owned by `self`); compiled code writes it only while it runs, and no
-        // compiled code runs while the host holds `&self`.
-        unsafe { (*self.0.as_ptr().as_ptr()).0.get_i32() }
+    /// How many instances' flags these are.
+    pub fn count(&self) -> usize {
+        self.0.get().len()
     }
 
-    /// Sets or clears `bits`.
+    /// The slot of instance `instance` (panics if there is no such instance).
     #[inline]
-    pub fn set(&mut self, bits: i32, on: bool) {
-        let value = if on { self.get() | bits } else { self.get() & !bits };
+    fn slot(&self, instance: usize) -> *mut VMGlobalDefinition {
+        assert!(instance < self.count(), "no component instance {instance}");
+        self.0.as_ptr().as_ptr().cast::<VMGlobalDefinition>().wrapping_add(instance)
+    }
+
+    /// The current bits of instance `instance`.
+    #[inline]
+    pub fn get(&self, instance: usize) -> i32 {
+        // SAFETY: the slot is in bounds (checked) of the box owned by `self`; compiled code writes it only
+        // while it runs, and no compiled code runs while the host holds `&self`.
+        unsafe { (*self.slot(instance)).0.get_i32() }
+    }
+
+    /// Sets or clears `bits` of instance `instance`.
+    #[inline]
+    pub fn set(&mut self, instance: usize, bits: i32, on: bool) {
+        let value = if on { self.get(instance) | bits } else { self.get(instance) & !bits };
         // SAFETY: as in `get`, with `&mut self` making the host's access exclusive.
-        unsafe { (*self.0.as_ptr().as_ptr()).0 = ValRaw::i32(value) };
+        unsafe { (*self.slot(instance)).0 = ValRaw::i32(value) };
     }
 
-    /// The storage of a global that is these flags (valid as long as they are: their owner keeps them for
-    /// as long as the store lives).
-    pub fn storage(&self) -> GlobalStorage {
-        GlobalStorage::InInstance(self.0.as_ptr().as_ptr())
+    /// The storage of a global that is instance `instance`'s flags (valid as long as they are: their owner
+    /// keeps them for as long as the store lives).
+    pub fn storage(&self, instance: usize) -> GlobalStorage {
+        GlobalStorage::InInstance(self.slot(instance))
     }
 }
 
-impl Default for ComponentFlags {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 impl GlobalStorage {
     /// The definition compiled code reads and writes.

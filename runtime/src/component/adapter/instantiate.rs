@@ -102,7 +102,7 @@ fn flags_global<T: 'static>(store: &mut StoreContextMut<'_, T>, instance: usize,
     if let Some(global) = components.instances[instance].flag_globals[nested] {
         return global;
     }
-    let storage = components.instances[instance].nested[nested].0.storage();
+    let storage = components.instances[instance].flags.storage(nested);
     let ty = crate::GlobalType::new(ValType::I32, crate::Mutability::Var);
     let store = &mut store.0.get_mut().opaque;
     let index = store.add_global(storage, ty) as usize;
