@@ -99,6 +99,35 @@ impl Engine {
         Arc::ptr_eq(&a.0, &b.0)
     }
 
+    /// Compiles a module (binary or text) to an artifact that [`Module::deserialize`](crate::Module::deserialize)
+    /// loads without compiling, with an engine of the same settings (see [`Module::serialize`](crate::Module::serialize)).
+    pub fn precompile_module(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        crate::Module::new(self, bytes)?.serialize()
+    }
+
+    /// Compiles a component (binary or text) to an artifact that
+    /// [`Component::deserialize`](crate::component::Component::deserialize) loads without compiling.
+    pub fn precompile_component(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        crate::component::Component::new(self, bytes)?.serialize()
+    }
+
+    /// Whether `bytes` are a Tenon artifact, and of what: a quick look at its settings, not a check that it
+    /// loads.
+    pub fn detect_precompiled(bytes: &[u8]) -> Option<crate::Precompiled> {
+        crate::artifact::detect(bytes)
+    }
+
+    /// [`Engine::detect_precompiled`] of the file at `path`.
+    pub fn detect_precompiled_file(path: impl AsRef<std::path::Path>) -> Result<Option<crate::Precompiled>> {
+        Ok(Self::detect_precompiled(&std::fs::read(path)?))
+    }
+
+    /// A hash of everything artifacts depend on in this engine: two engines with equal hashes load each
+    /// other's artifacts.
+    pub fn precompile_compatibility_hash(&self) -> impl std::hash::Hash + '_ {
+        crate::artifact::compatibility(self)
+    }
+
     /// The engine's configuration.
     pub fn config(&self) -> &Config {
         &self.0.config

@@ -31,6 +31,7 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+mod artifact;
 mod code;
 pub mod component;
 mod compile;
@@ -51,6 +52,7 @@ mod vm;
 
 pub use environ::{FrameInfo, Trap};
 pub use config::{Config, OptLevel, ProfilingStrategy};
+pub use artifact::Precompiled;
 pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table, Tag};
 #[doc(hidden)]

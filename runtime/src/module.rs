@@ -1,6 +1,7 @@
 //! Compiled modules.
 
 use crate::Engine;
+use crate::artifact::{self, Kind, ModuleMeta, ModuleParts};
 use crate::code::{CodeBuilder, CodeImage};
 use crate::compile;
 use crate::environ::{FuncKey, ModuleInfo};
@@ -17,7 +18,9 @@ struct ModuleInner {
     engine: Engine,
     info: Arc<ModuleInfo>,
     /// The machine code `defined_funcs` points into, mapped as long as the module lives.
-    _image: CodeImage,
+    image: CodeImage,
+    /// The largest stack frame of its functions.
+    max_frame_size: u32,
     /// The registered type of each entry of the type section (which keeps them registered).
     types: Box<[FuncType]>,
     /// Their ids, which compiled code compares (`call_indirect`).
@@ -53,30 +56,100 @@ impl Module {
         let mut code = CodeBuilder::default();
         for (key, f) in &compiled.functions {
             code.append(*key, f);
-            engine.note_frame_size(f.frame_size);
         }
+        let max_frame_size = code.max_frame_size();
         let image = code.publish(Some(info.names.clone()))?;
+        Self::from_image(engine, Arc::new(info), image, max_frame_size)
+    }
+
+    /// The module of `info` whose code is `image` (with frames of at most `max_frame_size` bytes).
+    fn from_image(engine: &Engine, info: Arc<ModuleInfo>, image: CodeImage, max_frame_size: u32) -> Result<Module> {
+        engine.note_frame_size(max_frame_size);
         let mut types: Vec<FuncType> = Vec::with_capacity(info.types.len());
         for ty in &info.types {
             let registered = FuncType::from_wasm(ty, &types);
             types.push(registered);
         }
         let type_ids: Box<[u32]> = types.iter().map(|t| t.registered().id()).collect();
-        let mut defined_funcs = Vec::with_capacity(info.funcs.len() - info.num_imported_funcs as usize);
-        for ((key, code), index) in image.functions().zip(info.num_imported_funcs..) {
+        let num_defined = info.funcs.len().checked_sub(info.num_imported_funcs as usize).context("more imported functions than functions")?;
+        let mut defined_funcs = Vec::with_capacity(num_defined);
+        let mut image_funcs = image.functions();
+        for index in info.num_imported_funcs..info.funcs.len() as u32 {
+            let Some((key, code)) = image_funcs.next() else { bail!("the image lacks function {index}") };
             if key != (FuncKey::Wasm { module: 0, index }) {
                 bail!("the image's functions are not the module's defined functions in order");
             }
-            defined_funcs.push((code as usize, type_ids[info.funcs[index as usize] as usize]));
+            let type_id = type_ids.get(info.funcs[index as usize] as usize).context("a function of an unknown type")?;
+            defined_funcs.push((code as usize, *type_id));
         }
+        if image_funcs.next().is_some() {
+            bail!("the image has more functions than the module defines");
+        }
+        drop(image_funcs);
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
-            info: Arc::new(info),
-            _image: image,
+            info,
+            max_frame_size,
+            image,
             types: types.into(),
             type_ids,
             defined_funcs: defined_funcs.into(),
         })))
+    }
+
+    /// What an artifact holds of the module.
+    pub(crate) fn parts(&self) -> ModuleParts<'_> {
+        ModuleParts {
+            info: &self.0.info,
+            text: self.0.image.text(),
+            functions: self.0.image.function_ranges(),
+            traps: self.0.image.traps(),
+            max_frame_size: self.0.max_frame_size,
+        }
+    }
+
+    /// The module an artifact describes with `meta`, its code in the code section `text`.
+    pub(crate) fn from_meta(engine: &Engine, meta: ModuleMeta<ModuleInfo>, text: &[u8]) -> Result<Module> {
+        let code = meta.code(text)?;
+        let info = Arc::new(meta.info);
+        let image = CodeImage::publish(code, meta.functions, meta.traps, Some(info.names.clone()))?;
+        Self::from_image(engine, info, image, meta.max_frame_size)
+    }
+
+    /// The module as an artifact: an ELF file that [`Module::deserialize`] loads without compiling, with an
+    /// engine of the same settings.
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        let mut text = Vec::new();
+        let parts = self.parts();
+        let meta = parts.meta(&mut text)?;
+        artifact::write(&self.0.engine, Kind::Module, &meta, &text)
+    }
+
+    /// Loads a module from an artifact made by [`Module::serialize`] or [`Engine::precompile_module`].
+    ///
+    /// The artifact is checked: a file that is not one, or is truncated or corrupted (its checksum covers
+    /// every byte), or was compiled with other settings than `engine`'s (each setting is named) is an
+    /// error.
+    ///
+    /// # Safety
+    ///
+    /// The machine code in the artifact is run as it is: it must come from Tenon, unmodified since. An
+    /// artifact crafted with a matching checksum can do anything the process can.
+    pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let (meta, text) = artifact::read(engine, Kind::Module, bytes.as_ref())?;
+        Self::from_meta(engine, meta, text)
+    }
+
+    /// [`Module::deserialize`] of the file at `path`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`].
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+        // SAFETY: the caller vouches for the file.
+        unsafe { Self::deserialize(engine, bytes) }.with_context(|| format!("failed to load `{}`", path.display()))
     }
 
     /// Compiles the module in a file (binary or text).

@@ -18,6 +18,7 @@ pub struct CodeBuilder {
     functions: Vec<FunctionRange>,
     traps: Vec<(u32, TrapSite)>,
     calls: Vec<(u32, FuncKey, i64)>,
+    max_frame_size: u32,
 }
 
 impl CodeBuilder {
@@ -30,6 +31,7 @@ impl CodeBuilder {
         self.functions.push(FunctionRange { start, end: self.text.len() as u32, key });
         self.traps.extend(f.traps.iter().map(|&(o, t)| (start + o, t)));
         self.calls.extend(f.calls.iter().map(|&(o, callee, addend)| (start + o, callee, addend)));
+        self.max_frame_size = self.max_frame_size.max(f.frame_size);
         start
     }
 
@@ -44,6 +46,11 @@ impl CodeBuilder {
         }
         self.traps.sort_by_key(|(o, _)| *o);
         CodeImage::publish(&self.text, self.functions, self.traps, names)
+    }
+
+    /// The largest stack frame of the functions appended so far.
+    pub fn max_frame_size(&self) -> u32 {
+        self.max_frame_size
     }
 }
 
@@ -86,7 +93,9 @@ unsafe impl Send for CodeImage {}
 unsafe impl Sync for CodeImage {}
 
 impl CodeImage {
-    fn publish(
+    /// Copies `text`, linked code without relocations, into fresh executable memory, with its functions and
+    /// trapping instructions (sorted by offset), and registers it for the trap handler.
+    pub fn publish(
         text: &[u8],
         functions: Vec<FunctionRange>,
         traps: Vec<(u32, TrapSite)>,
@@ -111,6 +120,23 @@ impl CodeImage {
         perf_map::record(&info);
         code_registry::register(info.clone());
         Ok(CodeImage { mapping, mapping_len, info })
+    }
+
+    /// The machine code.
+    pub fn text(&self) -> &[u8] {
+        // SAFETY: the mapping holds `info.len` bytes of code, readable (and executable) for as long as the
+        // image lives, and nothing writes to it after publication.
+        unsafe { std::slice::from_raw_parts(self.mapping, self.info.len) }
+    }
+
+    /// Its functions, by offset.
+    pub fn function_ranges(&self) -> &[FunctionRange] {
+        &self.info.functions
+    }
+
+    /// Its trapping instructions, by offset.
+    pub fn traps(&self) -> &[(u32, TrapSite)] {
+        &self.info.traps
     }
 
     /// The address of function `key`.

@@ -5,7 +5,10 @@ use super::info::{ComponentInfo, FuncDef, Initializer};
 use super::type_table::InterfaceType;
 use super::translate::{self, inline};
 use super::type_table::{ComponentTypes, ItemType};
+use crate::artifact::{self, Kind, ModuleMeta};
+use crate::environ::ModuleInfo;
 use crate::{Engine, Module};
+use serde::{Deserialize, Serialize};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::path::Path;
@@ -27,6 +30,17 @@ struct ComponentInner {
     exports: Vec<(String, ItemType)>,
     /// The fused adapter of each initializer that lowers a function another part of the component lifted.
     adapters: Vec<Option<Adapter>>,
+}
+
+/// A component in an artifact: its description, its types, and its modules' and adapters' metadata (borrowed
+/// when writing, owned when reading).
+#[derive(Serialize, Deserialize)]
+struct ComponentMeta<Info, Types, Exports, Mod, Resources> {
+    info: Info,
+    types: Types,
+    exports: Exports,
+    modules: Vec<ModuleMeta<Mod>>,
+    adapters: Vec<Option<(ModuleMeta<Mod>, Resources)>>,
 }
 
 /// A compiled fused adapter (see [`adapter`](super::adapter)).
@@ -73,6 +87,56 @@ impl Component {
     /// The engine the component was compiled for.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// The component as an artifact: an ELF file that [`Component::deserialize`] loads without compiling,
+    /// with an engine of the same settings.
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        let inner = &*self.inner;
+        let mut text = Vec::new();
+        let module_parts: Vec<_> = inner.modules.iter().map(Module::parts).collect();
+        let modules = module_parts.iter().map(|parts| parts.meta(&mut text)).collect::<Result<Vec<_>>>()?;
+        let adapter_parts: Vec<_> = inner.adapters.iter().map(|a| a.as_ref().map(|a| (a.module.parts(), &a.resources[..]))).collect();
+        let adapters = adapter_parts
+            .iter()
+            .map(|a| a.as_ref().map(|(parts, resources)| Ok((parts.meta(&mut text)?, *resources))).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        let meta = ComponentMeta { info: &inner.info, types: &*inner.types, exports: &inner.exports, modules, adapters };
+        artifact::write(&inner.engine, Kind::Component, &meta, &text)
+    }
+
+    /// Loads a component from an artifact made by [`Component::serialize`] or
+    /// [`Engine::precompile_component`]; checked as [`Module::deserialize`] checks a module's.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`]: the artifact must come from Tenon, unmodified since.
+    pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Component> {
+        type Owned = ComponentMeta<ComponentInfo, ComponentTypes, Vec<(String, ItemType)>, ModuleInfo, Vec<(InterfaceType, Direction)>>;
+        let (meta, text): (Owned, _) = artifact::read(engine, Kind::Component, bytes.as_ref())?;
+        let modules = meta.modules.into_iter().map(|m| Module::from_meta(engine, m, text)).collect::<Result<Vec<_>>>()?;
+        let adapters = meta
+            .adapters
+            .into_iter()
+            .map(|a| a.map(|(m, resources)| Ok(Adapter { module: Module::from_meta(engine, m, text)?, resources: resources.into() })).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        if adapters.len() != meta.info.initializers.len() || !meta.info.modules_below(modules.len()) {
+            anyhow::bail!("the artifact is corrupt: its modules do not match its component");
+        }
+        let inner = ComponentInner { engine: engine.clone(), info: meta.info, types: Arc::new(meta.types), modules, exports: meta.exports, adapters };
+        Ok(Component { inner: Arc::new(inner) })
+    }
+
+    /// [`Component::deserialize`] of the file at `path`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Component::deserialize`].
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Component> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+        // SAFETY: the caller vouches for the file.
+        unsafe { Self::deserialize(engine, bytes) }.with_context(|| format!("failed to load `{}`", path.display()))
     }
 
     /// The component's type: what it imports and exports.

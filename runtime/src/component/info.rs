@@ -6,7 +6,7 @@ use super::type_table::{ItemType, TypeFuncIndex};
 
 /// A core item at run time: an export of a core instance created by an [`Initializer`], or a lowered
 /// function.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub enum CoreDef {
     /// Export `name` of runtime core instance `instance`.
     Export { instance: usize, name: String },
@@ -15,7 +15,7 @@ pub enum CoreDef {
 }
 
 /// Where an imported item comes from: a root import, then export names into nested instances.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ImportPath {
     /// The root import.
     pub import: usize,
@@ -24,7 +24,7 @@ pub struct ImportPath {
 }
 
 /// A component function at run time.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub enum FuncDef {
     /// A function the host provides (through an import).
     Import { path: ImportPath, ty: TypeFuncIndex },
@@ -43,7 +43,7 @@ impl FuncDef {
 }
 
 /// Canonical options with their core items resolved to run-time definitions.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub struct CanonOptions {
     /// The component instance (of those flattening found, see [`ComponentInfo::num_component_instances`])
     /// whose canonical function these options belong to: the callee of a lifted function, the caller of a
@@ -60,7 +60,7 @@ pub struct CanonOptions {
 }
 
 /// One step of instantiation.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub enum Initializer {
     /// Instantiate static module `module` with these imports (in its import order); the next runtime core
     /// instance.
@@ -85,11 +85,11 @@ pub enum Initializer {
 /// under one number, and a type given to a nested component has a number inside and another outside: each
 /// (nested) component instance's numbers map to slots (`ComponentInfo::frame_resources`). Slot `i` is number
 /// `i` of the root component, whose imported resources keep their numbers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceSlot(pub u32);
 
 /// An export of the component.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub enum Export {
     /// A function.
     Func(FuncDef),
@@ -102,7 +102,7 @@ pub enum Export {
 }
 
 /// A component, flattened.
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 pub struct ComponentInfo {
     /// The root imports: names and types.
     pub imports: Vec<(String, ItemType)>,
@@ -144,5 +144,23 @@ impl ComponentInfo {
     pub fn entering_set(&self, caller: Option<usize>, callee: usize) -> Vec<usize> {
         let inside = caller.map(|c| self.self_and_ancestors(c)).unwrap_or_default();
         self.self_and_ancestors(callee).into_iter().filter(|i| !inside.contains(i)).collect()
+    }
+}
+
+impl ComponentInfo {
+    /// Whether every static module the component refers to is one of the first `count`.
+    pub fn modules_below(&self, count: usize) -> bool {
+        fn exports_below(exports: &[(String, Export)], count: usize) -> bool {
+            exports.iter().all(|(_, export)| match export {
+                Export::Module(index) => *index < count,
+                Export::Instance(items) => exports_below(items, count),
+                Export::Func(_) | Export::Type => true,
+            })
+        }
+        let instantiated = self.initializers.iter().all(|i| match i {
+            Initializer::InstantiateModule { module, .. } => *module < count,
+            _ => true,
+        });
+        instantiated && exports_below(&self.exports, count)
     }
 }

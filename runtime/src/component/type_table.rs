@@ -19,7 +19,7 @@ use wasmparser::{PrimitiveValType, types::TypesRef};
 macro_rules! indices {
     ($($(#[$doc:meta])* $name:ident;)*) => {$(
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub struct $name(pub u32);
     )*};
 }
@@ -54,7 +54,7 @@ indices! {
 }
 
 /// A component value type: a primitive, or a compound type in the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum InterfaceType {
     Bool,
     S8,
@@ -86,14 +86,14 @@ pub enum InterfaceType {
 }
 
 /// `list<T>`.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct ListType {
     /// The element type.
     pub element: InterfaceType,
 }
 
 /// `list<T, N>`.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct FixedListType {
     /// The element type.
     pub element: InterfaceType,
@@ -104,7 +104,7 @@ pub struct FixedListType {
 }
 
 /// `map<K, V>`: laid out as the list of its entries, `list<tuple<K, V>>`.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct MapType {
     /// The key type.
     pub key: InterfaceType,
@@ -115,7 +115,7 @@ pub struct MapType {
 }
 
 /// `record { ... }`.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct RecordType {
     /// Field names and types, in order.
     pub fields: Box<[(String, InterfaceType)]>,
@@ -124,7 +124,7 @@ pub struct RecordType {
 }
 
 /// `tuple<...>`.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct TupleType {
     /// Element types, in order.
     pub types: Box<[InterfaceType]>,
@@ -133,7 +133,7 @@ pub struct TupleType {
 }
 
 /// `variant { ... }`.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct VariantType {
     /// Case names and payload types, in order.
     pub cases: Box<[(String, Option<InterfaceType>)]>,
@@ -142,7 +142,7 @@ pub struct VariantType {
 }
 
 /// `enum { ... }`.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct EnumType {
     /// Case names, in order.
     pub names: Box<[String]>,
@@ -151,7 +151,7 @@ pub struct EnumType {
 }
 
 /// `option<T>`.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct OptionType {
     /// The payload type.
     pub ty: InterfaceType,
@@ -160,7 +160,7 @@ pub struct OptionType {
 }
 
 /// `result<T, E>`.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct ResultType {
     /// The `ok` payload type, if any.
     pub ok: Option<InterfaceType>,
@@ -171,7 +171,7 @@ pub struct ResultType {
 }
 
 /// `flags { ... }`.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct FlagsType {
     /// Flag names, in bit order.
     pub names: Box<[String]>,
@@ -180,7 +180,7 @@ pub struct FlagsType {
 }
 
 /// A component function type.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct FuncType {
     /// Parameter names and types.
     pub params: Box<[(String, InterfaceType)]>,
@@ -196,7 +196,7 @@ pub struct FuncType {
 }
 
 /// The type of an item a component imports or exports.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub enum ItemType {
     /// A function.
     Func(TypeFuncIndex),
@@ -213,14 +213,14 @@ pub enum ItemType {
 }
 
 /// An instance type: its exports.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct InstanceType {
     /// Export names and types, in order.
     pub exports: Box<[(String, ItemType)]>,
 }
 
 /// The interned types of one component.
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 pub struct ComponentTypes {
     pub lists: Vec<ListType>,
     pub fixed_lists: Vec<FixedListType>,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 /// Which function of an image this is. Functions of one image call each other by key, and the key's
 /// namespace says where its index comes from, so one image can hold the functions of several modules (a
 /// component's) and trampolines side by side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FuncKey {
     /// Function `index` of core module `module` (a lone module is module 0).
     Wasm {
@@ -60,11 +60,12 @@ pub struct CompiledFunction {
 }
 
 /// Names used when printing a backtrace.
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 pub struct FrameNames {
     /// The module's name from its name section.
     pub module: Option<String>,
     /// Function names from the name section, by function index.
+    #[serde(with = "crate::artifact::sorted_map")]
     pub functions: HashMap<u32, String>,
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use wasmparser::{ElementItems, ElementKind, ExternalKind, Operator, TypeRef};
 
 /// One operation of a constant expression.
-#[derive(Clone, Copy, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 pub enum ConstOp {
     /// `i32.const`.
     I32(i32),
@@ -31,7 +31,7 @@ pub enum ConstOp {
 }
 
 /// An arithmetic operation allowed in constant expressions.
-#[derive(Clone, Copy, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 pub enum BinOp {
     /// Wrapping addition.
     Add,
@@ -42,7 +42,7 @@ pub enum BinOp {
 }
 
 /// A constant expression: a short stack program.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub struct ConstExpr(pub Vec<ConstOp>);
 
 impl ConstExpr {
@@ -74,7 +74,7 @@ impl ConstExpr {
 }
 
 /// An import's declaration.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct Import {
     /// Module name.
     pub module: String,
@@ -85,7 +85,7 @@ pub struct Import {
 }
 
 /// The type of an item a module imports or exports, as the module declares it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntityType {
     /// A function of the type with this index.
     Func(u32),
@@ -100,7 +100,7 @@ pub enum EntityType {
 }
 
 /// An item of one of the module's index spaces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntityIndex {
     /// A function.
     Func(u32),
@@ -115,7 +115,7 @@ pub enum EntityIndex {
 }
 
 /// A table: its type and, for defined tables, the initial element.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct TableDecl {
     /// The type.
     pub ty: WasmTableType,
@@ -124,7 +124,7 @@ pub struct TableDecl {
 }
 
 /// A global: its type and, for defined globals, its initialiser.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct GlobalDecl {
     /// The type.
     pub ty: WasmGlobalType,
@@ -133,7 +133,7 @@ pub struct GlobalDecl {
 }
 
 /// Where an element segment goes.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub enum SegmentMode {
     /// Used by `table.init` / `memory.init`.
     Passive,
@@ -149,7 +149,7 @@ pub enum SegmentMode {
 }
 
 /// An element segment.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct ElementSegment {
     /// Where it goes.
     pub mode: SegmentMode,
@@ -158,7 +158,7 @@ pub struct ElementSegment {
 }
 
 /// A data segment.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct DataSegment {
     /// Where it goes.
     pub mode: SegmentMode,
@@ -167,7 +167,7 @@ pub struct DataSegment {
 }
 
 /// Everything a module declares apart from its function bodies.
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 pub struct ModuleInfo {
     /// The function types of the type section.
     pub types: Vec<WasmFuncType>,
@@ -196,6 +196,7 @@ pub struct ModuleInfo {
     /// The exports in order.
     pub exports: Vec<(String, EntityIndex)>,
     /// Exports by name.
+    #[serde(with = "crate::artifact::sorted_map")]
     pub export_map: HashMap<String, EntityIndex>,
     /// The start function.
     pub start: Option<u32>,

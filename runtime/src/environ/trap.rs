@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A trap raised by WebAssembly code; find it with `error.downcast_ref::<Trap>()`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Trap {
     /// The call stack grew past `Config::max_wasm_stack`.
@@ -100,7 +100,7 @@ impl fmt::Display for Trap {
 impl std::error::Error for Trap {}
 
 /// What a trapping instruction of compiled code means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TrapSite {
     /// A wasm trap.
     Trap(Trap),

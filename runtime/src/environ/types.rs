@@ -2,7 +2,7 @@
 //! type section. The public types (`crate::types`) refer to registered types instead; the runtime converts.
 
 /// The kind of a reference's referent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WasmHeapType {
     /// Any function.
     Func,
@@ -13,7 +13,7 @@ pub enum WasmHeapType {
 }
 
 /// A reference type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct WasmRefType {
     /// Whether null is a value of this type.
     pub nullable: bool,
@@ -27,7 +27,7 @@ impl WasmRefType {
 }
 
 /// The type of a wasm value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WasmValType {
     /// 32-bit integer.
     I32,
@@ -44,7 +44,7 @@ pub enum WasmValType {
 }
 
 /// The type of a function.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct WasmFuncType {
     /// The parameter types.
     pub params: Box<[WasmValType]>,
@@ -58,7 +58,7 @@ pub const WASM_PAGE_SIZE: usize = 65536;
 pub const MAX_PAGES: u64 = 65536;
 
 /// Limits of a 32-bit memory, in 64 KiB pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct WasmMemoryType {
     /// The minimum size.
     pub minimum: u64,
@@ -82,7 +82,7 @@ impl WasmMemoryType {
 }
 
 /// The element type and limits of a table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct WasmTableType {
     /// The element type.
     pub element: WasmRefType,
@@ -93,7 +93,7 @@ pub struct WasmTableType {
 }
 
 /// The type of a global.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct WasmGlobalType {
     /// The value type.
     pub content: WasmValType,

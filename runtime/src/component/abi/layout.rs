@@ -9,7 +9,7 @@ pub const MAX_FLAT_PARAMS: usize = 16;
 pub const MAX_FLAT_RESULTS: usize = 1;
 
 /// Size, alignment and flat width of a value type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CanonicalAbiInfo {
     /// Bytes a value takes in memory (its `elem_size`).
     pub size: u32,

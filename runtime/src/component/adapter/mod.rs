@@ -26,7 +26,7 @@ use wasm_encoder::{
 };
 
 /// Which way a value crosses an adapter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Direction {
     /// An argument: from the caller into the callee.
     Params,

@@ -28,7 +28,7 @@ pub struct StaticComponent<'data> {
 }
 
 /// How a string is encoded in a canonical function's memory.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StringEncoding {
     /// UTF-8 (the default).
     #[default]
