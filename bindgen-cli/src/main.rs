@@ -32,9 +32,26 @@ enum Command {
         /// Make compiled code visible to a profiler: `perfmap` writes `/tmp/perf-PID.map` for `perf`.
         #[arg(long, value_name = "STRATEGY")]
         profile: Option<String>,
+        /// Also run precompiled artifacts (made by `tenon compile`): their machine code runs unchecked, so
+        /// only for files you trust.
+        #[arg(long)]
+        allow_precompiled: bool,
         /// A module: arguments for the export, parsed by its parameter types.
         #[arg(allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// Compile a module or component (binary or text) ahead of time, to an artifact that `tenon run
+    /// --allow-precompiled` (or `Module::deserialize` / `Component::deserialize`) loads without compiling.
+    Compile {
+        /// The module or component.
+        file: PathBuf,
+        /// Where to write the artifact (default: the input's name with the extension `.cwasm`).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// The settings of the engine that will run it, as `tenon run` takes them (`fuel=N` compiles with
+        /// fuel instrumentation, `timeout=...` with epoch interruption).
+        #[arg(short = 'W', value_name = "KEY=VALUE")]
+        wasm: Vec<String>,
     },
     /// Print the Rust bindings of a WIT world: what `tenon::component::bindgen!` generates, formatted.
     Bindgen {
@@ -142,8 +159,17 @@ fn main() -> ExitCode {
 
 fn execute(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Run { file, invoke, wasm, profile, args } => {
+        Command::Compile { file, output, wasm } => {
             let mut options = run::RunOptions::default();
+            for arg in &wasm {
+                options.parse_arg(arg)?;
+            }
+            let output = output.unwrap_or_else(|| file.with_extension("cwasm"));
+            run::compile(&file, &output, &options)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { file, invoke, wasm, profile, allow_precompiled, args } => {
+            let mut options = run::RunOptions { allow_precompiled, ..Default::default() };
             for arg in &wasm {
                 options.parse_arg(arg)?;
             }

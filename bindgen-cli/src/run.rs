@@ -4,7 +4,8 @@
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::time::Duration;
-use tenon::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Val, ValType};
+use tenon::component::Component;
+use tenon::{Config, Engine, Linker, Module, Precompiled, Store, StoreLimits, StoreLimitsBuilder, Val, ValType};
 
 /// Execution limits, given with Wasmtime's `-W` spellings.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19,6 +20,8 @@ pub struct RunOptions {
     pub max_wasm_stack: Option<usize>,
     /// `--profile STRATEGY`: how compiled code is shown to profilers.
     pub profiler: tenon::ProfilingStrategy,
+    /// `--allow-precompiled`: run artifacts made by `tenon compile` too.
+    pub allow_precompiled: bool,
 }
 
 impl RunOptions {
@@ -78,11 +81,44 @@ pub fn run(path: &Path, invoke: Option<&str>, args: &[String], options: &RunOpti
     let bytes = std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     let engine = engine(options)?;
     let mut store = store(&engine, options)?;
-    if is_component(&bytes) {
-        return crate::run_component::run(&mut store, path, &bytes, invoke, args);
+    let precompiled = Engine::detect_precompiled(&bytes);
+    if let Some(kind) = precompiled
+        && !options.allow_precompiled
+    {
+        let what = if kind == Precompiled::Module { "module" } else { "component" };
+        bail!(
+            "`{}` is a precompiled {what}: its machine code would run as it is, unchecked, so running it needs \
+             `--allow-precompiled` (use it only for files you made with `tenon compile` or trust as much)",
+            path.display()
+        );
     }
-    let results = run_module(&mut store, path, &bytes, invoke, args)?;
+    let failed = || format!("failed to load `{}`", path.display());
+    let compiled = || format!("failed to compile `{}`", path.display());
+    if precompiled == Some(Precompiled::Component) || (precompiled.is_none() && is_component(&bytes)) {
+        let component = match precompiled {
+            // SAFETY: the user vouched for the file with `--allow-precompiled`.
+            Some(_) => unsafe { Component::deserialize(&engine, &bytes) }.with_context(failed)?,
+            None => Component::new(&engine, &bytes).with_context(compiled)?,
+        };
+        return crate::run_component::run(&mut store, path, &component, invoke, args);
+    }
+    let module = match precompiled {
+        // SAFETY: as for a component above.
+        Some(_) => unsafe { Module::deserialize(&engine, &bytes) }.with_context(failed)?,
+        None => Module::new(&engine, &bytes).with_context(compiled)?,
+    };
+    let results = run_module(&mut store, path, &module, invoke, args)?;
     Ok(results.iter().map(format_val).collect())
+}
+
+/// `tenon compile`: compiles the module or component at `path` (binary or text) for an engine with the
+/// settings of `options` and writes the artifact to `out`.
+pub fn compile(path: &Path, out: &Path, options: &RunOptions) -> Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let engine = engine(options)?;
+    let artifact = if is_component(&bytes) { engine.precompile_component(&bytes) } else { engine.precompile_module(&bytes) };
+    let artifact = artifact.with_context(|| format!("failed to compile `{}`", path.display()))?;
+    std::fs::write(out, artifact).with_context(|| format!("failed to write `{}`", out.display()))
 }
 
 /// Whether `bytes` are a component, in binary or text form.
@@ -134,12 +170,10 @@ fn store(engine: &Engine, options: &RunOptions) -> Result<Store<StoreLimits>> {
     Ok(store)
 }
 
-/// Runs core module `bytes` (read from `path`): its `_start`, or `invoke` with `args`.
-fn run_module(store: &mut Store<StoreLimits>, path: &Path, bytes: &[u8], invoke: Option<&str>, args: &[String]) -> Result<Vec<Val>> {
-    let engine = store.engine().clone();
-    let module = Module::new(&engine, bytes).with_context(|| format!("failed to compile `{}`", path.display()))?;
-    let linker = Linker::new(&engine);
-    let instance = linker.instantiate(&mut *store, &module)?;
+/// Runs core module `module` (read from `path`): its `_start`, or `invoke` with `args`.
+fn run_module(store: &mut Store<StoreLimits>, path: &Path, module: &Module, invoke: Option<&str>, args: &[String]) -> Result<Vec<Val>> {
+    let linker = Linker::new(store.engine());
+    let instance = linker.instantiate(&mut *store, module)?;
     let name = invoke.unwrap_or("_start");
     let func = instance
         .get_func(&mut *store, name)

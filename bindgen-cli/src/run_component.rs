@@ -11,11 +11,9 @@ use wasm_wave::untyped::UntypedFuncCall;
 use wasm_wave::value::{Type as WaveType, Value};
 use wasm_wave::wasm::{WasmTypeKind, WasmValue};
 
-/// Compiles component `bytes` (read from `path`), instantiates it in `store` and makes the call `invoke`;
-/// the results in WAVE.
-pub fn run(store: &mut Store<StoreLimits>, path: &Path, bytes: &[u8], invoke: Option<&str>, args: &[String]) -> Result<Vec<String>> {
+/// Instantiates `component` (read from `path`) in `store` and makes the call `invoke`; the results in WAVE.
+pub fn run(store: &mut Store<StoreLimits>, path: &Path, component: &Component, invoke: Option<&str>, args: &[String]) -> Result<Vec<String>> {
     let engine = store.engine().clone();
-    let component = Component::new(&engine, bytes).with_context(|| format!("failed to compile `{}`", path.display()))?;
     let imports: Vec<String> = component
         .component_type()
         .imports(&engine)
@@ -32,8 +30,8 @@ pub fn run(store: &mut Store<StoreLimits>, path: &Path, bytes: &[u8], invoke: Op
     }
     let (interface, call) = split_call(invoke)?;
     let call = UntypedFuncCall::parse(&call).map_err(|e| anyhow::anyhow!("invalid `--invoke` call `{invoke}`: {e}"))?;
-    let instance = Linker::new(&engine).instantiate(&mut *store, &component)?;
-    let func = export(store, &component, instance, interface.as_deref(), call.name()).with_context(|| {
+    let instance = Linker::new(&engine).instantiate(&mut *store, component)?;
+    let func = export(store, component, instance, interface.as_deref(), call.name()).with_context(|| {
         let name = interface.map_or(String::new(), |i| format!("{i}#")) + call.name();
         format!("`{}` has no function export named `{name}`", path.display())
     })?;
