@@ -118,6 +118,9 @@ enum Command {
         /// Print why each command counted as unsupported was refused.
         #[arg(long)]
         show_unsupported: bool,
+        /// Serialize every module and component to an artifact and run what loading it gives.
+        #[arg(long)]
+        precompiled: bool,
     },
 }
 
@@ -228,7 +231,8 @@ fn execute(command: Command) -> Result<ExitCode> {
             print!("{}", bindgen::wit(&file)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Wast { files, skip_list, show_unsupported } => {
+        Command::Wast { files, skip_list, show_unsupported, precompiled } => {
+            let loading = if precompiled { wast::Loading::Precompiled } else { wast::Loading::Compiled };
             let skips = match skip_list {
                 Some(path) => wast::SkipList::parse(&std::fs::read_to_string(&path)?)?,
                 None => wast::SkipList::default(),
@@ -237,7 +241,7 @@ fn execute(command: Command) -> Result<ExitCode> {
             let mut failed = false;
             let (mut total, mut files_passing) = (wast::Summary::default(), 0);
             for file in &files {
-                let summary = wast::run_file(&engine, file, &skips)?;
+                let summary = wast::run_file(&engine, file, &skips, loading)?;
                 total.add_counts(&summary);
                 files_passing += usize::from(summary.passes());
                 for failure in &summary.failures {

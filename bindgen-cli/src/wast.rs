@@ -131,20 +131,31 @@ pub fn config() -> tenon::Config {
     config
 }
 
+/// How a script's modules and components are made ready to run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Loading {
+    /// Compiled.
+    #[default]
+    Compiled,
+    /// Compiled, serialized to an artifact, and loaded from it (`Module::deserialize`): what runs is what an
+    /// artifact holds.
+    Precompiled,
+}
+
 /// Runs the script at `path`, skipping what `skips` lists.
-pub fn run_file(engine: &Engine, path: &Path, skips: &SkipList) -> Result<Summary> {
+pub fn run_file(engine: &Engine, path: &Path, skips: &SkipList, loading: Loading) -> Result<Summary> {
     let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    run_script(engine, &file, &text, skips)
+    run_script(engine, &file, &text, skips, loading)
 }
 
 /// Runs a script given as text; `file` names it in messages and in the skip list.
-pub fn run_script(engine: &Engine, file: &str, text: &str, skips: &SkipList) -> Result<Summary> {
+pub fn run_script(engine: &Engine, file: &str, text: &str, skips: &SkipList, loading: Loading) -> Result<Summary> {
     let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
     let buffer = ParseBuffer::new_with_lexer(lexer).map_err(|e| with_text(e, file, text))?;
     let script: Wast<'_> = parser::parse(&buffer).map_err(|e| with_text(e, file, text))?;
-    let mut runner = Runner::new(engine)?;
+    let mut runner = Runner::new(engine, loading)?;
     let mut summary = Summary::default();
     for directive in script.directives {
         let (line, _) = directive.span().linecol_in(text);
@@ -298,6 +309,7 @@ struct Runner {
     unavailable_modules: HashMap<String, Unavailable>,
     /// Names under which unavailable modules were registered: a module importing from one is too.
     unavailable_registrations: HashMap<String, Unavailable>,
+    loading: Loading,
 }
 
 /// Why a module is unavailable to the commands that use it.
@@ -320,7 +332,7 @@ impl Unavailable {
 }
 
 impl Runner {
-    fn new(engine: &Engine) -> Result<Self> {
+    fn new(engine: &Engine, loading: Loading) -> Result<Self> {
         let mut store = Store::new(engine, ());
         let mut linker = Linker::new(engine);
         linker.allow_shadowing(true);
@@ -337,7 +349,30 @@ impl Runner {
             current_unavailable: None,
             unavailable_modules: HashMap::new(),
             unavailable_registrations: HashMap::new(),
+            loading,
         })
+    }
+
+    /// Module `binary`, compiled (and, when loading precompiled, serialized and loaded again).
+    fn module(&self, binary: &[u8]) -> Result<Module> {
+        let module = Module::from_binary(self.engine(), binary)?;
+        if self.loading == Loading::Compiled {
+            return Ok(module);
+        }
+        let artifact = module.serialize()?;
+        // SAFETY: the artifact was made just now by this process.
+        unsafe { Module::deserialize(self.engine(), &artifact) }
+    }
+
+    /// Component `binary`, as [`module`](Self::module) makes a module.
+    fn component(&self, binary: &[u8]) -> Result<Component> {
+        let component = Component::from_binary(self.engine(), binary)?;
+        if self.loading == Loading::Compiled {
+            return Ok(component);
+        }
+        let artifact = component.serialize()?;
+        // SAFETY: as in `module`.
+        unsafe { Component::deserialize(self.engine(), &artifact) }
     }
 
     fn engine(&self) -> &Engine {
@@ -591,9 +626,9 @@ impl Runner {
     fn compile(&self, module: &mut QuoteWat<'_>) -> Result<Compiled> {
         let binary = module.encode()?;
         if is_component(&binary) {
-            return Ok(Compiled::Component(Component::from_binary(self.engine(), &binary)?));
+            return Ok(Compiled::Component(self.component(&binary)?));
         }
-        let compiled = Module::from_binary(self.engine(), &binary)?;
+        let compiled = self.module(&binary)?;
         Ok(Compiled::Module(compiled, func_exports(&binary)))
     }
 
@@ -634,7 +669,7 @@ impl Runner {
         match exec {
             WastExecute::Invoke(invoke) => self.invoke(&invoke),
             WastExecute::Wat(wat) => {
-                let compiled = Module::from_binary(self.engine(), &QuoteWat::Wat(wat).encode()?)?;
+                let compiled = self.module(&QuoteWat::Wat(wat).encode()?)?;
                 self.linker.instantiate(&mut self.store, &compiled)?;
                 Ok(Vec::new())
             }

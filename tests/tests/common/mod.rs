@@ -15,7 +15,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use tenon_cli::wast::{SkipList, Summary, run_file};
+use tenon_cli::wast::{Loading, SkipList, Summary, run_file};
 
 fn testsuite() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testsuite");
@@ -38,6 +38,11 @@ fn tier(suite: &Path, name: &str) -> Vec<String> {
 /// Runs every file of `tiers` with an engine made from `config` and prints a line per tier; returns the
 /// problems found (empty when everything is as the lists say). Without `../shared`, prints why it skipped.
 pub fn run_tiers(mode: &str, config: &tenon::Config, tiers: &[&str]) -> Vec<String> {
+    run_tiers_loading(mode, config, tiers, Loading::Compiled)
+}
+
+/// [`run_tiers`], with the modules made ready by `loading`.
+pub fn run_tiers_loading(mode: &str, config: &tenon::Config, tiers: &[&str], loading: Loading) -> Vec<String> {
     let Some(suite) = testsuite() else {
         println!("spec suite ({mode}): skipped: ../shared/testsuite not found");
         return Vec::new();
@@ -49,7 +54,7 @@ pub fn run_tiers(mode: &str, config: &tenon::Config, tiers: &[&str]) -> Vec<Stri
     let mut skips_used = Vec::new();
     for &name in tiers {
         let files = tier(&suite, name);
-        let results = run_files(&engine, &suite.join("core"), &files, &skips);
+        let results = run_files(&engine, &suite.join("core"), &files, &skips, loading);
         for (file, summary) in &results {
             skips_used.push((file.clone(), summary.skips_used.clone()));
             for revived in &summary.revived {
@@ -76,8 +81,13 @@ pub fn run_tiers(mode: &str, config: &tenon::Config, tiers: &[&str]) -> Vec<Stri
 /// engine made from `config`; a file is clean when it passes with nothing refused as unsupported, and the
 /// others are listed, with why, in `tests/spec/failing-component-DIR.txt`.
 pub fn run_component_dirs(config: &tenon::Config, dirs: &[&str]) -> Vec<String> {
+    run_component_dirs_loading("component reference tests", config, dirs, Loading::Compiled)
+}
+
+/// [`run_component_dirs`], with the components made ready by `loading`; `mode` names the run.
+pub fn run_component_dirs_loading(mode: &str, config: &tenon::Config, dirs: &[&str], loading: Loading) -> Vec<String> {
     let Some(suite) = testsuite() else {
-        println!("component reference tests: skipped: ../shared/testsuite not found");
+        println!("{mode}: skipped: ../shared/testsuite not found");
         return Vec::new();
     };
     let root = suite.join("component-model");
@@ -92,9 +102,9 @@ pub fn run_component_dirs(config: &tenon::Config, dirs: &[&str]) -> Vec<String> 
             .filter(|f| f.ends_with(".wast") && !nyi.contains(format!("{dir}/{f}").as_str()))
             .collect();
         files.sort();
-        let results = run_files(&engine, &root.join(dir), &files, &SkipList::default());
+        let results = run_files(&engine, &root.join(dir), &files, &SkipList::default(), loading);
         let clean = |s: &Summary| s.passes() && s.unsupported == 0;
-        problems.extend(ratchet(&format!("component reference tests, {dir}"), &format!("failing-component-{dir}.txt"), &files, &results, clean));
+        problems.extend(ratchet(&format!("{mode}, {dir}"), &format!("failing-component-{dir}.txt"), &files, &results, clean));
     }
     problems
 }
@@ -145,14 +155,14 @@ fn ratchet(
 }
 
 /// Runs `files` of directory `dir` on two threads; the summaries in file order.
-fn run_files(engine: &tenon::Engine, dir: &Path, files: &[String], skips: &SkipList) -> Vec<(String, Summary)> {
+fn run_files(engine: &tenon::Engine, dir: &Path, files: &[String], skips: &SkipList, loading: Loading) -> Vec<(String, Summary)> {
     let queue = Mutex::new(files.to_vec());
     let results = Mutex::new(Vec::<(String, Summary)>::new());
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| {
                 while let Some(file) = queue.lock().unwrap().pop() {
-                    let summary = run_file(engine, &dir.join(&file), skips).unwrap_or_else(|e| panic!("{file}: {e:#}"));
+                    let summary = run_file(engine, &dir.join(&file), skips, loading).unwrap_or_else(|e| panic!("{file}: {e:#}"));
                     results.lock().unwrap().push((file, summary));
                 }
             });
