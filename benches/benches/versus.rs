@@ -143,6 +143,33 @@ fn main() {
             on_wasmtime::compile_and_call_guest(&w, &guest),
         )
     });
+    // Ahead-of-time artifacts: loading instead of compiling, and what loaded code costs to instantiate.
+    // (Made when a row first needs them, so that a filter that skips these rows skips compiling them.)
+    let t_guest_artifact = LazyCell::new(|| on_tenon::guest_artifact(&t, &guest));
+    let w_guest_artifact = LazyCell::new(|| on_wasmtime::guest_artifact(&w, &guest));
+    suite.run("load the guest from an artifact", || Bench {
+        bytes_per_iter: Some(t_guest_artifact.len() as u64),
+        ..Bench::new(on_tenon::deserialize(&t, &t_guest_artifact), on_wasmtime::deserialize(&w, &w_guest_artifact))
+    });
+    let guest_component = wasm::guest_component(&guest);
+    suite.run("compile the guest as a component", || Bench {
+        samples: 7,
+        ..Bench::new(on_tenon::compile_component(&t, &guest_component), on_wasmtime::compile_component(&w, &guest_component))
+    });
+    let t_component = LazyCell::new(|| on_tenon::component_artifact(&t, &guest_component));
+    let w_component = LazyCell::new(|| on_wasmtime::component_artifact(&w, &guest_component));
+    suite.run("load the guest component from an artifact", || {
+        Bench::new(on_tenon::deserialize_component(&t, &t_component), on_wasmtime::deserialize_component(&w, &w_component))
+    });
+    suite.run("instantiate the guest, compiled", || {
+        Bench::new(on_tenon::instantiate_guest(&t, &guest, None), on_wasmtime::instantiate_guest(&w, &guest, None))
+    });
+    suite.run("instantiate the guest, loaded from an artifact", || {
+        Bench::new(
+            on_tenon::instantiate_guest(&t, &guest, Some(&t_guest_artifact)),
+            on_wasmtime::instantiate_guest(&w, &guest, Some(&w_guest_artifact)),
+        )
+    });
     suite.run("instantiate (300 funcs)", || {
         Bench::new(
             on_tenon::instantiate(&t, &instantiate),

@@ -174,6 +174,17 @@ pub fn emails_json() -> (String, i32) {
     (json, expected)
 }
 
+/// The guest program as a component: its module, instantiated (it imports nothing).
+pub fn guest_component(guest: &[u8]) -> Vec<u8> {
+    use wasm_encoder::{ComponentSectionId, InstanceSection, RawSection};
+    let mut component = wasm_encoder::Component::new();
+    component.section(&RawSection { id: ComponentSectionId::CoreModule as u8, data: guest });
+    let mut instances = InstanceSection::new();
+    instances.instantiate::<[(&str, wasm_encoder::ModuleArg); 0], &str>(0, []);
+    component.section(&instances);
+    component.finish()
+}
+
 /// Host calls per `host-loop` call in the component guest-to-host benchmark.
 pub const COMPONENT_HOST_CALLS: u64 = 100_000;
 

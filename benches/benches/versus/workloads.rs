@@ -52,6 +52,61 @@ pub fn compile_and_call_guest<'a>(engine: &'a rt::Engine, bytes: &'a [u8]) -> Ru
     })
 }
 
+/// Loads the module artifact `artifact` (from `Module::serialize`) once per iteration.
+pub fn deserialize<'a>(engine: &'a rt::Engine, artifact: &'a [u8]) -> Runner<'a> {
+    Box::new(move |iters| {
+        time(iters, || {
+            // SAFETY: the artifact was made by this runtime in this process.
+            black_box(unsafe { rt::Module::deserialize(engine, artifact) }.unwrap());
+        })
+    })
+}
+
+/// The guest module serialized to an artifact.
+pub fn guest_artifact(engine: &rt::Engine, guest: &[u8]) -> Vec<u8> {
+    rt::Module::new(engine, guest).unwrap().serialize().unwrap()
+}
+
+/// Compiles component `bytes` once per iteration.
+pub fn compile_component<'a>(engine: &'a rt::Engine, bytes: &'a [u8]) -> Runner<'a> {
+    Box::new(move |iters| {
+        time(iters, || {
+            black_box(rt::component::Component::new(engine, bytes).unwrap());
+        })
+    })
+}
+
+/// Component `bytes` serialized to an artifact.
+pub fn component_artifact(engine: &rt::Engine, bytes: &[u8]) -> Vec<u8> {
+    rt::component::Component::new(engine, bytes).unwrap().serialize().unwrap()
+}
+
+/// Loads the component artifact `artifact` once per iteration.
+pub fn deserialize_component<'a>(engine: &'a rt::Engine, artifact: &'a [u8]) -> Runner<'a> {
+    Box::new(move |iters| {
+        time(iters, || {
+            // SAFETY: as in `deserialize`.
+            black_box(unsafe { rt::component::Component::deserialize(engine, artifact) }.unwrap());
+        })
+    })
+}
+
+/// Instantiates the guest module, compiled (`artifact` is `None`) or loaded from its artifact, in a new store
+/// once per iteration.
+pub fn instantiate_guest<'a>(engine: &'a rt::Engine, guest: &[u8], artifact: Option<&[u8]>) -> Runner<'a> {
+    let module = match artifact {
+        // SAFETY: as in `deserialize`.
+        Some(artifact) => unsafe { rt::Module::deserialize(engine, artifact) }.unwrap(),
+        None => rt::Module::new(engine, guest).unwrap(),
+    };
+    Box::new(move |iters| {
+        time(iters, || {
+            let mut store = rt::Store::new(engine, ());
+            black_box(rt::Instance::new(&mut store, &module, &[]).unwrap());
+        })
+    })
+}
+
 /// Creates a store and instantiates `bytes` in it once per iteration (the store's drop included).
 pub fn instantiate<'a>(engine: &'a rt::Engine, bytes: &[u8]) -> Runner<'a> {
     let module = rt::Module::new(engine, bytes).unwrap();
