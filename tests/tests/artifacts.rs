@@ -185,3 +185,28 @@ fn corrupted_and_truncated_artifacts_are_errors() {
         }
     }
 }
+
+#[test]
+fn engines_with_the_same_settings_share_artifacts_and_hashes() {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let hash = |engine: &Engine| BuildHasherDefault::<DefaultHasher>::default().hash_one(engine.precompile_compatibility_hash());
+    let (a, b) = (Engine::default(), Engine::new(&Config::new()).unwrap());
+    let fuel = Engine::new(Config::new().consume_fuel(true)).unwrap();
+    assert_eq!(hash(&a), hash(&b));
+    assert_ne!(hash(&a), hash(&fuel));
+    let bytes = a.precompile_module(MODULE.as_bytes()).unwrap();
+    let module = load_module(&b, &bytes).unwrap();
+    let mut store = Store::new(&b, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let fib = instance.get_typed_func::<i32, i32>(&mut store, "fib").unwrap();
+    assert_eq!(fib.call(&mut store, 10).unwrap(), 55);
+    // Fuel instrumentation compiled in is counted by a loaded module too.
+    let bytes = fuel.precompile_module(MODULE.as_bytes()).unwrap();
+    let module = load_module(&fuel, &bytes).unwrap();
+    let mut store = Store::new(&fuel, ());
+    store.set_fuel(1_000).unwrap();
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let fib = instance.get_typed_func::<i32, i32>(&mut store, "fib").unwrap();
+    let err = fib.call(&mut store, 25).unwrap_err();
+    assert_eq!(err.downcast_ref::<tenon::Trap>(), Some(&tenon::Trap::OutOfFuel));
+}

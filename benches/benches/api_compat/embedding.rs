@@ -172,6 +172,43 @@ fn modules(checks: &mut Checks, engine: &Engine) -> rt::Result<()> {
     Ok(())
 }
 
+/// Ahead-of-time artifacts: precompiled, serialized, detected, loaded (from bytes and from a file) and run;
+/// refused by an engine of other settings, and when corrupted.
+fn artifacts(checks: &mut Checks, engine: &Engine) -> rt::Result<()> {
+    let wat = r#"(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#;
+    let bytes = engine.precompile_module(wat.as_bytes())?;
+    checks.that(Engine::detect_precompiled(&bytes) == Some(rt::Precompiled::Module), "a precompiled module is detected");
+    checks.that(Engine::detect_precompiled(&wat::parse_str(wat)?).is_none(), "a wasm binary is not precompiled");
+    // SAFETY: made by this runtime just above.
+    let module = unsafe { Module::deserialize(engine, &bytes) }?;
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let add = instance.get_typed_func::<(i32, i32), i32>(&mut store, "add")?;
+    checks.that(add.call(&mut store, (2, 3))? == 5, "a loaded module runs");
+    checks.that(!module.serialize()?.is_empty(), "a module serializes");
+    let path = std::env::temp_dir().join(format!("api-compat-{}-{}.cwasm", RUNTIME, std::process::id()));
+    std::fs::write(&path, &bytes)?;
+    checks.that(Engine::detect_precompiled_file(&path)? == Some(rt::Precompiled::Module), "detected in a file");
+    // SAFETY: as above.
+    let from_file = unsafe { Module::deserialize_file(engine, &path) };
+    std::fs::remove_file(&path)?;
+    checks.that(from_file.is_ok(), "a module loads from a file");
+    let fuel = Engine::new(Config::new().consume_fuel(true))?;
+    // SAFETY: as above; loading must refuse it.
+    checks.that(unsafe { Module::deserialize(&fuel, &bytes) }.is_err(), "an engine with other settings refuses it");
+    let mut corrupt = bytes.clone();
+    corrupt.truncate(bytes.len() / 2);
+    // SAFETY: as above; loading must refuse it.
+    checks.that(unsafe { Module::deserialize(engine, &corrupt) }.is_err(), "a truncated artifact is refused");
+    let component = r#"(component (core module $m) (core instance (instantiate $m)))"#;
+    let bytes = engine.precompile_component(component.as_bytes())?;
+    checks.that(Engine::detect_precompiled(&bytes) == Some(rt::Precompiled::Component), "a precompiled component is detected");
+    // SAFETY: as above.
+    let component = unsafe { rt::component::Component::deserialize(engine, &bytes) }?;
+    checks.that(!component.serialize()?.is_empty(), "a loaded component serializes");
+    Ok(())
+}
+
 /// A store with the guest instantiated in it.
 fn guest(engine: &Engine) -> rt::Result<(Store<Host>, Instance, Global)> {
     let module = Module::new(engine, GUEST)?;
@@ -489,6 +526,7 @@ pub fn run() -> rt::Result<usize> {
     let engine = Engine::default();
     engine_and_config(&mut checks)?;
     modules(&mut checks, &engine)?;
+    artifacts(&mut checks, &engine)?;
     calls(&mut checks, &engine)?;
     traps(&mut checks, &engine)?;
     memories_tables_tags(&mut checks, &engine)?;
