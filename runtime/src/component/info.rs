@@ -145,9 +145,7 @@ impl ComponentInfo {
         let inside = caller.map(|c| self.self_and_ancestors(c)).unwrap_or_default();
         self.self_and_ancestors(callee).into_iter().filter(|i| !inside.contains(i)).collect()
     }
-}
 
-impl ComponentInfo {
     /// Whether every static module the component refers to is one of the first `count`.
     pub fn modules_below(&self, count: usize) -> bool {
         fn exports_below(exports: &[(String, Export)], count: usize) -> bool {
