@@ -122,7 +122,7 @@ impl Module {
         let mut text = Vec::new();
         let parts = self.parts();
         let meta = parts.meta(&mut text)?;
-        artifact::write(&self.0.engine, Kind::Module, &meta, &text)
+        artifact::write(&self.0.engine, Kind::Module, &meta, &self.0.info.types, &text)
     }
 
     /// Loads a module from an artifact made by [`Module::serialize`] or [`Engine::precompile_module`].
@@ -136,8 +136,8 @@ impl Module {
     /// The machine code in the artifact is run as it is: it must come from Tenon, unmodified since. An
     /// artifact crafted with a matching checksum can do anything the process can.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        let (meta, text) = artifact::read(engine, Kind::Module, bytes.as_ref())?;
-        Self::from_meta(engine, meta, text)
+        let contents = artifact::read::<ModuleMeta<ModuleInfo>, _>(engine, Kind::Module, bytes.as_ref())?;
+        Self::from_meta(engine, contents.metadata.with_types(contents.types), contents.text)
     }
 
     /// [`Module::deserialize`] of the file at `path`.

@@ -2,8 +2,9 @@
 //! before anything in it is decoded.
 //!
 //! Sections: [`SETTINGS`] (the engine settings, see [`Settings`](super::settings::Settings)), [`METADATA`]
-//! (the module or component description and its types), [`TEXT`] (the machine code of every module, linked,
-//! without relocations) and [`CHECKSUM`] (four bytes: the CRC-32 of the file with these four bytes zero).
+//! (the module or component description), [`TYPES`] (the function types of each module, and a component's
+//! type table), [`TEXT`] (the machine code of every module, linked, without relocations) and [`CHECKSUM`]
+//! (four bytes: the CRC-32 of the file with these four bytes zero).
 
 use anyhow::{Context, Result, bail};
 use object::read::elf::ElfFile64;
@@ -11,8 +12,10 @@ use object::{Architecture, BinaryFormat, Endianness, Object, ObjectSection, Sect
 
 /// The section of the engine settings.
 pub const SETTINGS: &str = ".tenon.settings";
-/// The section of the module or component metadata and types.
+/// The section of the module or component metadata.
 pub const METADATA: &str = ".tenon.metadata";
+/// The section of the types.
+pub const TYPES: &str = ".tenon.types";
 /// The section of the machine code.
 pub const TEXT: &str = ".text";
 /// The section of the checksum.
@@ -22,15 +25,17 @@ pub const CHECKSUM: &str = ".tenon.checksum";
 pub struct Sections<'a> {
     pub settings: &'a [u8],
     pub metadata: &'a [u8],
+    pub types: &'a [u8],
     pub text: &'a [u8],
 }
 
 /// Writes an artifact of these sections.
-pub fn write(settings: &[u8], metadata: &[u8], text: &[u8]) -> Result<Vec<u8>> {
+pub fn write(settings: &[u8], metadata: &[u8], types: &[u8], text: &[u8]) -> Result<Vec<u8>> {
     let mut object = object::write::Object::new(BinaryFormat::Elf, architecture(), Endianness::Little);
     for (name, kind, data, align) in [
         (SETTINGS, SectionKind::ReadOnlyData, settings, 1),
         (METADATA, SectionKind::ReadOnlyData, metadata, 8),
+        (TYPES, SectionKind::ReadOnlyData, types, 8),
         (TEXT, SectionKind::Text, text, 16),
         (CHECKSUM, SectionKind::ReadOnlyData, &[0u8; 4][..], 4),
     ] {
@@ -57,6 +62,7 @@ pub fn read(bytes: &[u8]) -> Result<Sections<'_>> {
     Ok(Sections {
         settings: &bytes[section_range(bytes, SETTINGS)?],
         metadata: &bytes[section_range(bytes, METADATA)?],
+        types: &bytes[section_range(bytes, TYPES)?],
         text: &bytes[section_range(bytes, TEXT)?],
     })
 }

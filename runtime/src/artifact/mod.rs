@@ -17,7 +17,7 @@ pub use settings::Kind;
 use settings::Settings;
 
 use crate::Engine;
-use crate::environ::{ModuleInfo, TrapSite};
+use crate::environ::{ModuleInfo, TrapSite, WasmFuncType};
 use crate::vm::code_registry::FunctionRange;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,8 @@ pub enum Precompiled {
     Component,
 }
 
-/// One compiled module in an artifact: what it declares, and its code's place in the code section.
+/// One compiled module in an artifact: what it declares (but for its function types, which the types
+/// section holds), and its code's place in the code section.
 #[derive(Serialize, Deserialize)]
 pub struct ModuleMeta<I> {
     /// The module's [`ModuleInfo`] (borrowed when writing).
@@ -75,6 +76,12 @@ impl ModuleParts<'_> {
 }
 
 impl ModuleMeta<ModuleInfo> {
+    /// Gives the module back its function types, from the types section.
+    pub fn with_types(mut self, types: Vec<WasmFuncType>) -> Self {
+        self.info.types = types;
+        self
+    }
+
     /// The module's code in the code section `text`, with its function and trap tables checked against it.
     pub fn code<'t>(&self, text: &'t [u8]) -> Result<&'t [u8]> {
         let start = self.text_start as usize;
@@ -91,20 +98,27 @@ impl ModuleMeta<ModuleInfo> {
     }
 }
 
-/// Writes an artifact of `kind` for `engine` with this metadata and code.
-pub fn write(engine: &Engine, kind: Kind, metadata: &impl Serialize, text: &[u8]) -> Result<Vec<u8>> {
+/// Writes an artifact of `kind` for `engine` with this metadata, types and code.
+pub fn write(engine: &Engine, kind: Kind, metadata: &impl Serialize, types: &impl Serialize, text: &[u8]) -> Result<Vec<u8>> {
     let settings = postcard::to_allocvec(&Settings::of(engine, kind)).context("encoding the artifact's settings")?;
     let metadata = postcard::to_allocvec(metadata).context("encoding the artifact's metadata")?;
-    elf::write(&settings, &metadata, text)
+    let types = postcard::to_allocvec(types).context("encoding the artifact's types")?;
+    elf::write(&settings, &metadata, &types, text)
 }
 
-/// Reads an artifact of `kind` for `engine`: checks it, and gives its metadata and code section.
-pub fn read<'a, M: Deserialize<'a>>(engine: &Engine, kind: Kind, bytes: &'a [u8]) -> Result<(M, &'a [u8])> {
+/// What an artifact holds, decoded: metadata `M`, types `T`, and the code section.
+pub struct Contents<'a, M, T> {
+    pub metadata: M,
+    pub types: T,
+    pub text: &'a [u8],
+}
+
+/// Reads an artifact of `kind` for `engine`: checks it, and decodes its metadata and types.
+pub fn read<'a, M: Deserialize<'a>, T: Deserialize<'a>>(engine: &Engine, kind: Kind, bytes: &'a [u8]) -> Result<Contents<'a, M, T>> {
     let sections = elf::read(bytes)?;
     let settings: Settings = decode(sections.settings, "settings")?;
     settings.check(&Settings::of(engine, kind))?;
-    let metadata = decode(sections.metadata, "metadata")?;
-    Ok((metadata, sections.text))
+    Ok(Contents { metadata: decode(sections.metadata, "metadata")?, types: decode(sections.types, "types")?, text: sections.text })
 }
 
 /// Decodes section `what` (whole).

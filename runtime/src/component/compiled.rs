@@ -6,7 +6,7 @@ use super::type_table::InterfaceType;
 use super::translate::{self, inline};
 use super::type_table::{ComponentTypes, ItemType};
 use crate::artifact::{self, Kind, ModuleMeta};
-use crate::environ::ModuleInfo;
+use crate::environ::{ModuleInfo, WasmFuncType};
 use crate::{Engine, Module};
 use serde::{Deserialize, Serialize};
 use anyhow::{Context, Result};
@@ -32,12 +32,11 @@ struct ComponentInner {
     adapters: Vec<Option<Adapter>>,
 }
 
-/// A component in an artifact: its description, its types, and its modules' and adapters' metadata (borrowed
-/// when writing, owned when reading).
+/// A component in an artifact: its description and its modules' and adapters' metadata (borrowed when
+/// writing, owned when reading); its types are in the artifact's types section.
 #[derive(Serialize, Deserialize)]
-struct ComponentMeta<Info, Types, Exports, Mod, Resources> {
+struct ComponentMeta<Info, Exports, Mod, Resources> {
     info: Info,
-    types: Types,
     exports: Exports,
     modules: Vec<ModuleMeta<Mod>>,
     adapters: Vec<Option<(ModuleMeta<Mod>, Resources)>>,
@@ -101,8 +100,11 @@ impl Component {
             .iter()
             .map(|a| a.as_ref().map(|(parts, resources)| Ok((parts.meta(&mut text)?, *resources))).transpose())
             .collect::<Result<Vec<_>>>()?;
-        let meta = ComponentMeta { info: &inner.info, types: &*inner.types, exports: &inner.exports, modules, adapters };
-        artifact::write(&inner.engine, Kind::Component, &meta, &text)
+        let meta = ComponentMeta { info: &inner.info, exports: &inner.exports, modules, adapters };
+        // The types: the component's table, then each module's function types (the modules', then the
+        // adapters').
+        let module_types: Vec<&[WasmFuncType]> = module_parts.iter().chain(adapter_parts.iter().flatten().map(|(p, _)| p)).map(|p| &p.info.types[..]).collect();
+        artifact::write(&inner.engine, Kind::Component, &meta, &(&*inner.types, module_types), &text)
     }
 
     /// Loads a component from an artifact made by [`Component::serialize`] or
@@ -112,18 +114,24 @@ impl Component {
     ///
     /// As for [`Module::deserialize`]: the artifact must come from Tenon, unmodified since.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Component> {
-        type Owned = ComponentMeta<ComponentInfo, ComponentTypes, Vec<(String, ItemType)>, ModuleInfo, Vec<(InterfaceType, Direction)>>;
-        let (meta, text): (Owned, _) = artifact::read(engine, Kind::Component, bytes.as_ref())?;
-        let modules = meta.modules.into_iter().map(|m| Module::from_meta(engine, m, text)).collect::<Result<Vec<_>>>()?;
+        type Owned = ComponentMeta<ComponentInfo, Vec<(String, ItemType)>, ModuleInfo, Vec<(InterfaceType, Direction)>>;
+        let contents = artifact::read::<Owned, (ComponentTypes, Vec<Vec<WasmFuncType>>)>(engine, Kind::Component, bytes.as_ref())?;
+        let (meta, text, (types, module_types)) = (contents.metadata, contents.text, contents.types);
+        let mut module_types = module_types.into_iter();
+        let mut load = |m: ModuleMeta<ModuleInfo>| {
+            let types = module_types.next().context("the artifact is corrupt: it lacks a module's types")?;
+            Module::from_meta(engine, m.with_types(types), text)
+        };
+        let modules = meta.modules.into_iter().map(&mut load).collect::<Result<Vec<_>>>()?;
         let adapters = meta
             .adapters
             .into_iter()
-            .map(|a| a.map(|(m, resources)| Ok(Adapter { module: Module::from_meta(engine, m, text)?, resources: resources.into() })).transpose())
+            .map(|a| a.map(|(m, resources)| Ok(Adapter { module: load(m)?, resources: resources.into() })).transpose())
             .collect::<Result<Vec<_>>>()?;
         if adapters.len() != meta.info.initializers.len() || !meta.info.modules_below(modules.len()) {
             anyhow::bail!("the artifact is corrupt: its modules do not match its component");
         }
-        let inner = ComponentInner { engine: engine.clone(), info: meta.info, types: Arc::new(meta.types), modules, exports: meta.exports, adapters };
+        let inner = ComponentInner { engine: engine.clone(), info: meta.info, types: Arc::new(types), modules, exports: meta.exports, adapters };
         Ok(Component { inner: Arc::new(inner) })
     }
 

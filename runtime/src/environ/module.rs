@@ -169,7 +169,8 @@ pub struct DataSegment {
 /// Everything a module declares apart from its function bodies.
 #[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 pub struct ModuleInfo {
-    /// The function types of the type section.
+    /// The function types of the type section (in an artifact's types section, not with the rest).
+    #[serde(skip)]
     pub types: Vec<WasmFuncType>,
     /// The type index of every function, imported ones first.
     pub funcs: Vec<u32>,
