@@ -163,3 +163,33 @@ pub mod sorted_map {
         Ok(BTreeMap::<K, V>::deserialize(deserializer)?.into_iter().collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::elf;
+    use crate::{Engine, Module};
+
+    /// Metadata and types altered byte by byte, with the checksum made to match (as only someone crafting an
+    /// artifact would): decoding and checking them is an error or a module, never a panic.
+    #[test]
+    fn altered_sections_with_a_valid_checksum_do_not_panic() {
+        let engine = Engine::default();
+        let wat = r#"(module (memory 1) (data (i32.const 0) "x") (func $f (export "f") (param i32) (result i32) (call $f (local.get 0))))"#;
+        let bytes = Module::new(&engine, wat).unwrap().serialize().unwrap();
+        let sections = elf::read(&bytes).unwrap();
+        let (metadata, types) = (sections.metadata.to_vec(), sections.types.to_vec());
+        for (which, section) in [(0, &metadata), (1, &types)] {
+            for at in 0..section.len() {
+                for flip in [0x01, 0x80, 0xff] {
+                    let mut altered = section.clone();
+                    altered[at] ^= flip;
+                    let (m, t) = if which == 0 { (&altered, &types) } else { (&metadata, &altered) };
+                    let artifact = elf::write(sections.settings, m, t, sections.text).unwrap();
+                    // SAFETY: the code section is this process's own compiled code, unaltered; only the tables
+                    // describing it changed, which loading checks against it.
+                    let _ = unsafe { Module::deserialize(&engine, &artifact) };
+                }
+            }
+        }
+    }
+}
