@@ -358,8 +358,12 @@ fn initialize(
         let m = store.index(import.0) as u32;
         store.instances[index].data.get_mut().memories.push(m);
     }
-    for &ty in &info.memories[info.num_imported_memories as usize..] {
-        let m = store.create_memory(crate::limits::reborrow(&mut limiter), MemoryType::from_wasm(ty))?;
+    // Memory 0 starts as the module's image of its data, when it has one; its data segments are then in
+    // place already.
+    let image = module.memory_image();
+    for (i, &ty) in info.memories[info.num_imported_memories as usize..].iter().enumerate() {
+        let image = if i == 0 { image } else { None };
+        let m = store.create_memory(crate::limits::reborrow(&mut limiter), MemoryType::from_wasm(ty), image)?;
         store.instances[index].data.get_mut().memories.push(m);
     }
     for i in 0..info.memories.len() {
@@ -398,6 +402,10 @@ fn initialize(
         }
     }
     for (i, segment) in info.data.iter().enumerate() {
+        if image.is_some() && matches!(segment.mode, SegmentMode::Active { .. }) {
+            store.instances[index].data.get_mut().dropped_data[i] = true;
+            continue;
+        }
         if let SegmentMode::Active { index: memory, offset } = &segment.mode {
             let offset = eval_const(store, index, offset).get_i32() as u32 as usize;
             let m = store.instances[index].data.get().memories[*memory as usize];

@@ -5,6 +5,7 @@ use crate::artifact::{self, Kind, ModuleMeta, ModuleParts};
 use crate::code::{CodeBuilder, CodeImage};
 use crate::compile;
 use crate::environ::{FuncKey, ModuleInfo};
+use crate::vm::memory::MemoryImage;
 use crate::types::{ExportType, ExternType, FuncType, ImportType};
 use anyhow::{Context, Result, bail};
 use std::path::Path;
@@ -21,6 +22,9 @@ struct ModuleInner {
     image: CodeImage,
     /// The largest stack frame of its functions.
     max_frame_size: u32,
+    /// The initial contents of its first memory as an image to map (made when first instantiated), if
+    /// that memory is its own and its data is large and placed at constant offsets.
+    memory_image: std::sync::OnceLock<Option<MemoryImage>>,
     /// The registered type of each entry of the type section (which keeps them registered).
     types: Box<[FuncType]>,
     /// Their ids, which compiled code compares (`call_indirect`).
@@ -90,6 +94,7 @@ impl Module {
             engine: engine.clone(),
             info,
             max_frame_size,
+            memory_image: std::sync::OnceLock::new(),
             image,
             types: types.into(),
             type_ids,
@@ -210,10 +215,50 @@ impl Module {
         &self.0.type_ids
     }
 
+    /// The image of memory 0's initial contents, if the module has one (see [`memory_image_bytes`]).
+    pub(crate) fn memory_image(&self) -> Option<&MemoryImage> {
+        // Failing to make the file leaves the module on the copying path.
+        self.0.memory_image.get_or_init(|| memory_image_bytes(&self.0.info).and_then(|b| MemoryImage::new(&b).ok())).as_ref()
+    }
+
     /// Code address and type id of each defined function, in index order.
     pub(crate) fn defined_funcs(&self) -> &[(usize, u32)] {
         &self.0.defined_funcs
     }
+}
+
+/// Images smaller than this are not worth a mapping: copying the data is as fast.
+const MIN_MEMORY_IMAGE: usize = 64 << 10;
+
+/// The initial contents of memory 0, whole pages up to the end of its last data, when instantiation can map
+/// them instead of copying the data segments: the memory is the module's own (an imported one's contents are
+/// the importer's), every active data segment is for it, at a constant offset, inside its initial size (so
+/// none can trap), and there is at least [`MIN_MEMORY_IMAGE`] of it.
+fn memory_image_bytes(info: &ModuleInfo) -> Option<Vec<u8>> {
+    use crate::environ::WASM_PAGE_SIZE;
+    use crate::environ::module::{ConstOp, SegmentMode};
+    if info.num_imported_memories != 0 || info.memories.is_empty() {
+        return None;
+    }
+    let initial = usize::try_from(info.memories[0].minimum).ok()?.checked_mul(WASM_PAGE_SIZE)?;
+    let mut placed = Vec::new();
+    for segment in &info.data {
+        let SegmentMode::Active { index, offset } = &segment.mode else { continue };
+        let (0, [ConstOp::I32(at)]) = (*index, offset.0.as_slice()) else { return None };
+        let start = *at as u32 as usize;
+        let end = start.checked_add(segment.bytes.len()).filter(|&end| end <= initial)?;
+        placed.push((start..end, &segment.bytes));
+    }
+    let end = placed.iter().map(|(range, _)| range.end).max()?;
+    if end < MIN_MEMORY_IMAGE {
+        return None;
+    }
+    // Whole host pages; the initial size is whole wasm pages, so it fits.
+    let mut image = vec![0; end.next_multiple_of(crate::vm::sys::page_size()).min(initial)];
+    for (range, bytes) in placed {
+        image[range].copy_from_slice(bytes);
+    }
+    Some(image)
 }
 
 impl std::fmt::Debug for Module {

@@ -55,6 +55,23 @@ pub struct ReservationPool {
     free: Mutex<Vec<Reservation>>,
 }
 
+/// A memory's initial contents in a file mapped copy-on-write into each new memory: instantiating a module
+/// with large data segments then copies nothing, and only the pages a program writes get copies.
+#[derive(Debug)]
+pub struct MemoryImage {
+    file: std::fs::File,
+    /// Bytes from the memory's start, a multiple of the page size.
+    len: usize,
+}
+
+impl MemoryImage {
+    /// An image of `bytes` (from the memory's start; their length a multiple of the page size).
+    pub fn new(bytes: &[u8]) -> Result<Self> {
+        assert!(bytes.len().is_multiple_of(sys::page_size()), "a memory image must be whole pages");
+        Ok(MemoryImage { file: sys::memory_file(bytes)?, len: bytes.len() })
+    }
+}
+
 /// Most reservations a pool keeps (each is a few gigabytes of address space, no memory).
 const POOLED_RESERVATIONS: usize = 32;
 /// Most bytes a pooled reservation keeps accessible (zeroed), ready for the next memory.
@@ -72,6 +89,8 @@ struct Reservation {
     /// reused reservation's extra pages are being closed or after a failed `mprotect`. Release zeroes and
     /// closes up to here, so no page ever leaves with contents or stays open unaccounted for.
     committed: usize,
+    /// How many bytes from the base are a [`MemoryImage`]'s mapping (release maps zeroes over them).
+    imaged: usize,
 }
 
 // SAFETY: a pooled reservation is owned by the pool alone.
@@ -109,7 +128,7 @@ impl Drop for ReservationPool {
 impl Reservation {
     /// No reservation: what a dropped memory leaves behind.
     const EMPTY: Reservation =
-        Reservation { mapping: std::ptr::null_mut(), size: 0, guard_before: 0, capacity: 0, committed: 0 };
+        Reservation { mapping: std::ptr::null_mut(), size: 0, guard_before: 0, capacity: 0, committed: 0, imaged: 0 };
 
     /// A reservation with `capacity` bytes for a memory in `layout`'s guards, from `pool` if it has one of
     /// that shape, with nothing guaranteed accessible.
@@ -125,6 +144,7 @@ impl Reservation {
             guard_before: layout.guard_before,
             capacity,
             committed: 0,
+            imaged: 0,
         })
     }
 
@@ -172,9 +192,14 @@ impl Reservation {
     /// Zeroes what a memory could touch (the pages return to the system) and gives the reservation to
     /// `pool` for reuse, or unmaps it.
     fn release(mut self, pool: &ReservationPool) {
+        // An image's pages would read as the image again after `decommit`: zeroes are mapped over them.
+        // SAFETY: `[base, base + imaged)` lies inside this reservation's own mapping (`imaged <= committed`),
+        // which no memory uses any more.
+        let unimaged = self.imaged == 0 || unsafe { sys::map_zeroed_over(self.base(), self.imaged) }.is_ok();
+        self.imaged = 0;
         // SAFETY: `[base, base + committed)` lies inside this reservation's own mapping, which no memory
         // uses any more.
-        let zeroed = unsafe { sys::decommit(self.base(), self.committed) };
+        let zeroed = unimaged && unsafe { sys::decommit(self.base(), self.committed) };
         // A pooled reservation keeps at most a small accessible prefix: writable pages count against the
         // system's commit limit even when untouched.
         if zeroed && self.committed > POOLED_ACCESSIBLE {
@@ -190,8 +215,9 @@ impl Reservation {
 }
 
 impl LinearMemory {
-    /// A memory of type `ty` laid out as `layout` says, with its initial pages accessible and zero.
-    pub fn new(ty: WasmMemoryType, layout: &MemoryLayout, pool: &Arc<ReservationPool>) -> Result<Self> {
+    /// A memory of type `ty` laid out as `layout` says, with its initial pages accessible, holding `image`
+    /// (which must fit in them) or zero.
+    pub fn new(ty: WasmMemoryType, layout: &MemoryLayout, pool: &Arc<ReservationPool>, image: Option<&MemoryImage>) -> Result<Self> {
         let min_bytes = (ty.minimum <= MAX_PAGES).then(|| ty.minimum as usize * WASM_PAGE_SIZE);
         let may_move = ty.may_move(layout.reservation as u64, layout.may_move);
         let capacity = match min_bytes {
@@ -202,7 +228,14 @@ impl LinearMemory {
             bail!("memory minimum size of {} pages exceeds memory limits", ty.minimum);
         };
         let mut region = Reservation::obtain(capacity, layout, pool)?;
-        let opened = region.commit_exactly(min_bytes);
+        let mut opened = region.commit_exactly(min_bytes);
+        if let (Ok(()), Some(image)) = (&opened, image) {
+            assert!(image.len <= min_bytes, "a memory image larger than the memory");
+            region.imaged = image.len;
+            // SAFETY: `[base, base + image.len)` lies inside the memory's initial pages, part of the
+            // reservation's own mapping, which nothing references yet.
+            opened = unsafe { sys::map_file_over(region.base(), image.len, &image.file) };
+        }
         let memory = LinearMemory {
             def: VmBox::new(VMMemoryDefinition { base: region.base(), current_length: min_bytes }),
             region,

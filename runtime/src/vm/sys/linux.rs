@@ -69,6 +69,52 @@ pub unsafe fn decommit(start: *mut u8, len: usize) -> bool {
     unsafe { libc::madvise(start.cast(), len, libc::MADV_DONTNEED) == 0 }
 }
 
+/// A file that lives in memory only, holding `bytes`: a memory image to map copy-on-write.
+pub fn memory_file(bytes: &[u8]) -> Result<std::fs::File> {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    // SAFETY: the name is a NUL-terminated string; the result is checked before use.
+    let fd = unsafe { libc::memfd_create(c"tenon-memory-image".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        bail!("failed to create a memory image: {}", std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a new descriptor that nothing else owns.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.write_all(bytes)?;
+    Ok(file)
+}
+
+/// Maps the first `len` bytes of `file` over `[start, start + len)`, read-write and private: the pages read
+/// as the file's until written, then as private copies.
+///
+/// # Safety
+/// As for [`protect`]: the range must lie inside a mapping the caller owns, with no live reference into it;
+/// `len` must be a multiple of the page size and at most the file's length.
+pub unsafe fn map_file_over(start: *mut u8, len: usize, file: &std::fs::File) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let flags = libc::MAP_PRIVATE | libc::MAP_FIXED;
+    // SAFETY: per the contract, the range is the caller's own; MAP_FIXED replaces exactly that range.
+    let mapping = unsafe { libc::mmap(start.cast(), len, Access::ReadWrite.prot(), flags, file.as_raw_fd(), 0) };
+    if mapping == libc::MAP_FAILED {
+        bail!("failed to map a memory image: {}", std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Replaces `[start, start + len)` with fresh zeroed read-write memory (undoing [`map_file_over`]).
+///
+/// # Safety
+/// As for [`map_file_over`].
+pub unsafe fn map_zeroed_over(start: *mut u8, len: usize) -> Result<()> {
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+    // SAFETY: per the contract, the range is the caller's own; MAP_FIXED replaces exactly that range.
+    let mapping = unsafe { libc::mmap(start.cast(), len, Access::ReadWrite.prot(), flags, -1, 0) };
+    if mapping == libc::MAP_FAILED {
+        bail!("failed to zero a memory image's pages: {}", std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Unmaps a whole mapping.
 ///
 /// # Safety

@@ -1,0 +1,97 @@
+//! Memory images: a module whose data is large enough starts each instance's memory as a copy-on-write
+//! mapping of its initial contents. Each instance sees the data as the segments place it (later ones over
+//! earlier ones), its writes are its own, a reused memory reservation starts from the image again (never
+//! from another instance's writes), and growing, moving and `memory.init` behave as with copied data.
+
+use tenon::{Config, Engine, Instance, Module, Store};
+
+/// 80 KiB of data at offset 0 (the byte at `i` is `i % 251`), then a segment at 40000 over part of it, and
+/// one passive segment.
+fn module(engine: &Engine) -> Module {
+    let big: String = (0..80 * 1024).map(|i| format!("\\{:02x}", i % 251)).collect();
+    let wat = format!(
+        r#"(module
+          (memory (export "memory") 3 10)
+          (data (i32.const 0) "{big}")
+          (data (i32.const 40000) "over")
+          (data $passive "passive")
+          (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0)))
+          (func (export "store") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+          (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+          (func (export "init") (param i32) (memory.init $passive (local.get 0) (i32.const 0) (i32.const 7)))
+          (func (export "init-active") (memory.init 0 (i32.const 0) (i32.const 0) (i32.const 1))))"#
+    );
+    Module::new(engine, wat).unwrap()
+}
+
+/// The byte the data puts at `at`.
+fn expected(at: usize) -> u8 {
+    match at {
+        40000..40004 => b"over"[at - 40000],
+        0..81920 => (at % 251) as u8,
+        _ => 0,
+    }
+}
+
+fn check_fresh(store: &mut Store<()>, instance: Instance) {
+    let memory = instance.get_memory(&mut *store, "memory").unwrap();
+    let data = memory.data(&*store);
+    assert_eq!(data.len(), 3 * 65536);
+    for at in (0..data.len()).step_by(97).chain([0, 39999, 40000, 40003, 40004, 81919, 81920, 3 * 65536 - 1]) {
+        assert_eq!(data[at], expected(at), "byte {at}");
+    }
+}
+
+#[test]
+fn instances_see_the_data_and_keep_their_writes() {
+    for config in [Config::new(), Config::new().signals_based_traps(false).clone(), Config::new().memory_reservation(0).memory_reservation_for_growth(0).clone()] {
+        let engine = Engine::new(&config).unwrap();
+        let module = module(&engine);
+        let mut store = Store::new(&engine, ());
+        let first = Instance::new(&mut store, &module, &[]).unwrap();
+        let second = Instance::new(&mut store, &module, &[]).unwrap();
+        check_fresh(&mut store, first);
+        let write = first.get_typed_func::<(i32, i32), ()>(&mut store, "store").unwrap();
+        let load = |instance: Instance, store: &mut Store<()>, at: i32| {
+            instance.get_typed_func::<i32, i32>(&mut *store, "load").unwrap().call(&mut *store, at).unwrap()
+        };
+        write.call(&mut store, (5, 0xee)).unwrap();
+        write.call(&mut store, (100_000, 0xdd)).unwrap();
+        assert_eq!(load(first, &mut store, 5), 0xee);
+        assert_eq!(load(first, &mut store, 100_000), 0xdd);
+        assert_eq!(load(second, &mut store, 5), expected(5) as i32, "another instance's write is not seen");
+        check_fresh(&mut store, second);
+
+        // Growing (and, with no reservation, moving) keeps the contents.
+        let grow = first.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+        assert_eq!(grow.call(&mut store, 4).unwrap(), 3);
+        assert_eq!(load(first, &mut store, 5), 0xee);
+        assert_eq!(load(first, &mut store, 40001), b'v' as i32);
+        assert_eq!(load(first, &mut store, 7 * 65536 - 1), 0);
+
+        // Passive data is still there; active data is dropped after instantiation.
+        let init = first.get_typed_func::<i32, ()>(&mut store, "init").unwrap();
+        init.call(&mut store, 200_000).unwrap();
+        assert_eq!(load(first, &mut store, 200_000), b'p' as i32);
+        let init_active = first.get_typed_func::<(), ()>(&mut store, "init-active").unwrap();
+        let err = init_active.call(&mut store, ()).unwrap_err();
+        assert_eq!(err.downcast_ref::<tenon::Trap>(), Some(&tenon::Trap::MemoryOutOfBounds));
+
+        // Stores dropped and made again reuse the memories' reservations: each new memory starts from the
+        // image, not from what the last one wrote.
+        drop(store);
+        for _ in 0..3 {
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            check_fresh(&mut store, instance);
+            let write = instance.get_typed_func::<(i32, i32), ()>(&mut store, "store").unwrap();
+            for at in (0..3 * 65536).step_by(4096) {
+                write.call(&mut store, (at, 0x77)).unwrap();
+            }
+        }
+        // A memory the host makes is zero, whatever memory the reservation held before.
+        let mut store = Store::new(&engine, ());
+        let memory = tenon::Memory::new(&mut store, tenon::MemoryType::new(3, None)).unwrap();
+        assert!(memory.data(&store).iter().all(|&b| b == 0));
+    }
+}
