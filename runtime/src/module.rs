@@ -227,7 +227,9 @@ impl Module {
     }
 }
 
-/// Images smaller than this are not worth a mapping: copying the data is as fast.
+/// Images smaller than this are not worth a mapping: for a module with a few bytes of data, mapping an
+/// image (and mapping zeroes back at release) made instantiating it 4.8 -> 5.9 µs, where copying costs one
+/// page fault.
 const MIN_MEMORY_IMAGE: usize = 64 << 10;
 
 /// The initial contents of memory 0, whole pages up to the end of its last data, when instantiation can map
