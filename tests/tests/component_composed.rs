@@ -12,8 +12,24 @@ fn composed_guests_call_each_other() {
     let component = Component::from_file(&engine, guests::COMPOSED).unwrap_or_else(|e| panic!("{e:#}"));
     let imports: Vec<String> = component.component_type().imports(&engine).map(|(name, _)| name.to_string()).collect();
     assert!(imports.is_empty(), "the provider satisfies the consumer's imports: {imports:?}");
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+    run(&engine, &component);
+}
+
+/// The same, with the composed component loaded from its artifact: nested modules, adapters and resources
+/// come back whole.
+#[test]
+fn composed_guests_run_from_an_artifact() {
+    let engine = Engine::default();
+    let artifact = engine.precompile_component(&std::fs::read(guests::COMPOSED).unwrap()).unwrap();
+    // SAFETY: made by this process just above.
+    let component = unsafe { Component::deserialize(&engine, &artifact) }.unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(component.serialize().unwrap(), artifact);
+    run(&engine, &component);
+}
+
+fn run(engine: &Engine, component: &Component) {
+    let mut store = Store::new(engine, ());
+    let instance = Linker::new(engine).instantiate(&mut store, component).unwrap();
 
     let shout = instance.get_typed_func::<(&str,), (String,)>(&mut store, "shout").unwrap();
     assert_eq!(shout.call(&mut store, ("héllo, wörld",)).unwrap().0, "HÉLLO, WÖRLD");
