@@ -389,3 +389,54 @@ fn joined_payloads_and_lists_of_strings_round_trip() {
     let list: Vec<String> = ["", "a", "bb", "日本語", "𝄞"].iter().map(|s| s.to_string()).chain((0..100).map(|i| i.to_string())).collect();
     assert_eq!(l.call(&mut store, (list.clone(),)).unwrap().0, list);
 }
+
+/// A root lent a host handle `b` (and given `o`) calls its child, which calls the root back lending it a
+/// handle again: in that inner call the root drops both the inner call's borrow and the outer call's `b`.
+/// Each call counts its own borrows, so both calls end with none left.
+#[test]
+fn a_borrow_of_an_outer_call_dropped_in_an_inner_one_counts_for_the_outer() {
+    use tenon::component::{Resource, ResourceType};
+    let wat = r#"(component
+      (import "r" (type $r (sub resource)))
+      (core func $drop (canon resource.drop $r))
+      (core module $A
+        (import "" "drop" (func $drop (param i32)))
+        (global (export "h") (mut i32) (i32.const 0))
+        (func (export "inner") (param i32) (call $drop (global.get 0)) (call $drop (local.get 0))))
+      (core instance $a (instantiate $A (with "" (instance (export "drop" (func $drop))))))
+      (func $inner (param "x" (borrow $r)) (canon lift (core func $a "inner")))
+      (component $C
+        (import "r" (type $r (sub resource)))
+        (import "inner" (func $inner (param "x" (borrow $r))))
+        (core func $inner (canon lower (func $inner)))
+        (core func $drop (canon resource.drop $r))
+        (core module $M
+          (import "" "inner" (func $inner (param i32)))
+          (import "" "drop" (func $drop (param i32)))
+          (func (export "ping") (param i32) (call $inner (local.get 0)) (call $drop (local.get 0))))
+        (core instance $m (instantiate $M (with "" (instance (export "inner" (func $inner)) (export "drop" (func $drop))))))
+        (func (export "ping") (param "o" (own $r)) (canon lift (core func $m "ping"))))
+      (instance $c (instantiate $C (with "r" (type $r)) (with "inner" (func $inner))))
+      (core func $ping (canon lower (func $c "ping")))
+      (core module $B
+        (import "" "ping" (func $ping (param i32)))
+        (import "" "h" (global $h (mut i32)))
+        (func (export "outer") (param i32 i32) (global.set $h (local.get 0)) (call $ping (local.get 1))))
+      (core instance $b (instantiate $B (with "" (instance (export "ping" (func $ping)) (export "h" (global $a "h"))))))
+      (func (export "outer") (param "b" (borrow $r)) (param "o" (own $r)) (canon lift (core func $b "outer"))))"#;
+    let engine = Engine::default();
+    let component = Component::new(&engine, wat).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut linker = Linker::<Vec<u32>>::new(&engine);
+    linker.root().resource("r", ResourceType::host::<u32>(), |mut store, rep| {
+        store.data_mut().push(rep);
+        Ok(())
+    }).unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &component).unwrap_or_else(|e| panic!("{e:#}"));
+    let outer = instance.get_typed_func::<(Resource<u32>, Resource<u32>), ()>(&mut store, "outer").unwrap();
+    outer.call(&mut store, (Resource::new_borrow(1), Resource::new_own(2))).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(store.data(), &[2], "the child dropped the owned handle it was given");
+    // And again: nothing was left counted.
+    outer.call(&mut store, (Resource::new_borrow(3), Resource::new_own(4))).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(store.data(), &[2, 4]);
+}

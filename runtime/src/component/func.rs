@@ -325,7 +325,8 @@ impl<T: 'static> GuestMemory for StoreGuest<'_, '_, T> {
         if instance.resource_owners[ty.0 as usize] == Some(nested) {
             return Ok(rep);
         }
-        let index = instance.handles[nested].insert(Handle::Borrow { ty, rep })?;
+        let scope = instance.outer_calls[nested].len() as u32;
+        let index = instance.handles[nested].insert(Handle::Borrow { ty, rep, scope })?;
         instance.borrows[nested] += 1;
         Ok(index)
     }

@@ -12,8 +12,9 @@ pub const MAX_HANDLES: usize = 1 << 20;
 pub enum Handle {
     /// An owned handle to the resource of type `ty` represented by `rep`.
     Own { ty: ResourceSlot, rep: u32 },
-    /// A handle lent for the current call.
-    Borrow { ty: ResourceSlot, rep: u32 },
+    /// A handle lent for a call: the `scope`th call into the instance of those running (0: the outermost),
+    /// whose borrow count its drop decrements.
+    Borrow { ty: ResourceSlot, rep: u32, scope: u32 },
 }
 
 impl Handle {

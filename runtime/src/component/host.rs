@@ -169,8 +169,8 @@ pub(crate) fn resource_drop<T: 'static>(
             return Err(Trap::CannotLeaveComponent.into());
         }
         let handle = data.handles[nested].remove(index, resource).map_err(|e| e.into_error("`resource.drop`"))?;
-        if let Handle::Borrow { .. } = handle {
-            data.borrows[nested] = data.borrows[nested].saturating_sub(1);
+        if let Handle::Borrow { scope, .. } = handle {
+            data.borrow_dropped(nested, scope);
         }
         let guest_dtor = data.guest_dtors[resource.0 as usize];
         match (handle, &dtor, guest_dtor) {

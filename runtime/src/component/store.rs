@@ -101,9 +101,10 @@ pub(crate) struct InstanceData {
     /// The handles each (nested) instance was lent by its caller for its current call (they cannot be moved
     /// in the same call).
     pub lent: Vec<Vec<u32>>,
-    /// The borrow count and lent handles of the calls a call between components interrupted, innermost
-    /// last: each call has its own.
-    pub outer_calls: Vec<(u32, Vec<u32>)>,
+    /// For each (nested) instance, the borrow count and lent handles of its calls that a call between
+    /// components into it interrupted (a child calling its parent back), innermost last: each call has its
+    /// own. A borrowed handle records how many there were when it was lent (see `Handle::Borrow`).
+    pub outer_calls: Vec<Vec<(u32, Vec<u32>)>>,
     /// Which (nested) instance defines each resource type the component defines (by resource index).
     pub resource_owners: Vec<Option<usize>>,
     /// The `InstancePre<T>` it was made from, erased (for `Instance::instance_pre`).
@@ -182,6 +183,16 @@ impl InstanceData {
         self.flags.set(nested, ComponentFlags::MAY_LEAVE, may);
     }
 
+    /// Counts the drop of a borrowed handle of (nested) instance `nested` lent for its call `scope` (see
+    /// `Handle::Borrow`).
+    pub fn borrow_dropped(&mut self, nested: usize, scope: u32) {
+        let count = match self.outer_calls[nested].get_mut(scope as usize) {
+            Some((count, _)) => count,
+            None => &mut self.borrows[nested],
+        };
+        *count = count.saturating_sub(1);
+    }
+
     /// Whether anything trapped in it: then nothing may call into it any more.
     #[inline]
     pub fn poisoned(&self) -> bool {
@@ -221,7 +232,7 @@ impl InstanceData {
             resource_types,
             borrows: vec![0; instances],
             lent: vec![Vec::new(); instances],
-            outer_calls: Vec::new(),
+            outer_calls: vec![Vec::new(); instances],
         }
     }
 }

@@ -125,11 +125,11 @@ fn helper<T: 'static>(store: &mut StoreContextMut<'_, T>, helper: Helper, call: 
                 // calling it back).
                 let data = &mut store.0.get_mut().opaque.components.instances[call.instance];
                 let outer = (std::mem::take(&mut data.borrows[callee_nested]), std::mem::take(&mut data.lent[callee_nested]));
-                data.outer_calls.push(outer);
+                data.outer_calls[callee_nested].push(outer);
             }
             Helper::EndCall => {
                 let data = &mut store.0.get_mut().opaque.components.instances[call.instance];
-                let (borrows, lent) = data.outer_calls.pop().unwrap_or_default();
+                let (borrows, lent) = data.outer_calls[callee_nested].pop().unwrap_or_default();
                 let left = std::mem::replace(&mut data.borrows[callee_nested], borrows);
                 data.lent[callee_nested] = lent;
                 if left > 0 {
