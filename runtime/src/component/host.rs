@@ -5,7 +5,7 @@
 use super::abi::layout::field_offsets;
 use super::abi::lift::{FlatValues, LiftContext, offset};
 use super::abi::lower::{FlatBuf, LowerContext, typecheck};
-use super::abi::{AbiResult, MAX_FLAT_PARAMS};
+use super::abi::{AbiError, AbiResult, MAX_FLAT_PARAMS};
 use super::func::{StoreGuest, check_pointer, lowered_signature, remove_taken};
 use super::store::Options;
 use super::handles::Handle;
@@ -167,6 +167,11 @@ pub(crate) fn resource_drop<T: 'static>(
         let data = &mut store.0.get_mut().opaque.components.instances[instance];
         if !data.may_leave(nested) {
             return Err(Trap::CannotLeaveComponent.into());
+        }
+        // A handle lent to a call that is still running (the callee calling its caller back) stays.
+        if data.is_lent(nested, index) {
+            let error = AbiError::msg(format!("cannot drop handle index {index}: it is lent to a call that is still running"));
+            return Err(error.into_error("`resource.drop`"));
         }
         let handle = data.handles[nested].remove(index, resource).map_err(|e| e.into_error("`resource.drop`"))?;
         if let Handle::Borrow { scope, .. } = handle {

@@ -98,13 +98,13 @@ pub(crate) struct InstanceData {
     /// How many borrowed handles each (nested) instance holds, lent for its current call: it must drop them
     /// all before the call returns.
     pub borrows: Vec<u32>,
-    /// The handles each (nested) instance was lent by its caller for its current call (they cannot be moved
-    /// in the same call).
-    pub lent: Vec<Vec<u32>>,
+    /// The handles each (nested) instance was lent by its caller for its current call, as (lending instance,
+    /// handle index): the caller may not move them in the same call, nor drop them while the call runs.
+    pub lent: Vec<Vec<(usize, u32)>>,
     /// For each (nested) instance, the borrow count and lent handles of its calls that a call between
     /// components into it interrupted (a child calling its parent back), innermost last: each call has its
     /// own. A borrowed handle records how many there were when it was lent (see `Handle::Borrow`).
-    pub outer_calls: Vec<Vec<(u32, Vec<u32>)>>,
+    pub outer_calls: Vec<Vec<(u32, Vec<(usize, u32)>)>>,
     /// Which (nested) instance defines each resource type the component defines (by resource index).
     pub resource_owners: Vec<Option<usize>>,
     /// The `InstancePre<T>` it was made from, erased (for `Instance::instance_pre`).
@@ -191,6 +191,13 @@ impl InstanceData {
             None => &mut self.borrows[nested],
         };
         *count = count.saturating_sub(1);
+    }
+
+    /// Whether handle `index` of (nested) instance `nested` is lent to a call that is running.
+    pub fn is_lent(&self, nested: usize, index: u32) -> bool {
+        let current = self.lent.iter();
+        let interrupted = self.outer_calls.iter().flatten().map(|(_, lent)| lent);
+        current.chain(interrupted).any(|lent| lent.contains(&(nested, index)))
     }
 
     /// Whether anything trapped in it: then nothing may call into it any more.

@@ -146,11 +146,11 @@ fn helper<T: 'static>(store: &mut StoreContextMut<'_, T>, helper: Helper, call: 
                 let lent = &mut store.0.get_mut().opaque.components.instances[call.instance].lent[callee_nested];
                 // An owned handle lent for this call cannot also be moved in it.
                 match ty {
-                    InterfaceType::Own(_) if dir == Direction::Params && lent.contains(&handle) => {
+                    InterfaceType::Own(_) if dir == Direction::Params && lent.contains(&(call.caller.nested, handle)) => {
                         return Err(anyhow!("cannot remove owned resource while borrowed (handle index {handle})"))
                             .context(call.what(dir));
                     }
-                    InterfaceType::Borrow(_) => lent.push(handle),
+                    InterfaceType::Borrow(_) => lent.push((call.caller.nested, handle)),
                     _ => {}
                 }
                 let flat = call.carry(&mut store, ty, dir, &[handle as u64])?;
