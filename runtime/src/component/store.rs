@@ -104,11 +104,19 @@ pub(crate) struct InstanceData {
     /// For each (nested) instance, the borrow count and lent handles of its calls that a call between
     /// components into it interrupted (a child calling its parent back), innermost last: each call has its
     /// own. A borrowed handle records how many there were when it was lent (see `Handle::Borrow`).
-    pub outer_calls: Vec<Vec<(u32, Vec<(usize, u32)>)>>,
+    pub outer_calls: Vec<Vec<CallBorrows>>,
     /// Which (nested) instance defines each resource type the component defines (by resource index).
     pub resource_owners: Vec<Option<usize>>,
     /// The `InstancePre<T>` it was made from, erased (for `Instance::instance_pre`).
     pub pre: Option<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+/// The borrows of one call into a (nested) instance: how many borrowed handles it holds, and which handles
+/// (lending instance, index) its caller lent it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CallBorrows {
+    pub count: u32,
+    pub lent: Vec<(usize, u32)>,
 }
 
 /// Canonical options with their items as handles in the store.
@@ -187,7 +195,7 @@ impl InstanceData {
     /// `Handle::Borrow`).
     pub fn borrow_dropped(&mut self, nested: usize, scope: u32) {
         let count = match self.outer_calls[nested].get_mut(scope as usize) {
-            Some((count, _)) => count,
+            Some(outer) => &mut outer.count,
             None => &mut self.borrows[nested],
         };
         *count = count.saturating_sub(1);
@@ -196,7 +204,7 @@ impl InstanceData {
     /// Whether handle `index` of (nested) instance `nested` is lent to a call that is running.
     pub fn is_lent(&self, nested: usize, index: u32) -> bool {
         let current = self.lent.iter();
-        let interrupted = self.outer_calls.iter().flatten().map(|(_, lent)| lent);
+        let interrupted = self.outer_calls.iter().flatten().map(|outer| &outer.lent);
         current.chain(interrupted).any(|lent| lent.contains(&(nested, index)))
     }
 

@@ -6,7 +6,7 @@ use crate::component::abi::lift::{FlatValues, LiftContext, decode_string};
 use crate::component::abi::lower::{FlatBuf, LowerContext};
 use crate::component::compiled::Adapter;
 use crate::component::func::{StoreGuest, remove_taken};
-use crate::component::store::{FuncData, Options};
+use crate::component::store::{CallBorrows, FuncData, Options};
 use crate::component::type_table::{ComponentTypes, InterfaceType};
 use crate::func::HostFunc as CoreHostFunc;
 use crate::vm::ValRaw;
@@ -124,14 +124,14 @@ fn helper<T: 'static>(store: &mut StoreContextMut<'_, T>, helper: Helper, call: 
                 // The call has its own borrows; the callee may be running another call already (its parent
                 // calling it back).
                 let data = &mut store.0.get_mut().opaque.components.instances[call.instance];
-                let outer = (std::mem::take(&mut data.borrows[callee_nested]), std::mem::take(&mut data.lent[callee_nested]));
+                let outer = CallBorrows { count: std::mem::take(&mut data.borrows[callee_nested]), lent: std::mem::take(&mut data.lent[callee_nested]) };
                 data.outer_calls[callee_nested].push(outer);
             }
             Helper::EndCall => {
                 let data = &mut store.0.get_mut().opaque.components.instances[call.instance];
-                let (borrows, lent) = data.outer_calls[callee_nested].pop().unwrap_or_default();
-                let left = std::mem::replace(&mut data.borrows[callee_nested], borrows);
-                data.lent[callee_nested] = lent;
+                let outer = data.outer_calls[callee_nested].pop().unwrap_or_default();
+                let left = std::mem::replace(&mut data.borrows[callee_nested], outer.count);
+                data.lent[callee_nested] = outer.lent;
                 if left > 0 {
                     return Err(anyhow!("{left} borrowed handle(s) still remain at the end of the call of `{}`", call.name));
                 }
