@@ -54,28 +54,22 @@ pub(crate) fn generate(
         None => {}
     }
 
-    // Imports: the helpers, the callee, then the options' functions and memories.
+    // Imports: the callee and the options' functions, then (once the code says which it uses) the helpers;
+    // memories; the flags. One type per function, in the same order.
     let mut type_section = TypeSection::new();
     let mut imports = ImportSection::new();
     let mut num_funcs = 0;
-    let mut import_func = |name: &str, params: &[ValType], results: &[ValType]| {
+    let mut import_func = |imports: &mut ImportSection, name: &str, params: &[ValType], results: &[ValType]| {
         type_section.ty().function(params.iter().copied(), results.iter().copied());
         imports.import("tenon", name, EntityType::Function(num_funcs));
         num_funcs += 1;
         num_funcs - 1
     };
-    for helper in Helper::ALL {
-        let (params, results) = helper.arity();
-        import_func(helper.name(), &vec![ValType::I32; params], &vec![ValType::I32; results]);
-    }
-    let callee_index = import_func(names::CALLEE, &param_types, &lifted_results);
+    let callee_index = import_func(&mut imports, names::CALLEE, &param_types, &lifted_results);
     let realloc_sig = [ValType::I32; 4];
-    let caller_realloc = caller.realloc.then(|| import_func(names::CALLER_REALLOC, &realloc_sig, &[ValType::I32]));
-    let callee_realloc = callee.realloc.then(|| import_func(names::CALLEE_REALLOC, &realloc_sig, &[ValType::I32]));
-    let post_return = callee.post_return.then(|| import_func(names::POST_RETURN, &lifted_results, &[]));
-    // The adapter's own type comes after the imports' (one type per function), and so does its index.
-    type_section.ty().function(lowered_params.iter().copied(), lowered_results.iter().copied());
-    let adapter_index = num_funcs;
+    let caller_realloc = caller.realloc.then(|| import_func(&mut imports, names::CALLER_REALLOC, &realloc_sig, &[ValType::I32]));
+    let callee_realloc = callee.realloc.then(|| import_func(&mut imports, names::CALLEE_REALLOC, &realloc_sig, &[ValType::I32]));
+    let post_return = callee.post_return.then(|| import_func(&mut imports, names::POST_RETURN, &lifted_results, &[]));
     let mut num_memories = 0;
     let mut import_memory = |name: &str| {
         let ty = MemoryType { minimum: 0, maximum: None, memory64: false, shared: false, page_size_log2: None };
@@ -185,6 +179,23 @@ pub(crate) fn generate(
     }
     g.code.extend(flat_result.map(I::LocalGet));
     g.code.push(I::End);
+
+    // The helpers the code calls, imported after the other functions; their calls get their indices.
+    let mut helper_index = [None; Helper::ALL.len()];
+    for instruction in &mut g.code {
+        if let I::Call(f) = instruction
+            && let Some(helper) = Helper::of_placeholder(*f)
+        {
+            let index = *helper_index[helper as usize].get_or_insert_with(|| {
+                let (params, results) = helper.arity();
+                import_func(&mut imports, helper.name(), &vec![ValType::I32; params], &vec![ValType::I32; results])
+            });
+            *f = index;
+        }
+    }
+    // The adapter's own type comes after the imports' (one type per function), and so does its index.
+    type_section.ty().function(lowered_params.iter().copied(), lowered_results.iter().copied());
+    let adapter_index = num_funcs;
 
     let mut body = Function::new_with_locals_types(g.locals.iter().copied());
     for instruction in &g.code {

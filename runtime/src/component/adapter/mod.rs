@@ -108,11 +108,22 @@ impl Helper {
         }
     }
 
-    /// Its function index: helpers are the first imports, in [`Helper::ALL`]'s order.
+    /// What generated code calls it by until the helpers it uses are imported (see
+    /// [`of_placeholder`](Self::of_placeholder)).
     fn index(self) -> u32 {
-        self as u32
+        HELPER_PLACEHOLDERS + self as u32
     }
+
+    /// The helper a placeholder function index stands for.
+    fn of_placeholder(index: u32) -> Option<Helper> {
+        Helper::ALL.get(index.checked_sub(HELPER_PLACEHOLDERS)? as usize).copied()
+    }
+
 }
+
+/// The first of the function indices helpers are called by while an adapter is generated (far above any
+/// real index).
+const HELPER_PLACEHOLDERS: u32 = u32::MAX - 64;
 
 /// The traps `fail` raises, by code.
 pub(crate) const FAIL_TRAPS: [Trap; 8] = [
