@@ -31,7 +31,7 @@ impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let mut store = store.as_context_mut();
         let (store, limiter) = store.0.get_mut().opaque_and_limiter();
-        let index = store.create_memory(limiter, ty, None)?;
+        let index = store.create_memory(limiter, ty)?;
         Ok(Memory(store.stored(index as usize)))
     }
 
@@ -300,12 +300,7 @@ impl StoreOpaque {
         self.tags.len() as u32 - 1
     }
 
-    pub(crate) fn create_memory(
-        &mut self,
-        limiter: Option<&mut dyn ResourceLimiter>,
-        ty: MemoryType,
-        image: Option<&crate::vm::memory::MemoryImage>,
-    ) -> Result<u32> {
+    pub(crate) fn create_memory(&mut self, limiter: Option<&mut dyn ResourceLimiter>, ty: MemoryType) -> Result<u32> {
         let min_bytes = usize::try_from(ty.minimum()).unwrap_or(usize::MAX).saturating_mul(WASM_PAGE_SIZE);
         let max_bytes = ty.maximum().map(|m| usize::try_from(m).unwrap_or(usize::MAX).saturating_mul(WASM_PAGE_SIZE));
         if let Some(limiter) = limiter
@@ -313,7 +308,7 @@ impl StoreOpaque {
         {
             bail!("memory minimum size of {} pages exceeds memory limits", ty.minimum());
         }
-        let memory = LinearMemory::new(ty.to_wasm(), self.engine.memory_layout(), self.engine.reservations(), image)?;
+        let memory = LinearMemory::new(ty.to_wasm(), self.engine.memory_layout(), self.engine.reservations())?;
         self.memories.push(memory);
         Ok(self.memories.len() as u32 - 1)
     }

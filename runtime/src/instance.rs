@@ -358,12 +358,8 @@ fn initialize(
         let m = store.index(import.0) as u32;
         store.instances[index].data.get_mut().memories.push(m);
     }
-    // Memory 0 starts as the module's image of its data, when it has one; its data segments are then in
-    // place already.
-    let image = module.memory_image();
-    for (i, &ty) in info.memories[info.num_imported_memories as usize..].iter().enumerate() {
-        let image = if i == 0 { image } else { None };
-        let m = store.create_memory(crate::limits::reborrow(&mut limiter), MemoryType::from_wasm(ty), image)?;
+    for &ty in &info.memories[info.num_imported_memories as usize..] {
+        let m = store.create_memory(crate::limits::reborrow(&mut limiter), MemoryType::from_wasm(ty))?;
         store.instances[index].data.get_mut().memories.push(m);
     }
     for i in 0..info.memories.len() {
@@ -400,6 +396,13 @@ fn initialize(
                 dst.copy_from_slice(&items);
             }
         }
+    }
+    // Memory 0, the module's own and still untouched, becomes the module's image of its data when it has one
+    // (then every active segment is in it, and none can fail).
+    let image = module.memory_image();
+    if let Some(image) = image {
+        let m = store.instances[index].data.get().memories[0];
+        store.memories[m as usize].map_image(image)?;
     }
     for (i, segment) in info.data.iter().enumerate() {
         if image.is_some() && matches!(segment.mode, SegmentMode::Active { .. }) {

@@ -215,10 +215,9 @@ impl Module {
         &self.0.type_ids
     }
 
-    /// The image of memory 0's initial contents, if the module has one (see [`memory_image_bytes`]).
+    /// The image of memory 0's initial contents, if the module has one (see [`memory_image`]).
     pub(crate) fn memory_image(&self) -> Option<&MemoryImage> {
-        // Failing to make the file leaves the module on the copying path.
-        self.0.memory_image.get_or_init(|| memory_image_bytes(&self.0.info).and_then(|b| MemoryImage::new(&b).ok())).as_ref()
+        self.0.memory_image.get_or_init(|| memory_image(&self.0.info)).as_ref()
     }
 
     /// Code address and type id of each defined function, in index order.
@@ -227,40 +226,41 @@ impl Module {
     }
 }
 
-/// Images smaller than this are not worth a mapping: for a module with a few bytes of data, mapping an
+/// Images of less data than this are not worth a mapping: for a module with a few bytes of data, mapping an
 /// image (and mapping zeroes back at release) made instantiating it 4.8 -> 5.9 µs, where copying costs one
 /// page fault.
 const MIN_MEMORY_IMAGE: usize = 64 << 10;
 
-/// The initial contents of memory 0, whole pages up to the end of its last data, when instantiation can map
-/// them instead of copying the data segments: the memory is the module's own (an imported one's contents are
-/// the importer's), every active data segment is for it, at a constant offset, inside its initial size (so
-/// none can trap), and there is at least [`MIN_MEMORY_IMAGE`] of it.
-fn memory_image_bytes(info: &ModuleInfo) -> Option<Vec<u8>> {
+/// The image of memory 0's initial contents, covering the whole pages from its first data to its last, when
+/// instantiation can map it instead of copying the data segments: the memory is the module's own (an
+/// imported one's contents are the importer's), every active data segment is for it, at a constant offset,
+/// inside its initial size (so none can fail), and there is at least [`MIN_MEMORY_IMAGE`] of data, at least
+/// half of the image (so that data spread thinly over a large memory is copied, not imaged). Failing to make
+/// the file leaves the module on the copying path.
+fn memory_image(info: &ModuleInfo) -> Option<MemoryImage> {
     use crate::environ::WASM_PAGE_SIZE;
     use crate::environ::module::{ConstOp, SegmentMode};
     if info.num_imported_memories != 0 || info.memories.is_empty() {
         return None;
     }
     let initial = usize::try_from(info.memories[0].minimum).ok()?.checked_mul(WASM_PAGE_SIZE)?;
-    let mut placed = Vec::new();
+    let mut parts = Vec::new();
     for segment in &info.data {
         let SegmentMode::Active { index, offset } = &segment.mode else { continue };
         let (0, [ConstOp::I32(at)]) = (*index, offset.0.as_slice()) else { return None };
         let start = *at as u32 as usize;
-        let end = start.checked_add(segment.bytes.len()).filter(|&end| end <= initial)?;
-        placed.push((start..end, &segment.bytes));
+        start.checked_add(segment.bytes.len()).filter(|&end| end <= initial)?;
+        parts.push((start, &segment.bytes[..]));
     }
-    let end = placed.iter().map(|(range, _)| range.end).max()?;
-    if end < MIN_MEMORY_IMAGE {
+    let data: usize = parts.iter().map(|(_, bytes)| bytes.len()).sum();
+    let page = crate::vm::sys::page_size();
+    let start = parts.iter().filter(|(_, b)| !b.is_empty()).map(|(at, _)| at - at % page).min()?;
+    // Whole host pages; the initial size is whole wasm pages, so the range fits in it.
+    let end = parts.iter().map(|(at, bytes)| at + bytes.len()).max()?.next_multiple_of(page).min(initial);
+    if data < MIN_MEMORY_IMAGE || end - start > 2 * data {
         return None;
     }
-    // Whole host pages; the initial size is whole wasm pages, so it fits.
-    let mut image = vec![0; end.next_multiple_of(crate::vm::sys::page_size()).min(initial)];
-    for (range, bytes) in placed {
-        image[range].copy_from_slice(bytes);
-    }
-    Some(image)
+    MemoryImage::new(start..end, parts.into_iter().filter(|(_, b)| !b.is_empty())).ok()
 }
 
 impl std::fmt::Debug for Module {

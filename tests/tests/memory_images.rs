@@ -95,3 +95,62 @@ fn instances_see_the_data_and_keep_their_writes() {
         assert!(memory.data(&store).iter().all(|&b| b == 0));
     }
 }
+
+/// Data spread thinly over a large memory (64 KiB at its start, one byte at its end) is copied, not made an
+/// image as large as the memory; an image of data that starts far into the memory covers only its pages.
+#[test]
+fn sparse_and_offset_data() {
+    let engine = Engine::default();
+    let block: String = (0..64 * 1024).map(|i| format!("\\{:02x}", i % 7)).collect();
+    for (pages, starts) in [(1024u32, vec![0u32, 1024 * 65536 - 1]), (40, vec![1 << 20]), (40, vec![(1 << 20) + 12345, 5])] {
+        let segments: String = starts
+            .iter()
+            .map(|&at| if at == 1024 * 65536 - 1 || at == 5 { format!("(data (i32.const {at}) \"x\")") } else { format!("(data (i32.const {at}) \"{block}\")") })
+            .collect();
+        let wat = format!(r#"(module (memory (export "memory") {pages}) {segments})"#);
+        let module = Module::new(&engine, wat).unwrap();
+        for _ in 0..2 {
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            let memory = instance.get_memory(&mut store, "memory").unwrap();
+            let data = memory.data(&store);
+            for &at in &starts {
+                let at = at as usize;
+                if at == 1024 * 65536 - 1 || at == 5 {
+                    assert_eq!(data[at], b'x');
+                } else {
+                    assert!((0..64 * 1024).step_by(11).all(|i| data[at + i] == (i % 7) as u8), "block at {at}");
+                    assert!(at == 0 || data[at - 1] == 0);
+                    assert_eq!(data[at + 64 * 1024], 0);
+                }
+            }
+            // Written pages are private to the instance.
+            memory.data_mut(&mut store)[starts[0] as usize] = 0xab;
+        }
+    }
+}
+
+/// Instantiation that fails in its element segments never wrote the data (segments run in order): a function
+/// it already placed in an imported table sees zeroes, with an image as with copying.
+#[test]
+fn a_failed_instantiation_wrote_no_data() {
+    let engine = Engine::default();
+    let block: String = (0..80 * 1024).map(|_| "\\07".to_string()).collect();
+    let wat = format!(
+        r#"(module
+          (import "t" "table" (table 1 funcref))
+          (memory 2)
+          (data (i32.const 0) "{block}")
+          (func $peek (result i32) (i32.load8_u (i32.const 100)))
+          (elem (i32.const 0) $peek)
+          (elem (i32.const 5) $peek))"#
+    );
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let table = tenon::Table::new(&mut store, tenon::TableType::new(tenon::RefType::FUNCREF, 1, None), tenon::Ref::Func(None)).unwrap();
+    let err = Instance::new(&mut store, &module, &[table.into()]).unwrap_err();
+    assert_eq!(err.downcast_ref::<tenon::Trap>(), Some(&tenon::Trap::TableOutOfBounds), "{err:#}");
+    let peek = table.get(&mut store, 0).unwrap();
+    let peek = peek.unwrap_func().expect("the first segment placed the function").typed::<(), i32>(&store).unwrap();
+    assert_eq!(peek.call(&mut store, ()).unwrap(), 0, "the data segment did not run");
+}

@@ -55,20 +55,25 @@ pub struct ReservationPool {
     free: Mutex<Vec<Reservation>>,
 }
 
-/// A memory's initial contents in a file mapped copy-on-write into each new memory: instantiating a module
-/// with large data segments then copies nothing, and only the pages a program writes get copies.
+/// A range of a memory's initial contents in a file mapped copy-on-write into each new memory: instantiating
+/// a module with large data segments then copies nothing, and only the pages a program writes get copies.
 #[derive(Debug)]
 pub struct MemoryImage {
     file: std::fs::File,
-    /// Bytes from the memory's start, a multiple of the page size.
+    /// Where the range starts in the memory, a multiple of the page size.
+    offset: usize,
+    /// Its length, a multiple of the page size.
     len: usize,
 }
 
 impl MemoryImage {
-    /// An image of `bytes` (from the memory's start; their length a multiple of the page size).
-    pub fn new(bytes: &[u8]) -> Result<Self> {
-        assert!(bytes.len().is_multiple_of(sys::page_size()), "a memory image must be whole pages");
-        Ok(MemoryImage { file: sys::memory_file(bytes)?, len: bytes.len() })
+    /// An image of the whole pages `range` of a memory, holding `parts` (each at an offset from the memory's
+    /// start, inside the range; later ones over earlier ones) and zeroes elsewhere.
+    pub fn new<'a>(range: std::ops::Range<usize>, parts: impl IntoIterator<Item = (usize, &'a [u8])>) -> Result<Self> {
+        let page = sys::page_size();
+        assert!(range.start.is_multiple_of(page) && range.end.is_multiple_of(page), "a memory image is whole pages");
+        let parts = parts.into_iter().map(|(at, bytes)| (at - range.start, bytes));
+        Ok(MemoryImage { file: sys::memory_file(range.len(), parts)?, offset: range.start, len: range.len() })
     }
 }
 
@@ -89,8 +94,8 @@ struct Reservation {
     /// reused reservation's extra pages are being closed or after a failed `mprotect`. Release zeroes and
     /// closes up to here, so no page ever leaves with contents or stays open unaccounted for.
     committed: usize,
-    /// How many bytes from the base are a [`MemoryImage`]'s mapping (release maps zeroes over them).
-    imaged: usize,
+    /// The bytes (from the base) a [`MemoryImage`] is mapped over, if any (release maps zeroes over them).
+    imaged: std::ops::Range<usize>,
 }
 
 // SAFETY: a pooled reservation is owned by the pool alone.
@@ -128,7 +133,7 @@ impl Drop for ReservationPool {
 impl Reservation {
     /// No reservation: what a dropped memory leaves behind.
     const EMPTY: Reservation =
-        Reservation { mapping: std::ptr::null_mut(), size: 0, guard_before: 0, capacity: 0, committed: 0, imaged: 0 };
+        Reservation { mapping: std::ptr::null_mut(), size: 0, guard_before: 0, capacity: 0, committed: 0, imaged: 0..0 };
 
     /// A reservation with `capacity` bytes for a memory in `layout`'s guards, from `pool` if it has one of
     /// that shape, with nothing guaranteed accessible.
@@ -144,7 +149,7 @@ impl Reservation {
             guard_before: layout.guard_before,
             capacity,
             committed: 0,
-            imaged: 0,
+            imaged: 0..0,
         })
     }
 
@@ -193,10 +198,10 @@ impl Reservation {
     /// `pool` for reuse, or unmaps it.
     fn release(mut self, pool: &ReservationPool) {
         // An image's pages would read as the image again after `decommit`: zeroes are mapped over them.
-        // SAFETY: `[base, base + imaged)` lies inside this reservation's own mapping (`imaged <= committed`),
-        // which no memory uses any more.
-        let unimaged = self.imaged == 0 || unsafe { sys::map_zeroed_over(self.base(), self.imaged) }.is_ok();
-        self.imaged = 0;
+        let imaged = std::mem::replace(&mut self.imaged, 0..0);
+        // SAFETY: the imaged range lies inside the committed bytes of this reservation's own mapping, which
+        // no memory uses any more.
+        let unimaged = imaged.is_empty() || unsafe { sys::map_zeroed_over(self.base().add(imaged.start), imaged.len()) }.is_ok();
         // SAFETY: `[base, base + committed)` lies inside this reservation's own mapping, which no memory
         // uses any more.
         let zeroed = unimaged && unsafe { sys::decommit(self.base(), self.committed) };
@@ -215,9 +220,8 @@ impl Reservation {
 }
 
 impl LinearMemory {
-    /// A memory of type `ty` laid out as `layout` says, with its initial pages accessible, holding `image`
-    /// (which must fit in them) or zero.
-    pub fn new(ty: WasmMemoryType, layout: &MemoryLayout, pool: &Arc<ReservationPool>, image: Option<&MemoryImage>) -> Result<Self> {
+    /// A memory of type `ty` laid out as `layout` says, with its initial pages accessible and zero.
+    pub fn new(ty: WasmMemoryType, layout: &MemoryLayout, pool: &Arc<ReservationPool>) -> Result<Self> {
         let min_bytes = (ty.minimum <= MAX_PAGES).then(|| ty.minimum as usize * WASM_PAGE_SIZE);
         let may_move = ty.may_move(layout.reservation as u64, layout.may_move);
         let capacity = match min_bytes {
@@ -228,14 +232,7 @@ impl LinearMemory {
             bail!("memory minimum size of {} pages exceeds memory limits", ty.minimum);
         };
         let mut region = Reservation::obtain(capacity, layout, pool)?;
-        let mut opened = region.commit_exactly(min_bytes);
-        if let (Ok(()), Some(image)) = (&opened, image) {
-            assert!(image.len <= min_bytes, "a memory image larger than the memory");
-            region.imaged = image.len;
-            // SAFETY: `[base, base + image.len)` lies inside the memory's initial pages, part of the
-            // reservation's own mapping, which nothing references yet.
-            opened = unsafe { sys::map_file_over(region.base(), image.len, &image.file) };
-        }
+        let opened = region.commit_exactly(min_bytes);
         let memory = LinearMemory {
             def: VmBox::new(VMMemoryDefinition { base: region.base(), current_length: min_bytes }),
             region,
@@ -320,6 +317,19 @@ impl LinearMemory {
         self.def.get_mut().base = self.region.base();
         old.release(&self.pool);
         Ok(())
+    }
+
+    /// Replaces the contents of the range `image` covers with it (mapped copy-on-write). The memory must
+    /// not have been written yet (its pages are zero), the range must lie in it, and nothing may reference it.
+    pub fn map_image(&mut self, image: &MemoryImage) -> Result<()> {
+        let range = image.offset..image.offset + image.len;
+        if range.end > self.byte_size() || !self.region.imaged.is_empty() {
+            bail!("a memory image that does not fit its memory");
+        }
+        self.region.imaged = range;
+        // SAFETY: the range lies inside the memory's accessible bytes (checked), part of the reservation's own
+        // mapping; `&mut self` means the host holds no reference into it, and no wasm runs meanwhile.
+        unsafe { sys::map_file_over(self.base().add(image.offset), image.len, &image.file) }
     }
 
     /// The definition compiled code reads.

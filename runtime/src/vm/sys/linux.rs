@@ -69,18 +69,22 @@ pub unsafe fn decommit(start: *mut u8, len: usize) -> bool {
     unsafe { libc::madvise(start.cast(), len, libc::MADV_DONTNEED) == 0 }
 }
 
-/// A file that lives in memory only, holding `bytes`: a memory image to map copy-on-write.
-pub fn memory_file(bytes: &[u8]) -> Result<std::fs::File> {
-    use std::io::Write;
+/// A file that lives in memory only, `len` bytes long, holding `parts` (offset, bytes; written in order)
+/// and zeroes elsewhere (which take no memory): a memory image to map copy-on-write.
+pub fn memory_file<'a>(len: usize, parts: impl IntoIterator<Item = (usize, &'a [u8])>) -> Result<std::fs::File> {
     use std::os::fd::FromRawFd;
+    use std::os::unix::fs::FileExt;
     // SAFETY: the name is a NUL-terminated string; the result is checked before use.
     let fd = unsafe { libc::memfd_create(c"tenon-memory-image".as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
         bail!("failed to create a memory image: {}", std::io::Error::last_os_error());
     }
     // SAFETY: `fd` is a new descriptor that nothing else owns.
-    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-    file.write_all(bytes)?;
+    let file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.set_len(len as u64)?;
+    for (offset, bytes) in parts {
+        file.write_all_at(bytes, offset as u64)?;
+    }
     Ok(file)
 }
 
