@@ -484,3 +484,61 @@ fn a_handle_lent_to_a_running_call_cannot_be_dropped() {
     let err = outer.call(&mut store, (Resource::new_own(1),)).unwrap_err();
     assert!(format!("{err:#}").contains("it is lent to a call that is still running"), "{err:#}");
 }
+
+/// The same as above, but the root moves the lent handle out instead of dropping it: to a host function, or
+/// to another child through an adapter. Both trap (the spec's `lift_own`: no lends outstanding).
+#[test]
+fn a_handle_lent_to_a_running_call_cannot_move() {
+    use tenon::component::{Resource, ResourceType};
+    for (action, callee) in [("sink", "host"), ("give", "child")] {
+        let wat = format!(
+            r#"(component
+          (import "r" (type $r (sub resource)))
+          (import "sink" (func $sink (param "o" (own $r))))
+          (component $D
+            (import "r" (type $r (sub resource)))
+            (core func $drop (canon resource.drop $r))
+            (core module $N (import "" "drop" (func $drop (param i32))) (func (export "take") (param i32) (call $drop (local.get 0))))
+            (core instance $n (instantiate $N (with "" (instance (export "drop" (func $drop))))))
+            (func (export "take") (param "o" (own $r)) (canon lift (core func $n "take"))))
+          (instance $d (instantiate $D (with "r" (type $r))))
+          (core func $sink (canon lower (func $sink)))
+          (core func $give (canon lower (func $d "take")))
+          (core module $A
+            (import "" "move" (func $move (param i32)))
+            (global (export "h") (mut i32) (i32.const 0))
+            (func (export "inner") (call $move (global.get 0))))
+          (core instance $a (instantiate $A (with "" (instance (export "move" (func ${action}))))))
+          (func $inner (canon lift (core func $a "inner")))
+          (component $C
+            (import "r" (type $r (sub resource)))
+            (import "inner" (func $inner))
+            (core func $inner (canon lower (func $inner)))
+            (core func $drop (canon resource.drop $r))
+            (core module $M
+              (import "" "inner" (func $inner))
+              (import "" "drop" (func $drop (param i32)))
+              (func (export "look") (param i32) (call $inner) (call $drop (local.get 0))))
+            (core instance $m (instantiate $M (with "" (instance (export "inner" (func $inner)) (export "drop" (func $drop))))))
+            (func (export "look") (param "b" (borrow $r)) (canon lift (core func $m "look"))))
+          (instance $c (instantiate $C (with "r" (type $r)) (with "inner" (func $inner))))
+          (core func $look (canon lower (func $c "look")))
+          (core module $B
+            (import "" "look" (func $look (param i32)))
+            (import "" "h" (global $h (mut i32)))
+            (func (export "outer") (param i32) (global.set $h (local.get 0)) (call $look (local.get 0))))
+          (core instance $b (instantiate $B (with "" (instance (export "look" (func $look)) (export "h" (global $a "h"))))))
+          (func (export "outer") (param "o" (own $r)) (canon lift (core func $b "outer"))))"#
+        );
+        let engine = Engine::default();
+        let component = Component::new(&engine, wat).unwrap_or_else(|e| panic!("{e:#}"));
+        let mut linker = Linker::<()>::new(&engine);
+        linker.root().resource("r", ResourceType::host::<u32>(), |_, _| Ok(())).unwrap();
+        linker.root().func_wrap("sink", |_, (_o,): (Resource<u32>,)| Ok(())).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = linker.instantiate(&mut store, &component).unwrap();
+        let outer = instance.get_typed_func::<(Resource<u32>,), ()>(&mut store, "outer").unwrap();
+        let err = outer.call(&mut store, (Resource::new_own(1),)).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot remove owned resource while borrowed"), "to the {callee}: {err:#}");
+    }
+}

@@ -159,7 +159,8 @@ impl<'a> LiftContext<'a> {
         if taken.iter().any(|(i, _, _)| *i == index) {
             return Err(AbiError::msg(format!("unknown handle index {index}")));
         }
-        if resources.lent.borrow().contains(&index) {
+        // Lent in this call, or to a call into another instance that is still running.
+        if resources.lent.borrow().contains(&index) || resources.data.is_lent(resources.nested, index) {
             return Err(AbiError::msg(format!("cannot remove owned resource while borrowed (handle index {index})")));
         }
         let resource = ResourceAny::given(resources.ty(slot), rep);

@@ -143,14 +143,16 @@ fn helper<T: 'static>(store: &mut StoreContextMut<'_, T>, helper: Helper, call: 
             Helper::Resource => {
                 let (ty, dir) = *call.resources.get(arg(0) as usize).context("an unknown resource code")?;
                 let handle = arg(1) as u32;
-                let lent = &mut store.0.get_mut().opaque.components.instances[call.instance].lent[callee_nested];
-                // An owned handle lent for this call cannot also be moved in it.
+                let data = &mut store.0.get_mut().opaque.components.instances[call.instance];
+                let (from, _) = call.sides_of(dir);
+                // An owned handle lent to a call that is running (this one, or one this call interrupted)
+                // cannot move.
                 match ty {
-                    InterfaceType::Own(_) if dir == Direction::Params && lent.contains(&(call.caller.nested, handle)) => {
+                    InterfaceType::Own(_) if data.is_lent(from.nested, handle) => {
                         return Err(anyhow!("cannot remove owned resource while borrowed (handle index {handle})"))
                             .context(call.what(dir));
                     }
-                    InterfaceType::Borrow(_) => lent.push((call.caller.nested, handle)),
+                    InterfaceType::Borrow(_) => data.lent[callee_nested].push((from.nested, handle)),
                     _ => {}
                 }
                 let flat = call.carry(&mut store, ty, dir, &[handle as u64])?;
