@@ -47,10 +47,12 @@ impl Module {
     }
 
     /// Compiles a component's fused adapter: core wasm the runtime generated, which may use several
-    /// memories and bulk memory whatever the engine's features.
+    /// memories, bulk memory, multiple results, sign extension and mutable imported globals whatever the
+    /// engine's features.
     pub(crate) fn adapter(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let mut tunables = engine.tunables().clone();
-        tunables.features |= wasmparser::WasmFeatures::MULTI_MEMORY | wasmparser::WasmFeatures::BULK_MEMORY;
+        use wasmparser::WasmFeatures as F;
+        tunables.features |= F::MULTI_MEMORY | F::BULK_MEMORY | F::MULTI_VALUE | F::SIGN_EXTENSION | F::MUTABLE_GLOBAL;
         Self::compile(engine, &tunables, binary)
     }
 

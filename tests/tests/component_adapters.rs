@@ -504,3 +504,69 @@ fn a_handle_lent_to_a_running_call_cannot_be_dropped_or_moved() {
         assert!(format!("{err:#}").contains(expected), "{action}: {err:#}");
     }
 }
+
+/// Fixed-length lists through an adapter: 100,000 bytes in memory (copied, not unrolled), and three strings
+/// flat one way and in memory back.
+#[test]
+fn fixed_length_lists_cross_the_adapter() {
+    // Memories of 8 pages, allocators bumping from 400,000.
+    let callee = r#"(core module
+          (memory (export "memory") 8)
+          (global $next (mut i32) (i32.const 400000))
+          (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+            (global.get $next) (global.set $next (i32.add (global.get $next) (local.get 3))))
+          (func (export "big") (param i32) (result i32) (local.get 0))
+          (func (export "three") (param i32 i32 i32 i32 i32 i32) (result i32)
+            (i32.store (i32.const 256) (local.get 0)) (i32.store (i32.const 260) (local.get 1))
+            (i32.store (i32.const 264) (local.get 2)) (i32.store (i32.const 268) (local.get 3))
+            (i32.store (i32.const 272) (local.get 4)) (i32.store (i32.const 276) (local.get 5))
+            (i32.const 256)))"#;
+    let caller = r#"(core module
+          (import "libc" "memory" (memory 8))
+          (import "" "big" (func $big (param i32 i32)))
+          (import "" "three" (func $three (param i32 i32 i32 i32 i32 i32 i32)))
+          (data (i32.const 64) "onetwothree")
+          (func (export "big") (result i32)
+            (local $i i32)
+            (loop $l
+              (i32.store8 offset=4096 (local.get $i) (local.get $i))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (i32.const 100000))))
+            (call $big (i32.const 4096) (i32.const 200000))
+            (i32.add (i32.load8_u (i32.const 299999)) (i32.load8_u (i32.const 200001))))
+          (func (export "three") (result i32)
+            (call $three (i32.const 64) (i32.const 3) (i32.const 67) (i32.const 3) (i32.const 70) (i32.const 5) (i32.const 512))
+            (i32.add (i32.load (i32.const 516)) (i32.add (i32.load (i32.const 524)) (i32.load (i32.const 532))))))"#;
+    let wat = format!(
+        r#"(component
+      (component $callee
+        {callee}
+        (core instance $i (instantiate 0))
+        (func (export "big") (param "x" (list u8 100000)) (result (list u8 100000))
+          (canon lift (core func $i "big") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+        (func (export "three") (param "x" (list string 3)) (result (list string 3))
+          (canon lift (core func $i "three") (memory (core memory $i "memory")) (realloc (core func $i "realloc")))))
+      (instance $callee (instantiate $callee))
+      (core module $libc (memory (export "memory") 8)
+        (global $next (mut i32) (i32.const 400000))
+        (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+          (global.get $next) (global.set $next (i32.add (global.get $next) (local.get 3)))))
+      (core instance $libc (instantiate $libc))
+      (core func $big (canon lower (func $callee "big") (memory (core memory $libc "memory"))))
+      (core func $three (canon lower (func $callee "three") (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+      {caller}
+      (core instance $c (instantiate 1 (with "libc" (instance $libc)) (with "" (instance (export "big" (func $big)) (export "three" (func $three))))))
+      (func (export "big") (result u32) (canon lift (core func $c "big")))
+      (func (export "three") (result u32) (canon lift (core func $c "three"))))"#
+    );
+    let mut config = tenon::Config::new();
+    config.wasm_component_model_fixed_length_lists(true);
+    let engine = Engine::new(&config).unwrap();
+    let component = Component::new(&engine, &wat).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+    let big = instance.get_typed_func::<(), (u32,)>(&mut store, "big").unwrap();
+    assert_eq!(big.call(&mut store, ()).unwrap().0, (99_999 % 256) + 1);
+    let three = instance.get_typed_func::<(), (u32,)>(&mut store, "three").unwrap();
+    assert_eq!(three.call(&mut store, ()).unwrap().0, 3 + 3 + 5);
+}

@@ -95,6 +95,7 @@ pub(crate) fn generate(
         types,
         code: Vec::new(),
         locals: Vec::new(),
+        free: Vec::new(),
         num_params: lowered_params.len() as u32,
         sides: [
             Side { flags: global(caller.instance), memory: caller_memory, realloc: caller_realloc, encoding: caller.encoding },
@@ -126,6 +127,7 @@ pub(crate) fn generate(
         let abi = func.params_abi;
         g.check_aligned(0, abi.align);
         let size = g.const_local(abi.size as i32);
+        g.check_bounds(caller_memory.unwrap_or(0), 0, size, Trap::MemoryOutOfBounds);
         let ptr = g.allocate(Direction::Params, abi.align, size, Trap::MemoryOutOfBounds);
         (g.memory_place(Direction::Params, false, 0), g.memory_place(Direction::Params, true, ptr))
     };
@@ -154,10 +156,13 @@ pub(crate) fn generate(
                 flat_result = Some(dst_local);
             }
             None => {
-                let align = types.abi(result_ty).align;
+                let abi = types.abi(result_ty);
                 let retptr = lowered_params.len() as u32 - 1;
-                g.check_aligned(core_result, align);
-                g.check_aligned(retptr, align);
+                let size = g.const_local(abi.size as i32);
+                for (ptr, memory) in [(core_result, callee_memory), (retptr, caller_memory)] {
+                    g.check_aligned(ptr, abi.align);
+                    g.check_bounds(memory.unwrap_or(0), ptr, size, Trap::MemoryOutOfBounds);
+                }
                 let src = g.memory_place(Direction::Results, false, core_result);
                 let dst = g.memory_place(Direction::Results, true, retptr);
                 g.translate(result_ty, &src, &dst, Direction::Results);
@@ -267,6 +272,8 @@ struct Gen<'a> {
     code: Vec<I<'static>>,
     /// The types of the locals after the parameters.
     locals: Vec<ValType>,
+    /// Locals released for reuse, with their types.
+    free: Vec<(ValType, u32)>,
     num_params: u32,
     /// The caller, then the callee.
     sides: [Side; 2],
@@ -274,10 +281,24 @@ struct Gen<'a> {
 }
 
 impl Gen<'_> {
-    /// A new local of type `ty`.
+    /// A local of type `ty` for the code that follows: a released one, or a new one. Its value is whatever
+    /// it was: code writes a local before reading it (new ones are zero: the flat destination of the
+    /// arguments relies on that, and its locals are never released).
     fn local(&mut self, ty: ValType) -> u32 {
+        if let Some(i) = self.free.iter().rposition(|(t, _)| *t == ty) {
+            return self.free.swap_remove(i).1;
+        }
         self.locals.push(ty);
         self.num_params + self.locals.len() as u32 - 1
+    }
+
+    /// Gives `locals` back for later code to use (after their last use: a wasm function has a limit of
+    /// locals, and a large record would otherwise pass it).
+    fn release(&mut self, locals: &[u32]) {
+        for &local in locals {
+            let ty = self.locals[(local - self.num_params) as usize];
+            self.free.push((ty, local));
+        }
     }
 
     /// A new `i32` local holding `value`.
@@ -486,6 +507,7 @@ impl Gen<'_> {
                 // Any non-zero value is true; what goes on is 1.
                 self.code.extend([I::LocalGet(v), I::I32Const(0), I::I32Ne, I::LocalSet(v)]);
                 self.write(dst, 0, 0, Scalar::U8, v);
+                self.release(&[v]);
             }
             T::U8 | T::S8 | T::U16 | T::S16 => {
                 let (size, signed) = match ty {
@@ -512,6 +534,7 @@ impl Gen<'_> {
                     self.code.push(I::LocalSet(v));
                 }
                 self.write(dst, 0, 0, scalar, v);
+                self.release(&[v]);
             }
             T::S32 | T::U32 => self.copy_scalar(src, dst, Scalar::I32),
             T::S64 | T::U64 => self.copy_scalar(src, dst, Scalar::new(FlatType::I64, 8, false)),
@@ -533,13 +556,14 @@ impl Gen<'_> {
                 ]);
                 self.fail_if(Trap::InvalidChar);
                 self.write(dst, 0, 0, Scalar::I32, v);
+                self.release(&[v]);
             }
             T::String => self.string(src, dst, dir),
             T::List(i) => self.list(types.list(i).element, src, dst, dir),
             T::Map(i) => self.list(types.map(i).entry, src, dst, dir),
             T::FixedList(i) => {
                 let list = types.fixed_list(i);
-                self.tuple(&vec![list.element; list.len as usize], src, dst, dir);
+                self.fixed_list(list.element, list.len, src, dst, dir);
             }
             T::Record(i) => {
                 let tys: Vec<_> = types.record(i).fields.iter().map(|(_, ty)| *ty).collect();
@@ -565,6 +589,7 @@ impl Gen<'_> {
                     self.code.extend([I::LocalGet(v), I::I32Const(((1u64 << count) - 1) as i32), I::I32And, I::LocalSet(v)]);
                 }
                 self.write(dst, 0, 0, scalar, v);
+                self.release(&[v]);
             }
             T::Own(_) | T::Borrow(_) => {
                 let v = self.read(src, 0, 0, Scalar::I32);
@@ -572,6 +597,7 @@ impl Gen<'_> {
                 let code = self.resources.len() as i32 - 1;
                 self.code.extend([I::I32Const(code), I::LocalGet(v), I::Call(Helper::Resource.index()), I::LocalSet(v)]);
                 self.write(dst, 0, 0, Scalar::I32, v);
+                self.release(&[v]);
             }
         }
     }
@@ -580,6 +606,7 @@ impl Gen<'_> {
     fn copy_scalar(&mut self, src: &Place, dst: &Place, scalar: Scalar) {
         let v = self.read(src, 0, 0, scalar);
         self.write(dst, 0, 0, scalar, v);
+        self.release(&[v]);
     }
 
     /// Copies a variant (or enum, option, result) with these cases' payload types.
@@ -599,6 +626,7 @@ impl Gen<'_> {
             self.translate(ty, &src, &dst, dir);
             self.code.push(I::End);
         }
+        self.release(&[d]);
     }
 
     /// Where a variant's payload of type `ty` is: after the discriminant, as the payload's own types.
@@ -643,6 +671,7 @@ impl Gen<'_> {
             }
         }
         self.write_pair(dst, ptr, len);
+        self.release(&[ptr, len]);
     }
 
     /// Replaces the string at locals `ptr` and `len` with its copy on the other side, by the `transcode`
@@ -678,6 +707,7 @@ impl Gen<'_> {
         let new = self.allocate(dir, align, size, Trap::StringOutOfBounds);
         self.code.extend([I::LocalGet(new), I::LocalGet(ptr), I::LocalGet(size), I::MemoryCopy { src_mem: from_memory, dst_mem: to_memory }]);
         self.code.extend([I::LocalGet(new), I::LocalSet(ptr)]);
+        self.release(&[bytes, size, new]);
     }
 
     /// Opens an `if` block entered when the `size` bytes at `ptr` in `memory` (in bounds) are not all ASCII:
@@ -686,6 +716,7 @@ impl Gen<'_> {
         let (at, end, bits) = (self.local(ValType::I32), self.local(ValType::I32), self.local(ValType::I64));
         let arg = |align| MemArg { offset: 0, align, target: MemArgTarget::Memory(memory), ordering: None };
         self.code.extend([I::LocalGet(ptr), I::LocalSet(at), I::LocalGet(ptr), I::LocalGet(size), I::I32Add, I::LocalSet(end)]);
+        self.code.extend([I::I64Const(0), I::LocalSet(bits)]);
         for (width, load) in [(8, I::I64Load(arg(0))), (1, I::I64Load8U(arg(0)))] {
             // While `at + width <= end` (no overflow: both lie in a 32-bit memory).
             self.code.extend([I::Block(BlockType::Empty), I::Loop(BlockType::Empty)]);
@@ -695,6 +726,7 @@ impl Gen<'_> {
         }
         self.code.extend([I::LocalGet(bits), I::I64Const(0x8080_8080_8080_8080u64 as i64), I::I64And, I::I64Const(0), I::I64Ne]);
         self.code.push(I::If(BlockType::Empty));
+        self.release(&[at, end, bits]);
     }
 
     /// Traps with `trap` if the 64-bit byte length in local `bytes` is too long; the length as an `i32`
@@ -719,27 +751,52 @@ impl Gen<'_> {
         self.check_aligned(ptr, abi.align);
         self.check_bounds(from_memory, ptr, size, Trap::ListOutOfBounds);
         let new = self.allocate(dir, abi.align, size, Trap::ListOutOfBounds);
-        if self.plain(element) {
-            self.code.extend([
-                I::LocalGet(new),
-                I::LocalGet(ptr),
-                I::LocalGet(size),
-                I::MemoryCopy { src_mem: from_memory, dst_mem: to_memory },
-            ]);
-        } else {
-            // Element by element, two cursors moving `abi.size` bytes at a time.
-            let (at, to_at, left) = (self.local(ValType::I32), self.local(ValType::I32), self.local(ValType::I32));
-            self.code.extend([I::LocalGet(ptr), I::LocalSet(at), I::LocalGet(new), I::LocalSet(to_at), I::LocalGet(len), I::LocalSet(left)]);
-            self.code.extend([I::Block(BlockType::Empty), I::Loop(BlockType::Empty), I::LocalGet(left), I::I32Eqz, I::BrIf(1)]);
-            let src = Place::Memory { memory: from_memory, addr: at, offset: 0 };
-            let dst = Place::Memory { memory: to_memory, addr: to_at, offset: 0 };
-            self.translate(element, &src, &dst, dir);
-            for cursor in [at, to_at] {
-                self.code.extend([I::LocalGet(cursor), I::I32Const(abi.size as i32), I::I32Add, I::LocalSet(cursor)]);
-            }
-            self.code.extend([I::LocalGet(left), I::I32Const(1), I::I32Sub, I::LocalSet(left), I::Br(0), I::End, I::End]);
-        }
+        self.elements(element, (from_memory, ptr), (to_memory, new), len, size, dir);
         self.write_pair(dst, new, len);
+        self.release(&[ptr, len, bytes, size, new]);
+    }
+
+    /// Copies `count` (a local) elements of type `element`, `size` (a local) bytes in all, from the address in
+    /// local `from.1` of memory `from.0` to that of `to`: with `memory.copy` when they are plain, otherwise
+    /// element by element, two cursors moving one element's size at a time.
+    fn elements(&mut self, element: InterfaceType, from: (u32, u32), to: (u32, u32), count: u32, size: u32, dir: Direction) {
+        if self.plain(element) {
+            let copy = I::MemoryCopy { src_mem: from.0, dst_mem: to.0 };
+            self.code.extend([I::LocalGet(to.1), I::LocalGet(from.1), I::LocalGet(size), copy]);
+            return;
+        }
+        let stride = self.types.abi(element).size as i32;
+        let (at, to_at, left) = (self.local(ValType::I32), self.local(ValType::I32), self.local(ValType::I32));
+        self.code.extend([I::LocalGet(from.1), I::LocalSet(at), I::LocalGet(to.1), I::LocalSet(to_at), I::LocalGet(count), I::LocalSet(left)]);
+        self.code.extend([I::Block(BlockType::Empty), I::Loop(BlockType::Empty), I::LocalGet(left), I::I32Eqz, I::BrIf(1)]);
+        let src = Place::Memory { memory: from.0, addr: at, offset: 0 };
+        let dst = Place::Memory { memory: to.0, addr: to_at, offset: 0 };
+        self.translate(element, &src, &dst, dir);
+        for cursor in [at, to_at] {
+            self.code.extend([I::LocalGet(cursor), I::I32Const(stride), I::I32Add, I::LocalSet(cursor)]);
+        }
+        self.code.extend([I::LocalGet(left), I::I32Const(1), I::I32Sub, I::LocalSet(left), I::Br(0), I::End, I::End]);
+        self.release(&[at, to_at, left]);
+    }
+
+    /// Copies a fixed-length list: flat, element by element (at most [`MAX_FLAT_PARAMS`] values); in memory,
+    /// as [`elements`](Self::elements) copies a list's.
+    fn fixed_list(&mut self, element: InterfaceType, len: u32, src: &Place, dst: &Place, dir: Direction) {
+        let (Place::Memory { memory: from_memory, addr: from, offset: from_offset }, Place::Memory { memory: to_memory, addr: to, offset: to_offset }) =
+            (src, dst)
+        else {
+            return self.tuple(&vec![element; len as usize], src, dst, dir);
+        };
+        let base = |g: &mut Self, addr: u32, offset: u32| {
+            let local = g.local(ValType::I32);
+            g.code.extend([I::LocalGet(addr), I::I32Const(offset as i32), I::I32Add, I::LocalSet(local)]);
+            local
+        };
+        let (at, to_at) = (base(self, *from, *from_offset), base(self, *to, *to_offset));
+        let count = self.const_local(len as i32);
+        let size = self.const_local((self.types.abi(element).size * len) as i32);
+        self.elements(element, (*from_memory, at), (*to_memory, to_at), count, size, dir);
+        self.release(&[at, to_at, count, size]);
     }
 
     /// Whether values of `ty` in memory are copied as they are: numbers, and records of numbers.
