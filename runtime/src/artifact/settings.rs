@@ -22,6 +22,8 @@ pub struct Settings {
     pub kind: Kind,
     /// The version of Tenon that wrote it.
     pub tenon_version: String,
+    /// The build of Tenon that wrote it: a hash of the runtime's sources (see `build.rs`).
+    pub build: String,
     /// The target triple.
     pub triple: String,
     /// The target's CPU features as Cranelift uses them, `name=value`.
@@ -53,6 +55,7 @@ impl Settings {
             format: FORMAT_VERSION,
             kind,
             tenon_version: env!("CARGO_PKG_VERSION").to_string(),
+            build: env!("TENON_BUILD_ID").to_string(),
             triple: isa.triple().to_string(),
             isa_flags: flags(isa.isa_flags()),
             cranelift_flags: flags(isa.flags().iter().collect()),
@@ -78,6 +81,9 @@ impl Settings {
         }
         if self.tenon_version != engine.tenon_version {
             bail!("the artifact was compiled by Tenon {}, but this is Tenon {}", self.tenon_version, engine.tenon_version);
+        }
+        if self.build != engine.build {
+            bail!("the artifact was compiled by another build of Tenon {} (build {}, this is build {})", self.tenon_version, self.build, engine.build);
         }
         if self.triple != engine.triple {
             bail!("the artifact was compiled for target `{}`, but this engine compiles for `{}`", self.triple, engine.triple);
@@ -183,6 +189,7 @@ mod tests {
         assert!(Settings::of(&Engine::default(), Kind::Module).check(&Settings::of(&Engine::default(), Kind::Module)).is_ok());
         assert_eq!(refused(|s| s.format += 1), "the artifact has format version 2, but this version of Tenon reads version 1");
         assert!(refused(|s| s.tenon_version = "0.0.1".into()).starts_with("the artifact was compiled by Tenon 0.0.1, but this is Tenon"));
+        assert!(refused(|s| s.build = "0123456789abcdef".into()).contains("another build of Tenon"));
         assert!(refused(|s| s.triple = "riscv64gc-unknown-linux-gnu".into())
             .starts_with("the artifact was compiled for target `riscv64gc-unknown-linux-gnu`, but this engine compiles for"));
         // A CPU feature the artifact's code may use and this host lacks is refused; code compiled without a
