@@ -193,7 +193,7 @@ fn compile_adapters(engine: &Engine, info: &ComponentInfo, types: &ComponentType
             };
             let (caller, callee) = (side(*caller), side(*callee));
             let entering = info.entering_set(Some(caller.instance), callee.instance);
-            let generated = adapter::generate(types, *ty, caller, callee, &entering);
+            let generated = adapter::generate(types, *ty, caller, callee, &entering)?;
             let module = Module::adapter(engine, &generated.bytes).context("compiling a fused adapter")?;
             Ok(Some(Adapter { module, resources: generated.resources.into() }))
         })

@@ -29,7 +29,7 @@ pub(crate) fn generate(
     caller: SideOptions,
     callee: SideOptions,
     entering: &[usize],
-) -> AdapterModule {
+) -> anyhow::Result<AdapterModule> {
     let func = types.func(ty);
     let mut param_flat = FlatTypes::new(MAX_FLAT_PARAMS);
     let params_flat = func.params.iter().all(|(_, ty)| param_flat.push_type(types, *ty));
@@ -96,6 +96,7 @@ pub(crate) fn generate(
         code: Vec::new(),
         locals: Vec::new(),
         free: Vec::new(),
+        missing: None,
         num_params: lowered_params.len() as u32,
         sides: [
             Side { flags: global(caller.instance), memory: caller_memory, realloc: caller_realloc, encoding: caller.encoding },
@@ -127,7 +128,8 @@ pub(crate) fn generate(
         let abi = func.params_abi;
         g.check_aligned(0, abi.align);
         let size = g.const_local(abi.size as i32);
-        g.check_bounds(caller_memory.unwrap_or(0), 0, size, Trap::MemoryOutOfBounds);
+        let memory = g.memory(caller_memory);
+        g.check_bounds(memory, 0, size, Trap::MemoryOutOfBounds);
         let ptr = g.allocate(Direction::Params, abi.align, size, Trap::MemoryOutOfBounds);
         (g.memory_place(Direction::Params, false, 0), g.memory_place(Direction::Params, true, ptr))
     };
@@ -142,6 +144,11 @@ pub(crate) fn generate(
         g.code.push(I::LocalSet(local));
         local
     });
+    // The callee must have dropped the handles lent to it before its result goes anywhere (the spec's
+    // `task.return` checks before the caller sees the result).
+    if borrows {
+        g.call(Helper::EndCall.index());
+    }
 
     // The result: flat, or through the callee's returned pointer into the caller's return pointer.
     let mut flat_result = None;
@@ -161,7 +168,8 @@ pub(crate) fn generate(
                 let size = g.const_local(abi.size as i32);
                 for (ptr, memory) in [(core_result, callee_memory), (retptr, caller_memory)] {
                     g.check_aligned(ptr, abi.align);
-                    g.check_bounds(memory.unwrap_or(0), ptr, size, Trap::MemoryOutOfBounds);
+                    let memory = g.memory(memory);
+                    g.check_bounds(memory, ptr, size, Trap::MemoryOutOfBounds);
                 }
                 let src = g.memory_place(Direction::Results, false, core_result);
                 let dst = g.memory_place(Direction::Results, true, retptr);
@@ -175,9 +183,6 @@ pub(crate) fn generate(
         g.code.extend(core_result.map(I::LocalGet));
         g.call(post_return);
         g.set_flag(callee_flags, ComponentFlags::MAY_LEAVE, true);
-    }
-    if borrows {
-        g.call(Helper::EndCall.index());
     }
     for &flags in &entering {
         g.set_flag(flags, ComponentFlags::ENTERED, false);
@@ -214,7 +219,10 @@ pub(crate) fn generate(
     code.function(&body);
     let mut module = wasm_encoder::Module::new();
     module.section(&type_section).section(&imports).section(&functions).section(&exports).section(&code);
-    AdapterModule { bytes: module.finish(), resources: g.resources }
+    if let Some(missing) = g.missing {
+        anyhow::bail!("a call between components needs {missing} its canonical options do not give");
+    }
+    Ok(AdapterModule { bytes: module.finish(), resources: g.resources })
 }
 
 /// One side of an adapter, as its code sees it.
@@ -274,6 +282,9 @@ struct Gen<'a> {
     locals: Vec<ValType>,
     /// Locals released for reuse, with their types.
     free: Vec<(ValType, u32)>,
+    /// What the code needed and the canonical options lack (validation makes this impossible; it is an
+    /// error rather than code on the wrong memory).
+    missing: Option<&'static str>,
     num_params: u32,
     /// The caller, then the callee.
     sides: [Side; 2],
@@ -281,6 +292,14 @@ struct Gen<'a> {
 }
 
 impl Gen<'_> {
+    /// The memory `index` names, or (`None`) a note that the options lack it.
+    fn memory(&mut self, index: Option<u32>) -> u32 {
+        index.unwrap_or_else(|| {
+            self.missing = Some("a memory");
+            0
+        })
+    }
+
     /// A local of type `ty` for the code that follows: a released one, or a new one. Its value is whatever
     /// it was: code writes a local before reading it (new ones are zero: the flat destination of the
     /// arguments relies on that, and its locals are never released).
@@ -321,11 +340,10 @@ impl Gen<'_> {
     }
 
     /// The place at address `addr` in the memory of the side values come from (`to`: go to).
-    fn memory_place(&self, dir: Direction, to: bool, addr: u32) -> Place {
+    fn memory_place(&mut self, dir: Direction, to: bool, addr: u32) -> Place {
         let (from, dest) = self.sides_of(dir);
         let side = if to { dest } else { from };
-        // Validation requires a memory wherever values go through one.
-        Place::Memory { memory: side.memory.unwrap_or(0), addr, offset: 0 }
+        Place::Memory { memory: self.memory(side.memory), addr, offset: 0 }
     }
 
     /// Sets or clears flag `bit` in the flags global `flags`.
@@ -376,14 +394,18 @@ impl Gen<'_> {
     fn allocate(&mut self, dir: Direction, align: u32, size: u32, trap: Trap) -> u32 {
         let (_, to) = self.sides_of(dir);
         // Validation requires a `realloc` wherever values are allocated.
-        let realloc = to.realloc.unwrap_or(0);
+        let realloc = to.realloc.unwrap_or_else(|| {
+            self.missing = Some("a `realloc`");
+            0
+        });
         let ptr = self.local(ValType::I32);
         self.set_flag(to.flags, ComponentFlags::MAY_LEAVE, false);
         self.code.extend([I::I32Const(0), I::I32Const(0), I::I32Const(align as i32), I::LocalGet(size), I::Call(realloc)]);
         self.code.push(I::LocalSet(ptr));
         self.set_flag(to.flags, ComponentFlags::MAY_LEAVE, true);
         self.check_aligned(ptr, align);
-        self.check_bounds(to.memory.unwrap_or(0), ptr, size, trap);
+        let memory = self.memory(to.memory);
+        self.check_bounds(memory, ptr, size, trap);
         ptr
     }
 
@@ -690,7 +712,7 @@ impl Gen<'_> {
         let size = self.checked_length(bytes, Trap::StringOutOfBounds);
         let align = if from.encoding == StringEncoding::Utf8 { 1 } else { 2 };
         self.check_aligned(ptr, align);
-        let (from_memory, to_memory) = (from.memory.unwrap_or(0), to.memory.unwrap_or(0));
+        let (from_memory, to_memory) = (self.memory(from.memory), self.memory(to.memory));
         self.check_bounds(from_memory, ptr, size, Trap::StringOutOfBounds);
         // UTF-8 and UTF-16 must be valid (Latin-1 always is): the `validate` helper checks, but UTF-8 that
         // is all ASCII is checked here.
@@ -742,7 +764,7 @@ impl Gen<'_> {
     /// Copies a list of `element`s (a map is a list of its entries).
     fn list(&mut self, element: InterfaceType, src: &Place, dst: &Place, dir: Direction) {
         let (from, to) = self.sides_of(dir);
-        let (from_memory, to_memory) = (from.memory.unwrap_or(0), to.memory.unwrap_or(0));
+        let (from_memory, to_memory) = (self.memory(from.memory), self.memory(to.memory));
         let abi = self.types.abi(element);
         let (ptr, len) = self.read_pair(src);
         let bytes = self.local(ValType::I64);
