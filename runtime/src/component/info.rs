@@ -129,21 +129,18 @@ pub struct ComponentInfo {
 }
 
 impl ComponentInfo {
-    /// Component instance `instance` and its ancestors: what a call entering it enters.
-    pub fn self_and_ancestors(&self, instance: usize) -> Vec<usize> {
-        let mut chain = vec![instance];
-        while let Some(parent) = self.parents[*chain.last().expect("the chain starts non-empty")] {
-            chain.push(parent);
-        }
-        chain
+    /// Component instance `instance` and its ancestors, innermost first: what a call from the host into it
+    /// enters.
+    pub fn self_and_ancestors(&self, instance: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(Some(instance), |i| self.parents[*i])
     }
 
     /// The component instances a call from `caller` (`None`: the host) into `callee` enters, as the spec's
     /// `entering_set` says: the callee and its ancestors, but for those the caller is already inside (so a
     /// parent may call its child, and a child its parent, while a call back into a running sibling traps).
     pub fn entering_set(&self, caller: Option<usize>, callee: usize) -> Vec<usize> {
-        let inside = caller.map(|c| self.self_and_ancestors(c)).unwrap_or_default();
-        self.self_and_ancestors(callee).into_iter().filter(|i| !inside.contains(i)).collect()
+        let inside: Vec<usize> = caller.map(|c| self.self_and_ancestors(c).collect()).unwrap_or_default();
+        self.self_and_ancestors(callee).filter(|i| !inside.contains(i)).collect()
     }
 
     /// Whether every static module the component refers to is one of the first `count`.

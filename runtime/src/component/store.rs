@@ -146,19 +146,13 @@ pub(crate) struct FuncData {
 }
 
 impl InstanceData {
-    /// (Nested) instance `nested` and its ancestors.
-    pub fn chain(&self, nested: usize) -> impl Iterator<Item = usize> + '_ {
-        let parents = &self.component.info().parents;
-        std::iter::successors(Some(nested), move |i| parents[*i])
-    }
-
     /// Whether (nested) instance `nested` or one of its ancestors is running, or the component is locked
     /// down: either way, the host may not enter it.
     #[inline]
     pub fn refuses_entry(&self, nested: usize) -> bool {
         let refuses = |i| self.flags.get(i) & (ComponentFlags::ENTERED | ComponentFlags::POISONED) != 0;
         // The root (0) has no ancestors.
-        refuses(nested) || (nested != 0 && self.chain(nested).any(refuses))
+        refuses(nested) || (nested != 0 && self.component.info().self_and_ancestors(nested).any(refuses))
     }
 
     /// Marks (nested) instance `nested` and its ancestors as running, or (`false`) no longer.
@@ -167,11 +161,8 @@ impl InstanceData {
         if nested == 0 {
             return self.flags.set(0, ComponentFlags::ENTERED, entered);
         }
-        let parents = &self.component.info().parents;
-        let mut next = Some(nested);
-        while let Some(i) = next {
+        for i in self.component.info().self_and_ancestors(nested) {
             self.flags.set(i, ComponentFlags::ENTERED, entered);
-            next = parents[i];
         }
     }
 

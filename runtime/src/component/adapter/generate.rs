@@ -34,18 +34,12 @@ pub(crate) fn generate(
     let mut param_flat = FlatTypes::new(MAX_FLAT_PARAMS);
     let params_flat = func.params.iter().all(|(_, ty)| param_flat.push_type(types, *ty));
     let result_flat = func.result.map(|ty| types.flat(ty, MAX_FLAT_RESULTS));
-    let core = |t: &FlatType| match t {
-        FlatType::I32 => ValType::I32,
-        FlatType::I64 => ValType::I64,
-        FlatType::F32 => ValType::F32,
-        FlatType::F64 => ValType::F64,
-    };
-    let param_types: Vec<ValType> = if params_flat { param_flat.as_slice().iter().map(core).collect() } else { vec![ValType::I32] };
+    let param_types: Vec<ValType> = if params_flat { param_flat.as_slice().iter().copied().map(core_type).collect() } else { vec![ValType::I32] };
     let (mut lowered_params, mut lowered_results, mut lifted_results) = (param_types.clone(), Vec::new(), Vec::new());
     match &result_flat {
         Some(Some(flat)) => {
-            lowered_results.extend(flat.as_slice().iter().map(core));
-            lifted_results.extend(flat.as_slice().iter().map(core));
+            lowered_results.extend(flat.as_slice().iter().copied().map(core_type));
+            lifted_results.extend(flat.as_slice().iter().copied().map(core_type));
         }
         Some(None) => {
             lowered_params.push(ValType::I32);
@@ -122,7 +116,7 @@ pub(crate) fn generate(
     let (src, dst) = if params_flat {
         let flat = param_flat.as_slice();
         let src = Place::Flat(flat.iter().enumerate().map(|(i, t)| Slot { local: i as u32, has: *t, want: *t }).collect());
-        let dst = Place::Flat(flat.iter().map(|t| Slot { local: g.local(core(t)), has: *t, want: *t }).collect());
+        let dst = Place::Flat(flat.iter().map(|t| Slot { local: g.local(core_type(*t)), has: *t, want: *t }).collect());
         (src, dst)
     } else {
         let abi = func.params_abi;
@@ -156,7 +150,7 @@ pub(crate) fn generate(
         match result_flat.flatten() {
             Some(flat) => {
                 let t = flat.as_slice()[0];
-                let dst_local = g.local(core(&t));
+                let dst_local = g.local(core_type(t));
                 let src = Place::Flat(vec![Slot { local: core_result, has: t, want: t }]);
                 let dst = Place::Flat(vec![Slot { local: dst_local, has: t, want: t }]);
                 g.translate(result_ty, &src, &dst, Direction::Results);
