@@ -159,6 +159,31 @@ impl Module {
         unsafe { Self::deserialize(engine, bytes) }.with_context(|| format!("failed to load `{}`", path.display()))
     }
 
+    /// [`Module::deserialize`] of an open file (for a process that may not open files itself).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`].
+    pub unsafe fn deserialize_open_file(engine: &Engine, mut file: std::fs::File) -> Result<Module> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes).context("failed to read the artifact")?;
+        // SAFETY: the caller vouches for the file.
+        unsafe { Self::deserialize(engine, bytes) }
+    }
+
+    /// [`Module::deserialize`] of `memory`. Tenon copies the code out of it, so (unlike Wasmtime, which runs
+    /// it in place) the memory need not outlive the module.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`]; `memory` must be valid for reads for the duration of the call.
+    pub unsafe fn deserialize_raw(engine: &Engine, memory: std::ptr::NonNull<[u8]>) -> Result<Module> {
+        // SAFETY: per the contract, `memory` is readable for this call.
+        let bytes = unsafe { memory.as_ref() };
+        // SAFETY: the caller vouches for the artifact.
+        unsafe { Self::deserialize(engine, bytes) }
+    }
+
     /// Compiles the module in a file (binary or text).
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();

@@ -46,6 +46,9 @@ fn modules_round_trip_to_the_same_bytes_and_run() {
     assert_eq!(Engine::detect_precompiled(&wat::parse_str(MODULE).unwrap()), None);
     let module = load_module(&engine, &bytes).unwrap();
     assert_eq!(module.serialize().unwrap(), bytes, "deserialize then serialize gives the same bytes");
+    // SAFETY: as in `load_module`; the bytes are read during the call only.
+    let raw = unsafe { Module::deserialize_raw(&engine, std::ptr::NonNull::from(&bytes[..])) }.unwrap();
+    assert_eq!(raw.serialize().unwrap(), bytes);
     assert_eq!(engine.precompile_module(MODULE.as_bytes()).unwrap(), bytes, "compiling is deterministic");
 
     let mut store = Store::new(&engine, ());

@@ -193,6 +193,13 @@ fn artifacts(checks: &mut Checks, engine: &Engine) -> rt::Result<()> {
     let from_file = unsafe { Module::deserialize_file(engine, &path) };
     std::fs::remove_file(&path)?;
     checks.that(from_file.is_ok(), "a module loads from a file");
+    let path = std::env::temp_dir().join(format!("api-compat-open-{}-{}.cwasm", RUNTIME, std::process::id()));
+    std::fs::write(&path, &bytes)?;
+    // SAFETY: as above.
+    let from_open_file = unsafe { Module::deserialize_open_file(engine, std::fs::File::open(&path)?) };
+    std::fs::remove_file(&path)?;
+    checks.that(from_open_file.is_ok(), "a module loads from an open file");
+    // (`Module::deserialize_raw` is left out: Wasmtime 48 refuses it unless virtual memory is disabled.)
     let fuel = Engine::new(Config::new().consume_fuel(true))?;
     // SAFETY: as above; loading must refuse it.
     checks.that(unsafe { Module::deserialize(&fuel, &bytes) }.is_err(), "an engine with other settings refuses it");

@@ -135,6 +135,18 @@ impl Component {
         Ok(Component { inner: Arc::new(inner) })
     }
 
+    /// [`Component::deserialize`] of `memory`, copied out of it as [`Module::deserialize_raw`] says.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize_raw`].
+    pub unsafe fn deserialize_raw(engine: &Engine, memory: std::ptr::NonNull<[u8]>) -> Result<Component> {
+        // SAFETY: per the contract, `memory` is readable for this call.
+        let bytes = unsafe { memory.as_ref() };
+        // SAFETY: the caller vouches for the artifact.
+        unsafe { Self::deserialize(engine, bytes) }
+    }
+
     /// [`Component::deserialize`] of the file at `path`.
     ///
     /// # Safety
