@@ -82,6 +82,9 @@ pub fn run(path: &Path, invoke: Option<&str>, args: &[String], options: &RunOpti
     let engine = engine(options)?;
     let mut store = store(&engine, options)?;
     let precompiled = Engine::detect_precompiled(&bytes);
+    if precompiled.is_none() && bytes.starts_with(b"\x7fELF") {
+        bail!("`{}` is an ELF file but not a Tenon artifact (one from another runtime, such as Wasmtime's `.cwasm`, does not load in Tenon)", path.display());
+    }
     if let Some(kind) = precompiled
         && !options.allow_precompiled
     {

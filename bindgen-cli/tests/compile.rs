@@ -81,3 +81,14 @@ fn settings_must_match_and_corruption_is_refused() {
     assert!(!output.status.success() && message.contains("corrupt"), "{message}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_elf_file_that_is_not_an_artifact_is_named_so() {
+    let dir = scratch("elf");
+    let file = dir.join("other.cwasm");
+    std::fs::write(&file, b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0").unwrap();
+    let output = tenon(&["run", "--allow-precompiled", path(&file)]);
+    let message = stderr(&output);
+    assert!(!output.status.success() && message.contains("not a Tenon artifact"), "{message}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
