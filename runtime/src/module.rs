@@ -117,6 +117,7 @@ impl Module {
 
     /// The module an artifact describes with `meta`, its code in the code section `text`.
     pub(crate) fn from_meta(engine: &Engine, meta: ModuleMeta<ModuleInfo>, text: &[u8]) -> Result<Module> {
+        meta.info.check_indices()?;
         let code = meta.code(text)?;
         let info = Arc::new(meta.info);
         let image = CodeImage::publish(code, meta.functions, meta.traps, Some(info.names.clone()))?;

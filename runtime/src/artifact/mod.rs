@@ -175,8 +175,35 @@ mod tests {
     fn altered_sections_with_a_valid_checksum_do_not_panic() {
         let engine = Engine::default();
         let wat = r#"(module (memory 1) (data (i32.const 0) "x") (func $f (export "f") (param i32) (result i32) (call $f (local.get 0))))"#;
-        let bytes = Module::new(&engine, wat).unwrap().serialize().unwrap();
-        let sections = elf::read(&bytes).unwrap();
+        let module = Module::new(&engine, wat).unwrap().serialize().unwrap();
+        alter_each_byte(&module, |artifact| {
+            // SAFETY: the code section is this process's own compiled code, unaltered; only the tables
+            // describing it changed, which loading checks against it.
+            let _ = unsafe { Module::deserialize(&engine, artifact) };
+        });
+        let wat = r#"(component
+          (component $inner
+            (core module $m (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))
+            (core instance $i (instantiate $m))
+            (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add"))))
+          (instance $inner (instantiate $inner))
+          (core func $add (canon lower (func $inner "add")))
+          (core module $outer
+            (import "" "add" (func $add (param i32 i32) (result i32)))
+            (func (export "twice") (param i32) (result i32) (call $add (local.get 0) (local.get 0))))
+          (core instance $o (instantiate $outer (with "" (instance (export "add" (func $add))))))
+          (func (export "twice") (param "x" u32) (result u32) (canon lift (core func $o "twice"))))"#;
+        let component = crate::component::Component::new(&engine, wat).unwrap().serialize().unwrap();
+        alter_each_byte(&component, |artifact| {
+            // SAFETY: as above.
+            let _ = unsafe { crate::component::Component::deserialize(&engine, artifact) };
+        });
+    }
+
+    /// Calls `load` with `bytes` altered in each byte of the metadata and types sections (three ways each),
+    /// the checksum made to match.
+    fn alter_each_byte(bytes: &[u8], load: impl Fn(&[u8])) {
+        let sections = elf::read(bytes).unwrap();
         let (metadata, types) = (sections.metadata.to_vec(), sections.types.to_vec());
         for (which, section) in [(0, &metadata), (1, &types)] {
             for at in 0..section.len() {
@@ -184,10 +211,7 @@ mod tests {
                     let mut altered = section.clone();
                     altered[at] ^= flip;
                     let (m, t) = if which == 0 { (&altered, &types) } else { (&metadata, &altered) };
-                    let artifact = elf::write(sections.settings, m, t, sections.text).unwrap();
-                    // SAFETY: the code section is this process's own compiled code, unaltered; only the tables
-                    // describing it changed, which loading checks against it.
-                    let _ = unsafe { Module::deserialize(&engine, &artifact) };
+                    load(&elf::write(sections.settings, m, t, sections.text).unwrap());
                 }
             }
         }

@@ -128,8 +128,9 @@ impl Component {
             .into_iter()
             .map(|a| a.map(|(m, resources)| Ok(Adapter { module: load(m)?, resources: resources.into() })).transpose())
             .collect::<Result<Vec<_>>>()?;
-        if adapters.len() != meta.info.initializers.len() || !meta.info.modules_below(modules.len()) {
-            anyhow::bail!("the artifact is corrupt: its modules do not match its component");
+        meta.info.check_indices(modules.len(), types.funcs.len())?;
+        if adapters.len() != meta.info.initializers.len() {
+            anyhow::bail!("the artifact is corrupt: its adapters do not match its component");
         }
         let inner = ComponentInner { engine: engine.clone(), info: meta.info, types: Arc::new(types), modules, exports: meta.exports, adapters };
         Ok(Component { inner: Arc::new(inner) })

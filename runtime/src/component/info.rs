@@ -143,19 +143,49 @@ impl ComponentInfo {
         self.self_and_ancestors(callee).filter(|i| !inside.contains(i)).collect()
     }
 
-    /// Whether every static module the component refers to is one of the first `count`.
-    pub fn modules_below(&self, count: usize) -> bool {
-        fn exports_below(exports: &[(String, Export)], count: usize) -> bool {
+    /// Checks that every index the description holds is in range, given `modules` static modules and
+    /// `funcs` function types: true of a component's own; an artifact's is checked with this before use.
+    pub fn check_indices(&self, modules: usize, funcs: usize) -> anyhow::Result<()> {
+        let ok = |holds: bool, what: &str| if holds { Ok(()) } else { anyhow::bail!("the artifact is corrupt: {what}") };
+        let instances = self.num_component_instances;
+        // Flattening numbers a parent before its children, so parents have lower numbers: no cycles.
+        let parents_ok = self.parents.len() == instances && self.parents.iter().enumerate().all(|(i, p)| p.is_none_or(|p| p < i));
+        ok(parents_ok, "component instances with unknown parents")?;
+        let slots = self.resource_slots;
+        let frames_ok = self.frame_resources.len() == instances && self.frame_resources.iter().flat_map(|f| f.iter()).all(|s| s.0 < slots);
+        ok(frames_ok, "unknown resource slots")?;
+        let (core_instances, lowered, options) = (self.num_instances, self.num_lowered, self.options.len());
+        let def_ok = |def: &CoreDef| match def {
+            CoreDef::Export { instance, .. } => *instance < core_instances,
+            CoreDef::Lowered(n) => *n < lowered,
+        };
+        let options_ok = self.options.iter().all(|o| {
+            o.instance < instances && [&o.memory, &o.realloc, &o.post_return].into_iter().flatten().all(def_ok)
+        });
+        ok(options_ok, "canonical options with unknown items")?;
+        let func_ok = |f: &FuncDef| match f {
+            FuncDef::Import { ty, .. } => (ty.0 as usize) < funcs,
+            FuncDef::Lifted { ty, func, options: o, .. } => (ty.0 as usize) < funcs && def_ok(func) && *o < options,
+        };
+        let initializers_ok = self.initializers.iter().all(|i| match i {
+            Initializer::InstantiateModule { module, args } => *module < modules && args.iter().all(def_ok),
+            Initializer::Lower { callee, options: o } => func_ok(callee) && *o < options,
+            Initializer::ResourceDrop { resource, instance }
+            | Initializer::ResourceNew { resource, instance }
+            | Initializer::ResourceRep { resource, instance } => resource.0 < slots && *instance < instances,
+            Initializer::DefineResource { resource, dtor, instance } => {
+                resource.0 < slots && *instance < instances && dtor.as_ref().is_none_or(def_ok)
+            }
+        });
+        ok(initializers_ok, "a step of instantiation with unknown items")?;
+        fn exports_ok(exports: &[(String, Export)], modules: usize, func_ok: &dyn Fn(&FuncDef) -> bool) -> bool {
             exports.iter().all(|(_, export)| match export {
-                Export::Module(index) => *index < count,
-                Export::Instance(items) => exports_below(items, count),
-                Export::Func(_) | Export::Type => true,
+                Export::Module(index) => *index < modules,
+                Export::Instance(items) => exports_ok(items, modules, func_ok),
+                Export::Func(f) => func_ok(f),
+                Export::Type => true,
             })
         }
-        let instantiated = self.initializers.iter().all(|i| match i {
-            Initializer::InstantiateModule { module, .. } => *module < count,
-            _ => true,
-        });
-        instantiated && exports_below(&self.exports, count)
+        ok(exports_ok(&self.exports, modules, &func_ok), "an export of an unknown item")
     }
 }

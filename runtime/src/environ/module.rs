@@ -215,6 +215,56 @@ impl ModuleInfo {
         &self.types[self.funcs[index as usize] as usize]
     }
 
+    /// Checks that every index the declarations hold is in range: true of a module's own (validation sees
+    /// to it); an artifact's metadata is checked with this before anything uses it.
+    pub fn check_indices(&self) -> Result<()> {
+        let ok = |holds: bool, what: &str| if holds { Ok(()) } else { bail!("the artifact is corrupt: {what}") };
+        let (types, funcs, globals) = (self.types.len() as u32, self.funcs.len() as u32, self.globals.len() as u32);
+        // A function type may refer to earlier ones only; other types to any.
+        let refers_below = |ty: &WasmValType, limit: u32| match ty {
+            WasmValType::Ref(WasmRefType { heap_type: WasmHeapType::ConcreteFunc(t), .. }) => *t < limit,
+            _ => true,
+        };
+        for (i, ty) in self.types.iter().enumerate() {
+            ok(ty.params.iter().chain(&ty.results).all(|v| refers_below(v, i as u32)), "a function type refers to a later one")?;
+        }
+        let value_types = self.tables.iter().map(|t| WasmValType::Ref(t.ty.element)).chain(self.globals.iter().map(|g| g.ty.content));
+        ok(value_types.clone().all(|v| refers_below(&v, types)), "a table or global of an unknown type")?;
+        ok(self.funcs.iter().chain(&self.tags).all(|t| *t < types), "a function or tag of an unknown type")?;
+        let imported = [
+            (self.num_imported_funcs, self.funcs.len()),
+            (self.num_imported_tables, self.tables.len()),
+            (self.num_imported_memories, self.memories.len()),
+            (self.num_imported_globals, self.globals.len()),
+            (self.num_imported_tags, self.tags.len()),
+        ];
+        ok(imported.iter().all(|(n, len)| *n as usize <= *len), "more imported items than items")?;
+        let exists = |index: &EntityIndex| match *index {
+            EntityIndex::Func(i) => i < funcs,
+            EntityIndex::Table(i) => (i as usize) < self.tables.len(),
+            EntityIndex::Memory(i) => (i as usize) < self.memories.len(),
+            EntityIndex::Global(i) => i < globals,
+            EntityIndex::Tag(i) => (i as usize) < self.tags.len(),
+        };
+        ok(self.imports.iter().map(|i| &i.index).chain(self.exports.iter().map(|(_, e)| e)).chain(self.export_map.values()).all(exists), "an unknown item imported or exported")?;
+        ok(self.start.is_none_or(|f| f < funcs), "an unknown start function")?;
+        let expr_ok = |e: &ConstExpr| {
+            e.0.iter().all(|op| match op {
+                ConstOp::GlobalGet(g) => *g < globals,
+                ConstOp::RefFunc(f) => *f < funcs,
+                _ => true,
+            })
+        };
+        let mode_ok = |mode: &SegmentMode, count: usize| match mode {
+            SegmentMode::Active { index, offset } => (*index as usize) < count && expr_ok(offset),
+            _ => true,
+        };
+        let inits = self.globals.iter().map(|g| &g.init).chain(self.tables.iter().filter_map(|t| t.init.as_ref()));
+        ok(inits.clone().all(expr_ok), "an initializer refers to an unknown item")?;
+        let elements_ok = self.elements.iter().all(|e| mode_ok(&e.mode, self.tables.len()) && e.items.iter().all(expr_ok));
+        ok(elements_ok && self.data.iter().all(|d| mode_ok(&d.mode, self.memories.len())), "a segment refers to an unknown item")
+    }
+
     /// The type of an entity.
     pub fn entity_type(&self, index: EntityIndex) -> EntityType {
         match index {
