@@ -15,7 +15,7 @@ pub struct CanonicalAbiInfo {
     pub size: u32,
     /// Alignment in memory, a power of two.
     pub align: u32,
-    /// Core values it flattens to, or `None` beyond [`MAX_FLAT_PARAMS`].
+    /// Core values it flattens to, or `None` beyond `MAX_FLAT_PARAMS` (16).
     pub flat_count: Option<u8>,
 }
 

@@ -23,7 +23,7 @@ pub trait GuestMemory {
 }
 
 /// Flat core values being written (raw bits: `i32` and `f32` in the low 32 bits), at most
-/// [`MAX_FLAT_PARAMS`], kept on the stack.
+/// `MAX_FLAT_PARAMS` (16), kept on the stack.
 #[derive(Clone, Debug)]
 pub struct FlatBuf {
     values: [u64; MAX_FLAT_PARAMS],
