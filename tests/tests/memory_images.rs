@@ -154,3 +154,23 @@ fn a_failed_instantiation_wrote_no_data() {
     let peek = peek.unwrap_func().expect("the first segment placed the function").typed::<(), i32>(&store).unwrap();
     assert_eq!(peek.call(&mut store, ()).unwrap(), 0, "the data segment did not run");
 }
+
+/// Small memories are cleared in place when released and their reservations reused: a new memory never
+/// holds what an earlier one wrote, whether made by a module or by the host, of the same size or another.
+#[test]
+fn reused_small_memories_start_zeroed() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, r#"(module (memory (export "memory") 1) (data (i32.const 10) "seed"))"#).unwrap();
+    for round in 0..20 {
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let memory = instance.get_memory(&mut store, "memory").unwrap();
+        let data = memory.data_mut(&mut store);
+        assert_eq!(&data[10..14], b"seed", "round {round}");
+        assert!(data[..10].iter().chain(&data[14..]).all(|&b| b == 0), "round {round}: a byte left by an earlier memory");
+        data.fill(0xa5);
+        let host = tenon::Memory::new(&mut store, tenon::MemoryType::new(1, None)).unwrap();
+        assert!(host.data(&store).iter().all(|&b| b == 0), "round {round}: the host's memory");
+        host.data_mut(&mut store).fill(0x5a);
+    }
+}
